@@ -1,0 +1,361 @@
+// Package protocol owns the wire format between printdock-agent and printdock-server: the websocket
+// messages (hello, welcome, printers, job, job_status, logout, ping/pong, error), the protocol version,
+// the close codes, the maximum message size, and the format of printdock secrets (prefix + checksum),
+// which both sides check before trusting a secret.
+//
+// Every message is one JSON object with a "type" field; Decode checks size, type and required fields.
+// See docs/protocol.md.
+package protocol
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Version is the protocol version this build speaks. The agent sends it in hello; the server refuses a
+// version it does not speak with CloseUnsupportedVersion.
+const Version = 1
+
+// MaxMessageSize bounds one websocket message in either direction. It leaves room for a 4×6 label with a
+// large ^GF graphic (a job's content is base64 in JSON, so 4/3 of its raw size).
+const MaxMessageSize = 8 << 20
+
+// MaxJobSize bounds a job's raw content.
+const MaxJobSize = 6 << 20
+
+// Path is the websocket endpoint on the server.
+const Path = "/api/v1/agent/ws"
+
+// DeviceHeader carries the device ID when an agent authenticates with the portal's shared secret.
+const DeviceHeader = "X-Printdock-Device"
+
+// Websocket close codes (4000–4999 are for applications).
+const (
+	CloseLoggedOut          = 4001 // the key was rotated, revoked, deactivated or deleted: do not reconnect with it
+	CloseUnsupportedVersion = 4002 // hello carried a protocol version the server does not speak
+	CloseProtocolError      = 4003 // a garbled, unknown or out-of-order message
+	CloseHeartbeatTimeout   = 4004 // no pong within the deadline
+	CloseServerShutdown     = 4005 // the server is going away; reconnect with backoff
+)
+
+// Message types.
+const (
+	TypeHello     = "hello"
+	TypeWelcome   = "welcome"
+	TypePrinters  = "printers"
+	TypeJob       = "job"
+	TypeJobStatus = "job_status"
+	TypeLogout    = "logout"
+	TypePing      = "ping"
+	TypePong      = "pong"
+	TypeError     = "error"
+)
+
+// Logout reasons, also used by the agent to tell staff why they were signed out.
+const (
+	ReasonRotated     = "rotated"
+	ReasonRevoked     = "revoked"
+	ReasonDeactivated = "deactivated"
+	ReasonDeleted     = "deleted"
+	ReasonInvalid     = "invalid" // the server refused the secret on (re)connect
+)
+
+// Job states reported by the agent in job_status.
+const (
+	JobReceived = "received" // persisted in the agent's spool
+	JobPrinting = "printing" // bytes are being written to the printer
+	JobDone     = "done"     // every byte reached the printer
+	JobFailed   = "failed"   // Reason says why; Retry says whether the agent will try again
+)
+
+// Errors from Decode.
+var (
+	ErrTooLarge    = errors.New("message too large")
+	ErrMalformed   = errors.New("malformed message")
+	ErrUnknownType = errors.New("unknown message type")
+	ErrInvalid     = errors.New("invalid message")
+)
+
+// Message is any protocol message.
+type Message interface {
+	MessageType() string
+	validate() error
+}
+
+// Hello is the agent's first message after connecting.
+type Hello struct {
+	Type            string `json:"type"`
+	ProtocolVersion int    `json:"protocol_version"`
+	AgentVersion    string `json:"agent_version"`
+	Hostname        string `json:"hostname"`
+	OS              string `json:"os"`
+	// InstallationID is generated once per installation and kept in the agent's state directory, so two
+	// machines that share a copied config are still told apart.
+	InstallationID string `json:"installation_id"`
+}
+
+// Welcome is the server's answer to Hello.
+type Welcome struct {
+	Type            string `json:"type"`
+	ProtocolVersion int    `json:"protocol_version"`
+	ServerVersion   string `json:"server_version,omitempty"`
+	ClientID        string `json:"client_id"` // the server's ID for this installation
+	KeyID           string `json:"key_id"`
+	KeyKind         string `json:"key_kind"` // "print_client", "user", "shared"
+	KeyDescription  string `json:"key_description,omitempty"`
+	Portal          string `json:"portal,omitempty"`
+	// HeartbeatSeconds is how often the server pings; the agent treats 3 missed intervals as a dead link.
+	HeartbeatSeconds int `json:"heartbeat_seconds"`
+}
+
+// Printer is one printer as the agent reports it.
+type Printer struct {
+	ID     string `json:"id"` // stable URI: usb://VID:PID/SERIAL, tcp://host:port, sim://name
+	Name   string `json:"name"`
+	Make   string `json:"make,omitempty"`
+	Model  string `json:"model,omitempty"`
+	Status string `json:"status"` // ready, media_out, head_open, paused, offline, …
+	Reason string `json:"reason,omitempty"`
+}
+
+// Printers is the agent's full list of printers; sent after hello and whenever it changes.
+type Printers struct {
+	Type     string    `json:"type"`
+	Printers []Printer `json:"printers"`
+}
+
+// Job asks the agent to print. Content is raw printer language (ZPL), base64 in JSON.
+type Job struct {
+	Type      string    `json:"type"`
+	JobID     string    `json:"job_id"`
+	PrinterID string    `json:"printer_id"`
+	Title     string    `json:"title,omitempty"`
+	Content   []byte    `json:"content"`
+	Copies    int       `json:"copies"`
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+}
+
+// JobStatus reports a job's progress from the agent; the server treats each as an acknowledgement.
+type JobStatus struct {
+	Type   string    `json:"type"`
+	JobID  string    `json:"job_id"`
+	State  string    `json:"state"` // received, printing, done, failed
+	Reason string    `json:"reason,omitempty"`
+	Retry  bool      `json:"retry,omitempty"` // failed for now; the agent retries when the printer returns
+	At     time.Time `json:"at"`
+}
+
+// Logout tells the agent its secret no longer works; the server closes with CloseLoggedOut right after.
+type Logout struct {
+	Type   string `json:"type"`
+	Reason string `json:"reason"` // rotated, revoked, deactivated, deleted
+}
+
+// Ping asks the peer for a Pong with the same Nonce. Either side may ping.
+type Ping struct {
+	Type  string `json:"type"`
+	Nonce uint64 `json:"nonce"`
+}
+
+// Pong answers a Ping.
+type Pong struct {
+	Type  string `json:"type"`
+	Nonce uint64 `json:"nonce"`
+}
+
+// Error reports a problem with a message the peer sent; the connection may stay open.
+type Error struct {
+	Type    string `json:"type"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func (Hello) MessageType() string     { return TypeHello }
+func (Welcome) MessageType() string   { return TypeWelcome }
+func (Printers) MessageType() string  { return TypePrinters }
+func (Job) MessageType() string       { return TypeJob }
+func (JobStatus) MessageType() string { return TypeJobStatus }
+func (Logout) MessageType() string    { return TypeLogout }
+func (Ping) MessageType() string      { return TypePing }
+func (Pong) MessageType() string      { return TypePong }
+func (Error) MessageType() string     { return TypeError }
+
+const maxIDLen = 256
+
+func checkID(field, v string) error {
+	if v == "" {
+		return fmt.Errorf("%w: %s is required", ErrInvalid, field)
+	}
+	if len(v) > maxIDLen {
+		return fmt.Errorf("%w: %s longer than %d bytes", ErrInvalid, field, maxIDLen)
+	}
+	return nil
+}
+
+func (m Hello) validate() error {
+	if m.ProtocolVersion <= 0 {
+		return fmt.Errorf("%w: protocol_version is required", ErrInvalid)
+	}
+	return checkID("installation_id", m.InstallationID)
+}
+
+func (m Welcome) validate() error { return checkID("client_id", m.ClientID) }
+
+func (m Printers) validate() error {
+	if len(m.Printers) > 1024 {
+		return fmt.Errorf("%w: more than 1024 printers", ErrInvalid)
+	}
+	for _, p := range m.Printers {
+		if err := checkID("printer id", p.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (m Job) validate() error {
+	if err := checkID("job_id", m.JobID); err != nil {
+		return err
+	}
+	if err := checkID("printer_id", m.PrinterID); err != nil {
+		return err
+	}
+	if len(m.Content) == 0 {
+		return fmt.Errorf("%w: job content is empty", ErrInvalid)
+	}
+	if len(m.Content) > MaxJobSize {
+		return fmt.Errorf("%w: job content larger than %d bytes", ErrInvalid, MaxJobSize)
+	}
+	if m.Copies < 1 || m.Copies > 1000 {
+		return fmt.Errorf("%w: copies must be 1..1000", ErrInvalid)
+	}
+	return nil
+}
+
+func (m JobStatus) validate() error {
+	if err := checkID("job_id", m.JobID); err != nil {
+		return err
+	}
+	switch m.State {
+	case JobReceived, JobPrinting, JobDone, JobFailed:
+		return nil
+	}
+	return fmt.Errorf("%w: unknown job state %q", ErrInvalid, m.State)
+}
+
+func (m Logout) validate() error {
+	switch m.Reason {
+	case ReasonRotated, ReasonRevoked, ReasonDeactivated, ReasonDeleted, ReasonInvalid:
+		return nil
+	}
+	return fmt.Errorf("%w: unknown logout reason %q", ErrInvalid, m.Reason)
+}
+
+func (Ping) validate() error  { return nil }
+func (Pong) validate() error  { return nil }
+func (Error) validate() error { return nil }
+
+// Encode marshals m with its type field set.
+func Encode(m Message) ([]byte, error) {
+	var b []byte
+	var err error
+	switch v := m.(type) {
+	case Hello:
+		v.Type = TypeHello
+		b, err = json.Marshal(v)
+	case Welcome:
+		v.Type = TypeWelcome
+		b, err = json.Marshal(v)
+	case Printers:
+		v.Type = TypePrinters
+		b, err = json.Marshal(v)
+	case Job:
+		v.Type = TypeJob
+		b, err = json.Marshal(v)
+	case JobStatus:
+		v.Type = TypeJobStatus
+		b, err = json.Marshal(v)
+	case Logout:
+		v.Type = TypeLogout
+		b, err = json.Marshal(v)
+	case Ping:
+		v.Type = TypePing
+		b, err = json.Marshal(v)
+	case Pong:
+		v.Type = TypePong
+		b, err = json.Marshal(v)
+	case Error:
+		v.Type = TypeError
+		b, err = json.Marshal(v)
+	default:
+		return nil, fmt.Errorf("protocol: encode %T: %w", m, ErrUnknownType)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("protocol: encode %s: %w", m.MessageType(), err)
+	}
+	if len(b) > MaxMessageSize {
+		return nil, fmt.Errorf("protocol: encode %s: %w (%d bytes)", m.MessageType(), ErrTooLarge, len(b))
+	}
+	return b, nil
+}
+
+// Decode parses one message. It returns a value type (Hello, Job, …), never a pointer.
+func Decode(data []byte) (Message, error) {
+	if len(data) > MaxMessageSize {
+		return nil, fmt.Errorf("protocol: decode: %w (%d bytes, limit %d)", ErrTooLarge, len(data), MaxMessageSize)
+	}
+	var head struct {
+		Type string `json:"type"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return nil, fmt.Errorf("protocol: decode: %w: %v", ErrMalformed, err)
+	}
+	var m Message
+	var err error
+	switch head.Type {
+	case TypeHello:
+		m, err = decodeAs[Hello](data)
+	case TypeWelcome:
+		m, err = decodeAs[Welcome](data)
+	case TypePrinters:
+		m, err = decodeAs[Printers](data)
+	case TypeJob:
+		m, err = decodeAs[Job](data)
+	case TypeJobStatus:
+		m, err = decodeAs[JobStatus](data)
+	case TypeLogout:
+		m, err = decodeAs[Logout](data)
+	case TypePing:
+		m, err = decodeAs[Ping](data)
+	case TypePong:
+		m, err = decodeAs[Pong](data)
+	case TypeError:
+		m, err = decodeAs[Error](data)
+	case "":
+		return nil, fmt.Errorf("protocol: decode: %w: no type field", ErrMalformed)
+	default:
+		return nil, fmt.Errorf("protocol: decode: %w %.40q", ErrUnknownType, head.Type)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("protocol: decode %s: %w", head.Type, err)
+	}
+	if err := m.validate(); err != nil {
+		return nil, fmt.Errorf("protocol: decode %s: %w", head.Type, err)
+	}
+	return m, nil
+}
+
+func decodeAs[T Message](data []byte) (Message, error) {
+	var v T
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("%w: trailing data", ErrMalformed)
+	}
+	return v, nil
+}
