@@ -1,0 +1,17 @@
+# printdock — see README.md.
+.PHONY: run test build bench fmt
+
+run: ## the product: server on embedded SQLite, an agent logged in, a simulated printer
+	scripts/run.sh
+
+test: ## the whole test suite (installs apt packages when missing)
+	scripts/test.sh
+
+build:
+	go build -o bin/ ./cmd/printdock-server ./cmd/printdock-agent
+
+bench:
+	go test -run XXX -bench . -benchtime 1x ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')

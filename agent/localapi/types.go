@@ -1,0 +1,97 @@
+// Package localapi owns the agent's local API: the one route table under /localapi/v0/ that the agent
+// serves on a unix socket (Linux/macOS) or named pipe / AF_UNIX socket (Windows), the JSON types it speaks,
+// and the typed Go client that the CLI and the desktop app use. Nothing else talks to a running agent.
+//
+// CONTRACT NOTE (lead): the types in this file are what the agent (server side) and the desktop app
+// (client side) are built against concurrently. Add fields freely; don't rename.
+package localapi
+
+import "time"
+
+// Connection states (DESIGN §3: status --json "state").
+const (
+	StateConnected   = "connected"
+	StateConnecting  = "connecting" // dialling or waiting for the next retry
+	StateLoggedOut   = "logged_out" // the server logged this client out; LogoutReason says why
+	StateNotLoggedIn = "not_logged_in"
+)
+
+// Status is the agent's whole state as the desktop app and `printdock-agent status --json` show it.
+type Status struct {
+	State        string     `json:"state"`
+	ServerURL    string     `json:"server_url,omitempty"`
+	Portal       string     `json:"portal,omitempty"`
+	KeyKind      string     `json:"key_kind,omitempty"`        // print_client, user, shared
+	KeyDesc      string     `json:"key_description,omitempty"` // e.g. "Zebra dock 3"
+	DeviceID     string     `json:"device_id,omitempty"`       // for shared-secret logins
+	ClientID     string     `json:"client_id,omitempty"`
+	Since        *time.Time `json:"since,omitempty"`      // when the current state began
+	NextRetry    *time.Time `json:"next_retry,omitempty"` // when connecting: the next dial
+	LastError    string     `json:"last_error,omitempty"` // plain language, never a secret
+	LogoutReason string     `json:"logout_reason,omitempty"`
+	LogoutAt     *time.Time `json:"logout_at,omitempty"`
+	Keystore     string     `json:"keystore,omitempty"` // "keyring" or "file"
+	Service      Service    `json:"service"`
+	Version      string     `json:"version"`
+	InProcess    bool       `json:"in_process,omitempty"` // the agent runs inside the desktop app, not as a service
+	Printers     []Printer  `json:"printers"`
+	LogDir       string     `json:"log_dir,omitempty"`
+}
+
+// Service is the OS service's condition.
+type Service struct {
+	Installed bool   `json:"installed"`
+	Running   bool   `json:"running"`
+	Platform  string `json:"platform,omitempty"` // e.g. "linux-systemd", "windows-service"
+}
+
+// Printer is one printer the agent sees.
+type Printer struct {
+	ID              string    `json:"id"` // usb://…, tcp://…, sim://…
+	Name            string    `json:"name"`
+	Make            string    `json:"make,omitempty"`
+	Model           string    `json:"model,omitempty"`
+	State           string    `json:"state"` // ready, media_out, head_open, paused, offline, unknown, …
+	Reason          string    `json:"reason,omitempty"`
+	LabelsRemaining int       `json:"labels_remaining,omitempty"`
+	CheckedAt       time.Time `json:"checked_at"`
+}
+
+// LoginRequest signs the agent in. The secret travels only over the local socket.
+type LoginRequest struct {
+	ServerURL string `json:"server_url"`
+	Secret    string `json:"secret"`
+	DeviceID  string `json:"device_id,omitempty"` // required with a shared secret (pds_)
+}
+
+// TestPrintRequest prints the built-in test label.
+type TestPrintRequest struct {
+	PrinterID string `json:"printer_id,omitempty"` // "" = the first printer
+}
+
+// TestPrintResult says what was printed and where its preview is.
+type TestPrintResult struct {
+	PrinterID   string `json:"printer_id"`
+	JobID       string `json:"job_id"`
+	PreviewPNG  []byte `json:"preview_png,omitempty"`  // the rendered label
+	PreviewPath string `json:"preview_path,omitempty"` // the same image on disk
+}
+
+// Job is one job in the agent's recent history.
+type Job struct {
+	ID        string    `json:"id"`
+	PrinterID string    `json:"printer_id"`
+	Title     string    `json:"title,omitempty"`
+	State     string    `json:"state"` // received, printing, done, failed
+	Reason    string    `json:"reason,omitempty"`
+	Updated   time.Time `json:"updated"`
+	HasPrev   bool      `json:"has_preview"`
+}
+
+// Error is the body of every non-2xx answer.
+type Error struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"` // plain language for staff
+	} `json:"error"`
+}
