@@ -86,8 +86,10 @@ func ProbeKeyring(ctx context.Context, account string) error {
 	if err := validateAccount(account); err != nil {
 		return err
 	}
-	_, err := probeKeyring(ctx, account, DefaultProbeTimeout, false)
-	return err
+	if _, err := probeKeyring(ctx, account, DefaultProbeTimeout, false); err != nil {
+		return fmt.Errorf("keystore: probe keyring: %w", err)
+	}
+	return nil
 }
 
 // probeKeyring reads account's entry (discarding the value) and reports whether one exists. Any error

@@ -21,7 +21,7 @@ go vet ./...
 GOOS=windows CGO_ENABLED=0 go vet ./protocol/... ./printer/... ./keystore/... ./agent/... ./cmd/printdock-agent/ ./cmd/printdock-server/
 GOOS=windows CGO_ENABLED=0 go build -o /dev/null ./cmd/printdock-agent
 
-tmp=$(mktemp -d)
+tmp=$(mktemp -d); chmod 755 "$tmp"
 cleanup() { [ -x scripts/pg-throwaway.sh ] && scripts/pg-throwaway.sh stop "$tmp/pg" 2>/dev/null || true; rm -rf "$tmp"; }
 trap cleanup EXIT
 
