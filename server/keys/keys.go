@@ -13,7 +13,6 @@
 package keys
 
 import (
-	"context"
 	"errors"
 	"time"
 
@@ -77,6 +76,8 @@ type Principal struct {
 	// Generation of the credential's secret at authentication; rotation increments it.
 	Generation  int64
 	Description string // the key's or device's description, for the agent's status
+	// ExpiresAt is when the credential stops being valid by itself (OAuth access tokens); zero otherwise.
+	ExpiresAt time.Time
 }
 
 // IsAdmin reports whether p may administer its portal.
@@ -180,7 +181,8 @@ type InitResult struct {
 
 // Service is the key lifecycle. Every method that changes something authorizes the actor (role and
 // portal) itself, writes the audit log, and publishes an Event when live connections are affected.
-// Implemented in service.go.
+// Implemented in service.go and its sibling files (auth.go, clientkeys.go, users.go, shared.go, oauth.go,
+// events.go); docs/keys.md describes the semantics.
 //
 //	Init(ctx, portalName, adminEmail string) (InitResult, error)  // on an empty store only; ErrConflict otherwise
 //	Bootstrapped(ctx) (bool, error)

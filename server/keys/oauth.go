@@ -1,0 +1,186 @@
+package keys
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"printdock/protocol"
+	"printdock/server/store"
+)
+
+// Audit actions for OAuth clients.
+const (
+	ActionOAuthClientCreate = "oauth_client.create"
+	ActionOAuthClientRevoke = "oauth_client.revoke"
+	ActionOAuthClientDelete = "oauth_client.delete"
+	ActionOAuthTokenIssue   = "oauth_token.issue"
+)
+
+func toOAuthClient(c store.Credential) OAuthClient {
+	return OAuthClient{ID: c.ID, PortalID: c.PortalID, Description: c.Description, Status: Status(c.Status), CreatedAt: c.CreatedAt, CreatedBy: c.CreatedBy}
+}
+
+func oauthClient(ctx context.Context, q store.Store, a Actor, id string) (store.Credential, error) {
+	c, err := q.GetCredential(ctx, id)
+	if err != nil {
+		return c, mapStoreErr("get oauth client", err)
+	}
+	if c.PortalID != a.PortalID || c.Kind != store.CredOAuthClient {
+		return store.Credential{}, fmt.Errorf("keys: get oauth client: %w", ErrNotFound)
+	}
+	return c, nil
+}
+
+// CreateOAuthClient registers an integration (admin) and returns its client secret (pdo_) once. The
+// client's tokens act in the portal with role user, attributed to the creating admin.
+func (s *Service) CreateOAuthClient(ctx context.Context, a Actor, description string) (OAuthClient, string, error) {
+	if err := requireAdmin(a); err != nil {
+		return OAuthClient{}, "", err
+	}
+	desc, err := checkDescription(description)
+	if err != nil {
+		return OAuthClient{}, "", err
+	}
+	secret, h, prefix, err := s.newSecret(protocol.KindOAuthClient)
+	if err != nil {
+		return OAuthClient{}, "", err
+	}
+	c := store.Credential{
+		ID: newID(idOAuthClient), PortalID: a.PortalID, Kind: store.CredOAuthClient, CreatorID: a.UserID, Description: desc,
+		Prefix: prefix, SecretHash: h, Status: string(StatusActive), Generation: 1, CreatedAt: s.clock(), CreatedBy: actorName(a),
+	}
+	err = s.tx(ctx, "create oauth client", func(q store.Store) error {
+		if err := q.CreateCredential(ctx, c); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, a.PortalID, actorName(a), ActionOAuthClientCreate, c.ID, a.RemoteAddr, fmt.Sprintf("description=%q", desc))
+	})
+	if err != nil {
+		return OAuthClient{}, "", err
+	}
+	return toOAuthClient(c), secret, nil
+}
+
+// ListOAuthClients lists the portal's OAuth clients (admin).
+func (s *Service) ListOAuthClients(ctx context.Context, a Actor) ([]OAuthClient, error) {
+	if err := requireAdmin(a); err != nil {
+		return nil, err
+	}
+	cs, err := s.st.ListCredentials(ctx, a.PortalID, store.CredOAuthClient)
+	if err != nil {
+		return nil, mapStoreErr("list oauth clients", err)
+	}
+	out := make([]OAuthClient, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, toOAuthClient(c))
+	}
+	return out, nil
+}
+
+// RevokeOAuthClient revokes a client for good (admin): its tokens are deleted and stop working at once.
+func (s *Service) RevokeOAuthClient(ctx context.Context, a Actor, id string) (OAuthClient, error) {
+	if err := requireAdmin(a); err != nil {
+		return OAuthClient{}, err
+	}
+	var c store.Credential
+	changed := false
+	err := s.tx(ctx, "revoke oauth client", func(q store.Store) error {
+		var err error
+		c, err = oauthClient(ctx, q, a, id)
+		if err != nil || Status(c.Status) == StatusRevoked {
+			return err
+		}
+		if err := q.SetCredentialStatus(ctx, c.ID, string(StatusRevoked)); err != nil {
+			return err
+		}
+		if _, err := q.DeleteOAuthTokens(ctx, c.ID); err != nil {
+			return err
+		}
+		c.Status, changed = string(StatusRevoked), true
+		return s.audit(ctx, q, a.PortalID, actorName(a), ActionOAuthClientRevoke, c.ID, a.RemoteAddr, "")
+	})
+	if err != nil {
+		return OAuthClient{}, err
+	}
+	if changed {
+		s.events.publish(Event{PortalID: c.PortalID, CredentialIDs: []string{c.ID}, Reason: protocol.ReasonRevoked})
+	}
+	return toOAuthClient(c), nil
+}
+
+// DeleteOAuthClient deletes a client and its tokens (admin).
+func (s *Service) DeleteOAuthClient(ctx context.Context, a Actor, id string) error {
+	if err := requireAdmin(a); err != nil {
+		return err
+	}
+	var c store.Credential
+	err := s.tx(ctx, "delete oauth client", func(q store.Store) error {
+		var err error
+		c, err = oauthClient(ctx, q, a, id)
+		if err != nil {
+			return err
+		}
+		if err := q.DeleteCredential(ctx, c.ID); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, a.PortalID, actorName(a), ActionOAuthClientDelete, c.ID, a.RemoteAddr, fmt.Sprintf("description=%q", c.Description))
+	})
+	if err != nil {
+		return err
+	}
+	s.forgetTouch(c.ID)
+	s.events.publish(Event{PortalID: c.PortalID, CredentialIDs: []string{c.ID}, Reason: protocol.ReasonDeleted})
+	return nil
+}
+
+// IssueToken is the client-credentials grant: it checks the client ID and secret (pdo_) and returns a new
+// opaque access token (pdt_) valid for TokenTTL, stored only as its keyed hash. A wrong or unknown client
+// is ErrUnauthenticated; an inactive or revoked one ErrInactive/ErrRevoked. Expired tokens are purged.
+func (s *Service) IssueToken(ctx context.Context, clientID, clientSecret, remoteAddr string) (string, time.Duration, error) {
+	clientSecret = protocol.NormalizeSecret(clientSecret)
+	kind, err := protocol.ParseSecret(clientSecret)
+	if err != nil {
+		return "", 0, fmt.Errorf("%w: %w", ErrUnauthenticated, err)
+	}
+	if kind != protocol.KindOAuthClient {
+		return "", 0, fmt.Errorf("%w: not an OAuth client secret", ErrUnauthenticated)
+	}
+	h := s.hash(clientSecret)
+	c, err := s.st.GetCredential(ctx, clientID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return "", 0, fmt.Errorf("keys: issue token: %w", err)
+	}
+	if err != nil || c.Kind != store.CredOAuthClient || !hashEqual(c.SecretHash, h) {
+		portal, target := "", ""
+		if err == nil && c.Kind == store.CredOAuthClient {
+			portal, target = c.PortalID, c.ID
+		}
+		return "", 0, s.authFailed(ctx, portal, target, remoteAddr, kind, "wrong client ID or secret", ErrUnauthenticated)
+	}
+	if err := statusErr(c.Status); err != nil {
+		return "", 0, s.authFailed(ctx, c.PortalID, c.ID, remoteAddr, kind, "client is "+c.Status, err)
+	}
+	token, th, _, err := s.newSecret(protocol.KindOAuthToken)
+	if err != nil {
+		return "", 0, err
+	}
+	now := s.clock()
+	err = s.tx(ctx, "issue token", func(q store.Store) error {
+		if _, err := q.DeleteExpiredOAuthTokens(ctx, now); err != nil {
+			return err
+		}
+		if err := q.CreateOAuthToken(ctx, store.OAuthToken{TokenHash: th, ClientID: c.ID, PortalID: c.PortalID, CreatedAt: now, ExpiresAt: now.Add(TokenTTL)}); err != nil {
+			return err
+		}
+		if err := q.TouchCredential(ctx, c.ID, now); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, c.PortalID, "key:"+c.ID, ActionOAuthTokenIssue, c.ID, remoteAddr, "expires_in=3600")
+	})
+	if err != nil {
+		return "", 0, err
+	}
+	return token, TokenTTL, nil
+}
