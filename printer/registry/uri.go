@@ -1,0 +1,132 @@
+// Package registry knows which printers the agent has: the configured ones (tcp://, sim://,
+// winspool://, usb:// URIs) and the discovered ones (USB, the Windows spooler), found by polling
+// pluggable Sources. It notices printers arriving and leaving, reports each change to a callback, and
+// opens printers by ID (Open is also usable on its own as the URI → printer.Printer factory).
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"printdock/printer"
+	"printdock/printer/netraw"
+	"printdock/printer/sim"
+	"printdock/printer/usb"
+	"printdock/printer/winspool"
+)
+
+// ErrBadURI is returned for a printer URI with an unknown scheme or a malformed body.
+var ErrBadURI = errors.New("registry: bad printer URI")
+
+// Scheme names.
+const (
+	SchemeTCP      = "tcp"
+	SchemeSim      = "sim"
+	SchemeUSB      = "usb"
+	SchemeWinspool = "winspool"
+)
+
+// URI is a parsed printer URI.
+type URI struct {
+	Scheme   string
+	Addr     string // tcp: host:port
+	Name     string // sim: the simulator's name; winspool: the Windows printer name
+	USB      usb.ID // usb
+	Original string
+}
+
+// String returns the canonical form, which is the printer's ID.
+func (u URI) String() string {
+	switch u.Scheme {
+	case SchemeTCP:
+		return "tcp://" + u.Addr
+	case SchemeSim:
+		return "sim://" + u.Name
+	case SchemeUSB:
+		return u.USB.String()
+	case SchemeWinspool:
+		return winspool.URI(u.Name)
+	}
+	return u.Original
+}
+
+// ParseURI parses tcp://host[:port] (port 9100 by default), sim://name, usb://VID:PID[/SERIAL] and
+// winspool://name.
+func ParseURI(s string) (URI, error) {
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok {
+		return URI{}, fmt.Errorf("%w: %q: want scheme://…", ErrBadURI, s)
+	}
+	u := URI{Scheme: strings.ToLower(scheme), Original: s}
+	switch u.Scheme {
+	case SchemeTCP:
+		addr, _, err := netraw.ParseURI(s)
+		if err != nil {
+			return URI{}, fmt.Errorf("%w: %w", ErrBadURI, err)
+		}
+		u.Addr = addr
+	case SchemeSim:
+		if rest == "" || strings.ContainsAny(rest, "/?#\x00") {
+			return URI{}, fmt.Errorf("%w: %q: want sim://name", ErrBadURI, s)
+		}
+		u.Name = rest
+	case SchemeUSB:
+		id, err := usb.ParseID(s)
+		if err != nil {
+			return URI{}, fmt.Errorf("%w: %w", ErrBadURI, err)
+		}
+		u.USB = id
+	case SchemeWinspool:
+		name, err := winspool.ParseURI(s)
+		if err != nil {
+			return URI{}, fmt.Errorf("%w: %w", ErrBadURI, err)
+		}
+		u.Name = name
+	default:
+		return URI{}, fmt.Errorf("%w: %q: unknown scheme %q (tcp, sim, usb, winspool)", ErrBadURI, s, scheme)
+	}
+	return u, nil
+}
+
+// Open returns the printer a URI names: tcp:// a raw TCP printer (no connection yet), sim:// the
+// process-wide simulator of that name (sim.Named), usb:// the attached USB printer (claimed now),
+// winspool:// a Windows spooler printer.
+func Open(ctx context.Context, uri string) (printer.Printer, error) {
+	u, err := ParseURI(uri)
+	if err != nil {
+		return nil, err
+	}
+	switch u.Scheme {
+	case SchemeTCP:
+		return netraw.New(u.String(), netraw.Options{})
+	case SchemeSim:
+		return sim.Named(u.Name), nil
+	case SchemeUSB:
+		return usb.Open(ctx, u.String(), usb.Options{})
+	default: // SchemeWinspool
+		return winspool.Open(ctx, u.String())
+	}
+}
+
+// Describe returns what is known about the printer a URI names without talking to it.
+func Describe(uri string) (printer.Info, error) {
+	u, err := ParseURI(uri)
+	if err != nil {
+		return printer.Info{}, err
+	}
+	info := printer.Info{ID: u.String()}
+	switch u.Scheme {
+	case SchemeTCP:
+		info.Name, info.Language, info.Bidirectional = u.Addr, "ZPL", true
+	case SchemeSim:
+		info = sim.Named(u.Name).Info()
+	case SchemeUSB:
+		info.Name = fmt.Sprintf("USB printer %04x:%04x", u.USB.Vendor, u.USB.Product)
+		info.Serial = u.USB.Serial
+	case SchemeWinspool:
+		info.Name = u.Name
+	}
+	return info, nil
+}

@@ -1,0 +1,15 @@
+^XA
+^FX code128: BC with BY module widths, subsets B (default) and C (>;), an FNC1 (>8), the line above,
+^FX no line, rotation R, FT origin and GS1 mode D.
+^PW600^LL500
+^BY2,3,80
+^FO20,20^BCN,80,Y,N,N^FDPRINTDOCK-128^FS
+^BY3
+^FO20,140^BCN,80,Y,N,N^FD>;1234567890^FS
+^BY2
+^FO20,270^BCN,60,Y,Y,N^FD>;>800123456789012345678^FS
+^FO20,370^BCN,50,N,N,N^FDno line^FS
+^FT300,480^BCN,50,Y,N,N^FDft origin^FS
+^FO480,20^BCR,60,Y,N,N^FDROT R^FS
+^FO300,370^BY1^BCN,40,Y,N,N,D^FD(01)09501101530003^FS
+^XZ

@@ -1,0 +1,13 @@
+^XA
+^FX code39: B3 with module widths and wide:narrow ratios, a mod-43 check digit and rotation B.
+^PW600^LL400
+^BY2,3,60
+^FO20,20^B3N,N,60,Y,N^FDCODE39^FS
+^BY3,2.5,60
+^FO20,120^B3N,N,60,Y,N^FD12345^FS
+^BY2,2,50
+^FO20,230^B3N,Y,50,Y,N^FDABC-42^FS
+^BY2,3,50
+^FO20,320^B3N,N,50,N,N^FDNO LINE^FS
+^FO520,20^B3B,N,50,Y,N^FDROTB^FS
+^XZ
