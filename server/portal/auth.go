@@ -1,0 +1,122 @@
+package portal
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strings"
+	"time"
+
+	"printdock/server/keys"
+)
+
+type loginData struct {
+	Email     string
+	Next      string
+	LoginCSRF string
+	SignedOut bool
+}
+
+// safeNext accepts only a path on this site as the place to go after signing in.
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
+		strings.ContainsAny(next, "\\\r\n") || strings.HasPrefix(next, "/login") {
+		return "/"
+	}
+	return next
+}
+
+// loginCSRF returns the sign-in form's token: a random value kept in a short-lived cookie and repeated in
+// the form (there is no session yet to hold it). A forged cross-site form cannot read or set the cookie.
+func (p *portal) loginCSRF(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie(loginCSRFCookie); err == nil && len(c.Value) >= 32 {
+		return c.Value
+	}
+	tok := randomToken(32)
+	http.SetCookie(w, &http.Cookie{
+		Name: loginCSRFCookie, Value: tok, Path: "/login", MaxAge: 3600,
+		HttpOnly: true, Secure: p.secure(r), SameSite: http.SameSiteStrictMode,
+	})
+	return tok
+}
+
+func (p *portal) loginPage(w http.ResponseWriter, r *http.Request) {
+	if _, ok := p.sessions.get(p.sessionToken(r)); ok {
+		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
+		return
+	}
+	d := loginData{Next: safeNext(r.URL.Query().Get("next")), LoginCSRF: p.loginCSRF(w, r),
+		SignedOut: r.URL.Query().Get("signed_out") == "1"}
+	p.render(w, r, http.StatusOK, "login", p.newView(nil, "Sign in", "", d))
+}
+
+func (p *portal) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		p.errorPage(w, r, nil, http.StatusBadRequest, "Bad request", "The form could not be read.")
+		return
+	}
+	c, err := r.Cookie(loginCSRFCookie)
+	if err != nil || !tokensEqual(r.PostForm.Get("csrf"), c.Value) {
+		p.errorPage(w, r, nil, http.StatusForbidden, "Request refused",
+			"The sign-in form's security token is missing or wrong. Open the sign-in page again.")
+		return
+	}
+	email := strings.TrimSpace(r.PostForm.Get("email"))
+	password := r.PostForm.Get("password")
+	next := safeNext(r.PostForm.Get("next"))
+	addr := p.opts.RemoteAddr(r)
+	d := loginData{Email: email, Next: next, LoginCSRF: c.Value}
+	v := p.newView(nil, "Sign in", "", nil)
+
+	if locked, until := p.limiter.locked(email, addr); locked {
+		mins := int(math.Ceil(time.Until(until).Minutes()))
+		v.Error = fmt.Sprintf("Too many failed sign-ins. Try again in %d minute%s.", mins, map[bool]string{true: "", false: "s"}[mins == 1])
+		v.D = d
+		w.Header().Set("Retry-After", fmt.Sprint(int(math.Ceil(time.Until(until).Seconds()))))
+		p.render(w, r, http.StatusTooManyRequests, "login", v)
+		return
+	}
+	if email == "" || password == "" {
+		v.Error = "Enter your e-mail address and password."
+		v.D = d
+		p.render(w, r, http.StatusBadRequest, "login", v)
+		return
+	}
+	pr, err := p.svc.PasswordLogin(r.Context(), email, password, addr)
+	if err != nil {
+		if !errors.Is(err, keys.ErrUnauthenticated) && !errors.Is(err, keys.ErrForbidden) {
+			p.log.Error("portal: sign-in", "err", err)
+		}
+		p.limiter.fail(email, addr)
+		v.Error = "Wrong e-mail address or password."
+		v.D = d
+		p.render(w, r, http.StatusUnauthorized, "login", v)
+		return
+	}
+	p.limiter.succeed(email)
+	// A new token on every sign-in (no session fixation); an old session of this browser ends.
+	if old, ok := p.sessions.get(p.sessionToken(r)); ok {
+		p.sessions.destroy(old.key)
+	}
+	token, _ := p.sessions.create(pr)
+	p.setSessionCookie(w, r, token, int(p.opts.SessionMaxAge.Seconds()))
+	http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Path: "/login", MaxAge: -1, HttpOnly: true,
+		Secure: p.secure(r), SameSite: http.SameSiteStrictMode})
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (p *portal) logout(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	p.sessions.destroy(c.sess.key)
+	p.setSessionCookie(w, r, "", -1)
+	http.Redirect(w, r, "/login?signed_out=1", http.StatusSeeOther)
+}
+
+func (p *portal) home(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	if c.admin() {
+		http.Redirect(w, r, "/keys", http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, "/profile", http.StatusSeeOther)
+}

@@ -1,0 +1,646 @@
+package portal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/chromedp"
+
+	"printdock/internal/testenv"
+	"printdock/protocol"
+	"printdock/server/keys"
+)
+
+// The portal's workflows end to end in a real, headless Chromium against a real server (SQLite,
+// keys.Service, hub, REST API with the agent websocket, portal). Every console error, uncaught exception
+// or CSP violation fails the test.
+//
+// PRINTDOCK_SCREENSHOTS=1 writes a screenshot of every page to docs/screenshots/portal-*.png.
+
+type uiTest struct {
+	t       *testing.T
+	e       *env
+	ctx     context.Context
+	shots   string
+	dlDir   string
+	mu      sync.Mutex
+	console []chromedp.ConsoleMessage
+}
+
+func findChromium() (string, error) {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p, nil
+		}
+	}
+	return "", errors.New("no chromium, chromium-browser or google-chrome in PATH")
+}
+
+func newUITest(t *testing.T, e *env) *uiTest {
+	t.Helper()
+	path, err := findChromium()
+	testenv.RequireReal(t, "Chromium", err)
+	profile := t.TempDir()
+	u := &uiTest{t: t, e: e, shots: t.TempDir(), dlDir: t.TempDir()}
+	if os.Getenv("PRINTDOCK_SCREENSHOTS") == "1" {
+		u.shots = filepath.Join("..", "..", "docs", "screenshots")
+		if err := os.MkdirAll(u.shots, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(path),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(profile),
+		chromedp.WindowSize(1280, 900),
+	)
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	if err := chromedp.Do(ctx); err != nil { // starts the browser, with no timeout
+		testenv.RequireReal(t, "Chromium (start)", err)
+	}
+	u.ctx = ctx
+	messages := chromedp.Console(ctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			u.mu.Lock()
+			u.console = append(u.console, m)
+			u.mu.Unlock()
+		}
+	}()
+	u.do(chromedp.EmulateViewport(1280, 860))
+	_, err = chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: u.dlDir,
+	})
+	if err != nil {
+		t.Fatalf("set download behaviour: %v", err)
+	}
+	for _, name := range []string{"clipboard-read", "clipboard-write"} {
+		_, err := chromedp.CallBrowser(ctx, browser.SetPermission, browser.SetPermissionParams{
+			Permission: &browser.PermissionDescriptor{Name: name}, Setting: browser.PermissionSettingGranted, Origin: e.srv.URL,
+		})
+		if err != nil {
+			t.Logf("grant %s: %v (the Copy check falls back to the button label)", name, err)
+		}
+	}
+	return u
+}
+
+// checkConsole fails the test on console errors, uncaught exceptions and CSP violations seen so far. A
+// failed page load (a 403 the test asked for) is a network entry for a page, not for an asset: allowed.
+func (u *uiTest) checkConsole() {
+	u.t.Helper()
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for _, m := range u.console {
+		bad := m.IsException() || m.Type == chromedp.ConsoleError
+		if bad && m.Source == "network" && !strings.Contains(m.URL, "/static/") && !strings.Contains(m.URL, "favicon") {
+			bad = false
+		}
+		if bad {
+			u.t.Errorf("browser console: %s (source %q, url %s:%d)", m, m.Source, m.URL, m.Line+1)
+		}
+	}
+	u.console = nil
+}
+
+func (u *uiTest) step() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(u.ctx, 30*time.Second)
+}
+
+func (u *uiTest) do(actions ...chromedp.Action[chromedp.Void]) {
+	u.t.Helper()
+	ctx, cancel := u.step()
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		u.t.Fatalf("browser: %v", err)
+	}
+}
+
+// submit clicks sel, waits for the page it leads to, and checks its HTTP status.
+func (u *uiTest) submit(sel string, wantStatus int) {
+	u.t.Helper()
+	ctx, cancel := u.step()
+	defer cancel()
+	resp, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(sel)))
+	if err != nil {
+		u.t.Fatalf("click %s: %v", sel, err)
+	}
+	if resp == nil {
+		u.t.Fatalf("click %s: no page loaded", sel)
+	}
+	if int(resp.Status) != wantStatus {
+		u.t.Fatalf("click %s: status %d, want %d", sel, resp.Status, wantStatus)
+	}
+}
+
+// open navigates to path and checks the status of the page.
+func (u *uiTest) open(path string, wantStatus int) {
+	u.t.Helper()
+	ctx, cancel := u.step()
+	defer cancel()
+	resp, err := chromedp.Run(ctx, chromedp.NavigateResponse(u.e.srv.URL+path))
+	if err != nil {
+		u.t.Fatalf("open %s: %v", path, err)
+	}
+	if int(resp.Status) != wantStatus {
+		u.t.Fatalf("open %s: status %d, want %d", path, resp.Status, wantStatus)
+	}
+}
+
+func (u *uiTest) value(sel string) string {
+	u.t.Helper()
+	ctx, cancel := u.step()
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(sel)))
+	if err != nil {
+		u.t.Fatalf("value of %s: %v", sel, err)
+	}
+	return v
+}
+
+func (u *uiTest) text(sel string) string {
+	u.t.Helper()
+	ctx, cancel := u.step()
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		u.t.Fatalf("text of %s: %v", sel, err)
+	}
+	return strings.TrimSpace(v)
+}
+
+func (u *uiTest) eval(expr string) any {
+	u.t.Helper()
+	ctx, cancel := u.step()
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[any](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		u.t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+func (u *uiTest) present(sel string) bool {
+	u.t.Helper()
+	return u.eval(fmt.Sprintf("document.querySelector(%q) !== null", sel)) == true
+}
+
+func (u *uiTest) location() string {
+	u.t.Helper()
+	ctx, cancel := u.step()
+	defer cancel()
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		u.t.Fatal(err)
+	}
+	return strings.TrimPrefix(loc, u.e.srv.URL)
+}
+
+// shot saves a full-page screenshot as portal-<name>.png.
+func (u *uiTest) shot(name string) {
+	u.t.Helper()
+	ctx, cancel := u.step()
+	defer cancel()
+	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		u.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(u.shots, "portal-"+name+".png"), buf, 0o644); err != nil {
+		u.t.Fatal(err)
+	}
+}
+
+func (u *uiTest) keyID(description string) string {
+	u.t.Helper()
+	list, err := u.e.svc.ListClientKeys(context.Background(), u.e.adminActor())
+	if err != nil {
+		u.t.Fatal(err)
+	}
+	for _, k := range list {
+		if k.Description == description {
+			return k.ID
+		}
+	}
+	u.t.Fatalf("no key %q", description)
+	return ""
+}
+
+// waitFor polls cond until it holds, for at most 15 seconds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.After(15 * time.Second)
+	tick := time.NewTicker(25 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s", what)
+		case <-tick.C:
+		}
+	}
+}
+
+func TestBrowserWorkflows(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	e := newEnv(t, false)
+	u := newUITest(t, e)
+	portalID := e.admin.PortalID
+	root := t // agents outlive the step that connects them
+	const desc = "Warehouse 2 – packing station 4"
+	var secret, keyID, opPassword string
+	var agent *testAgent
+	printers := []protocol.Printer{
+		{ID: "usb://0a5f:0181/D4J214500123", Name: "Zebra ZD421", Make: "Zebra", Model: "ZD421-203dpi", Status: "ready"},
+		{ID: "tcp://10.20.4.31:9100", Name: "Zebra ZT411 (pallets)", Make: "Zebra", Model: "ZT411", Status: "media_out", Reason: "out of labels"},
+	}
+	steps := []struct {
+		name string
+		fn   func(t *testing.T)
+	}{
+		{"sign in", func(t *testing.T) {
+			u.open("/keys", http.StatusOK) // redirected to the sign-in page
+			if loc := u.location(); !strings.HasPrefix(loc, "/login?next=") {
+				t.Fatalf("signed-out /keys went to %s", loc)
+			}
+			u.shot("login")
+			u.do(chromedp.SendKeys(chromedp.ID("email"), e.admin.AdminEmail),
+				chromedp.SendKeys(chromedp.ID("password"), "not the password"))
+			u.submit("#signin", http.StatusUnauthorized)
+			if got := u.text("#form-error"); got != "Wrong e-mail address or password." {
+				t.Fatalf("wrong password message %q", got)
+			}
+			u.do(chromedp.SendKeys(chromedp.ID("password"), e.admin.AdminPassword))
+			u.submit("#signin", http.StatusOK)
+			if loc := u.location(); loc != "/keys" {
+				t.Fatalf("after sign-in at %s, want /keys", loc)
+			}
+		}},
+		{"create print client secret", func(t *testing.T) {
+			u.do(chromedp.SendKeys(chromedp.ID("description"), "Front office – Brother QL-820"),
+				chromedp.Click(chromedp.ID("inactive")))
+			u.submit("#add-key", http.StatusOK)
+			u.open("/keys", http.StatusOK)
+			u.do(chromedp.SendKeys(chromedp.ID("description"), desc))
+			u.submit("#add-key", http.StatusOK)
+			secret = u.value("#secret")
+			if kind, err := protocol.ParseSecret(secret); err != nil || kind != protocol.KindPrintClient {
+				t.Fatalf("secret on the page: %v %v", kind, err)
+			}
+			keyID = u.keyID(desc)
+			if !strings.Contains(u.text(".alert-warn"), "cannot be shown again") {
+				t.Error("no shown-once warning")
+			}
+			u.shot("secret")
+			// Copy (the script's enhancement).
+			u.do(chromedp.Click(chromedp.CSS(`button[data-copy="secret"]`)))
+			waitFor(t, "the Copy button to react", func() bool {
+				l := u.text(`button[data-copy="secret"]`)
+				return l == "Copied" || l == "Press Ctrl+C"
+			})
+			if clip, ok := u.eval(`navigator.clipboard.readText().catch(() => "")`).(string); ok && clip != "" && clip != secret {
+				t.Errorf("clipboard holds %q, want the secret", clip)
+			}
+			// Download: a one-time text file holding the secret.
+			u.do(chromedp.Click(chromedp.CSS(`button[data-download="secret"]`)))
+			file := filepath.Join(u.dlDir, "printdock-client-secret-Warehouse-2-packing-station-4.txt")
+			waitFor(t, "the download", func() bool {
+				b, err := os.ReadFile(file)
+				return err == nil && string(b) == secret+"\n"
+			})
+			// The page is not cached: going back does not show the secret again.
+			u.submit("#done", http.StatusOK)
+			if u.present("#secret") {
+				t.Error("the secret is still shown after leaving the page")
+			}
+		}},
+		{"agent connects, live dot, clients page", func(t *testing.T) {
+			if u.present(`tr[data-key="` + keyID + `"] .dot-on`) {
+				t.Fatal("connected before any agent")
+			}
+			var status int
+			var err error
+			agent, status, err = dialAgent(root, e.srv.URL, secret, "", "packing-4.wh2.example.com", printers)
+			if err != nil {
+				t.Fatalf("agent with the page's secret: %v (HTTP %d)", err, status)
+			}
+			// The open page's script turns the dot on without a reload.
+			u.do(chromedp.WaitVisible(chromedp.CSS(`tr[data-key="` + keyID + `"] .dot-on`)))
+			waitFor(t, "the agent's printers", func() bool {
+				cl := e.hub.Clients(portalID)
+				return len(cl) == 1 && len(cl[0].Printers) == 2
+			})
+			u.open("/keys", http.StatusOK)
+			u.shot("keys")
+			u.open("/clients", http.StatusOK)
+			if got := u.text(`[data-client] h2`); got != "packing-4.wh2.example.com" {
+				t.Errorf("client host %q", got)
+			}
+			if !u.present(`tr[data-printer="tcp://10.20.4.31:9100"]`) || !strings.Contains(u.text(`tr[data-printer="tcp://10.20.4.31:9100"]`), "media out") {
+				t.Error("printer and its status missing")
+			}
+			u.shot("clients")
+		}},
+		{"rotate logs the agent out", func(t *testing.T) {
+			u.open("/keys", http.StatusOK)
+			u.submit(`tr[data-key="`+keyID+`"] button[data-action="rotate"]`, http.StatusOK)
+			newSecret := u.value("#secret")
+			if newSecret == secret || !strings.HasPrefix(newSecret, "pdc_") {
+				t.Fatalf("rotation showed %q", newSecret)
+			}
+			agent.expectLogout(t, protocol.ReasonRotated)
+			if _, status, err := dialAgent(root, e.srv.URL, secret, "", "x", nil); err == nil || status != http.StatusUnauthorized {
+				t.Errorf("old secret after rotation: %v, HTTP %d", err, status)
+			}
+			secret = newSecret
+			var err error
+			if agent, _, err = dialAgent(root, e.srv.URL, secret, "", "packing-4.wh2.example.com", printers); err != nil {
+				t.Fatalf("new secret: %v", err)
+			}
+		}},
+		{"deactivate, activate, revoke", func(t *testing.T) {
+			row := `tr[data-key="` + keyID + `"] `
+			u.submit("#done", http.StatusOK)
+			u.submit(row+`button[data-action="deactivate"]`, http.StatusOK)
+			agent.expectLogout(t, protocol.ReasonDeactivated)
+			if got := u.text(row + "[data-status]"); got != "inactive" {
+				t.Errorf("status after deactivate %q", got)
+			}
+			if !strings.Contains(u.text("#flash"), "deactivated") {
+				t.Errorf("flash %q", u.text("#flash"))
+			}
+			if _, status, err := dialAgent(root, e.srv.URL, secret, "", "x", nil); err == nil || status != http.StatusForbidden {
+				t.Errorf("inactive secret: %v, HTTP %d", err, status)
+			}
+			u.submit(row+`button[data-action="activate"]`, http.StatusOK)
+			if got := u.text(row + "[data-status]"); got != "active" {
+				t.Errorf("status after activate %q", got)
+			}
+			var err error
+			if agent, _, err = dialAgent(root, e.srv.URL, secret, "", "packing-4", nil); err != nil {
+				t.Fatalf("after activate: %v", err)
+			}
+			u.submit(row+`button[data-action="revoke"]`, http.StatusOK)
+			agent.expectLogout(t, protocol.ReasonRevoked)
+			if got := u.text(row + "[data-status]"); got != "revoked" {
+				t.Errorf("status after revoke %q", got)
+			}
+			if u.present(row + `button[data-action="activate"]`) {
+				t.Error("a revoked key offers Activate")
+			}
+			if _, status, err := dialAgent(root, e.srv.URL, secret, "", "x", nil); err == nil || status != http.StatusForbidden {
+				t.Errorf("revoked secret: %v, HTTP %d", err, status)
+			}
+		}},
+		{"delete with confirmation", func(t *testing.T) {
+			// A connected key: deleting it logs its agent out.
+			u.do(chromedp.SendKeys(chromedp.ID("description"), "Returns desk"))
+			u.submit("#add-key", http.StatusOK)
+			s := u.value("#secret")
+			id := u.keyID("Returns desk")
+			a, _, err := dialAgent(root, e.srv.URL, s, "", "returns-pc", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			u.open("/keys", http.StatusOK)
+			u.submit(`tr[data-key="`+id+`"] a[data-action="delete"]`, http.StatusOK)
+			if !strings.Contains(u.text("h1"), "Returns desk") {
+				t.Errorf("confirmation heading %q", u.text("h1"))
+			}
+			u.shot("delete")
+			u.submit("#confirm-delete", http.StatusOK)
+			a.expectLogout(t, protocol.ReasonDeleted)
+			if u.present(`tr[data-key="` + id + `"]`) {
+				t.Error("deleted key still listed")
+			}
+			// The revoked key goes too.
+			u.submit(`tr[data-key="`+keyID+`"] a[data-action="delete"]`, http.StatusOK)
+			u.submit("#confirm-delete", http.StatusOK)
+			if u.present(`tr[data-key="` + keyID + `"]`) {
+				t.Error("deleted key still listed")
+			}
+		}},
+		{"profile: rotate own API key", func(t *testing.T) {
+			desktop, _, err := dialAgent(root, e.srv.URL, e.admin.AdminAPIKey, "", "admin-laptop", nil)
+			if err != nil {
+				t.Fatalf("desktop client with the admin's API key: %v", err)
+			}
+			u.open("/profile", http.StatusOK)
+			if got := u.text("#api-key-prefix"); got != protocol.SecretPrefix(e.admin.AdminAPIKey)+"…" {
+				t.Errorf("prefix on the profile %q", got)
+			}
+			u.shot("profile")
+			u.submit("#rotate-own", http.StatusOK)
+			if !strings.Contains(u.text(".alert-warn"), "signs you out of all desktop clients") {
+				t.Errorf("no warning: %q", u.text(".alert-warn"))
+			}
+			u.shot("profile-rotate")
+			u.submit("#confirm-rotate", http.StatusOK)
+			key := u.value("#api-key")
+			if kind, err := protocol.ParseSecret(key); err != nil || kind != protocol.KindUser || key == e.admin.AdminAPIKey {
+				t.Fatalf("new API key: %v %v", kind, err)
+			}
+			desktop.expectLogout(t, protocol.ReasonRotated)
+			u.open("/profile", http.StatusOK)
+			if got := u.text("#api-key-prefix"); got != protocol.SecretPrefix(key)+"…" {
+				t.Errorf("prefix after rotation %q", got)
+			}
+		}},
+		{"users: create, role, rotate", func(t *testing.T) {
+			u.open("/users", http.StatusOK)
+			u.do(chromedp.SendKeys(chromedp.ID("new-email"), "operator@example.com"))
+			u.submit("#add-user", http.StatusOK)
+			password := u.value("#password")
+			apiKey := u.value("#api-key")
+			if password == "" || !strings.HasPrefix(apiKey, "pdu_") {
+				t.Fatalf("new user's password %q / key %q", password, apiKey)
+			}
+			u.shot("user-created")
+			opPassword = password
+			u.open("/users", http.StatusOK)
+			u.do(chromedp.SendKeys(chromedp.ID("new-email"), "supervisor@example.com"))
+			u.submit("#add-user", http.StatusOK)
+			u.open("/users", http.StatusOK)
+			row := `tr[data-email="supervisor@example.com"] `
+			u.do(chromedp.SetValue(chromedp.CSS(row+"select"), "admin"))
+			u.submit(row+`button[data-action="set-role"]`, http.StatusOK)
+			if !strings.Contains(u.text("#flash"), "supervisor@example.com is now admin") {
+				t.Errorf("flash %q", u.text("#flash"))
+			}
+			if v := u.value(row + "select"); v != "admin" {
+				t.Errorf("role shown %q", v)
+			}
+			// An admin rotates another user's key without a confirmation step.
+			desktop, _, err := dialAgent(root, e.srv.URL, apiKey, "", "operator-pc", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			u.submit(`tr[data-email="operator@example.com"] button[data-action="rotate-user"]`, http.StatusOK)
+			newKey := u.value("#api-key")
+			if newKey == apiKey || !strings.HasPrefix(newKey, "pdu_") {
+				t.Fatalf("rotated key %q", newKey)
+			}
+			desktop.expectLogout(t, protocol.ReasonRotated)
+			u.open("/users", http.StatusOK)
+			u.shot("users")
+		}},
+		{"shared secret: device, wrong and right confirmation", func(t *testing.T) {
+			u.open("/keys", http.StatusOK)
+			u.do(chromedp.SendKeys(chromedp.ID("description"), "Line 3 – shared station"), chromedp.Click(chromedp.ID("shared")))
+			u.submit("#add-key", http.StatusOK)
+			device := u.value("#device-id")
+			shared := u.value("#secret")
+			if !strings.HasPrefix(shared, "pds_") || device == "" {
+				t.Fatalf("shared device %q secret %q", device, shared)
+			}
+			a, _, err := dialAgent(root, e.srv.URL, shared, device, "line3-station", nil)
+			if err != nil {
+				t.Fatalf("shared device connects: %v", err)
+			}
+			u.open("/shared", http.StatusOK)
+			if !u.present(`#shared-devices tr[data-key="` + device + `"] .dot-on`) {
+				t.Error("the shared device is not listed as connected")
+			}
+			u.do(chromedp.SendKeys(chromedp.ID("confirmation"), "yes i confirm"), chromedp.Click(chromedp.ID("reset_devices")))
+			u.submit("#reset", http.StatusBadRequest)
+			if !strings.Contains(u.text("#form-error"), keys.SharedResetConfirmation) {
+				t.Errorf("refusal message %q", u.text("#form-error"))
+			}
+			if _, _, err := dialAgent(root, e.srv.URL, shared, device, "line3-probe", nil); err != nil {
+				t.Errorf("the refused reset changed the secret: %v", err)
+			}
+			u.do(chromedp.Clear(chromedp.ID("confirmation")), chromedp.SendKeys(chromedp.ID("confirmation"), keys.SharedResetConfirmation))
+			u.shot("shared")
+			u.submit("#reset", http.StatusOK)
+			newShared := u.value("#secret")
+			if !strings.HasPrefix(newShared, "pds_") || newShared == shared {
+				t.Fatalf("new shared secret %q", newShared)
+			}
+			a.expectLogout(t, protocol.ReasonRotated)
+			if _, _, err := dialAgent(root, e.srv.URL, newShared, device, "line3-station", nil); err != nil {
+				t.Errorf("device with the new shared secret: %v", err)
+			}
+		}},
+		{"forged cross-site form", func(t *testing.T) {
+			target := e.srv.URL + "/shared/reset"
+			evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "text/html")
+				fmt.Fprintf(w, `<form method="post" action="%s"><input name="confirmation" value="%s"><input name="reset_devices" value="on"><button id="go">Win a prize</button></form>`,
+					target, keys.SharedResetConfirmation)
+			}))
+			defer evil.Close()
+			before, err := e.svc.Audit(context.Background(), e.adminActor(), keys.AuditFilter{Action: keys.ActionSharedSecretReset})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := u.step()
+			defer cancel()
+			if err := chromedp.Do(ctx, chromedp.Navigate(strings.Replace(evil.URL, "127.0.0.1", "localhost", 1))); err != nil {
+				t.Fatal(err)
+			}
+			u.submit("#go", http.StatusForbidden)
+			after, _ := e.svc.Audit(context.Background(), e.adminActor(), keys.AuditFilter{Action: keys.ActionSharedSecretReset})
+			if len(after) != len(before) {
+				t.Error("a cross-site form reset the shared secret")
+			}
+		}},
+		{"audit log filter", func(t *testing.T) {
+			u.open("/audit", http.StatusOK)
+			u.do(chromedp.SendKeys(chromedp.ID("action"), keys.ActionClientKeyRotate))
+			u.submit("#filter", http.StatusOK)
+			rows := u.eval(`Array.from(document.querySelectorAll("#audit-table tbody tr td:nth-child(3)")).map(td => td.textContent.trim())`).([]any)
+			if len(rows) != 1 || rows[0] != keys.ActionClientKeyRotate {
+				t.Errorf("rotate entries %v", rows)
+			}
+			today := time.Now().UTC().Format(time.DateOnly)
+			u.open("/audit?actor="+e.admin.AdminEmail+"&since="+today+"&until="+today, http.StatusOK)
+			actors := u.eval(`Array.from(document.querySelectorAll("#audit-table tbody tr td:nth-child(2)")).map(td => td.textContent.trim())`).([]any)
+			if len(actors) < 10 {
+				t.Errorf("only %d entries by the admin today", len(actors))
+			}
+			for _, a := range actors {
+				if a != e.admin.AdminEmail {
+					t.Errorf("actor filter let %v through", a)
+				}
+			}
+			u.open("/audit?until=2000-01-01", http.StatusOK)
+			if u.present("#audit-table") {
+				t.Error("entries before 2000")
+			}
+			u.open("/audit", http.StatusOK)
+			u.shot("audit")
+			u.open("/jobs", http.StatusOK)
+			u.shot("jobs")
+		}},
+		{"plain user", func(t *testing.T) {
+			u.submit("#signout", http.StatusOK)
+			if !strings.Contains(u.text(".login-card"), "You have signed out.") {
+				t.Error("no signed-out notice")
+			}
+			u.do(chromedp.SendKeys(chromedp.ID("email"), "operator@example.com"), chromedp.SendKeys(chromedp.ID("password"), opPassword))
+			u.submit("#signin", http.StatusOK)
+			if loc := u.location(); loc != "/profile" {
+				t.Errorf("user landed on %s", loc)
+			}
+			for _, link := range []string{"/keys", "/users", "/shared", "/audit"} {
+				if u.present(`nav a[href="` + link + `"]`) {
+					t.Errorf("user's navigation links %s", link)
+				}
+			}
+			for _, path := range []string{"/keys", "/users", "/shared", "/audit", "/keys/status"} {
+				u.open(path, http.StatusForbidden)
+			}
+			u.open("/users", http.StatusForbidden)
+			if got := u.text("#error-heading"); got != "Administrators only" {
+				t.Errorf("403 heading %q", got)
+			}
+			u.shot("forbidden")
+			u.open("/clients", http.StatusOK)
+			// Forged requests from the page: no token, then the session's own token.
+			status := u.eval(`fetch("/keys", {method: "POST", headers: {"Content-Type": "application/x-www-form-urlencoded"}, body: "description=forged"}).then(r => r.status)`)
+			if status != float64(403) {
+				t.Errorf("forged POST without token: %v", status)
+			}
+			status = u.eval(`fetch("/shared/reset", {method: "POST", headers: {"Content-Type": "application/x-www-form-urlencoded"},
+				body: "csrf=" + encodeURIComponent(document.querySelector("input[name=csrf]").value) + "&confirmation=Yes%2C+I+do+confirm+it"}).then(r => r.status)`)
+			if status != float64(403) {
+				t.Errorf("user's POST with token: %v", status)
+			}
+			u.open("/profile", http.StatusOK)
+		}},
+	}
+	for _, s := range steps {
+		ok := t.Run(s.name, func(t *testing.T) {
+			u.t = t
+			defer u.checkConsole()
+			s.fn(t)
+		})
+		if !ok {
+			break
+		}
+	}
+}
