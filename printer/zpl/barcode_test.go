@@ -69,14 +69,14 @@ func decodeCode128(widths []int, module int) (string, error) {
 		switch {
 		case v == c128FNC1:
 			out.WriteString("<FNC1>")
+		case subset == 'C' && v < 100:
+			fmt.Fprintf(&out, "%02d", v)
 		case v == c128CodeC:
 			subset = 'C'
 		case v == c128CodeB && subset != 'B':
 			subset = 'B'
 		case v == c128CodeA && subset != 'A':
 			subset = 'A'
-		case subset == 'C':
-			fmt.Fprintf(&out, "%02d", v)
 		case subset == 'A' && v >= 64:
 			out.WriteByte(byte(v - 64))
 		default:
@@ -96,9 +96,9 @@ func TestCode128ZPL(t *testing.T) {
 		{"AB", []int{c128StartB, 33, 34}, "AB", false},
 		{">:AB", []int{c128StartB, 33, 34}, "AB", false},
 		{">;1234", []int{c128StartC, 12, 34}, "1234", false},
-		{">;123", []int{c128StartC, 12}, "12", true},           // unpaired digit dropped
-		{">;12A34", []int{c128StartC, 12, 34}, "1234", true},   // stray letter dropped
-		{">;1A34", []int{c128StartC, 34}, "34", true},          // invalid pair dropped
+		{">;123", []int{c128StartC, 12}, "12", true},         // unpaired digit dropped
+		{">;12A34", []int{c128StartC, 12, 34}, "1234", true}, // stray letter dropped
+		{">;1A34", []int{c128StartC, 34}, "34", true},        // invalid pair dropped
 		{">;>8001234", []int{c128StartC, c128FNC1, 0, 12, 34}, "001234", false},
 		{">;12>6AB", []int{c128StartC, 12, c128CodeB, 33, 34}, "12AB", false},
 		{"AB>512", []int{c128StartB, 33, 34, c128CodeC, 12}, "AB12", false},
@@ -177,10 +177,10 @@ func TestQRInput(t *testing.T) {
 		{"MM,Nhello", "hello", qr.M},
 		{"LM,B0005hello", "hello", qr.L},
 		{"LM,Ahello", "hello", qr.L},
-		{"hello", "hello", qr.Q},          // no prefix: the ^BQ default
-		{"XA,hello", "XA,hello", qr.Q},    // not an error-correction letter
-		{"QA,a,b,c", "a,b,c", qr.Q},       // commas in data
-		{"MM,B", "", qr.M},                // short byte-mode header
+		{"hello", "hello", qr.Q},       // no prefix: the ^BQ default
+		{"XA,hello", "XA,hello", qr.Q}, // not an error-correction letter
+		{"QA,a,b,c", "a,b,c", qr.Q},    // commas in data
+		{"MM,B", "", qr.M},             // short byte-mode header
 	}
 	for _, tt := range tests {
 		data, ecc := qrInput(tt.in, 'Q')

@@ -24,12 +24,14 @@ import (
 //     cell so that text runs as long as on the printer;
 //   - any other font name (P–Z, downloaded fonts, ^A@) with font 0, and a warning.
 const (
-	font0DigitEm    = 0.46 // target advance of a digit, in em, for font 0
-	font0Baseline   = 0.75 // baseline below the top of a font 0 field, in character heights
-	bitmapBaseline  = 0.78 // the same for the bitmap fonts
-	interpretBase   = 9    // interpretation line height per module width, in dots
-	interpretWidth  = 5    // interpretation line character width per module width, in dots
-	interpretSpaceW = 1
+	font0DigitEm = 0.46 // target advance of a digit, in em, for font 0
+	// fontBaseline is the baseline's depth below the top of a ^FO text field, in character heights:
+	// Go fonts reach 0.771 em above and 0.205 em below it, so ascenders and descenders fill the cell.
+	fontBaseline = 0.78
+	// A barcode's interpretation line, per dot of module width: character height, width and gap.
+	interpretHeight = 9
+	interpretWidth  = 5
+	interpretGap    = 1
 )
 
 // bitmapFont is one of the printer's resident bitmap fonts at 203 dpi: its character matrix and the
@@ -133,7 +135,7 @@ func (c *fontCache) style(spec fontSpec) (textStyle, error) {
 			f:      c.set.mono,
 			em:     float64(mh * bf.h),
 			cell:   float64(mw * (bf.w + bf.gap)),
-			ascent: math.Round(bitmapBaseline * float64(mh*bf.h)),
+			ascent: math.Round(fontBaseline * float64(mh*bf.h)),
 		}
 		if spec.name == 'B' {
 			st.f = c.set.monoBold
@@ -156,7 +158,7 @@ func (c *fontCache) style(spec fontSpec) (textStyle, error) {
 		f:      c.set.bold,
 		em:     float64(h),
 		sx:     float64(w) / float64(h) * font0DigitEm / c.set.boldDigit,
-		ascent: math.Round(font0Baseline * float64(h)),
+		ascent: math.Round(fontBaseline * float64(h)),
 	}
 	if spec.name != '0' {
 		st.approxOf = spec.name
@@ -171,9 +173,9 @@ func (c *fontCache) interpretationStyle(module int) (textStyle, error) {
 		return st, err
 	}
 	m := float64(clampInt(module, 1, 10))
-	st.em = interpretBase * m
-	st.cell = (interpretWidth + interpretSpaceW) * m
-	st.ascent = math.Round(bitmapBaseline * st.em)
+	st.em = interpretHeight * m
+	st.cell = (interpretWidth + interpretGap) * m
+	st.ascent = math.Round(fontBaseline * st.em)
 	st.sx = st.cell / (c.set.monoAdvance * st.em)
 	return st, nil
 }
@@ -231,9 +233,12 @@ func (d *labelDrawer) rasterText(m *fieldMask, pl fieldPlacement, st textStyle, 
 	}
 	c := d.fonts
 	w, h := m.r.Dx(), m.r.Dy()
-	d.work += 4 * w * h
-	if d.work > d.workLimit {
-		return fmt.Errorf("zpl render: drawing work exceeds %d pixel operations: %w", d.workLimit, ErrTooLarge)
+	n := 0
+	for _, run := range runs {
+		n += len(run.text)
+	}
+	if err := d.spend(4*w*h + costPerGlyph*n); err != nil {
+		return err
 	}
 	c.ras.Reset(w, h)
 	ox, oy := float64(m.r.Min.X), float64(m.r.Min.Y)
@@ -328,6 +333,10 @@ func (d *labelDrawer) drawText(f *labelField) error {
 	if f.autoPos && d.hasLastText {
 		x, y = d.lastText.X, d.lastText.Y
 	}
+	// Layout measures every character once more.
+	if err := d.spend(costPerGlyph * len(f.data)); err != nil {
+		return err
+	}
 	if f.block != nil {
 		return d.drawBlock(f, st, x, y)
 	}
@@ -401,10 +410,11 @@ func (d *labelDrawer) drawBlock(f *labelField, st textStyle, x, y int) error {
 		}
 	}
 	shown := min(len(lines), b.lines)
-	blockH := float64(shown-1)*pitch + st.em
+	span := float64(shown-1) * pitch // from the first line's top to the last line's (negative spacing may make it negative)
+	blockH := max(span+st.em, st.em)
 	anchorV := st.ascent + float64(b.lines-1)*pitch
 	pl := place(f.orient, blockW, blockH, 0, anchorV, x, y, !f.typeset)
-	m, err := d.newMask(pl.rect(-st.em/2, min(0, -pitch)-st.em/2, blockW+st.em/2, blockH+st.em))
+	m, err := d.newMask(pl.rect(-st.em/2, min(0, span)-st.em/2, blockW+st.em/2, max(0, span)+1.5*st.em))
 	if err != nil {
 		return err
 	}

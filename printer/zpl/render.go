@@ -24,8 +24,9 @@ const (
 	MaxGraphicBytes = 4 << 20
 	// maxLabelDots is ZPL's own limit for ^PW and ^LL.
 	maxLabelDots = 32000
-	// workPerPixel bounds the drawing work of one label: at most this many times the label's pixel
-	// count may be touched by its fields together.
+	// workPerPixel bounds the drawing work of one label: its fields together may spend this many
+	// pixel operations per pixel of the label (of a 4×6 in label at 203 dpi for smaller ones),
+	// well under a second.
 	workPerPixel = 64
 )
 
@@ -144,7 +145,7 @@ func RenderLabel(zpl []byte, opts RenderOptions) (*RenderResult, error) {
 	img := image.NewPaletted(image.Rect(0, 0, w, h), labelPalette)
 	d := &labelDrawer{
 		img:       img,
-		workLimit: workPerPixel * max(w*h, 1<<16),
+		workLimit: workPerPixel * max(w*h, 1<<20),
 		fonts:     newFontCache(),
 		warn:      p.warnf,
 	}
@@ -267,13 +268,29 @@ type labelDrawer struct {
 	hasLastText bool
 }
 
+// Work charged besides the pixels a field touches, in pixel operations (a few nanoseconds each).
+const (
+	costPerGlyph      = 64   // laying out one character
+	costPerQRByte     = 4000 // boombuler's QR encoder: about 17 µs a byte
+	costPerMatrixByte = 1000 // Data Matrix
+	costPerBarByte    = 200  // Code 128 / Code 39
+)
+
+// spend charges n pixel operations to the label's work budget.
+func (d *labelDrawer) spend(n int) error {
+	d.work += n
+	if d.work > d.workLimit {
+		return fmt.Errorf("zpl render: drawing work exceeds %d pixel operations: %w", d.workLimit, ErrTooLarge)
+	}
+	return nil
+}
+
 // newMask allocates a mask for the label area r (clipped), charging the work budget.
 func (d *labelDrawer) newMask(r image.Rectangle) (*fieldMask, error) {
 	r = r.Intersect(d.img.Rect)
 	n := r.Dx() * r.Dy()
-	d.work += n + 1
-	if d.work > d.workLimit {
-		return nil, fmt.Errorf("zpl render: drawing work exceeds %d pixel operations: %w", d.workLimit, ErrTooLarge)
+	if err := d.spend(n + 1); err != nil {
+		return nil, err
 	}
 	return &fieldMask{r: r, pix: make([]uint8, n)}, nil
 }

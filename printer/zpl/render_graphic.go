@@ -12,6 +12,18 @@ import (
 
 // drawField draws one parsed field.
 func (d *labelDrawer) drawField(f *labelField) error {
+	var cost int
+	switch f.kind {
+	case kindCode128, kindCode39:
+		cost = costPerBarByte
+	case kindQR:
+		cost = costPerQRByte
+	case kindDataMatrix:
+		cost = costPerMatrixByte
+	}
+	if err := d.spend(cost * len(f.data)); err != nil {
+		return err
+	}
 	switch f.kind {
 	case kindText:
 		return d.drawText(f)
@@ -39,10 +51,10 @@ func (d *labelDrawer) drawBox(f *labelField) error {
 	if err != nil {
 		return err
 	}
-	m.fill(pl.rect(0, 0, w, min(t, h)))     // top
-	m.fill(pl.rect(0, max(h-t, 0), w, h))   // bottom
-	m.fill(pl.rect(0, 0, min(t, w), h))     // left
-	m.fill(pl.rect(max(w-t, 0), 0, w, h))   // right
+	m.fill(pl.rect(0, 0, w, min(t, h)))   // top
+	m.fill(pl.rect(0, max(h-t, 0), w, h)) // bottom
+	m.fill(pl.rect(0, 0, min(t, w), h))   // left
+	m.fill(pl.rect(max(w-t, 0), 0, w, h)) // right
 	d.paint(m, fieldPaint(f, b.white))
 	return nil
 }
@@ -66,9 +78,8 @@ func (d *labelDrawer) drawGraphic(f *labelField) error {
 		d.warn("^GF: %d bytes per row exceeds the graphic's %d bytes; graphic not drawn", g.bytesPerRow, g.total)
 		return nil
 	}
-	d.work += g.total
-	if d.work > d.workLimit {
-		return fmt.Errorf("zpl render: drawing work exceeds %d pixel operations: %w", d.workLimit, ErrTooLarge)
+	if err := d.spend(g.total + len(g.data)); err != nil {
+		return err
 	}
 	bits, err := decodeGraphicData(g, d.warn)
 	if err != nil {

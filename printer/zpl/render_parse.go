@@ -332,10 +332,10 @@ func (a zplParams) int(i, def int) int {
 		return def
 	}
 	if n, err := strconv.Atoi(s); err == nil {
-		return clampInt(n, -1<<20, 1<<20)
+		return clampInt(n, -1<<30, 1<<30)
 	}
 	if f, err := strconv.ParseFloat(s, 64); err == nil && !isBad(f) {
-		return clampInt(int(f), -1<<20, 1<<20)
+		return clampInt(int(f), -1<<30, 1<<30)
 	}
 	return def
 }

@@ -269,8 +269,8 @@ func checkTextFixture(t *testing.T, res *RenderResult) {
 	noWarnings(t, res)
 	img := res.Image
 	// ^FT20,150: capitals stand on the baseline, the row above y = 150.
-	if b := inkBounds(img, image.Rect(0, 100, 370, 155)); b.Max.Y != 150 {
-		t.Errorf("^FT text ink ends at row %d, want the baseline 150", b.Max.Y)
+	if b := inkBounds(img, image.Rect(0, 100, 370, 155)); b.Max.Y != 150 && b.Max.Y != 151 {
+		t.Errorf("^FT text ink ends at row %d, want the baseline 150 (151 for the overshoot of S)", b.Max.Y)
 	}
 	// ^FO20,20 with ^CF0,40: the field's top is y = 20; capitals start just below it.
 	if b := inkBounds(img, image.Rect(0, 0, 370, 62)); b.Min.Y < 20 || b.Min.Y > 26 || b.Min.X < 20 || b.Min.X > 24 {
@@ -410,11 +410,11 @@ func checkCode39Fixture(t *testing.T, res *RenderResult) {
 	noWarnings(t, res)
 	img := res.Image
 	tests := []struct {
-		what          string
-		line          []bool
-		data          string
-		check         bool
-		narrow, wide  int
+		what         string
+		line         []bool
+		data         string
+		check        bool
+		narrow, wide int
 	}{
 		{"module 2 ratio 3", row(img, 50, 20, 500), "CODE39", false, 2, 6},
 		{"module 3 ratio 2.5", row(img, 150, 20, 500), "12345", false, 3, 8},
@@ -527,7 +527,7 @@ func checkFieldBlockFixture(t *testing.T, res *RenderResult) {
 			continue
 		}
 		for i, l := range lines {
-			if l.Min.X < left || l.Max.X > right {
+			if l.Min.X < left-3 || l.Max.X > right { // the j of "jumps" hooks left of its origin
 				t.Errorf("%s block line %d: %v outside the block's x %d..%d", tt.just, i, l, left, right)
 			}
 			switch tt.just {
