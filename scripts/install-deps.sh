@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite needs (DESIGN §4), only those that are missing.
 set -euo pipefail
-pkgs=(pkg-config gcc libc6-dev libgl1-mesa-dev xorg-dev libusb-1.0-0-dev xvfb xauth x11-apps imagemagick
+pkgs=(pkg-config gcc libc6-dev libgl1-mesa-dev xorg-dev libwayland-dev libxkbcommon-dev wayland-protocols libusb-1.0-0-dev xvfb xauth x11-apps imagemagick
   dbus dbus-x11 gnome-keyring libsecret-tools chromium postgresql
   qemu-system-x86 busybox-static cpio kmod)
 missing=()

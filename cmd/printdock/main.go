@@ -1,14 +1,15 @@
-// Command printdock is the desktop app.
+// Command printdock is the desktop app: it shows and controls the printdock agent through the agent's
+// local API. When no agent service answers, it runs the agent inside the app and says so.
 package main
 
 import (
-	"fyne.io/fyne/v2/app"
-	"fyne.io/fyne/v2/widget"
+	"fmt"
+	"os"
 )
 
 func main() {
-	a := app.NewWithID("io.printdock.desktop")
-	w := a.NewWindow("printdock")
-	w.SetContent(widget.NewLabel("printdock"))
-	w.ShowAndRun()
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "printdock:", err)
+		os.Exit(1)
+	}
 }
