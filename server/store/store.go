@@ -1,10 +1,11 @@
 // Package store owns printdock-server's persistence interface: portals, users, credentials (print client
 // keys, personal API keys, shared-secret devices, OAuth clients), shared secret versions, OAuth access
-// tokens and the audit log. Implementations (store/sqlite, later store/postgres) pass the conformance suite
-// in store/storetest. The store holds no secrets: only keyed hashes and displayable prefixes.
+// tokens, the audit log, and agents, their printers and print jobs (jobs.go). Implementations
+// (store/sqlite, later store/postgres) pass the conformance suite in store/storetest. The store holds no
+// secrets: only keyed hashes and displayable prefixes.
 //
 // The store does no authorization and knows no business rules beyond integrity (unique hashes and e-mail
-// addresses, foreign keys, optimistic generation checks); package keys owns those.
+// addresses, foreign keys, optimistic generation and state checks); packages keys and jobs own those.
 package store
 
 import (
@@ -156,4 +157,7 @@ type Store interface {
 
 	AppendAudit(ctx context.Context, e AuditEntry) (int64, error)
 	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
+
+	// JobStore: agents, printers, print jobs (jobs.go).
+	JobStore
 }

@@ -30,6 +30,12 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Audit", testAudit},
 		{"Tx", testTx},
 		{"TimesRoundTrip", testTimes},
+		{"Clients", testClients},
+		{"Printers", testPrinters},
+		{"Jobs", testJobs},
+		{"JobUpdates", testJobUpdates},
+		{"PendingJobs", testPendingJobs},
+		{"JobEvents", testJobEvents},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

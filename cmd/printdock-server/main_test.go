@@ -1,0 +1,159 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"printdock/server"
+	"printdock/server/keys"
+	"printdock/server/servertest"
+)
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+func TestInitJSON(t *testing.T) {
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"init", "--data-dir", dir, "--admin-email", "Boss@Example.com", "--json"}, &out, &errb)
+	if err != nil {
+		t.Fatalf("init: %v (%s)", err, errb.String())
+	}
+	var res map[string]string
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("output %q: %v", out.String(), err)
+	}
+	for _, k := range []string{"portal_id", "admin_email", "admin_password", "admin_api_key"} {
+		if res[k] == "" {
+			t.Fatalf("%s missing in %v", k, res)
+		}
+	}
+	if len(res) != 4 || res["admin_email"] != "boss@example.com" || !strings.HasPrefix(res["admin_api_key"], "pdu_") {
+		t.Fatalf("result %v", res)
+	}
+	if errb.Len() != 0 {
+		t.Fatalf("init wrote to stderr: %q", errb.String())
+	}
+	// Only once.
+	out.Reset()
+	err = run(context.Background(), []string{"init", "--data-dir", dir, "--admin-email", "x@example.com", "--json"}, &out, &errb)
+	if err == nil || !strings.Contains(err.Error(), "already has a portal") || out.Len() != 0 {
+		t.Fatalf("second init: %v %q", err, out.String())
+	}
+}
+
+func TestFlagErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"serve", "--listen", "0.0.0.0:8443", "--data-dir", t.TempDir()}, "non-loopback"},
+		{[]string{"--listen", "192.0.2.1:80"}, "non-loopback"},
+		{[]string{"serve", "--tls-cert", "x.pem"}, "go together"},
+		{[]string{"serve", "--data-dir", t.TempDir(), "--database", "postgres://db/printdock"}, "not yet supported"},
+		{[]string{"init", "--data-dir", t.TempDir()}, "--admin-email is required"},
+		{[]string{"frobnicate"}, "unknown command"},
+		{[]string{"serve", "extra"}, "unexpected argument"},
+		{[]string{"serve", "--log-level", "loud"}, "--log-level"},
+	} {
+		err := run(context.Background(), tc.args, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v, want %q", tc.args, err, tc.want)
+		}
+	}
+	check := func(l server.Listen) error { return l.Check() }
+	if !errors.Is(check(server.Listen{Addr: "[::]:80"}), server.ErrInsecureListen) ||
+		check(server.Listen{Addr: "[::1]:80"}) != nil || check(server.Listen{Addr: "localhost:80"}) != nil ||
+		check(server.Listen{Addr: "0.0.0.0:80", InsecureHTTP: true}) != nil {
+		t.Fatal("TLS policy")
+	}
+}
+
+// TestServeBootstrapsAndShutsDown: serve on an empty store prints the bootstrap credentials to stderr,
+// serves, and on cancellation (SIGINT/SIGTERM) closes agent sessions with 4005 and returns nil.
+func TestServeBootstrapsAndShutsDown(t *testing.T) {
+	dir := t.TempDir()
+	addrc := make(chan net.Addr, 1)
+	onListen = func(a net.Addr) { addrc <- a }
+	t.Cleanup(func() { onListen = nil })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuf
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"--listen", "127.0.0.1:0", "--data-dir", dir, "--admin-email", "ops@example.com"}, &stdout, &stderr)
+	}()
+	var addr net.Addr
+	select {
+	case addr = <-addrc:
+	case err := <-done:
+		t.Fatalf("serve ended: %v\n%s", err, stderr.String())
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not listen")
+	}
+	log := stderr.String()
+	i := strings.Index(log, "{")
+	var res keys.InitResult
+	if i < 0 || json.NewDecoder(strings.NewReader(log[i:])).Decode(&res) != nil || !strings.HasPrefix(res.AdminAPIKey, "pdu_") {
+		t.Fatalf("no bootstrap JSON on stderr: %q", log)
+	}
+	if stdout.String() != "" {
+		t.Fatalf("serve wrote to stdout: %q", stdout.String())
+	}
+	base := "http://" + addr.String()
+	resp, err := http.Get(base + "/healthz")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("healthz: %v %v", resp, err)
+	}
+	resp.Body.Close()
+
+	// An agent connected when the signal arrives is closed with 4005.
+	req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/print-client-secrets", strings.NewReader(`{"description":"cli"}`))
+	req.Header.Set("Authorization", "Bearer "+res.AdminAPIKey)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 201 {
+		t.Fatalf("create key: %v %v", resp, err)
+	}
+	var k servertest.Key
+	json.NewDecoder(resp.Body).Decode(&k)
+	resp.Body.Close()
+	a := connectRaw(t, "ws://"+addr.String()+"/api/v1/agent/ws", k.Secret)
+	cancel()
+	a.expectClose(t, 4005)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	if leaks := servertest.ScanText("serve log", strings.Replace(log, res.AdminAPIKey, "", 1)+stderr.String()[len(log):]); len(leaks) > 0 {
+		t.Fatalf("leaks: %v", leaks)
+	}
+
+	// A second serve on the same data directory does not bootstrap again.
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	var stderr2 syncBuf
+	onListen = func(net.Addr) { cancel2() }
+	if err := run(ctx2, []string{"--listen", "127.0.0.1:0", "--data-dir", dir}, io.Discard, &stderr2); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(stderr2.String(), "admin_api_key") {
+		t.Fatalf("second serve printed credentials again")
+	}
+}

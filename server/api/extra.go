@@ -1,0 +1,115 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"printdock/server/httpx"
+	"printdock/server/keys"
+)
+
+// Endpoints beyond design.md §3: user role changes and deletion, the shared secret's devices, OAuth
+// clients.
+
+type updateUserReq struct {
+	Role string `json:"role"`
+}
+
+func (a *API) updateUser(w http.ResponseWriter, r *http.Request, act keys.Actor) {
+	var req updateUserReq
+	if err := httpx.DecodeJSON(w, r, &req, false); err != nil {
+		return
+	}
+	u, err := a.keys.SetUserRole(r.Context(), act, r.PathValue("id"), keys.Role(req.Role))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, userJSON(u))
+}
+
+func (a *API) deleteUser(w http.ResponseWriter, r *http.Request, act keys.Actor) {
+	if err := a.keys.DeleteUser(r.Context(), act, r.PathValue("id")); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (a *API) sharedDevices(w http.ResponseWriter, r *http.Request, act keys.Actor) {
+	ks, err := a.keys.SharedDevices(r.Context(), act)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	out := items[ClientKeyJSON]{Items: make([]ClientKeyJSON, 0, len(ks))}
+	for _, k := range ks {
+		out.Items = append(out.Items, a.clientKeyJSON(k))
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
+}
+
+// OAuthClientJSON is an OAuth client as the API shows it.
+type OAuthClientJSON struct {
+	ID          string    `json:"id"` // the client_id
+	Description string    `json:"description"`
+	Status      string    `json:"status"`
+	CreatedAt   time.Time `json:"created_at"`
+	CreatedBy   string    `json:"created_by"`
+	// ClientSecret appears only in the answer that creates the client.
+	ClientSecret string `json:"client_secret,omitempty"`
+}
+
+func oauthClientJSON(c keys.OAuthClient) OAuthClientJSON {
+	return OAuthClientJSON{ID: c.ID, Description: c.Description, Status: string(c.Status),
+		CreatedAt: c.CreatedAt, CreatedBy: c.CreatedBy}
+}
+
+type createOAuthClientReq struct {
+	Description string `json:"description"`
+}
+
+func (a *API) createOAuthClient(w http.ResponseWriter, r *http.Request, act keys.Actor) {
+	var req createOAuthClientReq
+	if err := httpx.DecodeJSON(w, r, &req, false); err != nil {
+		return
+	}
+	c, secret, err := a.keys.CreateOAuthClient(r.Context(), act, req.Description)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	out := oauthClientJSON(c)
+	out.ClientSecret = secret
+	httpx.WriteJSON(w, http.StatusCreated, out)
+}
+
+func (a *API) listOAuthClients(w http.ResponseWriter, r *http.Request, act keys.Actor) {
+	cs, err := a.keys.ListOAuthClients(r.Context(), act)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	out := items[OAuthClientJSON]{Items: make([]OAuthClientJSON, 0, len(cs))}
+	for _, c := range cs {
+		out.Items = append(out.Items, oauthClientJSON(c))
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
+}
+
+func (a *API) revokeOAuthClient(w http.ResponseWriter, r *http.Request, act keys.Actor) {
+	c, err := a.keys.RevokeOAuthClient(r.Context(), act, r.PathValue("id"))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, oauthClientJSON(c))
+}
+
+func (a *API) deleteOAuthClient(w http.ResponseWriter, r *http.Request, act keys.Actor) {
+	if err := a.keys.DeleteOAuthClient(r.Context(), act, r.PathValue("id")); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

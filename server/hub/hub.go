@@ -1,0 +1,318 @@
+// Package hub owns the live agent connections of printdock-server: it runs each authenticated websocket
+// session (hello/welcome, read loop, heartbeats, per-session writer), indexes sessions by credential and
+// by client, answers "is this key connected now", lists connected clients and their printers, delivers
+// messages to a client (print jobs, later), and turns the key lifecycle's change events into forced
+// logouts: a `logout` message followed by close code 4001 on exactly the affected sessions.
+//
+// Every session has its own writer goroutine, so logging out thousands of sessions at once never waits
+// for one slow peer: the hub only signals each writer, and every write has a deadline.
+package hub
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"printdock/protocol"
+	"printdock/server/keys"
+)
+
+// Keys is the part of the key lifecycle (keys.Service) the hub calls.
+type Keys interface {
+	Touch(ctx context.Context, p keys.Principal)
+	TouchNow(ctx context.Context, p keys.Principal)
+	StillValid(ctx context.Context, p keys.Principal) error
+}
+
+// Errors.
+var (
+	ErrNotConnected = errors.New("client not connected")
+	ErrClosing      = errors.New("hub is shutting down")
+)
+
+// Defaults for Options.
+const (
+	DefaultHeartbeat    = 15 * time.Second
+	DefaultWriteTimeout = 10 * time.Second
+	DefaultHelloTimeout = 10 * time.Second
+	DefaultTouchEvery   = time.Minute
+	// MissedHeartbeats is how many heartbeat intervals without any message from the peer close it (4004).
+	MissedHeartbeats = 3
+)
+
+// Options configure a Hub. Zero values take the defaults.
+type Options struct {
+	Keys          Keys
+	Log           *slog.Logger
+	Heartbeat     time.Duration // how often the server pings each agent
+	WriteTimeout  time.Duration // deadline of every websocket write
+	HelloTimeout  time.Duration // how long a new connection has to send hello
+	TouchEvery    time.Duration // how often activity updates last-accessed
+	ServerVersion string
+	// LogoutSent is called once per logout message written (metrics).
+	LogoutSent func(reason string)
+	// JobStatus receives every job_status message (the job queue, later). It must not block long.
+	JobStatus func(clientID string, m protocol.JobStatus)
+}
+
+// Hub is the registry of live sessions. Create it with New; it is safe for concurrent use.
+type Hub struct {
+	o   Options
+	log *slog.Logger
+
+	mu       sync.RWMutex
+	byCred   map[string]map[*Session]struct{}
+	byClient map[string][]*Session // sessions of one installation, newest last
+	all      map[*Session]struct{}
+	closing  bool
+
+	count atomic.Int64
+	wg    sync.WaitGroup // every running Serve and writer
+}
+
+// New returns an empty hub.
+func New(o Options) *Hub {
+	if o.Heartbeat <= 0 {
+		o.Heartbeat = DefaultHeartbeat
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = DefaultWriteTimeout
+	}
+	if o.HelloTimeout <= 0 {
+		o.HelloTimeout = DefaultHelloTimeout
+	}
+	if o.TouchEvery <= 0 {
+		o.TouchEvery = DefaultTouchEvery
+	}
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Hub{
+		o:        o,
+		log:      log.With("component", "hub"),
+		byCred:   make(map[string]map[*Session]struct{}),
+		byClient: make(map[string][]*Session),
+		all:      make(map[*Session]struct{}),
+	}
+}
+
+// Heartbeat returns the ping interval.
+func (h *Hub) Heartbeat() time.Duration { return h.o.Heartbeat }
+
+// Count returns the number of established sessions.
+func (h *Hub) Count() int { return int(h.count.Load()) }
+
+// Connected reports whether a session authenticated with credentialID is established now.
+func (h *Hub) Connected(credentialID string) bool {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return len(h.byCred[credentialID]) > 0
+}
+
+// ClientInfo describes one connected agent.
+type ClientInfo struct {
+	ClientID       string
+	PortalID       string
+	CredentialID   string
+	KeyKind        keys.Kind
+	Description    string
+	Hostname       string
+	OS             string
+	AgentVersion   string
+	InstallationID string
+	RemoteAddr     string
+	ConnectedAt    time.Time
+	Printers       []protocol.Printer
+}
+
+// Clients lists the connected agents of a portal, oldest connection first.
+func (h *Hub) Clients(portalID string) []ClientInfo {
+	h.mu.RLock()
+	out := make([]ClientInfo, 0)
+	for s := range h.all {
+		if s.p.PortalID == portalID {
+			out = append(out, s.Info())
+		}
+	}
+	h.mu.RUnlock()
+	slices.SortFunc(out, func(a, b ClientInfo) int {
+		if c := a.ConnectedAt.Compare(b.ConnectedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ClientID, b.ClientID)
+	})
+	return out
+}
+
+// Client returns one connected client of a portal.
+func (h *Hub) Client(portalID, clientID string) (ClientInfo, bool) {
+	s := h.session(clientID)
+	if s == nil || s.p.PortalID != portalID {
+		return ClientInfo{}, false
+	}
+	return s.Info(), true
+}
+
+// Send queues m for the client's current session and returns once it is queued (not yet written). It
+// waits for room in the session's queue until ctx ends.
+func (h *Hub) Send(ctx context.Context, clientID string, m protocol.Message) error {
+	b, err := protocol.Encode(m)
+	if err != nil {
+		return err
+	}
+	s := h.session(clientID)
+	if s == nil {
+		return ErrNotConnected
+	}
+	select {
+	case s.out <- b:
+		return nil
+	case <-s.killed:
+		return ErrNotConnected
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Run applies every event from events until ctx ends or events is closed.
+func (h *Hub) Run(ctx context.Context, events <-chan keys.Event) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-events:
+			if !ok {
+				return
+			}
+			h.Apply(ev)
+		}
+	}
+}
+
+// Apply logs out every session the event affects — those of the listed credentials whose generation is
+// below ev.BeforeGeneration, or all of them when it is 0 — and returns how many. It does not wait for the
+// writes: each session's writer sends `logout` and closes with 4001 on its own.
+func (h *Hub) Apply(ev keys.Event) int {
+	var hit []*Session
+	h.mu.Lock()
+	for _, id := range ev.CredentialIDs {
+		for s := range h.byCred[id] {
+			if ev.PortalID != "" && s.p.PortalID != ev.PortalID {
+				continue
+			}
+			if ev.BeforeGeneration != 0 && s.p.Generation >= ev.BeforeGeneration {
+				continue
+			}
+			hit = append(hit, s)
+			h.unindexLocked(s)
+		}
+	}
+	h.mu.Unlock()
+	for _, s := range hit {
+		s.kill(closeReq{code: protocol.CloseLoggedOut, reason: "logged out: " + ev.Reason, logout: ev.Reason})
+	}
+	if len(hit) > 0 {
+		h.log.Info("forced logout", "reason", ev.Reason, "sessions", len(hit), "credentials", len(ev.CredentialIDs))
+	}
+	return len(hit)
+}
+
+// Shutdown closes every session with 4005 and refuses new ones, then waits until all have ended or ctx
+// ends.
+func (h *Hub) Shutdown(ctx context.Context) error {
+	h.mu.Lock()
+	h.closing = true
+	ss := make([]*Session, 0, len(h.all))
+	for s := range h.all {
+		ss = append(ss, s)
+	}
+	h.mu.Unlock()
+	for _, s := range ss {
+		s.kill(closeReq{code: protocol.CloseServerShutdown, reason: "server shutting down"})
+	}
+	done := make(chan struct{})
+	go func() { h.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Closing reports whether Shutdown has begun.
+func (h *Hub) Closing() bool {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.closing
+}
+
+// session returns the newest session of a client, or nil.
+func (h *Hub) session(clientID string) *Session {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if l := h.byClient[clientID]; len(l) > 0 {
+		return l[len(l)-1]
+	}
+	return nil
+}
+
+func (h *Hub) add(s *Session) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closing {
+		return false
+	}
+	set := h.byCred[s.p.CredentialID]
+	if set == nil {
+		set = make(map[*Session]struct{})
+		h.byCred[s.p.CredentialID] = set
+	}
+	set[s] = struct{}{}
+	h.byClient[s.clientID] = append(h.byClient[s.clientID], s)
+	h.all[s] = struct{}{}
+	s.indexed = true
+	h.count.Add(1)
+	return true
+}
+
+func (h *Hub) remove(s *Session) {
+	h.mu.Lock()
+	h.unindexLocked(s)
+	h.mu.Unlock()
+}
+
+func (h *Hub) unindexLocked(s *Session) {
+	if !s.indexed {
+		return
+	}
+	s.indexed = false
+	if set := h.byCred[s.p.CredentialID]; set != nil {
+		delete(set, s)
+		if len(set) == 0 {
+			delete(h.byCred, s.p.CredentialID)
+		}
+	}
+	if l := slices.DeleteFunc(h.byClient[s.clientID], func(o *Session) bool { return o == s }); len(l) > 0 {
+		h.byClient[s.clientID] = l
+	} else {
+		delete(h.byClient, s.clientID)
+	}
+	delete(h.all, s)
+	h.count.Add(-1)
+}
+
+// ClientID derives the server's stable ID of an installation within a portal, so reconnects (even with a
+// rotated secret) keep their client ID.
+func ClientID(portalID, installationID string) string {
+	sum := sha256.Sum256([]byte(portalID + "\x00" + installationID))
+	return "cl_" + hex.EncodeToString(sum[:10])
+}

@@ -1,0 +1,317 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"printdock/protocol"
+	"printdock/server/store"
+)
+
+// Subscribe returns a channel that receives a wake-up whenever the client may have new work: a job was
+// submitted for one of its printers, or it reported its printers. Wake-ups coalesce (the channel has
+// room for one), so the hub answers each by calling PendingFor until it returns nothing. The returned
+// function unsubscribes. Notifications are in-process only (one server); across replicas the store's
+// notifications will feed the same channels.
+func (s *Service) Subscribe(clientID string) (<-chan struct{}, func()) {
+	ch := make(chan struct{}, 1)
+	s.mu.Lock()
+	set := s.subs[clientID]
+	if set == nil {
+		set = make(map[chan struct{}]struct{})
+		s.subs[clientID] = set
+	}
+	set[ch] = struct{}{}
+	s.mu.Unlock()
+	return ch, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if set := s.subs[clientID]; set != nil {
+			delete(set, ch)
+			if len(set) == 0 {
+				delete(s.subs, clientID)
+			}
+		}
+	}
+}
+
+func (s *Service) notify(clientID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for ch := range s.subs[clientID] {
+		select {
+		case ch <- struct{}{}:
+		default: // a wake-up is already pending
+		}
+	}
+}
+
+// PendingFor returns the next batch of jobs to send to the client, oldest first, as protocol messages
+// (PrinterID is the printer's URI, the agent's own ID for it): queued jobs, and jobs sent in an earlier
+// session of the client that the agent never acknowledged (redelivery after a reconnect). Only jobs for
+// printers in the agent's latest list are returned; the others wait. Jobs past their expiry are marked
+// expired and left out. A batch holds at most Options.BatchJobs jobs and BatchBytes of content (at least
+// one job); call PendingFor again — after MarkSent on each job sent — until it returns none.
+func (s *Service) PendingFor(ctx context.Context, clientID string) ([]protocol.Job, error) {
+	c, err := s.st.GetClient(ctx, clientID)
+	if err != nil {
+		return nil, storeErr("pending", fmt.Sprintf("client %q not found", clientID), err)
+	}
+	for {
+		js, err := s.st.PendingJobs(ctx, clientID, c.SessionSeq, s.o.BatchJobs)
+		if err != nil {
+			return nil, fmt.Errorf("jobs: pending: %w", err)
+		}
+		now := s.now()
+		var out []protocol.Job
+		var expired []store.Job
+		size := 0
+		for _, j := range js {
+			if !now.Before(j.ExpiresAt) {
+				expired = append(expired, j)
+				continue
+			}
+			if len(out) > 0 && size+len(j.Content) > s.o.BatchBytes {
+				break
+			}
+			size += len(j.Content)
+			out = append(out, protocol.Job{JobID: j.ID, PrinterID: j.PrinterURI, Title: j.Title, Content: j.Content,
+				Copies: j.Copies, ExpiresAt: j.ExpiresAt})
+		}
+		if len(expired) > 0 {
+			if _, err := s.expire(ctx, expired, now); err != nil {
+				return nil, err
+			}
+		}
+		if len(out) > 0 || len(js) < s.o.BatchJobs || len(expired) == 0 {
+			return out, nil
+		}
+		// A full batch of expired jobs: look again.
+	}
+}
+
+// expire moves each job (queued, or sent and never received) to expired, skipping jobs that changed
+// meanwhile. It returns how many it expired.
+func (s *Service) expire(ctx context.Context, js []store.Job, now time.Time) (int, error) {
+	n := 0
+	err := s.st.InTx(ctx, func(q store.Store) error {
+		for _, j := range js {
+			cur, err := q.GetJob(ctx, j.ID)
+			if err != nil {
+				return fmt.Errorf("jobs: expire: %w", err)
+			}
+			if !(cur.State == Queued || cur.State == Sent && cur.ReceivedAt == nil) || now.Before(cur.ExpiresAt) {
+				continue
+			}
+			reason := "expired before it reached the agent"
+			if err := s.apply(ctx, q, &cur, change{to: Expired, reason: reason, actor: actorServer}, now); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	if n > 0 {
+		s.log.InfoContext(ctx, "jobs expired", "count", n)
+	}
+	return n, nil
+}
+
+// MarkSent records that the job is being delivered to its client now. Call it BEFORE writing the job
+// message: if it fails (the job was cancelled or expired meanwhile, ErrConflict), do not send. A job
+// whose message is then lost stays sent and unacknowledged and is redelivered after the client
+// reconnects.
+func (s *Service) MarkSent(ctx context.Context, jobID string) error {
+	now := s.now()
+	var expired error
+	err := s.st.InTx(ctx, func(q store.Store) error {
+		j, err := q.GetJob(ctx, jobID)
+		if err != nil {
+			return storeErr("mark sent", fmt.Sprintf("job %q not found", jobID), err)
+		}
+		if !(j.State == Queued || j.State == Sent && j.ReceivedAt == nil) {
+			return fmt.Errorf("%w: job %s is %s and is not to be sent", ErrConflict, jobID, j.State)
+		}
+		if !now.Before(j.ExpiresAt) {
+			expired = fmt.Errorf("%w: job %s has expired", ErrConflict, jobID)
+			return s.apply(ctx, q, &j, change{to: Expired, reason: "expired before it reached the agent", actor: actorServer}, now)
+		}
+		c, err := q.GetClient(ctx, j.ClientID)
+		if err != nil {
+			return fmt.Errorf("jobs: mark sent: %w", err)
+		}
+		ev := "delivered to the agent"
+		if j.Attempts > 0 {
+			ev = fmt.Sprintf("delivered to the agent again (attempt %d)", j.Attempts+1)
+		}
+		return s.apply(ctx, q, &j, change{to: Sent, event: ev, actor: actorServer, sent: true, session: c.SessionSeq}, now)
+	})
+	if err != nil {
+		return err
+	}
+	return expired
+}
+
+// Ack applies a job_status from the client:
+//   - received: the agent has the job (spooled); it is not redelivered.
+//   - printing: sent → printing.
+//   - done: → done.
+//   - failed without retry: → failed with the agent's reason.
+//   - failed with retry: the agent keeps the job in its spool and retries by itself, so the server does
+//     not redeliver it: the state stays (sent or printing), Reason shows why it waits, an event records it.
+//
+// Every status counts as the agent's receipt. A status for a job the client does not own (its printer
+// belongs to another client) is ErrForbidden; an unknown job ErrNotFound. A status for a finished job is
+// ignored when it repeats the outcome; otherwise it is recorded as an event and answered ErrConflict (e.g.
+// the agent printed a job a user cancelled after delivery). Times are the server's, not the agent's.
+func (s *Service) Ack(ctx context.Context, clientID string, st protocol.JobStatus) error {
+	switch st.State {
+	case protocol.JobReceived, protocol.JobPrinting, protocol.JobDone, protocol.JobFailed:
+	default:
+		return fmt.Errorf("%w: unknown job state %q", ErrInvalid, st.State)
+	}
+	reason := clip(st.Reason, maxReasonLen)
+	actor := actorAgent(clientID)
+	now := s.now()
+	var conflict error
+	err := s.st.InTx(ctx, func(q store.Store) error {
+		j, err := q.GetJob(ctx, st.JobID)
+		if err != nil {
+			return storeErr("ack", fmt.Sprintf("job %q not found", st.JobID), err)
+		}
+		if j.ClientID != clientID {
+			return fmt.Errorf("%w: job %s belongs to another client", ErrForbidden, st.JobID)
+		}
+		if Terminal(j.State) {
+			if st.State == string(j.State) && (j.State == Done || !st.Retry) {
+				return nil // a repeated report
+			}
+			msg := fmt.Sprintf("agent reported %s after the job was %s", st.State, j.State)
+			if reason != "" {
+				msg += ": " + reason
+			}
+			if err := s.note(ctx, q, j, msg, actor, now); err != nil {
+				return err
+			}
+			conflict = fmt.Errorf("%w: job %s is already %s", ErrConflict, st.JobID, j.State)
+			return nil // keep the note
+		}
+		if j.State == Queued {
+			// The hub wrote the job before MarkSent committed: the status proves delivery.
+			c, err := q.GetClient(ctx, clientID)
+			if err != nil {
+				return fmt.Errorf("jobs: ack: %w", err)
+			}
+			if err := s.apply(ctx, q, &j, change{to: Sent, event: "delivered to the agent", actor: actorServer,
+				sent: true, session: c.SessionSeq}, now); err != nil {
+				return err
+			}
+		}
+		switch st.State {
+		case protocol.JobReceived:
+			if j.State != Sent || j.ReceivedAt != nil {
+				return nil // late or repeated
+			}
+			return s.apply(ctx, q, &j, change{to: Sent, reason: j.Reason, event: "received by the agent", actor: actor, received: true}, now)
+		case protocol.JobPrinting:
+			if j.State == Printing {
+				return nil
+			}
+			return s.apply(ctx, q, &j, change{to: Printing, event: "printing", actor: actor, received: true}, now)
+		case protocol.JobDone:
+			return s.apply(ctx, q, &j, change{to: Done, event: "printed", actor: actor, received: true}, now)
+		default: // failed
+			if reason == "" {
+				reason = "the agent reported a failure without a reason"
+			}
+			if st.Retry {
+				return s.apply(ctx, q, &j, change{to: j.State, reason: reason, event: "the agent will retry: " + reason,
+					actor: actor, received: true}, now)
+			}
+			return s.apply(ctx, q, &j, change{to: Failed, reason: reason, actor: actor, received: true}, now)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return conflict
+}
+
+// ExpireDue is the sweeper: it marks expired every job past its expiry that the agent never received
+// (queued, or sent without acknowledgement), and failed every job the agent received but reported no
+// result for within Options.ResultWait after its expiry. It returns how many jobs it changed.
+func (s *Service) ExpireDue(ctx context.Context, now time.Time) (int, error) {
+	now = now.UTC().Truncate(time.Microsecond)
+	const batch = 500
+	total := 0
+	no, yes := false, true
+	for {
+		js, err := s.st.ListJobs(ctx, store.JobFilter{AllPortals: true, States: []State{Queued, Sent}, Received: &no,
+			ExpiresBy: now, OldestFirst: true, Limit: batch})
+		if err != nil {
+			return total, fmt.Errorf("jobs: expire: %w", err)
+		}
+		n, err := s.expire(ctx, js, now)
+		total += n
+		if err != nil {
+			return total, err
+		}
+		if len(js) < batch || n == 0 {
+			break
+		}
+	}
+	for {
+		js, err := s.st.ListJobs(ctx, store.JobFilter{AllPortals: true, States: []State{Sent, Printing}, Received: &yes,
+			ExpiresBy: now.Add(-s.o.ResultWait), OldestFirst: true, Limit: batch})
+		if err != nil {
+			return total, fmt.Errorf("jobs: expire: %w", err)
+		}
+		n := 0
+		reason := fmt.Sprintf("the agent reported no result within %s after the job expired", s.o.ResultWait)
+		err = s.st.InTx(ctx, func(q store.Store) error {
+			for _, j := range js {
+				err := s.apply(ctx, q, &j, change{to: Failed, reason: reason, actor: actorServer}, now)
+				if errors.Is(err, ErrConflict) {
+					continue // changed meanwhile
+				}
+				if err != nil {
+					return err
+				}
+				n++
+			}
+			return nil
+		})
+		if err != nil {
+			return total, err
+		}
+		total += n
+		if len(js) < batch || n == 0 {
+			break
+		}
+	}
+	return total, nil
+}
+
+// Run calls ExpireDue every interval (a minute when <= 0) until ctx ends.
+func (s *Service) Run(ctx context.Context, every time.Duration) {
+	if every <= 0 {
+		every = time.Minute
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := s.ExpireDue(ctx, s.o.Clock()); err != nil && ctx.Err() == nil {
+				s.log.ErrorContext(ctx, "expiring jobs failed", "err", err)
+			}
+		}
+	}
+}

@@ -1,0 +1,189 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"printdock/protocol"
+	"printdock/server/store"
+)
+
+// ClientID is the server's stable ID of an agent installation: derived from the portal, the credential
+// it authenticates with and the installation ID from hello. The credential is part of it so that another
+// key of the portal cannot claim an installation ID it copied and receive that installation's jobs;
+// rotating a key keeps its credential ID, so reconnects after a rotation keep the client ID.
+func ClientID(portalID, credentialID, installationID string) string {
+	return derivedID("cli_", "client", portalID, credentialID, installationID)
+}
+
+// PrinterID is the server's stable ID of a printer: derived from the portal, the client and the
+// printer's URI as the agent reports it (usb://VID:PID/SERIAL, tcp://host:port, sim://name).
+func PrinterID(portalID, clientID, uri string) string {
+	return derivedID("prn_", "printer", portalID, clientID, uri)
+}
+
+// Client is an agent installation the server has seen.
+type Client struct {
+	ID             string    `json:"id"`
+	CredentialID   string    `json:"credential_id"`
+	InstallationID string    `json:"installation_id"`
+	Hostname       string    `json:"hostname"`
+	AgentVersion   string    `json:"agent_version"`
+	OS             string    `json:"os"`
+	FirstSeenAt    time.Time `json:"first_seen_at"`
+	LastSeenAt     time.Time `json:"last_seen_at"` // last connect or disconnect
+	Online         bool      `json:"online"`
+}
+
+func clientOf(c store.Client) Client {
+	return Client{ID: c.ID, CredentialID: c.CredentialID, InstallationID: c.InstallationID, Hostname: c.Hostname,
+		AgentVersion: c.AgentVersion, OS: c.OS, FirstSeenAt: c.FirstSeenAt, LastSeenAt: c.LastSeenAt, Online: c.Sessions > 0}
+}
+
+// Printer is a printer of an agent, as GET /api/v1/printers lists it.
+type Printer struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	URI      string `json:"uri"`
+	ClientID string `json:"client_id"`
+	// Online: the agent is connected and reported this printer in its latest list.
+	Online bool   `json:"online"`
+	Status string `json:"status"` // the agent's last report: ready, media_out, head_open, paused, offline, …
+	Reason string `json:"reason,omitempty"`
+	Make   string `json:"make,omitempty"`
+	Model  string `json:"model,omitempty"`
+	// Present: in the agent's latest printer list (an unplugged printer keeps its ID and history).
+	Present     bool      `json:"present"`
+	FirstSeenAt time.Time `json:"first_seen_at"`
+	UpdatedAt   time.Time `json:"updated_at"` // last report
+}
+
+func printerOf(p store.Printer) Printer {
+	return Printer{ID: p.ID, Name: p.Name, URI: p.URI, ClientID: p.ClientID, Online: p.ClientOnline && p.Present,
+		Status: p.Status, Reason: p.Reason, Make: p.Make, Model: p.Model, Present: p.Present,
+		FirstSeenAt: p.FirstSeenAt, UpdatedAt: p.UpdatedAt}
+}
+
+// ClientConnected records a session of an agent (after hello) and returns its client ID, to send in
+// welcome and to pass to the other delivery methods. Every ClientConnected is paired with one
+// ClientDisconnected when the session ends; a client with a live session is online.
+func (s *Service) ClientConnected(ctx context.Context, portalID, credentialID string, hello protocol.Hello) (string, error) {
+	if portalID == "" || credentialID == "" || hello.InstallationID == "" {
+		return "", fmt.Errorf("%w: portal, credential and installation ID are required", ErrInvalid)
+	}
+	id := ClientID(portalID, credentialID, hello.InstallationID)
+	c, err := s.st.ConnectClient(ctx, store.Client{ID: id, PortalID: portalID, CredentialID: credentialID,
+		InstallationID: clip(hello.InstallationID, maxTextLen), Hostname: clip(hello.Hostname, maxTextLen),
+		AgentVersion: clip(hello.AgentVersion, maxTextLen), OS: clip(hello.OS, maxTextLen), LastSeenAt: s.now()})
+	if err != nil {
+		return "", fmt.Errorf("jobs: client connected: %w", err)
+	}
+	s.log.DebugContext(ctx, "client connected", "client_id", id, "sessions", c.Sessions, "session", c.SessionSeq)
+	return id, nil
+}
+
+// ClientDisconnected records the end of one session of the client.
+func (s *Service) ClientDisconnected(ctx context.Context, clientID string) error {
+	if err := s.st.DisconnectClient(ctx, clientID, s.now()); err != nil {
+		return storeErr("client disconnected", fmt.Sprintf("client %q not found", clientID), err)
+	}
+	return nil
+}
+
+// ResetPresence marks every client offline. Call it once when a single server starts, before the hub
+// accepts connections (sessions of a previous process did not disconnect cleanly).
+func (s *Service) ResetPresence(ctx context.Context) error {
+	n, err := s.st.ResetClientSessions(ctx)
+	if err != nil {
+		return fmt.Errorf("jobs: reset presence: %w", err)
+	}
+	if n > 0 {
+		s.log.InfoContext(ctx, "clients marked offline at start", "count", n)
+	}
+	return nil
+}
+
+// UpdatePrinters records the agent's full printer list (a `printers` message). Printers keep their IDs
+// across reconnects; a printer missing from the list stays known with Present false, and its jobs wait.
+// It wakes the client's subscribers, since jobs for printers that came back may now be deliverable.
+func (s *Service) UpdatePrinters(ctx context.Context, clientID string, ps []protocol.Printer) error {
+	now := s.now()
+	err := s.st.InTx(ctx, func(q store.Store) error {
+		c, err := q.GetClient(ctx, clientID)
+		if err != nil {
+			return storeErr("update printers", fmt.Sprintf("client %q not found", clientID), err)
+		}
+		known, err := q.ListPrinters(ctx, store.PrinterFilter{PortalID: c.PortalID, ClientID: c.ID})
+		if err != nil {
+			return fmt.Errorf("jobs: update printers: %w", err)
+		}
+		seen := make(map[string]bool, len(ps))
+		for _, p := range ps {
+			if p.ID == "" || len(p.ID) > maxTextLen || seen[p.ID] {
+				continue
+			}
+			seen[p.ID] = true
+			sp := store.Printer{ID: PrinterID(c.PortalID, c.ID, p.ID), PortalID: c.PortalID, ClientID: c.ID, URI: p.ID,
+				Name: clip(p.Name, maxTextLen), Make: clip(p.Make, maxTextLen), Model: clip(p.Model, maxTextLen),
+				Status: clip(p.Status, maxTextLen), Reason: clip(p.Reason, maxReasonLen), Present: true,
+				FirstSeenAt: now, UpdatedAt: now}
+			if err := q.UpsertPrinter(ctx, sp); err != nil {
+				return fmt.Errorf("jobs: update printers: %w", err)
+			}
+		}
+		for _, k := range known {
+			if seen[k.URI] || !k.Present {
+				continue
+			}
+			k.Present, k.UpdatedAt = false, now
+			if err := q.UpsertPrinter(ctx, k); err != nil {
+				return fmt.Errorf("jobs: update printers: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.notify(clientID)
+	return nil
+}
+
+// ListPrinters lists a portal's printers (by name), online or not. The caller authorizes (any member).
+func (s *Service) ListPrinters(ctx context.Context, portalID string) ([]Printer, error) {
+	ps, err := s.st.ListPrinters(ctx, store.PrinterFilter{PortalID: portalID})
+	if err != nil {
+		return nil, fmt.Errorf("jobs: list printers: %w", err)
+	}
+	out := make([]Printer, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, printerOf(p))
+	}
+	return out, nil
+}
+
+// GetPrinter returns a printer of the portal (ErrNotFound for another portal's).
+func (s *Service) GetPrinter(ctx context.Context, portalID, printerID string) (Printer, error) {
+	p, err := s.st.GetPrinter(ctx, printerID)
+	if err == nil && p.PortalID != portalID {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return Printer{}, storeErr("get printer", fmt.Sprintf("printer %q not found", printerID), err)
+	}
+	return printerOf(p), nil
+}
+
+// ListClients lists a portal's agents (first seen first), online or not. The caller authorizes (admin).
+func (s *Service) ListClients(ctx context.Context, portalID string) ([]Client, error) {
+	cs, err := s.st.ListClients(ctx, portalID)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: list clients: %w", err)
+	}
+	out := make([]Client, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, clientOf(c))
+	}
+	return out, nil
+}

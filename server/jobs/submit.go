@@ -1,0 +1,285 @@
+package jobs
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"printdock/protocol"
+	"printdock/server/keys"
+	"printdock/server/store"
+)
+
+// ContentRaw is the only content type: raw printer language (ZPL, EPL, …) sent to the printer unchanged.
+const ContentRaw = "raw"
+
+// SubmitRequest is the body of POST /api/v1/printers/{printer_id}/jobs. Its JSON tags match the REST
+// contract: encoding/json decodes "content_base64" (standard base64) straight into Content.
+type SubmitRequest struct {
+	ContentType string `json:"content_type"` // "raw" ("" means raw)
+	Content     []byte `json:"content_base64"`
+	Title       string `json:"title"`
+	Copies      int    `json:"copies"` // 1..1000; 0 means 1
+	// IdempotencyKey makes retries safe: the same key in the same portal returns the job it created.
+	IdempotencyKey string `json:"idempotency_key"`
+	// ExpiresInSeconds is how long the job may wait for delivery; 0 means the default (14 days).
+	ExpiresInSeconds int64 `json:"expires_in_seconds"`
+}
+
+// canUse authorizes the job API: users (role user or admin, by API key or portal session) and OAuth
+// tokens of a portal. Print clients and shared-secret devices do not submit or read jobs.
+func canUse(a keys.Actor) error {
+	if a.PortalID == "" {
+		return fmt.Errorf("%w: no portal", ErrForbidden)
+	}
+	switch a.Kind {
+	case keys.KindUser, keys.KindSession:
+		if a.Role == keys.RoleAdmin || a.Role == keys.RoleUser {
+			return nil
+		}
+	case keys.KindOAuth:
+		return nil
+	}
+	return fmt.Errorf("%w: only users and OAuth clients use print jobs", ErrForbidden)
+}
+
+func actorName(a keys.Actor) string {
+	switch {
+	case a.Email != "":
+		return a.Email
+	case a.CredentialID != "":
+		return "key:" + a.CredentialID
+	}
+	return "anonymous"
+}
+
+// check validates req and returns the expiry duration and copies to use.
+func (s *Service) check(req SubmitRequest) (time.Duration, int, error) {
+	if req.ContentType != "" && req.ContentType != ContentRaw {
+		return 0, 0, fmt.Errorf("%w: content_type must be %q", ErrInvalid, ContentRaw)
+	}
+	if len(req.Content) == 0 {
+		return 0, 0, fmt.Errorf("%w: content_base64 is empty", ErrInvalid)
+	}
+	if len(req.Content) > protocol.MaxJobSize {
+		return 0, 0, ErrTooLarge
+	}
+	copies := req.Copies
+	if copies == 0 {
+		copies = 1
+	}
+	if copies < 1 || copies > MaxCopies {
+		return 0, 0, fmt.Errorf("%w: copies must be 1..%d", ErrInvalid, MaxCopies)
+	}
+	if len(req.Title) > maxTextLen {
+		return 0, 0, fmt.Errorf("%w: title longer than %d bytes", ErrInvalid, maxTextLen)
+	}
+	if len(req.IdempotencyKey) > maxTextLen {
+		return 0, 0, fmt.Errorf("%w: idempotency_key longer than %d bytes", ErrInvalid, maxTextLen)
+	}
+	exp := s.o.DefaultExpiry
+	if req.ExpiresInSeconds != 0 {
+		if req.ExpiresInSeconds < 0 || req.ExpiresInSeconds > int64(s.o.MaxExpiry/time.Second) {
+			return 0, 0, fmt.Errorf("%w: expires_in_seconds must be 1..%d", ErrInvalid, int64(s.o.MaxExpiry/time.Second))
+		}
+		exp = time.Duration(req.ExpiresInSeconds) * time.Second
+	}
+	return exp, copies, nil
+}
+
+// fingerprint identifies what a submitter asked for, to tell an idempotent retry from a different job
+// that reuses the key: the printer, title, copies and content (not the expiry, which is relative).
+func fingerprint(printerID, title string, copies int, content []byte) string {
+	h := sha256.New()
+	for _, p := range [][]byte{[]byte(printerID), []byte(title), []byte(fmt.Sprint(copies)), content} {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(p)))
+		h.Write(n[:])
+		h.Write(p)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Submit queues a print job for printerID. The job is persisted (with its submission event) in one
+// transaction before Submit returns. created is false when the idempotency key matched an existing job
+// with the same fingerprint, which is returned as it is now; a key reused for a different job is
+// ErrIdempotencyMismatch. A printer of another portal, or an unknown one, is ErrNotFound. The job is
+// accepted whether or not the printer is online: it waits until delivery or expiry.
+func (s *Service) Submit(ctx context.Context, a keys.Actor, printerID string, req SubmitRequest) (Job, bool, error) {
+	if err := canUse(a); err != nil {
+		return Job{}, false, err
+	}
+	exp, copies, err := s.check(req)
+	if err != nil {
+		return Job{}, false, err
+	}
+	fp := fingerprint(printerID, req.Title, copies, req.Content)
+	now := s.now()
+	var out store.Job
+	created := false
+	err = s.st.InTx(ctx, func(q store.Store) error {
+		p, err := q.GetPrinter(ctx, printerID)
+		if err == nil && p.PortalID != a.PortalID {
+			err = store.ErrNotFound
+		}
+		if err != nil {
+			return storeErr("submit", fmt.Sprintf("printer %q not found", printerID), err)
+		}
+		if req.IdempotencyKey != "" {
+			old, err := q.GetJobByIdempotencyKey(ctx, a.PortalID, req.IdempotencyKey)
+			if err == nil {
+				out = old
+				return nil
+			}
+			if !errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("jobs: submit: %w", err)
+			}
+		}
+		j := store.Job{ID: newID("job_"), PortalID: a.PortalID, PrinterID: p.ID, ClientID: p.ClientID, PrinterURI: p.URI,
+			Title: req.Title, Content: req.Content, Size: int64(len(req.Content)), Copies: copies,
+			IdempotencyKey: req.IdempotencyKey, Fingerprint: fp, CreatedBy: actorName(a), State: Queued,
+			CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(exp)}
+		if err := q.CreateJob(ctx, j); err != nil {
+			return fmt.Errorf("jobs: submit: %w", err)
+		}
+		if _, err := q.AppendJobEvent(ctx, store.JobEvent{JobID: j.ID, At: now, To: Queued, Reason: "submitted", Actor: j.CreatedBy}); err != nil {
+			return fmt.Errorf("jobs: submit: %w", err)
+		}
+		j.Content = nil
+		out, created = j, true
+		return nil
+	})
+	if errors.Is(err, store.ErrConflict) && req.IdempotencyKey != "" {
+		// A concurrent submission with the same key won (a store without serialized transactions).
+		out, err = s.st.GetJobByIdempotencyKey(ctx, a.PortalID, req.IdempotencyKey)
+		if err != nil {
+			return Job{}, false, fmt.Errorf("jobs: submit: %w", err)
+		}
+		created = false
+	} else if err != nil {
+		return Job{}, false, err
+	}
+	if !created {
+		if out.Fingerprint != fp {
+			return Job{}, false, ErrIdempotencyMismatch
+		}
+		return jobOf(out), false, nil
+	}
+	s.log.InfoContext(ctx, "job queued", "job_id", out.ID, "printer_id", out.PrinterID, "client_id", out.ClientID,
+		"size", out.Size, "copies", out.Copies, "by", out.CreatedBy)
+	s.notify(out.ClientID)
+	return jobOf(out), true, nil
+}
+
+// job reads a job of the actor's portal.
+func (s *Service) job(ctx context.Context, q store.Store, a keys.Actor, id string) (store.Job, error) {
+	if err := canUse(a); err != nil {
+		return store.Job{}, err
+	}
+	j, err := q.GetJob(ctx, id)
+	if err == nil && j.PortalID != a.PortalID {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return store.Job{}, storeErr("get job", fmt.Sprintf("job %q not found", id), err)
+	}
+	return j, nil
+}
+
+// Get returns a job of the actor's portal (ErrNotFound for another portal's).
+func (s *Service) Get(ctx context.Context, a keys.Actor, id string) (Job, error) {
+	j, err := s.job(ctx, s.st, a, id)
+	if err != nil {
+		return Job{}, err
+	}
+	return jobOf(j), nil
+}
+
+// Events returns a job's recorded transitions, oldest first.
+func (s *Service) Events(ctx context.Context, a keys.Actor, id string) ([]Event, error) {
+	if _, err := s.job(ctx, s.st, a, id); err != nil {
+		return nil, err
+	}
+	evs, err := s.st.ListJobEvents(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: events: %w", err)
+	}
+	out := make([]Event, 0, len(evs))
+	for _, e := range evs {
+		out = append(out, Event{At: e.At, From: e.From, To: e.To, Reason: e.Reason, Actor: e.Actor})
+	}
+	return out, nil
+}
+
+// ListFilter selects jobs for List.
+type ListFilter struct {
+	PrinterID string
+	State     State // "" for every state
+	Limit     int   // <= 0: 100; at most 1000
+}
+
+// List returns the actor's portal's jobs, newest first.
+func (s *Service) List(ctx context.Context, a keys.Actor, f ListFilter) ([]Job, error) {
+	if err := canUse(a); err != nil {
+		return nil, err
+	}
+	sf := store.JobFilter{PortalID: a.PortalID, PrinterID: f.PrinterID, Limit: min(f.Limit, 1000)}
+	if f.State != "" {
+		if !validState(f.State) {
+			return nil, fmt.Errorf("%w: unknown state %q", ErrInvalid, f.State)
+		}
+		sf.States = []State{f.State}
+	}
+	js, err := s.st.ListJobs(ctx, sf)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: list: %w", err)
+	}
+	out := make([]Job, 0, len(js))
+	for _, j := range js {
+		out = append(out, jobOf(j))
+	}
+	return out, nil
+}
+
+func validState(st State) bool {
+	for _, s := range States {
+		if s == st {
+			return true
+		}
+	}
+	return false
+}
+
+// Cancel cancels a job that is queued, or sent but not yet printing. A printing job is
+// ErrAlreadyPrinting; a finished one ErrConflict. Protocol v1 has no cancel message: an agent that
+// already holds a sent job is not told (see docs/jobs.md).
+func (s *Service) Cancel(ctx context.Context, a keys.Actor, id string) (Job, error) {
+	var out store.Job
+	err := s.st.InTx(ctx, func(q store.Store) error {
+		j, err := s.job(ctx, q, a, id)
+		if err != nil {
+			return err
+		}
+		switch {
+		case j.State == Printing:
+			return fmt.Errorf("%w: job %s", ErrAlreadyPrinting, id)
+		case Terminal(j.State):
+			return fmt.Errorf("%w: job %s is already %s", ErrConflict, id, j.State)
+		}
+		who := actorName(a)
+		if err := s.apply(ctx, q, &j, change{to: Cancelled, reason: "cancelled by " + who, actor: who}, s.now()); err != nil {
+			return err
+		}
+		out = j
+		return nil
+	})
+	if err != nil {
+		return Job{}, err
+	}
+	s.log.InfoContext(ctx, "job cancelled", "job_id", id, "by", actorName(a))
+	return jobOf(out), nil
+}

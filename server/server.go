@@ -1,0 +1,319 @@
+// Package server wires printdock-server together: it opens the store, the key lifecycle (keys.Service),
+// the websocket hub and the REST API into one http.Handler, bootstraps an empty store, and serves it —
+// over TLS, or plain HTTP on loopback only — with a graceful shutdown that closes agent sessions with
+// 4005. It is a library type (New, Handler, Serve, Shutdown) so tests run whole servers in-process (see
+// server/servertest).
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"printdock/server/api"
+	"printdock/server/httpx"
+	"printdock/server/hub"
+	"printdock/server/keys"
+	"printdock/server/store/sqlite"
+)
+
+// Defaults.
+const (
+	DefaultDataDir = "./printdock-data"
+	DefaultListen  = "127.0.0.1:8080"
+	// DatabaseFile is the SQLite file inside the data directory.
+	DatabaseFile = "printdock.db"
+	// DefaultPortalName names the portal that bootstrap creates.
+	DefaultPortalName = "Default"
+)
+
+// Errors.
+var (
+	ErrPostgresUnsupported = errors.New("PostgreSQL is not yet supported; omit --database to use the embedded SQLite store")
+	ErrInsecureListen      = errors.New("refusing plain HTTP on a non-loopback address: give --tls-cert and --tls-key (or, dangerously, --insecure-http)")
+	ErrTLSFlags            = errors.New("--tls-cert and --tls-key go together")
+)
+
+// Config configures a Server. Zero values take defaults.
+type Config struct {
+	DataDir     string // data directory (SQLite file, pepper); default ./printdock-data
+	DatabaseURL string // "" = SQLite in DataDir; "sqlite:PATH" or "file:PATH"; postgres:// is not yet supported
+	Log         *slog.Logger
+	Version     string
+
+	Heartbeat    time.Duration // agent ping interval (default 15 s)
+	HelloTimeout time.Duration
+	WriteTimeout time.Duration
+
+	// Failed authentications allowed per client address: burst, then per minute.
+	AuthFailuresPerMinute int // default 10
+	AuthFailureBurst      int // default 20
+
+	KeysOptions []keys.Option // extra keys.Service options (tests: cheap password hashing, clocks)
+}
+
+// Server is one printdock-server instance.
+type Server struct {
+	Keys    *keys.Service
+	Hub     *hub.Hub
+	API     *api.API
+	Metrics *api.Metrics
+
+	log   *slog.Logger
+	db    *sqlite.DB
+	stop  context.CancelFunc
+	unsub func()
+	done  chan struct{}
+	once  sync.Once
+	err   error
+}
+
+// New opens the store in cfg and returns a ready server (not yet listening).
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	log := cfg.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	if cfg.DataDir == "" {
+		cfg.DataDir = DefaultDataDir
+	}
+	dbPath, err := databasePath(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("server: data dir: %w", err)
+	}
+	pepper, err := keys.LoadOrCreatePepper(cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	db, err := sqlite.Open(ctx, dbPath)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	kopts := append([]keys.Option{keys.WithLogger(log.With("component", "keys"))}, cfg.KeysOptions...)
+	ks, err := keys.New(db, pepper, kopts...)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	s := &Server{Keys: ks, log: log, db: db, done: make(chan struct{})}
+	s.Metrics = api.NewMetrics(func() int {
+		if s.Hub == nil {
+			return 0
+		}
+		return s.Hub.Count()
+	})
+	s.Hub = hub.New(hub.Options{
+		Keys:          ks,
+		Log:           log,
+		Heartbeat:     cfg.Heartbeat,
+		HelloTimeout:  cfg.HelloTimeout,
+		WriteTimeout:  cfg.WriteTimeout,
+		ServerVersion: cfg.Version,
+		LogoutSent:    s.Metrics.LogoutSent,
+	})
+	s.API = api.New(api.Options{
+		Keys:    ks,
+		Hub:     s.Hub,
+		Log:     log,
+		Metrics: s.Metrics,
+		Limiter: httpx.NewFailureLimiter(cfg.AuthFailuresPerMinute, cfg.AuthFailureBurst),
+		Ready: func(ctx context.Context) error {
+			_, err := db.SchemaVersion(ctx)
+			return err
+		},
+	})
+	events, unsub := ks.Subscribe()
+	s.unsub = unsub
+	runCtx, stop := context.WithCancel(context.Background())
+	s.stop = stop
+	go func() {
+		defer close(s.done)
+		s.Hub.Run(runCtx, events)
+	}()
+	return s, nil
+}
+
+var _ api.Keys = (*keys.Service)(nil)
+var _ hub.Keys = (*keys.Service)(nil)
+
+func databasePath(cfg Config) (string, error) {
+	u := cfg.DatabaseURL
+	switch {
+	case u == "":
+		return filepath.Join(cfg.DataDir, DatabaseFile), nil
+	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
+		return "", ErrPostgresUnsupported
+	case strings.HasPrefix(u, "sqlite://"):
+		return strings.TrimPrefix(u, "sqlite://"), nil
+	case strings.HasPrefix(u, "sqlite:"):
+		return strings.TrimPrefix(u, "sqlite:"), nil
+	case strings.HasPrefix(u, "file:"):
+		return strings.TrimPrefix(u, "file:"), nil
+	case strings.Contains(u, "://"):
+		return "", fmt.Errorf("server: unsupported database URL scheme (use sqlite:PATH, or postgres:// once supported)")
+	}
+	return u, nil
+}
+
+// Handler returns the HTTP handler serving the REST API, the agent websocket, /oauth/token, /healthz and
+// /metrics.
+func (s *Server) Handler() http.Handler { return s.API }
+
+// Bootstrap creates the first portal and administrator when the store is empty. created is false (and res
+// empty) when the store already had a portal.
+func (s *Server) Bootstrap(ctx context.Context, adminEmail string) (res keys.InitResult, created bool, err error) {
+	ok, err := s.Keys.Bootstrapped(ctx)
+	if err != nil {
+		return keys.InitResult{}, false, fmt.Errorf("server: bootstrap: %w", err)
+	}
+	if ok {
+		return keys.InitResult{}, false, nil
+	}
+	res, err = s.Keys.Init(ctx, DefaultPortalName, adminEmail)
+	if err != nil {
+		return keys.InitResult{}, false, fmt.Errorf("server: bootstrap: %w", err)
+	}
+	return res, true, nil
+}
+
+// Shutdown closes every agent session with 4005 (waiting until they end or ctx ends), stops the event
+// subscription and closes the store. It is safe to call more than once.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.once.Do(func() {
+		err := s.Hub.Shutdown(ctx)
+		s.stop()
+		s.unsub()
+		<-s.done
+		s.err = errors.Join(err, s.db.Close())
+	})
+	return s.err
+}
+
+// Close is Shutdown with a 10-second limit.
+func (s *Server) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return s.Shutdown(ctx)
+}
+
+// MaxHeaderBytes bounds a request's headers (431 beyond).
+const MaxHeaderBytes = 64 << 10
+
+// HTTPServer returns the http.Server settings Serve uses (tests apply them to an httptest.Server): a
+// header timeout and size limit, and no read or write timeout, which would cut websocket sessions.
+func (s *Server) HTTPServer() *http.Server {
+	return &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+}
+
+// Listen says where and how to serve.
+type Listen struct {
+	Addr         string // host:port; default 127.0.0.1:8080
+	TLSCert      string
+	TLSKey       string
+	InsecureHTTP bool // allow plain HTTP on a non-loopback address (dangerous: secrets travel in clear)
+}
+
+// Check applies the TLS policy: plain HTTP only on a loopback address unless InsecureHTTP.
+func (l Listen) Check() error {
+	if (l.TLSCert == "") != (l.TLSKey == "") {
+		return ErrTLSFlags
+	}
+	if l.TLSCert != "" || l.InsecureHTTP {
+		return nil
+	}
+	if !IsLoopback(l.addr()) {
+		return ErrInsecureListen
+	}
+	return nil
+}
+
+func (l Listen) addr() string {
+	if l.Addr == "" {
+		return DefaultListen
+	}
+	return l.Addr
+}
+
+// IsLoopback reports whether a listen address (host:port) binds only to loopback.
+func IsLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.Unmap().IsLoopback()
+}
+
+// Serve listens on l and serves until ctx ends, then shuts down gracefully: new connections are refused,
+// agent sessions are closed with 4005, in-flight requests get up to 10 seconds. ready, when not nil, is
+// called with the bound address once listening.
+func (s *Server) Serve(ctx context.Context, l Listen, ready func(addr net.Addr)) error {
+	if err := l.Check(); err != nil {
+		return err
+	}
+	var tlsCfg *tls.Config
+	if l.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(l.TLSCert, l.TLSKey)
+		if err != nil {
+			return fmt.Errorf("server: load TLS certificate: %w", err)
+		}
+		tlsCfg = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	}
+	ln, err := net.Listen("tcp", l.addr())
+	if err != nil {
+		return fmt.Errorf("server: listen: %w", err)
+	}
+	hs := s.HTTPServer()
+	hs.TLSConfig = tlsCfg
+	hs.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
+	if tlsCfg != nil {
+		ln = tls.NewListener(ln, tlsCfg)
+	}
+	s.log.Info("listening", "addr", ln.Addr().String(), "tls", tlsCfg != nil)
+	if ready != nil {
+		ready(ln.Addr())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		_ = s.Close()
+		return fmt.Errorf("server: serve: %w", err)
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	var herr error
+	wg.Add(1)
+	go func() { defer wg.Done(); herr = hs.Shutdown(sctx) }()
+	serr := s.Shutdown(sctx)
+	wg.Wait()
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("server: serve: %w", err)
+	}
+	return errors.Join(herr, serr)
+}
