@@ -16,6 +16,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"printdock/server/portal"
 	"strings"
 	"sync"
 	"time"
@@ -68,6 +69,7 @@ type Server struct {
 	Hub     *hub.Hub
 	API     *api.API
 	Metrics *api.Metrics
+	Portal  http.Handler // the web admin portal, mounted at "/"
 
 	log   *slog.Logger
 	db    *sqlite.DB
@@ -135,6 +137,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			return err
 		},
 	})
+	s.Portal = portal.New(ks, s.Hub, portal.Options{Logger: log.With("component", "portal")})
 	events, unsub := ks.Subscribe()
 	s.unsub = unsub
 	runCtx, stop := context.WithCancel(context.Background())
@@ -170,7 +173,15 @@ func databasePath(cfg Config) (string, error) {
 
 // Handler returns the HTTP handler serving the REST API, the agent websocket, /oauth/token, /healthz and
 // /metrics.
-func (s *Server) Handler() http.Handler { return s.API }
+// The REST API, OAuth, health and metrics keep their paths; every other path is the web portal.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	for _, p := range []string{"/api/", "/oauth/", "/healthz", "/metrics"} {
+		mux.Handle(p, s.API)
+	}
+	mux.Handle("/", s.Portal)
+	return mux
+}
 
 // Bootstrap creates the first portal and administrator when the store is empty. created is false (and res
 // empty) when the store already had a portal.
