@@ -36,6 +36,18 @@ type Status struct {
 	InProcess    bool       `json:"in_process,omitempty"` // the agent runs inside the desktop app, not as a service
 	Printers     []Printer  `json:"printers"`
 	LogDir       string     `json:"log_dir,omitempty"`
+
+	// Added by the agent engineer (additions only).
+
+	// AgentRunning is true when this Status came from a running agent; false when the CLI or the
+	// desktop app built it from the state directory because no agent answered on the local API.
+	AgentRunning   bool       `json:"agent_running"`
+	StateDir       string     `json:"state_dir,omitempty"`
+	InstallationID string     `json:"installation_id,omitempty"`
+	KeyPrefix      string     `json:"key_prefix,omitempty"` // displayable prefix of the stored secret, e.g. "pdc_7GhQ"
+	LastErrorAt    *time.Time `json:"last_error_at,omitempty"`
+	Attempts       int        `json:"attempts,omitempty"` // failed dials since the last connection
+	HeartbeatSecs  int        `json:"heartbeat_seconds,omitempty"`
 }
 
 // Service is the OS service's condition.
@@ -87,6 +99,32 @@ type Job struct {
 	Updated   time.Time `json:"updated"`
 	HasPrev   bool      `json:"has_preview"`
 }
+
+// LogEntry is one line of the agent's recent log (GET /localapi/v0/logs).
+type LogEntry struct {
+	Time    time.Time `json:"time"`
+	Level   string    `json:"level"` // DEBUG, INFO, WARN, ERROR
+	Message string    `json:"message"`
+	Attrs   string    `json:"attrs,omitempty"` // key=value pairs, never a secret
+}
+
+// Error codes in Error.Error.Code. Callers branch on them; the message is for people.
+const (
+	CodeInvalidRequest    = "invalid_request"
+	CodeInvalidSecret     = "invalid_secret"     // the secret failed the local prefix/checksum check
+	CodeDeviceIDRequired  = "device_id_required" // a shared secret (pds_) needs a device ID
+	CodeInsecureURL       = "insecure_url"       // ws:// or http:// to a host that is not loopback
+	CodeUnauthorized      = "unauthorized"       // the server refused the secret (401)
+	CodeForbidden         = "forbidden"          // the key is inactive or revoked (403), or a refused local request
+	CodeServerUnreachable = "server_unreachable"
+	CodeNotLoggedIn       = "not_logged_in"
+	CodePrinterNotFound   = "printer_not_found"
+	CodePrinterError      = "printer_error"
+	CodeNotFound          = "not_found"
+	CodeMethodNotAllowed  = "method_not_allowed"
+	CodeAgentNotRunning   = "agent_not_running" // set by the client: nothing answered on the socket
+	CodeInternal          = "internal"
+)
 
 // Error is the body of every non-2xx answer.
 type Error struct {

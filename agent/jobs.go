@@ -1,0 +1,216 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"printdock/agent/localapi"
+	"printdock/printer"
+	"printdock/printer/zpl"
+	"printdock/protocol"
+)
+
+// JobHandler executes the print jobs the server sends. It is the hook for the durable spool (a later
+// issue): the agent calls HandleJob in a new goroutine for every job message, with a context that ends
+// when the agent stops (not when the connection drops), and report sends a job_status on the connection
+// the job came on; report fails once that connection is gone, and the handler should then keep the job
+// and report it on a later connection (the spool's job).
+type JobHandler interface {
+	HandleJob(ctx context.Context, job protocol.Job, report func(protocol.JobStatus) error)
+}
+
+// JobHandlerFunc adapts a function to JobHandler.
+type JobHandlerFunc func(ctx context.Context, job protocol.Job, report func(protocol.JobStatus) error)
+
+// HandleJob calls f.
+func (f JobHandlerFunc) HandleJob(ctx context.Context, job protocol.Job, report func(protocol.JobStatus) error) {
+	f(ctx, job, report)
+}
+
+// RefuseJobs is a JobHandler that fails every job with "printing not implemented in this build".
+var RefuseJobs = JobHandlerFunc(func(_ context.Context, job protocol.Job, report func(protocol.JobStatus) error) {
+	_ = report(protocol.JobStatus{JobID: job.JobID, State: protocol.JobFailed, Reason: "printing not implemented in this build", At: time.Now().UTC()})
+})
+
+// startJob runs the JobHandler for one job and records its progress in the job history.
+func (a *Agent) startJob(job protocol.Job, conn *websocket.Conn) {
+	a.mu.Lock()
+	ctx, running := a.runCtx, a.running
+	a.mu.Unlock()
+	if !running || ctx == nil {
+		return
+	}
+	a.history.put(localapi.Job{ID: job.JobID, PrinterID: job.PrinterID, Title: job.Title, State: "received", Updated: time.Now().UTC()})
+	a.notify()
+	report := func(st protocol.JobStatus) error {
+		if st.At.IsZero() {
+			st.At = time.Now().UTC()
+		}
+		st.JobID = job.JobID
+		a.history.update(job.JobID, st.State, st.Reason, st.At)
+		a.log.Info("agent: job", "job_id", job.JobID, "printer", job.PrinterID, "state", st.State, "reason", st.Reason)
+		return writeMsg(ctx, conn, st)
+	}
+	go a.jobs.HandleJob(ctx, job, report)
+}
+
+// directPrint is the default JobHandler of this build: it writes the job straight to the printer
+// (copies times), reporting printing, then done or failed. There is no durable spool yet: a job that
+// fails is reported failed without retry.
+func (a *Agent) directPrint(ctx context.Context, job protocol.Job, report func(protocol.JobStatus) error) {
+	if !job.ExpiresAt.IsZero() && time.Now().After(job.ExpiresAt) {
+		_ = report(protocol.JobStatus{State: protocol.JobFailed, Reason: "the job expired before it reached the printer"})
+		return
+	}
+	if _, err := a.printers.find(job.PrinterID); err != nil {
+		_ = report(protocol.JobStatus{State: protocol.JobFailed, Reason: "this agent has no printer " + job.PrinterID})
+		return
+	}
+	_ = report(protocol.JobStatus{State: protocol.JobPrinting})
+	for i := 0; i < max(job.Copies, 1); i++ {
+		if _, err := a.printers.write(ctx, job.PrinterID, job.Content); err != nil {
+			_ = report(protocol.JobStatus{State: protocol.JobFailed, Reason: jobFailure(err)})
+			return
+		}
+	}
+	_ = report(protocol.JobStatus{State: protocol.JobDone})
+}
+
+func jobFailure(err error) string {
+	for _, e := range []error{printer.ErrMediaOut, printer.ErrHeadOpen, printer.ErrPaused, printer.ErrRibbonOut, printer.ErrDisconnected, printer.ErrNotFound} {
+		if errors.Is(err, e) {
+			return e.Error()
+		}
+	}
+	s := err.Error()
+	if i := strings.LastIndex(s, ": "); i >= 0 && len(s) > 200 {
+		s = s[i+2:]
+	}
+	return s
+}
+
+// jobHistory keeps the most recent jobs (newest first) for the local API.
+type jobHistory struct {
+	mu   sync.Mutex
+	max  int
+	jobs []localapi.Job
+}
+
+func newJobHistory(n int) *jobHistory { return &jobHistory{max: n} }
+
+func (h *jobHistory) put(j localapi.Job) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for i := range h.jobs {
+		if h.jobs[i].ID == j.ID {
+			h.jobs = append(h.jobs[:i], h.jobs[i+1:]...)
+			break
+		}
+	}
+	h.jobs = append([]localapi.Job{j}, h.jobs...)
+	if len(h.jobs) > h.max {
+		h.jobs = h.jobs[:h.max]
+	}
+}
+
+func (h *jobHistory) update(id, state, reason string, at time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for i := range h.jobs {
+		if h.jobs[i].ID == id {
+			h.jobs[i].State, h.jobs[i].Reason, h.jobs[i].Updated = state, reason, at
+			return
+		}
+	}
+}
+
+func (h *jobHistory) setPreview(id string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for i := range h.jobs {
+		if h.jobs[i].ID == id {
+			h.jobs[i].HasPrev = true
+		}
+	}
+}
+
+func (h *jobHistory) list() []localapi.Job {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]localapi.Job(nil), h.jobs...)
+}
+
+// Jobs lists the agent's recent jobs (including test prints), newest first.
+func (a *Agent) Jobs() []localapi.Job { return a.history.list() }
+
+// Printers lists the agent's printers. On an agent that is not running it checks each printer once.
+func (a *Agent) Printers(ctx context.Context) []localapi.Printer {
+	a.mu.Lock()
+	running := a.running
+	a.mu.Unlock()
+	if !running {
+		_ = a.printers.reg.Scan(ctx) // discovery (USB, spooler), once
+		a.printers.refresh(ctx)
+	}
+	return a.printers.snapshot()
+}
+
+// TestPrint prints the built-in test label on printerID ("" = the first printer).
+func (a *Agent) TestPrint(ctx context.Context, printerID string) (localapi.TestPrintResult, error) {
+	pid, err := a.printers.find(printerID)
+	if err != nil {
+		return localapi.TestPrintResult{}, err
+	}
+	now := time.Now().UTC()
+	id := fmt.Sprintf("test-%d", now.UnixNano())
+	label := TestLabel(a.hostname, pid, now)
+	a.history.put(localapi.Job{ID: id, PrinterID: pid, Title: "Test label", State: protocol.JobPrinting, Updated: now})
+	if _, err := a.printers.write(ctx, pid, label); err != nil {
+		a.history.update(id, protocol.JobFailed, jobFailure(err), time.Now().UTC())
+		return localapi.TestPrintResult{PrinterID: pid, JobID: id},
+			uerr(err, err, "The test label could not be printed on %s: %s", pid, jobFailure(err))
+	}
+	a.history.update(id, protocol.JobDone, "", time.Now().UTC())
+	a.log.Info("agent: test label printed", "printer", pid)
+	res := localapi.TestPrintResult{PrinterID: pid, JobID: id}
+	if png, err := zpl.RenderPNG(label, zpl.RenderOptions{}); err != nil {
+		a.log.Warn("agent: no preview of the test label", "error", err)
+	} else {
+		res.PreviewPNG = png
+		path := filepath.Join(a.cfg.StateDir, "previews", "test-label.png")
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err == nil && os.WriteFile(path, png, 0o600) == nil {
+			res.PreviewPath = path
+		}
+		a.history.setPreview(id)
+	}
+	return res, nil
+}
+
+// TestLabel is the built-in test label (ZPL, 4×6 in at 203 dpi).
+func TestLabel(hostname, printerID string, at time.Time) []byte {
+	clean := func(s string) string {
+		s = strings.Map(func(r rune) rune {
+			if r == '^' || r == '~' || r < 0x20 {
+				return ' '
+			}
+			return r
+		}, s)
+		if len(s) > 60 {
+			s = s[:60]
+		}
+		return s
+	}
+	return []byte(fmt.Sprintf("^XA\n^PW812\n^LL1218\n^CF0,60\n^FO50,60^FDprintdock test label^FS\n"+
+		"^FO50,140^GB712,4,4^FS\n^CF0,34\n^FO50,170^FDHost: %s^FS\n^FO50,220^FDPrinter: %s^FS\n^FO50,270^FDPrinted: %s^FS\n"+
+		"^BY3^FO50,360^BCN,160,Y,N,N^FDPRINTDOCK^FS\n^FO50,620^GB712,200,4^FS\n^CF0,30\n"+
+		"^FO80,660^FDIf you can read this, the agent^FS\n^FO80,700^FDreached the printer.^FS\n^XZ\n",
+		clean(hostname), clean(printerID), at.Format("2006-01-02 15:04:05 MST")))
+}

@@ -1,0 +1,65 @@
+//go:build unix
+
+package localapi
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/user"
+	"strconv"
+)
+
+// SocketMode is the local socket's permission: owner and group may connect, nobody else.
+const SocketMode os.FileMode = 0o660
+
+// Privileged reports whether this process runs as root.
+func Privileged() bool { return os.Geteuid() == 0 }
+
+// SystemStateDir is the system agent's state directory: $STATE_DIRECTORY (set by systemd from
+// StateDirectory=printdock) or /var/lib/printdock.
+func SystemStateDir() string {
+	if d := os.Getenv("STATE_DIRECTORY"); d != "" {
+		return d
+	}
+	return "/var/lib/printdock"
+}
+
+// SystemSocketPath is the system agent's socket: $RUNTIME_DIRECTORY/agent.sock (systemd's
+// RuntimeDirectory=printdock) or /run/printdock/agent.sock.
+func SystemSocketPath() string {
+	if d := os.Getenv("RUNTIME_DIRECTORY"); d != "" {
+		return d + "/" + SocketName
+	}
+	return "/run/printdock/" + SocketName
+}
+
+// listenRestricted listens on path and sets mode 0660; when run as root and the group GroupName
+// exists, the socket's group becomes GroupName so that its members (the desktop app's users) may
+// connect. Connecting to a unix socket needs write permission, so until the chmod below the socket
+// (created under the umask, at most 0777 &^ umask) is not more open than the final mode for a
+// umask of 022 or stricter.
+func listenRestricted(path string) (net.Listener, error) {
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("localapi: listen: %w", err)
+	}
+	if ul, ok := ln.(*net.UnixListener); ok {
+		ul.SetUnlinkOnClose(true)
+	}
+	if err := os.Chmod(path, SocketMode); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("localapi: chmod socket: %w", err)
+	}
+	if os.Geteuid() == 0 {
+		if g, err := user.LookupGroup(GroupName); err == nil {
+			if gid, err := strconv.Atoi(g.Gid); err == nil {
+				if err := os.Chown(path, 0, gid); err != nil {
+					ln.Close()
+					return nil, fmt.Errorf("localapi: chown socket: %w", err)
+				}
+			}
+		}
+	}
+	return ln, nil
+}

@@ -1,0 +1,284 @@
+package localapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Host is the fixed Host every local API request must carry. A browser page cannot send it to a unix
+// socket, and a DNS-rebinding attack against a TCP port would carry the attacker's host instead; together
+// with the Origin check this keeps web pages out of the local API.
+const Host = "local-printdock.sock"
+
+// Prefix is the path prefix of every route.
+const Prefix = "/localapi/v0/"
+
+// maxBody bounds a request body (a login request is a few hundred bytes).
+const maxBody = 64 << 10
+
+// Backend is what the handler serves: the agent implements it. Methods return an *APIError to choose
+// the answer's status and code; any other error becomes a 500 with the error's text (which, like every
+// error in the agent, never contains a secret).
+type Backend interface {
+	Status(ctx context.Context) Status
+	// Subscribe returns a channel that receives the newest Status after every change (older unread
+	// values are replaced, so a slow reader only ever sees the latest) and a function that ends the
+	// subscription.
+	Subscribe() (<-chan Status, func())
+	Login(ctx context.Context, req LoginRequest) (Status, error)
+	Logout(ctx context.Context) (Status, error)
+	Printers(ctx context.Context) ([]Printer, error)
+	TestPrint(ctx context.Context, req TestPrintRequest) (TestPrintResult, error)
+	Jobs(ctx context.Context) ([]Job, error)
+	Logs(ctx context.Context, n int) ([]LogEntry, error)
+}
+
+// Handler serves the local API for a Backend.
+type Handler struct {
+	b      Backend
+	log    *slog.Logger
+	routes map[string]route // by name under Prefix
+}
+
+type route struct {
+	method string
+	serve  http.HandlerFunc
+}
+
+// NewHandler returns the local API handler: one route table under /localapi/v0/.
+//
+//	GET  status      Status
+//	POST login       LoginRequest → Status
+//	POST logout      → Status
+//	GET  printers    []Printer
+//	POST test-print  TestPrintRequest → TestPrintResult
+//	GET  jobs        []Job
+//	GET  logs?n=N    []LogEntry (newest last, default 200)
+//	GET  watch       Status as JSON lines: the current one at once, then one per change
+//
+// Every request with an Origin header, or with a Host other than Host, is refused with 403; an unknown
+// route is 404, a known route with the wrong method 405, each with an Error body.
+func NewHandler(b Backend, log *slog.Logger) *Handler {
+	if log == nil {
+		log = slog.Default()
+	}
+	h := &Handler{b: b, log: log}
+	h.routes = map[string]route{
+		"status":     {http.MethodGet, h.status},
+		"login":      {http.MethodPost, h.login},
+		"logout":     {http.MethodPost, h.logout},
+		"printers":   {http.MethodGet, h.printers},
+		"test-print": {http.MethodPost, h.testPrint},
+		"jobs":       {http.MethodGet, h.jobs},
+		"logs":       {http.MethodGet, h.logs},
+		"watch":      {http.MethodGet, h.watch},
+	}
+	return h
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Origin") != "" {
+		writeError(w, NewError(http.StatusForbidden, CodeForbidden, "requests from web pages are not allowed", nil))
+		return
+	}
+	if !hostAllowed(r.Host) {
+		writeError(w, NewError(http.StatusForbidden, CodeForbidden, "wrong Host for the local API", nil))
+		return
+	}
+	name, ok := strings.CutPrefix(r.URL.Path, Prefix)
+	rt, known := h.routes[name]
+	if !ok || !known {
+		writeError(w, NewError(http.StatusNotFound, CodeNotFound, "no such local API route: "+r.URL.Path, nil))
+		return
+	}
+	if r.Method != rt.method {
+		w.Header().Set("Allow", rt.method)
+		writeError(w, NewError(http.StatusMethodNotAllowed, CodeMethodNotAllowed,
+			"this local API route only accepts "+rt.method, nil))
+		return
+	}
+	rt.serve(w, r)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, err error) {
+	e := toAPIError(err)
+	writeJSON(w, e.HTTPStatus, e.body())
+}
+
+func decodeBody(r *http.Request, v any) error {
+	dec := json.NewDecoder(io.LimitReader(r.Body, maxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
+		return NewError(http.StatusBadRequest, CodeInvalidRequest, "the request body is not valid JSON for this route", err)
+	}
+	return nil
+}
+
+func (h *Handler) status(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, h.b.Status(r.Context()))
+}
+
+func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
+	var req LoginRequest
+	if err := decodeBody(r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	st, err := h.b.Login(r.Context(), req)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
+	st, err := h.b.Logout(r.Context())
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+func (h *Handler) printers(w http.ResponseWriter, r *http.Request) {
+	ps, err := h.b.Printers(r.Context())
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if ps == nil {
+		ps = []Printer{}
+	}
+	writeJSON(w, http.StatusOK, ps)
+}
+
+func (h *Handler) testPrint(w http.ResponseWriter, r *http.Request) {
+	var req TestPrintRequest
+	if err := decodeBody(r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	res, err := h.b.TestPrint(r.Context(), req)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+func (h *Handler) jobs(w http.ResponseWriter, r *http.Request) {
+	js, err := h.b.Jobs(r.Context())
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if js == nil {
+		js = []Job{}
+	}
+	writeJSON(w, http.StatusOK, js)
+}
+
+func (h *Handler) logs(w http.ResponseWriter, r *http.Request) {
+	n := 200
+	if s := r.URL.Query().Get("n"); s != "" {
+		v, err := strconv.Atoi(s)
+		if err != nil || v < 1 {
+			writeError(w, NewError(http.StatusBadRequest, CodeInvalidRequest, "n must be a positive number of lines", err))
+			return
+		}
+		n = v
+	}
+	ls, err := h.b.Logs(r.Context(), n)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if ls == nil {
+		ls = []LogEntry{}
+	}
+	writeJSON(w, http.StatusOK, ls)
+}
+
+// watchKeepalive is how often watch writes a blank line so that a dead client is noticed.
+const watchKeepalive = 30 * time.Second
+
+func (h *Handler) watch(w http.ResponseWriter, r *http.Request) {
+	ch, cancel := h.b.Subscribe()
+	defer cancel()
+	rc := http.NewResponseController(w)
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	enc := json.NewEncoder(w)
+	send := func(st Status) bool {
+		if err := enc.Encode(st); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
+	if !send(h.b.Status(r.Context())) {
+		return
+	}
+	keep := time.NewTicker(watchKeepalive)
+	defer keep.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case st, ok := <-ch:
+			if !ok || !send(st) {
+				return
+			}
+		case <-keep.C:
+			if _, err := io.WriteString(w, "\n"); err != nil || rc.Flush() != nil {
+				return
+			}
+		}
+	}
+}
+
+// Serve serves h on ln until ctx is done, then shuts down (giving open requests a moment) and returns.
+func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		_ = srv.Close()
+	}
+	<-errc
+	return nil
+}
+
+// hostAllowed reports whether a request's Host is the local API's fixed host (with or without a port).
+func hostAllowed(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	return strings.EqualFold(host, Host)
+}
