@@ -66,7 +66,12 @@ func NewConfigFS(configfsRoot, name, udc string, id Identity) (*ConfigFS, error)
 	write("configs/c.1/strings/0x409/configuration", "printer")
 	write("configs/c.1/MaxPower", "2")
 	mkdir("functions/printer.usb0")
-	write("functions/printer.usb0/pnp_string", id.DeviceID)
+	// f_printer (Debian's 6.1) answers GET_DEVICE_ID with strlen(pnp_string) as the length prefix and
+	// sends that many bytes including the 2-byte prefix, so the last two characters would be cut off.
+	// Two padding bytes make the answer exactly what a printer sends: a length that counts itself, then
+	// the whole ID. (Were the kernel to send them, they would be two spaces after the last ';', which
+	// parsers ignore.)
+	write("functions/printer.usb0/pnp_string", id.DeviceID+"  ")
 	if err == nil {
 		e := os.Symlink(filepath.Join(g.Dir, "functions/printer.usb0"), filepath.Join(g.Dir, "configs/c.1/printer.usb0"))
 		if e != nil && !errors.Is(e, os.ErrExist) {
