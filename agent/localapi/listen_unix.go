@@ -10,8 +10,6 @@ import (
 	"strconv"
 )
 
-// SocketMode is the local socket's permission: owner and group may connect, nobody else.
-const SocketMode os.FileMode = 0o660
 
 // Privileged reports whether this process runs as root.
 func Privileged() bool { return os.Geteuid() == 0 }

@@ -108,3 +108,6 @@ func Listen(ctx context.Context, path string) (net.Listener, error) {
 	}
 	return listenRestricted(path)
 }
+
+// SocketMode is the local socket's permission on Unix: owner and group may connect, nobody else.
+const SocketMode os.FileMode = 0o660
