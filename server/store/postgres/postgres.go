@@ -1,0 +1,378 @@
+// Package postgres is printdock-server's store for several replicas: a store.Store on PostgreSQL
+// (github.com/jackc/pgx/v5) that also carries notifications between replicas (store.Notifier, LISTEN /
+// NOTIFY).
+//
+// Every transaction is SERIALIZABLE (the session default, and InTx asks for it), so the check-then-write
+// sequences of packages keys and jobs (the first portal, the last administrator, a status change after a
+// read) behave as on the single-writer SQLite store. A serialization failure or deadlock is retried: InTx
+// runs fn again on a fresh transaction (up to maxAttempts times, with jittered backoff), so fn must derive
+// everything it leaves behind from what it reads in that attempt — assign captured variables, do not
+// accumulate into them — and must have no side effects outside the transaction that would be wrong to
+// repeat. When the attempts are exhausted the error wraps store.ErrConflict.
+//
+// Tables live in the first schema of the connection's search_path (set it with `search_path=NAME` in the
+// URL; it must exist). Schema migrations are embedded (migrations/NNN_name.sql, append-only), applied in
+// order on Open under a session advisory lock so that replicas starting together migrate once, and
+// recorded in schema_migrations.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"printdock/server/store"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// maxAttempts bounds how often a transaction (or a single statement) is tried on serialization failures.
+const maxAttempts = 10
+
+// querier is what the store's statements run on: a connection or a transaction.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// runner runs fn on a querier: DB on a pooled connection (retrying serialization failures), a transaction
+// on itself.
+type runner interface {
+	run(ctx context.Context, fn func(c querier) error) error
+}
+
+// DB is a store.Store and store.Notifier on PostgreSQL. It is safe for concurrent use.
+type DB struct {
+	q
+	pool   *pool
+	schema string
+	lis    *listener
+	once   sync.Once
+}
+
+var (
+	_ store.Store    = (*DB)(nil)
+	_ store.Notifier = (*DB)(nil)
+)
+
+// Open connects to the database at connString (a postgres:// URL or key=value string, as pgx accepts),
+// and migrates it to the latest schema. Beyond pgx's parameters it understands pool_max_conns (default
+// max(4, GOMAXPROCS)). It sets default_transaction_isolation to serializable on every connection.
+func Open(ctx context.Context, connString string) (*DB, error) {
+	cfg, err := pgx.ParseConfig(connString)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open: %w", err)
+	}
+	max := runtime.GOMAXPROCS(0)
+	if max < 4 {
+		max = 4
+	}
+	if v, ok := cfg.RuntimeParams["pool_max_conns"]; ok {
+		delete(cfg.RuntimeParams, "pool_max_conns")
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("postgres: open: pool_max_conns=%q: want a positive integer", v)
+		}
+		max = n
+	}
+	cfg.RuntimeParams["default_transaction_isolation"] = "serializable"
+	if cfg.RuntimeParams["application_name"] == "" {
+		cfg.RuntimeParams["application_name"] = "printdock-server"
+	}
+	db := &DB{pool: newPool(cfg, max)}
+	db.q = q{r: db}
+	if err := db.start(ctx); err != nil {
+		db.pool.close()
+		return nil, err
+	}
+	db.lis = newListener(cfg.Copy())
+	return db, nil
+}
+
+func (db *DB) start(ctx context.Context) error {
+	// Migrate on a connection of its own, closed afterwards: closing it releases the advisory lock even
+	// if the unlock could not be sent.
+	c, err := db.pool.dial(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: open: %w", err)
+	}
+	defer closeConn(c)
+	var schema *string
+	if err := c.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		return fmt.Errorf("postgres: open: %w", err)
+	}
+	if schema == nil {
+		return errors.New("postgres: open: no existing schema on the search_path (create it, or fix search_path)")
+	}
+	db.schema = *schema
+	return migrate(ctx, c.Conn)
+}
+
+// Schema returns the schema that holds printdock's tables.
+func (db *DB) Schema() string { return db.schema }
+
+// Close stops every Listen subscription and closes the connections. It is safe to call more than once.
+func (db *DB) Close() error {
+	db.once.Do(func() {
+		db.lis.close()
+		db.pool.close()
+	})
+	return nil
+}
+
+// run runs fn on a pooled connection, again (on a fresh connection) after a serialization failure.
+func (db *DB) run(ctx context.Context, fn func(c querier) error) error {
+	for attempt := 1; ; attempt++ {
+		c, err := db.pool.acquire(ctx)
+		if err != nil {
+			return err
+		}
+		err = fn(c)
+		db.pool.release(c)
+		if !retryable(err) || attempt == maxAttempts || backoff(ctx, attempt) != nil {
+			return err
+		}
+	}
+}
+
+// InTx runs fn in one SERIALIZABLE transaction, retried from the start (fn included) on a serialization
+// failure or deadlock; see the package comment.
+func (db *DB) InTx(ctx context.Context, fn func(tx store.Store) error) error {
+	for attempt := 1; ; attempt++ {
+		again, err := db.tryTx(ctx, fn)
+		if !again || attempt == maxAttempts || backoff(ctx, attempt) != nil {
+			return err
+		}
+	}
+}
+
+// tryTx makes one attempt; again reports whether another attempt may succeed.
+func (db *DB) tryTx(ctx context.Context, fn func(tx store.Store) error) (again bool, err error) {
+	c, err := db.pool.acquire(ctx)
+	if err != nil {
+		return false, fmt.Errorf("postgres: begin: %w", err)
+	}
+	defer db.pool.release(c)
+	tx, err := c.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable})
+	if err != nil {
+		return retryable(err), mapErr("begin", err)
+	}
+	t := &txStore{tx: tx, db: db}
+	t.q = q{r: t}
+	finished := false
+	defer func() {
+		if !finished { // fn panicked
+			rollback(ctx, tx)
+		}
+	}()
+	err = fn(t)
+	finished = true
+	if err != nil {
+		rollback(ctx, tx)
+		return t.retry.Load() || retryable(err), err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return t.retry.Load() || retryable(err), mapErr("commit", err)
+	}
+	return false, nil
+}
+
+func rollback(ctx context.Context, tx pgx.Tx) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeWait)
+	defer cancel()
+	_ = tx.Rollback(ctx)
+}
+
+// txStore is the Store that InTx passes to fn.
+type txStore struct {
+	q
+	tx    pgx.Tx
+	db    *DB
+	retry atomic.Bool // a statement failed in a way that a new attempt may not
+}
+
+var (
+	_ store.Store     = (*txStore)(nil)
+	_ store.Publisher = (*txStore)(nil)
+)
+
+func (t *txStore) run(_ context.Context, fn func(c querier) error) error {
+	err := fn(t.tx)
+	if retryable(err) {
+		t.retry.Store(true)
+	}
+	return err
+}
+
+func (t *txStore) InTx(_ context.Context, fn func(tx store.Store) error) error { return fn(t) }
+func (t *txStore) Close() error                                                { return nil }
+
+// retryable reports a failure that a new transaction may not meet: a serialization failure, a deadlock,
+// or a cached plan invalidated by a concurrent migration.
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return false
+	}
+	switch pe.Code {
+	case "40001", "40P01": // serialization_failure, deadlock_detected
+		return true
+	case "0A000": // feature_not_supported
+		return strings.Contains(pe.Message, "cached plan must not change result type")
+	}
+	return false
+}
+
+// backoff waits a random time that grows with attempt, or until ctx is done.
+func backoff(ctx context.Context, attempt int) error {
+	limit := time.Millisecond << min(attempt, 7) // 2 ms … 128 ms
+	t := time.NewTimer(rand.N(limit) + time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// mapErr turns unique violations (and exhausted serialization retries) into store.ErrConflict and no
+// rows into store.ErrNotFound, keeping the driver's error in the chain.
+func mapErr(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("postgres: %s: %w", op, store.ErrNotFound)
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "23505": // unique_violation
+			return fmt.Errorf("postgres: %s: %w: %w", op, store.ErrConflict, err)
+		case "40001", "40P01":
+			return fmt.Errorf("postgres: %s: concurrent update: %w: %w", op, store.ErrConflict, err)
+		}
+	}
+	return fmt.Errorf("postgres: %s: %w", op, err)
+}
+
+// SchemaVersion returns the highest applied migration number.
+func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
+	var v *int
+	err := db.run(ctx, func(c querier) error {
+		return c.QueryRow(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&v)
+	})
+	if err != nil {
+		return 0, mapErr("schema version", err)
+	}
+	if v == nil {
+		return 0, nil
+	}
+	return *v, nil
+}
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func migrations() ([]migration, error) {
+	ents, err := fs.ReadDir(migrationFS, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	var out []migration
+	for _, e := range ents {
+		num, _, ok := strings.Cut(e.Name(), "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v <= 0 {
+			return nil, fmt.Errorf("postgres: migration %q: name must be NNN_name.sql", e.Name())
+		}
+		b, err := migrationFS.ReadFile("migrations/" + e.Name())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, migration{v, e.Name(), string(b)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	for i, m := range out {
+		if m.version != i+1 {
+			return nil, fmt.Errorf("postgres: migration %q: versions must be 1, 2, 3… without gaps", m.name)
+		}
+	}
+	return out, nil
+}
+
+// migrateLock is the advisory lock key of the current schema's migrations.
+const migrateLock = `hashtextextended('printdock.migrate.' || current_schema(), 0)`
+
+// migrate applies the missing migrations, each in its own transaction, holding the schema's advisory lock
+// for the whole run so that concurrent starters wait and then find nothing to do.
+func migrate(ctx context.Context, c *pgx.Conn) error {
+	ms, err := migrations()
+	if err != nil {
+		return err
+	}
+	if _, err := c.Exec(ctx, `SELECT pg_advisory_lock(`+migrateLock+`)`); err != nil {
+		return fmt.Errorf("postgres: migrate: lock: %w", err)
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeWait)
+		defer cancel()
+		_, _ = c.Exec(ctx, `SELECT pg_advisory_unlock(`+migrateLock+`)`)
+	}()
+	if _, err := c.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)`); err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	applied := map[int]bool{}
+	rows, err := c.Query(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return fmt.Errorf("postgres: migrate: %w", err)
+		}
+		applied[v] = true
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	for _, m := range ms {
+		if applied[m.version] {
+			continue
+		}
+		err := pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, m.sql); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
+				m.version, m.name, time.Now())
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("postgres: migrate %s: %w", m.name, err)
+		}
+	}
+	return nil
+}
