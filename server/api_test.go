@@ -96,6 +96,17 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 	confirm := map[string]any{"confirmation": keys.SharedResetConfirmation, "reset_devices": false}
 
+	// A printer of the first portal (its agent stays connected) and fresh jobs for it.
+	agentKey := s.CreatePrintClient(t, "matrix agent")
+	ag := s.Connect(t, agentKey.Secret, servertest.DialOptions{Printers: []protocol.Printer{servertest.SimPrinter("matrix")}})
+	printerID := s.WaitPrinter(t, ag, "sim://matrix", true).ID
+	jobBody := func() any {
+		return servertest.JobRequest([]byte("^XA^FDmatrix^FS^XZ"), servertest.JobOptions{Title: uniq("matrix job ")})
+	}
+	job := func() string {
+		return s.SubmitJob(t, printerID, []byte("^XA^XZ"), servertest.JobOptions{Title: uniq("j")}).ID
+	}
+
 	type row struct {
 		method string
 		path   func() string
@@ -133,6 +144,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"DELETE", withID(oac, "/api/v1/oauth-clients/%s"), nobody, [5]int{U, F, F, N, 204}, false},
 		{"GET", fixed("/api/v1/audit"), nobody, [5]int{U, F, F, 200, 200}, false},
 		{"GET", fixed("/api/v1/clients"), nobody, [5]int{U, F, F, 200, 200}, false},
+		{"GET", fixed("/api/v1/printers"), nobody, [5]int{U, 200, 200, 200, 200}, false},
+		{"GET", fixed("/api/v1/printers/" + printerID), nobody, [5]int{U, 200, 200, N, 200}, false},
+		{"POST", fixed("/api/v1/printers/" + printerID + "/jobs"), jobBody, [5]int{U, 201, 201, N, 201}, false},
+		{"GET", fixed("/api/v1/jobs"), nobody, [5]int{U, 200, 200, 200, 200}, false},
+		{"GET", withID(job, "/api/v1/jobs/%s"), nobody, [5]int{U, 200, 200, N, 200}, false},
+		{"GET", withID(job, "/api/v1/jobs/%s/events"), nobody, [5]int{U, 200, 200, N, 200}, false},
+		{"DELETE", withID(job, "/api/v1/jobs/%s"), nobody, [5]int{U, 200, 200, N, 200}, false},
 		{"GET", fixed("/api/v1/no-such-thing"), nobody, [5]int{N, N, N, N, N}, false},
 		{"PUT", fixed("/api/v1/me"), nobody, [5]int{405, 405, 405, 405, 405}, false},
 		// Last: these change the caller's own key.
@@ -175,6 +193,19 @@ func TestAuthorizationMatrix(t *testing.T) {
 		if strings.HasPrefix(k.Description, "matrix key") {
 			t.Errorf("other portal sees key %s", k.ID)
 		}
+	}
+	// … nor any of its printers or jobs.
+	var printers, jobList struct {
+		Items []map[string]any `json:"items"`
+	}
+	s.JSON(t, http.MethodGet, "/api/v1/printers", stranger.bearer, nil, http.StatusOK, &printers)
+	s.JSON(t, http.MethodGet, "/api/v1/jobs", stranger.bearer, nil, http.StatusOK, &jobList)
+	if len(printers.Items) != 0 || len(jobList.Items) != 0 {
+		t.Errorf("other portal sees %d printers and %d jobs", len(printers.Items), len(jobList.Items))
+	}
+	s.JSON(t, http.MethodGet, "/api/v1/jobs", plain.bearer, nil, http.StatusOK, &jobList)
+	if len(jobList.Items) < 5 {
+		t.Errorf("the user sees %d jobs of the portal", len(jobList.Items))
 	}
 }
 

@@ -1,5 +1,6 @@
 // Package server wires printdock-server together: it opens the store, the key lifecycle (keys.Service),
-// the websocket hub and the REST API into one http.Handler, bootstraps an empty store, and serves it —
+// the print-job queue (jobs.Service, with its expiry sweeper), the websocket hub and the REST API and web
+// portal into one http.Handler, bootstraps an empty store, and serves it —
 // over TLS, or plain HTTP on loopback only — with a graceful shutdown that closes agent sessions with
 // 4005. It is a library type (New, Handler, Serve, Shutdown) so tests run whole servers in-process (see
 // server/servertest).
@@ -16,7 +17,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"printdock/server/portal"
 	"strings"
 	"sync"
 	"time"
@@ -24,7 +24,9 @@ import (
 	"printdock/server/api"
 	"printdock/server/httpx"
 	"printdock/server/hub"
+	"printdock/server/jobs"
 	"printdock/server/keys"
+	"printdock/server/portal"
 	"printdock/server/store/sqlite"
 )
 
@@ -61,11 +63,17 @@ type Config struct {
 	AuthFailureBurst      int // default 20
 
 	KeysOptions []keys.Option // extra keys.Service options (tests: cheap password hashing, clocks)
+
+	// JobClock is the job queue's clock (time.Now when nil; tests move time to expire jobs).
+	JobClock func() time.Time
+	// JobSweepEvery is how often expired jobs are swept (default a minute).
+	JobSweepEvery time.Duration
 }
 
 // Server is one printdock-server instance.
 type Server struct {
 	Keys    *keys.Service
+	Jobs    *jobs.Service
 	Hub     *hub.Hub
 	API     *api.API
 	Metrics *api.Metrics
@@ -75,7 +83,7 @@ type Server struct {
 	db    *sqlite.DB
 	stop  context.CancelFunc
 	unsub func()
-	done  chan struct{}
+	bg    sync.WaitGroup // the hub's event loop and the job sweeper
 	once  sync.Once
 	err   error
 }
@@ -110,7 +118,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		db.Close()
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	s := &Server{Keys: ks, log: log, db: db, done: make(chan struct{})}
+	js := jobs.New(jobs.Options{Store: db, Log: log, Clock: cfg.JobClock})
+	// One server: sessions of a previous process never said goodbye.
+	if err := js.ResetPresence(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	s := &Server{Keys: ks, Jobs: js, log: log, db: db}
 	s.Metrics = api.NewMetrics(func() int {
 		if s.Hub == nil {
 			return 0
@@ -125,9 +139,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		WriteTimeout:  cfg.WriteTimeout,
 		ServerVersion: cfg.Version,
 		LogoutSent:    s.Metrics.LogoutSent,
+		Jobs:          js,
+		JobSent:       s.Metrics.JobSent,
+		JobStatus:     s.Metrics.JobStatus,
 	})
 	s.API = api.New(api.Options{
 		Keys:    ks,
+		Jobs:    js,
 		Hub:     s.Hub,
 		Log:     log,
 		Metrics: s.Metrics,
@@ -137,14 +155,19 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			return err
 		},
 	})
-	s.Portal = portal.New(ks, s.Hub, portal.Options{Logger: log.With("component", "portal")})
+	s.Portal = portal.New(ks, s.Hub, portal.Options{Logger: log.With("component", "portal"), Jobs: js})
 	events, unsub := ks.Subscribe()
 	s.unsub = unsub
 	runCtx, stop := context.WithCancel(context.Background())
 	s.stop = stop
+	s.bg.Add(2)
 	go func() {
-		defer close(s.done)
+		defer s.bg.Done()
 		s.Hub.Run(runCtx, events)
+	}()
+	go func() {
+		defer s.bg.Done()
+		js.Run(runCtx, cfg.JobSweepEvery)
 	}()
 	return s, nil
 }
@@ -201,13 +224,13 @@ func (s *Server) Bootstrap(ctx context.Context, adminEmail string) (res keys.Ini
 }
 
 // Shutdown closes every agent session with 4005 (waiting until they end or ctx ends), stops the event
-// subscription and closes the store. It is safe to call more than once.
+// subscription and the job sweeper, and closes the store. It is safe to call more than once.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.once.Do(func() {
 		err := s.Hub.Shutdown(ctx)
 		s.stop()
 		s.unsub()
-		<-s.done
+		s.bg.Wait()
 		s.err = errors.Join(err, s.db.Close())
 	})
 	return s.err

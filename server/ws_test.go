@@ -12,6 +12,8 @@ import (
 	"github.com/coder/websocket"
 
 	"printdock/protocol"
+	"printdock/server/hub"
+	"printdock/server/jobs"
 	"printdock/server/keys"
 	"printdock/server/servertest"
 )
@@ -538,8 +540,8 @@ func decodeOrNil(b []byte) protocol.Message {
 	return m
 }
 
-// TestClientsAndSend: connected agents and their printers are listed; the hub delivers a message to a
-// client.
+// TestClientsAndSend: connected agents and their printers are listed by the hub; the hub delivers a
+// message to a client by the job queue's client ID.
 func TestClientsAndSend(t *testing.T) {
 	s := servertest.New(t, servertest.Options{})
 	k := s.CreatePrintClient(t, "Packing table 3")
@@ -549,24 +551,22 @@ func TestClientsAndSend(t *testing.T) {
 	if err := a.Send(ctx, protocol.Printers{Printers: printers}); err != nil {
 		t.Fatal(err)
 	}
-	var list struct {
-		Items []struct {
-			ID             string             `json:"id"`
-			CredentialID   string             `json:"credential_id"`
-			Description    string             `json:"description"`
-			Hostname       string             `json:"hostname"`
-			InstallationID string             `json:"installation_id"`
-			Printers       []protocol.Printer `json:"printers"`
-		} `json:"items"`
-	}
+	var info hub.ClientInfo
 	servertest.WaitFor(t, "printers listed", func() bool {
-		s.JSON(t, http.MethodGet, "/api/v1/clients", s.AdminKey, nil, http.StatusOK, &list)
-		return len(list.Items) == 1 && len(list.Items[0].Printers) == 1
+		cs := s.S.Hub.Clients(s.PortalID)
+		if len(cs) == 1 && len(cs[0].Printers) == 1 {
+			info = cs[0]
+			return true
+		}
+		return false
 	})
-	it := list.Items[0]
-	if it.ID != a.Welcome.ClientID || it.CredentialID != k.ID || it.Description != "Packing table 3" ||
-		it.Hostname != "test-host" || it.InstallationID != a.Hello.InstallationID || it.Printers[0] != printers[0] {
-		t.Fatalf("client = %+v", it)
+	if info.ClientID != a.Welcome.ClientID || info.ClientID != jobs.ClientID(s.PortalID, k.ID, a.Hello.InstallationID) ||
+		info.CredentialID != k.ID || info.Description != "Packing table 3" || info.Hostname != "test-host" ||
+		info.InstallationID != a.Hello.InstallationID || info.Printers[0] != printers[0] {
+		t.Fatalf("client = %+v", info)
+	}
+	if c, ok := s.S.Hub.Client(s.PortalID, a.Welcome.ClientID); !ok || c.ClientID != info.ClientID {
+		t.Fatalf("Client() = %+v %v", c, ok)
 	}
 	job := protocol.Job{JobID: "job1", PrinterID: "sim://zebra", Content: []byte("^XA^XZ"), Copies: 1}
 	if err := s.S.Hub.Send(ctx, a.Welcome.ClientID, job); err != nil {
@@ -576,7 +576,7 @@ func TestClientsAndSend(t *testing.T) {
 	if j, ok := m.(protocol.Job); err != nil || !ok || j.JobID != "job1" || string(j.Content) != "^XA^XZ" {
 		t.Fatalf("got %#v %v", m, err)
 	}
-	if err := s.S.Hub.Send(ctx, "cl_nobody", job); err == nil {
+	if err := s.S.Hub.Send(ctx, "cli_nobody", job); err == nil {
 		t.Fatalf("send to an unknown client succeeded")
 	}
 }

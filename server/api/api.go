@@ -2,8 +2,8 @@
 // authenticates bearers (personal API keys, OAuth access tokens; print client secrets and the shared
 // secret on the agent endpoint only), rate-limits failed authentications per client address, decodes
 // bounded JSON, calls keys.Service for everything about credentials and the hub for live connections, and
-// answers JSON (errors as {"error":{"code":…,"message":…}}). It also serves /oauth/token, /healthz and
-// /metrics. Routes and shapes: docs/server.md.
+// answers JSON (errors as {"error":{"code":…,"message":…}}). Print jobs, printers and clients go to
+// jobs.Service. It also serves /oauth/token, /healthz and /metrics. Routes and shapes: docs/server.md.
 package api
 
 import (
@@ -15,6 +15,7 @@ import (
 
 	"printdock/server/httpx"
 	"printdock/server/hub"
+	"printdock/server/jobs"
 	"printdock/server/keys"
 )
 
@@ -53,9 +54,25 @@ type Keys interface {
 	Audit(ctx context.Context, a keys.Actor, f keys.AuditFilter) ([]keys.AuditEntry, error)
 }
 
+// Jobs is the part of jobs.Service the API calls. It authorizes by portal itself; the API checks roles
+// where jobs.Service leaves that to the caller (ListClients: administrators).
+type Jobs interface {
+	Submit(ctx context.Context, a keys.Actor, printerID string, req jobs.SubmitRequest) (jobs.Job, bool, error)
+	Get(ctx context.Context, a keys.Actor, id string) (jobs.Job, error)
+	Events(ctx context.Context, a keys.Actor, id string) ([]jobs.Event, error)
+	List(ctx context.Context, a keys.Actor, f jobs.ListFilter) ([]jobs.Job, error)
+	Cancel(ctx context.Context, a keys.Actor, id string) (jobs.Job, error)
+	ListPrinters(ctx context.Context, portalID string) ([]jobs.Printer, error)
+	GetPrinter(ctx context.Context, portalID, printerID string) (jobs.Printer, error)
+	ListClients(ctx context.Context, portalID string) ([]jobs.Client, error)
+}
+
+var _ Jobs = (*jobs.Service)(nil)
+
 // Options configure the API.
 type Options struct {
 	Keys    Keys
+	Jobs    Jobs // nil: the job, printer and client endpoints answer 503
 	Hub     *hub.Hub
 	Log     *slog.Logger
 	Metrics *Metrics
@@ -68,6 +85,7 @@ type Options struct {
 // API is the HTTP handler.
 type API struct {
 	keys    Keys
+	jobs    Jobs
 	hub     *hub.Hub
 	log     *slog.Logger
 	metrics *Metrics
@@ -81,6 +99,7 @@ type API struct {
 func New(o Options) *API {
 	a := &API{
 		keys:    o.Keys,
+		jobs:    o.Jobs,
 		hub:     o.Hub,
 		log:     o.Log,
 		metrics: o.Metrics,
@@ -143,6 +162,14 @@ func (a *API) routes() {
 	m.HandleFunc("DELETE /api/v1/oauth-clients/{id}", a.user(a.deleteOAuthClient))
 	m.HandleFunc("GET /api/v1/audit", a.user(a.audit))
 	m.HandleFunc("GET /api/v1/clients", a.user(a.clients))
+
+	m.HandleFunc("GET /api/v1/printers", a.user(a.listPrinters))
+	m.HandleFunc("GET /api/v1/printers/{printer_id}", a.user(a.getPrinter))
+	m.HandleFunc("POST /api/v1/printers/{printer_id}/jobs", a.user(a.submitJob))
+	m.HandleFunc("GET /api/v1/jobs", a.user(a.listJobs))
+	m.HandleFunc("GET /api/v1/jobs/{id}", a.user(a.getJob))
+	m.HandleFunc("GET /api/v1/jobs/{id}/events", a.user(a.jobEvents))
+	m.HandleFunc("DELETE /api/v1/jobs/{id}", a.user(a.cancelJob))
 }
 
 // dispatch serves a matched route, and answers unmatched ones (404, 405) in JSON.

@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"time"
 
-	"printdock/protocol"
 	"printdock/server/httpx"
 	"printdock/server/keys"
 )
@@ -302,39 +301,6 @@ func (a *API) audit(w http.ResponseWriter, r *http.Request, act keys.Actor) {
 	for _, e := range es {
 		out.Items = append(out.Items, AuditJSON{ID: e.ID, At: e.At, Actor: e.Actor, Action: e.Action,
 			Target: e.Target, RemoteAddr: e.RemoteAddr, Detail: e.Detail})
-	}
-	httpx.WriteJSON(w, http.StatusOK, out)
-}
-
-// ClientJSON is one connected agent.
-type ClientJSON struct {
-	ID             string             `json:"id"`
-	CredentialID   string             `json:"credential_id"`
-	KeyKind        string             `json:"key_kind"`
-	Description    string             `json:"description"`
-	Hostname       string             `json:"hostname"`
-	OS             string             `json:"os"`
-	AgentVersion   string             `json:"agent_version"`
-	InstallationID string             `json:"installation_id"`
-	RemoteAddr     string             `json:"remote_addr"`
-	ConnectedAt    time.Time          `json:"connected_at"`
-	Online         bool               `json:"online"`
-	Printers       []protocol.Printer `json:"printers"`
-}
-
-func (a *API) clients(w http.ResponseWriter, r *http.Request, act keys.Actor) {
-	if !act.IsAdmin() {
-		a.fail(w, r, keys.ErrForbidden)
-		return
-	}
-	out := items[ClientJSON]{Items: []ClientJSON{}}
-	if a.hub != nil {
-		for _, c := range a.hub.Clients(act.PortalID) {
-			out.Items = append(out.Items, ClientJSON{ID: c.ClientID, CredentialID: c.CredentialID,
-				KeyKind: string(c.KeyKind), Description: c.Description, Hostname: c.Hostname, OS: c.OS,
-				AgentVersion: c.AgentVersion, InstallationID: c.InstallationID, RemoteAddr: c.RemoteAddr,
-				ConnectedAt: c.ConnectedAt, Online: true, Printers: c.Printers})
-		}
 	}
 	httpx.WriteJSON(w, http.StatusOK, out)
 }

@@ -20,6 +20,9 @@ type Metrics struct {
 	duration     *prometheus.HistogramVec
 	authFailures *prometheus.CounterVec
 	logouts      *prometheus.CounterVec
+	jobsSubmit   *prometheus.CounterVec
+	jobsSent     prometheus.Counter
+	jobStatus    *prometheus.CounterVec
 }
 
 // NewMetrics returns the metrics; connected reports the number of connected agents when scraped.
@@ -43,8 +46,20 @@ func NewMetrics(connected func() int) *Metrics {
 			Name: "printdock_logouts_sent_total",
 			Help: "Forced logout messages sent to agents, by reason.",
 		}, []string{"reason"}),
+		jobsSubmit: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "printdock_jobs_submitted_total",
+			Help: "Accepted job submissions: created, or an idempotent repeat (duplicate).",
+		}, []string{"result"}),
+		jobsSent: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "printdock_jobs_sent_total",
+			Help: "Job messages queued for agents (deliveries and redeliveries).",
+		}),
+		jobStatus: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "printdock_job_status_total",
+			Help: "job_status reports from agents the job queue accepted, by state.",
+		}, []string{"state"}),
 	}
-	m.reg.MustRegister(m.requests, m.duration, m.authFailures, m.logouts,
+	m.reg.MustRegister(m.requests, m.duration, m.authFailures, m.logouts, m.jobsSubmit, m.jobsSent, m.jobStatus,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "printdock_agents_connected",
@@ -77,6 +92,17 @@ func (m *Metrics) Handler() http.Handler {
 
 // LogoutSent counts one logout message (the hub's LogoutSent hook).
 func (m *Metrics) LogoutSent(reason string) { m.logouts.WithLabelValues(reason).Inc() }
+
+// JobSent counts one job message queued for an agent (the hub's JobSent hook).
+func (m *Metrics) JobSent() { m.jobsSent.Inc() }
+
+// JobStatus counts one accepted job_status report (the hub's JobStatus hook).
+func (m *Metrics) JobStatus(state string) {
+	switch state {
+	case "received", "printing", "done", "failed":
+		m.jobStatus.WithLabelValues(state).Inc()
+	}
+}
 
 // AuthFailure counts one failed authentication.
 func (m *Metrics) AuthFailure(surface, result string) {

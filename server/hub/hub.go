@@ -1,18 +1,20 @@
 // Package hub owns the live agent connections of printdock-server: it runs each authenticated websocket
 // session (hello/welcome, read loop, heartbeats, per-session writer), indexes sessions by credential and
 // by client, answers "is this key connected now", lists connected clients and their printers, delivers
-// messages to a client (print jobs, later), and turns the key lifecycle's change events into forced
-// logouts: a `logout` message followed by close code 4001 on exactly the affected sessions.
+// print jobs to their agents and hands the agents' job_status reports to the job queue, and turns the key
+// lifecycle's change events into forced logouts: a `logout` message followed by close code 4001 on
+// exactly the affected sessions.
 //
 // Every session has its own writer goroutine, so logging out thousands of sessions at once never waits
-// for one slow peer: the hub only signals each writer, and every write has a deadline.
+// for one slow peer: the hub only signals each writer, and every write has a deadline. What to deliver is
+// decided by the job queue (Options.Jobs, a *jobs.Service); the hub decides only when and on which
+// session (see docs/jobs.md "Delivery").
 package hub
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
+	"hash/fnv"
 	"log/slog"
 	"slices"
 	"strings"
@@ -21,6 +23,7 @@ import (
 	"time"
 
 	"printdock/protocol"
+	"printdock/server/jobs"
 	"printdock/server/keys"
 )
 
@@ -30,6 +33,20 @@ type Keys interface {
 	TouchNow(ctx context.Context, p keys.Principal)
 	StillValid(ctx context.Context, p keys.Principal) error
 }
+
+// Jobs is the part of the job queue (*jobs.Service) the hub calls: the registry of agents and printers,
+// the delivery API and acknowledgements. docs/jobs.md describes the contract.
+type Jobs interface {
+	ClientConnected(ctx context.Context, portalID, credentialID string, hello protocol.Hello) (string, error)
+	ClientDisconnected(ctx context.Context, clientID string) error
+	UpdatePrinters(ctx context.Context, clientID string, ps []protocol.Printer) error
+	Subscribe(clientID string) (<-chan struct{}, func())
+	PendingFor(ctx context.Context, clientID string) ([]protocol.Job, error)
+	MarkSent(ctx context.Context, jobID string) error
+	Ack(ctx context.Context, clientID string, st protocol.JobStatus) error
+}
+
+var _ Jobs = (*jobs.Service)(nil)
 
 // Errors.
 var (
@@ -58,8 +75,17 @@ type Options struct {
 	ServerVersion string
 	// LogoutSent is called once per logout message written (metrics).
 	LogoutSent func(reason string)
-	// JobStatus receives every job_status message (the job queue, later). It must not block long.
-	JobStatus func(clientID string, m protocol.JobStatus)
+	// Jobs is the job queue: it records clients and their printers, says what to deliver and takes the
+	// agents' job_status reports. nil: sessions are not recorded and no jobs are delivered (client IDs
+	// are still jobs.ClientID).
+	Jobs Jobs
+	// JobSent is called once per job message queued for an agent, JobStatus once per job_status the
+	// queue accepted (metrics). Both may be nil.
+	JobSent   func()
+	JobStatus func(state string)
+	// RetryEvery is how long a session waits before asking the job queue again after it failed (a store
+	// error); default 5 s.
+	RetryEvery time.Duration
 }
 
 // Hub is the registry of live sessions. Create it with New; it is safe for concurrent use.
@@ -72,6 +98,11 @@ type Hub struct {
 	byClient map[string][]*Session // sessions of one installation, newest last
 	all      map[*Session]struct{}
 	closing  bool
+
+	// clientLocks serialize, per client ID (striped), a new session's registration against job
+	// deliveries of the client's older sessions, so a job is never marked sent on a session that is
+	// no longer the client's newest (see Session.deliver).
+	clientLocks [64]sync.Mutex
 
 	count atomic.Int64
 	wg    sync.WaitGroup // every running Serve and writer
@@ -90,6 +121,9 @@ func New(o Options) *Hub {
 	}
 	if o.TouchEvery <= 0 {
 		o.TouchEvery = DefaultTouchEvery
+	}
+	if o.RetryEvery <= 0 {
+		o.RetryEvery = 5 * time.Second
 	}
 	log := o.Log
 	if log == nil {
@@ -265,6 +299,21 @@ func (h *Hub) session(clientID string) *Session {
 	return nil
 }
 
+// newest reports whether s is its client's newest session (the one that delivers jobs).
+func (h *Hub) newest(s *Session) bool {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	l := h.byClient[s.clientID]
+	return len(l) > 0 && l[len(l)-1] == s
+}
+
+// clientLock returns the lock stripe of a client ID.
+func (h *Hub) clientLock(clientID string) *sync.Mutex {
+	f := fnv.New32a()
+	f.Write([]byte(clientID))
+	return &h.clientLocks[f.Sum32()%uint32(len(h.clientLocks))]
+}
+
 func (h *Hub) add(s *Session) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -303,16 +352,10 @@ func (h *Hub) unindexLocked(s *Session) {
 	}
 	if l := slices.DeleteFunc(h.byClient[s.clientID], func(o *Session) bool { return o == s }); len(l) > 0 {
 		h.byClient[s.clientID] = l
+		l[len(l)-1].poke() // the client's previous session delivers again
 	} else {
 		delete(h.byClient, s.clientID)
 	}
 	delete(h.all, s)
 	h.count.Add(-1)
-}
-
-// ClientID derives the server's stable ID of an installation within a portal, so reconnects (even with a
-// rotated secret) keep their client ID.
-func ClientID(portalID, installationID string) string {
-	sum := sha256.Sum256([]byte(portalID + "\x00" + installationID))
-	return "cl_" + hex.EncodeToString(sum[:10])
 }

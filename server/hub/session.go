@@ -14,14 +14,19 @@ import (
 
 	"printdock/protocol"
 	"printdock/server/httpx"
+	"printdock/server/jobs"
 	"printdock/server/keys"
 )
 
 // maxProtocolErrors is how many refused messages in a row close a session with 4003.
 const maxProtocolErrors = 10
 
-// outQueue is how many messages may wait for a session's writer.
+// outQueue is how many control messages (welcome, pong, error, Hub.Send) may wait for a session's writer.
 const outQueue = 16
+
+// jobQueue is how many encoded job messages (up to protocol.MaxMessageSize each) may wait for a session's
+// writer. The delivery loop blocks beyond it, so a slow agent holds at most this many in memory.
+const jobQueue = 4
 
 // Session is one established agent connection.
 type Session struct {
@@ -34,7 +39,11 @@ type Session struct {
 	connectedAt time.Time
 	indexed     bool // guarded by hub.mu
 
-	out      chan []byte   // messages for the writer
+	out      chan []byte   // control messages for the writer (sent before any queued job)
+	jobs     chan []byte   // job messages for the writer
+	kick     chan struct{} // asks the delivery loop to look again (room for one)
+	printed  chan struct{} // closed once the agent's first printers message is recorded
+	seenOnce sync.Once     // guards printed
 	once     sync.Once     // guards req and killed
 	req      closeReq      // why the session ends; read after <-killed
 	killed   chan struct{} // closed when the session must end
@@ -82,6 +91,14 @@ func (s *Session) Info() ClientInfo {
 	}
 }
 
+// poke wakes the session's delivery loop without blocking.
+func (s *Session) poke() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
 func (s *Session) kill(r closeReq) {
 	s.once.Do(func() {
 		s.req = r
@@ -117,14 +134,36 @@ func (h *Hub) Serve(c *websocket.Conn, p keys.Principal, remoteAddr string) {
 		conn:        c,
 		p:           p,
 		hello:       hello,
-		clientID:    ClientID(p.PortalID, hello.InstallationID),
+		clientID:    jobs.ClientID(p.PortalID, p.CredentialID, hello.InstallationID),
 		remote:      remoteAddr,
 		connectedAt: now,
 		out:         make(chan []byte, outQueue),
+		jobs:        make(chan []byte, jobQueue),
+		kick:        make(chan struct{}, 1),
+		printed:     make(chan struct{}),
 		killed:      make(chan struct{}),
 		done:        make(chan struct{}),
 	}
 	s.lastSeen.Store(now.UnixNano())
+	// Record the session with the job queue and index it under one lock of the client, so that an
+	// older session of the same client cannot mark a job sent in between (see deliver).
+	lock := h.clientLock(s.clientID)
+	lock.Lock()
+	if h.o.Jobs != nil {
+		id, err := h.o.Jobs.ClientConnected(ctx, p.PortalID, p.CredentialID, hello)
+		if err != nil {
+			lock.Unlock()
+			log.Error("record client", "err", err)
+			_ = c.Close(websocket.StatusTryAgainLater, "the server cannot record the session; try again later")
+			return
+		}
+		s.clientID = id
+		defer func() {
+			if err := h.o.Jobs.ClientDisconnected(context.WithoutCancel(ctx), id); err != nil {
+				log.Warn("record client disconnect", "err", err)
+			}
+		}()
+	}
 	hb := int((h.o.Heartbeat + time.Second - 1) / time.Second)
 	welcome, err := protocol.Encode(protocol.Welcome{
 		ProtocolVersion:  protocol.Version,
@@ -137,12 +176,15 @@ func (h *Hub) Serve(c *websocket.Conn, p keys.Principal, remoteAddr string) {
 		HeartbeatSeconds: hb,
 	})
 	if err != nil {
+		lock.Unlock()
 		log.Error("encode welcome", "err", err)
 		_ = c.Close(websocket.StatusInternalError, "internal error")
 		return
 	}
 	s.out <- welcome // first in the queue: the writer sends it before anything but a logout
-	if !h.add(s) {
+	added := h.add(s)
+	lock.Unlock()
+	if !added {
 		_ = c.Close(protocol.CloseServerShutdown, "server shutting down")
 		return
 	}
@@ -150,6 +192,19 @@ func (h *Hub) Serve(c *websocket.Conn, p keys.Principal, remoteAddr string) {
 	go s.writeLoop()
 	log = log.With("client_id", s.clientID)
 	log.Info("agent connected", "hostname", hello.Hostname, "agent_version", hello.AgentVersion)
+
+	delivered := make(chan struct{})
+	dctx, stopDelivery := context.WithCancel(ctx)
+	if h.o.Jobs != nil {
+		wake, unsubscribe := h.o.Jobs.Subscribe(s.clientID)
+		defer unsubscribe()
+		go func() {
+			defer close(delivered)
+			s.deliverLoop(dctx, wake, log)
+		}()
+	} else {
+		close(delivered)
+	}
 
 	// A change that happened between authentication and registration sent its event before this
 	// session could receive it; re-check now that the session is indexed.
@@ -165,7 +220,9 @@ func (h *Hub) Serve(c *websocket.Conn, p keys.Principal, remoteAddr string) {
 	s.readLoop(ctx, log)
 	h.remove(s)
 	s.kill(closeReq{abort: true})
+	stopDelivery()
 	<-s.done
+	<-delivered
 	log.Info("agent disconnected", "duration", time.Since(now).Round(time.Millisecond))
 }
 
@@ -278,10 +335,15 @@ func (s *Session) readLoop(ctx context.Context, log *slog.Logger) {
 			s.mu.Lock()
 			s.printers = slices.Clone(m.Printers)
 			s.mu.Unlock()
-		case protocol.JobStatus:
-			if h.o.JobStatus != nil {
-				h.o.JobStatus(s.clientID, m)
+			if h.o.Jobs != nil {
+				if err := h.o.Jobs.UpdatePrinters(ctx, s.clientID, m.Printers); err != nil {
+					log.Error("record printers", "err", err)
+					continue
+				}
+				s.seenOnce.Do(func() { close(s.printed) })
 			}
+		case protocol.JobStatus:
+			s.jobStatus(ctx, m, log)
 		case protocol.Error:
 			code := httpx.RedactSecrets(m.Code)
 			if len(code) > 64 {
@@ -330,11 +392,25 @@ func (s *Session) writeLoop() {
 			return
 		default:
 		}
+		// Control messages (welcome, pongs, errors) go before queued jobs, so a long job queue never
+		// starves the heartbeat.
+		select {
+		case b := <-s.out:
+			if err := s.write(b); err != nil {
+				s.kill(closeReq{abort: true})
+			}
+			continue
+		default:
+		}
 		select {
 		case <-s.killed:
 			s.finish()
 			return
 		case b := <-s.out:
+			if err := s.write(b); err != nil {
+				s.kill(closeReq{abort: true})
+			}
+		case b := <-s.jobs:
 			if err := s.write(b); err != nil {
 				s.kill(closeReq{abort: true})
 			}
@@ -372,4 +448,144 @@ func (s *Session) finish() {
 		}
 	}
 	_ = s.conn.Close(r.code, r.reason)
+}
+
+// jobStatus hands an agent's job_status to the job queue. A status the queue refuses is answered with an
+// `error` message (the session stays): forbidden (the job belongs to another client), not_found,
+// conflict (e.g. the job was cancelled or already finished), invalid_message, or internal_error (not
+// recorded; the job is redelivered after a reconnect and may be reported again).
+func (s *Session) jobStatus(ctx context.Context, m protocol.JobStatus, log *slog.Logger) {
+	h := s.hub
+	if h.o.Jobs == nil {
+		return
+	}
+	err := h.o.Jobs.Ack(ctx, s.clientID, m)
+	if err == nil {
+		if h.o.JobStatus != nil {
+			h.o.JobStatus(m.State)
+		}
+		return
+	}
+	var code string
+	switch {
+	case errors.Is(err, jobs.ErrForbidden):
+		code = "forbidden"
+		log.Warn("agent reported a job of another client", "job_id", m.JobID)
+	case errors.Is(err, jobs.ErrNotFound):
+		code = "not_found"
+		log.Info("agent reported an unknown job", "job_id", m.JobID)
+	case errors.Is(err, jobs.ErrConflict):
+		code = "conflict"
+		log.Info("job status refused", "job_id", m.JobID, "state", m.State, "err", err)
+	case errors.Is(err, jobs.ErrInvalid):
+		code = "invalid_message"
+	default:
+		code = "internal_error"
+		log.Error("record job status", "job_id", m.JobID, "err", err)
+		err = errors.New("the status could not be recorded")
+	}
+	s.reply(protocol.Error{Code: code, Message: "job_status " + m.State + " for " + clip(m.JobID, 64) + ": " +
+		httpx.RedactSecrets(err.Error())})
+}
+
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// deliverLoop sends the client's jobs while the session lives: once the agent's first printers message
+// is recorded (PendingFor delivers only to printers in the agent's latest list), then whenever the job
+// queue signals new work (wake), the hub pokes the session (it became the client's newest again), or a
+// failed attempt is due again.
+func (s *Session) deliverLoop(ctx context.Context, wake <-chan struct{}, log *slog.Logger) {
+	select {
+	case <-s.printed:
+	case <-s.killed:
+		return
+	case <-ctx.Done():
+		return
+	}
+	var retry <-chan time.Time
+	for {
+		if err := s.deliver(ctx, log); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			log.Error("deliver jobs", "err", err)
+			retry = time.After(s.hub.o.RetryEvery)
+		} else {
+			retry = nil
+		}
+		select {
+		case <-wake:
+		case <-s.kick:
+		case <-retry:
+		case <-s.killed:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// deliver sends every job PendingFor returns, batch by batch, until none is left. Each job is marked
+// sent BEFORE it is queued for the writer; a job MarkSent refuses (cancelled or expired meanwhile) is
+// skipped. Only the client's newest session delivers, and the check and MarkSent happen under the
+// client's lock, which a new session of the client holds while it registers: so a job is never marked
+// sent in the new session's name while an old session writes it (it would then not be redelivered).
+func (s *Session) deliver(ctx context.Context, log *slog.Logger) error {
+	h := s.hub
+	lock := h.clientLock(s.clientID)
+	for {
+		batch, err := h.o.Jobs.PendingFor(ctx, s.clientID)
+		if err != nil {
+			return err
+		}
+		if len(batch) == 0 {
+			return nil
+		}
+		progress := 0 // jobs sent, or refused because they changed (neither comes back from PendingFor)
+		for _, j := range batch {
+			b, err := protocol.Encode(j)
+			if err != nil {
+				log.Error("encode job", "job_id", j.JobID, "err", err)
+				continue
+			}
+			lock.Lock()
+			if !h.newest(s) {
+				lock.Unlock()
+				return nil // a newer session of the client delivers
+			}
+			err = h.o.Jobs.MarkSent(ctx, j.JobID)
+			lock.Unlock()
+			if err != nil {
+				if ctx.Err() != nil {
+					return err
+				}
+				if !errors.Is(err, jobs.ErrConflict) {
+					return err
+				}
+				log.Debug("job not sent", "job_id", j.JobID, "err", err)
+				progress++
+				continue
+			}
+			select {
+			case s.jobs <- b:
+			case <-s.killed:
+				return nil // stays sent and unacknowledged: redelivered after the reconnect
+			case <-ctx.Done():
+				return nil
+			}
+			progress++
+			if h.o.JobSent != nil {
+				h.o.JobSent()
+			}
+			log.Debug("job sent", "job_id", j.JobID, "printer", j.PrinterID, "bytes", len(b))
+		}
+		if progress == 0 {
+			return nil // only jobs that cannot be encoded (logged); do not spin on them
+		}
+	}
 }

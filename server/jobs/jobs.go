@@ -34,8 +34,8 @@ var (
 	ErrConflict  = keys.ErrConflict
 	ErrInvalid   = keys.ErrInvalid
 	ErrForbidden = keys.ErrForbidden
-	// ErrTooLarge is content larger than protocol.MaxJobSize (wraps ErrInvalid; the API may answer 413).
-	ErrTooLarge = fmt.Errorf("%w: content larger than %d bytes", keys.ErrInvalid, protocol.MaxJobSize)
+	// ErrTooLarge is content larger than MaxContentSize (wraps ErrInvalid; the API may answer 413).
+	ErrTooLarge = fmt.Errorf("%w: content larger than %d bytes", keys.ErrInvalid, MaxContentSize)
 	// ErrAlreadyPrinting is a cancellation of a job the agent has started printing (wraps ErrConflict).
 	ErrAlreadyPrinting = fmt.Errorf("%w: already printing", keys.ErrConflict)
 	// ErrIdempotencyMismatch is an idempotency key reused for a different job (wraps ErrConflict).
@@ -85,6 +85,14 @@ func Terminal(s State) bool {
 	}
 	return false
 }
+
+// MaxContentSize is the largest job content the server accepts: the largest whose `job` message (content
+// in base64 plus at most maxJobEnvelope bytes of other fields: IDs, a 256-byte title and printer URI even
+// when JSON escapes every byte) fits protocol.MaxMessageSize. It is 6 MiB − 3 KiB, a little under
+// protocol.MaxJobSize, whose base64 alone fills MaxMessageSize.
+const MaxContentSize = (protocol.MaxMessageSize - maxJobEnvelope) / 4 * 3
+
+const maxJobEnvelope = 4 << 10
 
 // Defaults for Options.
 const (

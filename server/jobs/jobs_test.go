@@ -95,7 +95,7 @@ func TestSubmitValidation(t *testing.T) {
 	}{
 		{"content type", e.alice, prs[0], with(func(r *SubmitRequest) { r.ContentType = "pdf" }), ErrInvalid, `content_type must be "raw"`},
 		{"empty", e.alice, prs[0], with(func(r *SubmitRequest) { r.Content = nil }), ErrInvalid, "empty"},
-		{"too large", e.alice, prs[0], with(func(r *SubmitRequest) { r.Content = make([]byte, protocol.MaxJobSize+1) }), ErrTooLarge, "larger than"},
+		{"too large", e.alice, prs[0], with(func(r *SubmitRequest) { r.Content = make([]byte, MaxContentSize+1) }), ErrTooLarge, "larger than"},
 		{"copies 1001", e.alice, prs[0], with(func(r *SubmitRequest) { r.Copies = 1001 }), ErrInvalid, "copies"},
 		{"copies -1", e.alice, prs[0], with(func(r *SubmitRequest) { r.Copies = -1 }), ErrInvalid, "copies"},
 		{"long title", e.alice, prs[0], with(func(r *SubmitRequest) { r.Title = strings.Repeat("t", 257) }), ErrInvalid, "title"},
@@ -123,9 +123,18 @@ func TestSubmitValidation(t *testing.T) {
 	for _, a := range []keys.Actor{e.alice, e.admin, e.oauth} {
 		e.submit(a, prs[0], with(func(r *SubmitRequest) { r.ContentType = ""; r.Copies = 0 }))
 	}
-	big := e.submit(e.alice, prs[0], with(func(r *SubmitRequest) { r.Content = bytes.Repeat([]byte("^"), protocol.MaxJobSize); r.Copies = 1000 }))
-	if big.Size != protocol.MaxJobSize || big.Copies != 1000 {
+	big := e.submit(e.alice, prs[0], with(func(r *SubmitRequest) {
+		r.Content = bytes.Repeat([]byte("^"), MaxContentSize)
+		r.Copies = 1000
+		r.Title = strings.Repeat("\x01", 256) // escaped to 6 bytes each in JSON
+	}))
+	if big.Size != MaxContentSize || big.Copies != 1000 {
 		t.Errorf("big job = %+v", big)
+	}
+	// Its job message fits the protocol's message limit, even with the longest printer URI.
+	if _, err := protocol.Encode(protocol.Job{JobID: big.ID, PrinterID: strings.Repeat("\x02", 256), Title: big.Title,
+		Content: bytes.Repeat([]byte("^"), MaxContentSize), Copies: 1000, ExpiresAt: big.ExpiresAt}); err != nil {
+		t.Errorf("the largest job does not fit a message: %v", err)
 	}
 }
 

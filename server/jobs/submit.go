@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"time"
 
-	"printdock/protocol"
 	"printdock/server/keys"
 	"printdock/server/store"
 )
@@ -65,7 +64,7 @@ func (s *Service) check(req SubmitRequest) (time.Duration, int, error) {
 	if len(req.Content) == 0 {
 		return 0, 0, fmt.Errorf("%w: content_base64 is empty", ErrInvalid)
 	}
-	if len(req.Content) > protocol.MaxJobSize {
+	if len(req.Content) > MaxContentSize {
 		return 0, 0, ErrTooLarge
 	}
 	copies := req.Copies
@@ -173,6 +172,18 @@ func (s *Service) Submit(ctx context.Context, a keys.Actor, printerID string, re
 		"size", out.Size, "copies", out.Copies, "by", out.CreatedBy)
 	s.notify(out.ClientID)
 	return jobOf(out), true, nil
+}
+
+// Content returns a job's content (for previews), for the actor's portal only (ErrNotFound otherwise).
+func (s *Service) Content(ctx context.Context, a keys.Actor, id string) ([]byte, error) {
+	if _, err := s.job(ctx, s.st, a, id); err != nil {
+		return nil, err
+	}
+	b, err := s.st.JobContent(ctx, id)
+	if err != nil {
+		return nil, storeErr("job content", fmt.Sprintf("job %q not found", id), err)
+	}
+	return b, nil
 }
 
 // job reads a job of the actor's portal.

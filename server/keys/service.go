@@ -33,6 +33,7 @@ type Service struct {
 	pwParams   PasswordParams
 	pwSem      chan struct{}
 	touchEvery time.Duration
+	pepperDir  string // WithPepperDir
 	dummyHash  string // verified against for unknown e-mails, so timing does not reveal which exist
 
 	touchMu sync.Mutex
@@ -56,7 +57,14 @@ func WithPasswordParams(p PasswordParams) Option { return func(s *Service) { s.p
 // WithTouchInterval sets Touch's throttle interval (default one minute).
 func WithTouchInterval(d time.Duration) Option { return func(s *Service) { s.touchEvery = d } }
 
-// New returns a Service over st. pepper must be PepperLen bytes (see LoadOrCreatePepper).
+// WithPepperDir says that the pepper given to New was loaded from dataDir with LoadOrCreatePepperInfo.
+// When it is a new pepper (dataDir/pepper.new), New refuses it with ErrPepperMismatch if the store already
+// has a portal (the real pepper file is lost: every secret would fail and every agent would be logged
+// out), and otherwise makes it dataDir/pepper.
+func WithPepperDir(dataDir string) Option { return func(s *Service) { s.pepperDir = dataDir } }
+
+// New returns a Service over st. pepper must be PepperLen bytes (see LoadOrCreatePepperInfo and
+// WithPepperDir).
 func New(st store.Store, pepper []byte, opts ...Option) (*Service, error) {
 	if st == nil {
 		return nil, errors.New("keys: new: nil store")
@@ -76,6 +84,12 @@ func New(st store.Store, pepper []byte, opts ...Option) (*Service, error) {
 	}
 	for _, o := range opts {
 		o(s)
+	}
+	if s.pepperDir != "" {
+		// New has no context: it runs once at startup, and the check is one count query.
+		if err := checkPendingPepper(context.Background(), st, s.pepperDir, s.pepper); err != nil {
+			return nil, err
+		}
 	}
 	dummy, err := hashPassword("printdock-dummy-password", s.pwParams)
 	if err != nil {
@@ -215,24 +229,45 @@ func checkDescription(d string) (string, error) {
 	if len(d) > 200 {
 		return "", fmt.Errorf("keys: description longer than 200 bytes: %w", ErrInvalid)
 	}
-	if strings.Contains(d, "pd") {
-		for _, k := range protocol.Kinds {
-			if strings.Contains(d, string(k)) {
-				// a secret pasted into a description would be shown to everyone: refuse anything that looks like one
-				if _, err := protocol.ParseSecret(extractSecretLike(d, string(k))); err == nil {
-					return "", fmt.Errorf("keys: the description contains a secret: %w", ErrInvalid)
-				}
-			}
-		}
+	if containsSecretLike(d) {
+		// a secret pasted into a description would be shown to everyone: refuse anything that looks like one
+		return "", fmt.Errorf("keys: the description contains a secret: %w", ErrInvalid)
 	}
 	return d, nil
 }
 
-func extractSecretLike(d, prefix string) string {
-	i := strings.Index(d, prefix)
-	end := i + protocol.SecretLen
-	if end > len(d) {
-		end = len(d)
+// minSecretLikeRun is how many base62 characters after a secret prefix make text look like a secret
+// (whole or cut off): 20 characters are ~119 bits of one, far more than a displayed prefix ("pdc_7GhQ").
+const minSecretLikeRun = 20
+
+// containsSecretLike reports whether any occurrence in d of a secret prefix (in any letter case) is
+// followed by minSecretLikeRun or more base62 characters. Every occurrence is checked, so a decoy such as
+// "pdc_ x pdc_<secret>" does not hide the real one.
+func containsSecretLike(d string) bool {
+	for i := 0; i+4 <= len(d); i++ {
+		if d[i+3] != '_' || !isSecretKind(d[i:i+4]) {
+			continue
+		}
+		run := 0
+		for j := i + 4; j < len(d) && isBase62(d[j]); j++ {
+			run++
+		}
+		if run >= minSecretLikeRun {
+			return true
+		}
 	}
-	return d[i:end]
+	return false
+}
+
+func isSecretKind(p string) bool {
+	for _, k := range protocol.Kinds {
+		if strings.EqualFold(p, string(k)) {
+			return true
+		}
+	}
+	return false
+}
+
+func isBase62(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }

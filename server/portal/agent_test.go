@@ -106,6 +106,23 @@ func (a *testAgent) readLoop() {
 	}
 }
 
+// status sends a job_status for jobID (failed with reason when reason is set).
+func (a *testAgent) status(t *testing.T, jobID, state, reason string) {
+	t.Helper()
+	if reason != "" {
+		state = protocol.JobFailed
+	}
+	b, err := protocol.Encode(protocol.JobStatus{JobID: jobID, State: state, Reason: reason, At: time.Now().UTC()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := a.conn.Write(ctx, websocket.MessageText, b); err != nil {
+		t.Fatalf("send job_status: %v", err)
+	}
+}
+
 // expectLogout waits for a logout message with reason, then for close code 4001.
 func (a *testAgent) expectLogout(t *testing.T, reason string) {
 	t.Helper()

@@ -19,6 +19,7 @@ import (
 
 	"printdock/internal/testenv"
 	"printdock/protocol"
+	"printdock/server/jobs"
 	"printdock/server/keys"
 )
 
@@ -355,6 +356,17 @@ func TestBrowserWorkflows(t *testing.T) {
 				return len(cl) == 1 && len(cl[0].Printers) == 2
 			})
 			u.open("/keys", http.StatusOK)
+			// At 1280 px every row action, Delete included, is inside the card (the actions wrap).
+			fits := u.eval(`(() => {
+				const wrap = document.querySelector("#keys-table").closest(".table-wrap");
+				const box = wrap.getBoundingClientRect();
+				const btns = Array.from(document.querySelectorAll('#keys-table [data-action="delete"]'));
+				return wrap.scrollWidth <= wrap.clientWidth + 1 && btns.length === 2 &&
+					btns.every(b => { const r = b.getBoundingClientRect(); return r.width > 0 && r.right <= box.right + 0.5; });
+			})()`)
+			if fits != true {
+				t.Error("the keys table's Delete buttons are clipped at 1280 px")
+			}
 			u.shot("keys")
 			u.open("/clients", http.StatusOK)
 			if got := u.text(`[data-client] h2`); got != "packing-4.wh2.example.com" {
@@ -364,6 +376,60 @@ func TestBrowserWorkflows(t *testing.T) {
 				t.Error("printer and its status missing")
 			}
 			u.shot("clients")
+		}},
+		{"print jobs page", func(t *testing.T) {
+			ctx := context.Background()
+			admin := e.adminActor()
+			printerIDs := map[string]string{}
+			for _, p := range printers {
+				printerIDs[p.ID] = jobs.PrinterID(portalID, agent.welcome.ClientID, p.ID)
+			}
+			submit := func(uri, title, content string) jobs.Job {
+				j, _, err := e.jobs.Submit(ctx, admin, printerIDs[uri], jobs.SubmitRequest{Content: []byte(content), Title: title})
+				if err != nil {
+					t.Fatal(err)
+				}
+				waitFor(t, "delivery of "+title, func() bool {
+					got, err := e.jobs.Get(ctx, admin, j.ID)
+					return err == nil && got.State == jobs.Sent
+				})
+				return j
+			}
+			usb, tcp := printers[0].ID, printers[1].ID
+			done := submit(usb, "Order A-10492 – Jane Doe", demoLabel("JANE DOE", "221B BAKER STREET", "1234567890123456"))
+			failed := submit(usb, "Order A-10493 – John Roe", demoLabel("JOHN ROE", "4 PRIVET DRIVE", "1234567890123457"))
+			sent := submit(tcp, "Pallet 88", "^XA^PW812^LL406^CF0,120^FO60,120^FDPALLET 88^FS^XZ")
+			agent.status(t, done.ID, protocol.JobReceived, "")
+			agent.status(t, done.ID, protocol.JobPrinting, "")
+			agent.status(t, done.ID, protocol.JobDone, "")
+			agent.status(t, failed.ID, protocol.JobFailed, "the printer is out of labels")
+			waitFor(t, "the reports", func() bool {
+				d, err1 := e.jobs.Get(ctx, admin, done.ID)
+				f, err2 := e.jobs.Get(ctx, admin, failed.ID)
+				return err1 == nil && err2 == nil && d.State == jobs.Done && f.State == jobs.Failed
+			})
+			u.open("/jobs", http.StatusOK)
+			for id, want := range map[string]string{done.ID: "done", failed.ID: "failed", sent.ID: "sent"} {
+				if got := u.text(`tr[data-job="` + id + `"] [data-job-state]`); got != want {
+					t.Errorf("job %s shows %q, want %q", id, got, want)
+				}
+			}
+			if got := u.text(`tr[data-job="` + failed.ID + `"] [data-reason]`); got != "the printer is out of labels" {
+				t.Errorf("failure reason %q", got)
+			}
+			// Every row's label preview is a loaded image (drawn by printer/zpl on the server).
+			waitFor(t, "the label previews", func() bool {
+				return u.eval(`Array.from(document.querySelectorAll("#jobs-table img")).every(i => i.complete && i.naturalWidth > 0)`) == true
+			})
+			if w := u.eval(`document.querySelector('tr[data-job="` + done.ID + `"] img').naturalWidth`); w != float64(812) {
+				t.Errorf("preview width %v, want 812 dots", w)
+			}
+			u.shot("jobs")
+			u.do(chromedp.SetValue(chromedp.ID("state"), "failed"))
+			u.submit("#filter", http.StatusOK)
+			if n := u.eval(`document.querySelectorAll("#jobs-table tbody tr").length`); n != float64(1) {
+				t.Errorf("failed filter shows %v rows", n)
+			}
 		}},
 		{"rotate logs the agent out", func(t *testing.T) {
 			u.open("/keys", http.StatusOK)
@@ -593,8 +659,6 @@ func TestBrowserWorkflows(t *testing.T) {
 			}
 			u.open("/audit", http.StatusOK)
 			u.shot("audit")
-			u.open("/jobs", http.StatusOK)
-			u.shot("jobs")
 		}},
 		{"plain user", func(t *testing.T) {
 			u.submit("#signout", http.StatusOK)
@@ -643,4 +707,19 @@ func TestBrowserWorkflows(t *testing.T) {
 			break
 		}
 	}
+}
+
+// demoLabel is a 4×6 in shipping label in the ZPL subset printer/zpl draws.
+func demoLabel(name, street, tracking string) string {
+	return "^XA^PW812^LL1218^CI28" +
+		"^FO30,30^A0N,28,28^FDFROM: Printdock Fulfilment, 12 Harbour Road, Bristol BS1 5TY^FS" +
+		"^FO20,80^GB772,3,3^FS^FO30,100^A0N,30,30^FDSHIP TO:^FS" +
+		"^FO60,140^A0N,56,56^FD" + name + "^FS^FO60,205^A0N,40,40^FD" + street + "^FS" +
+		"^FO60,255^A0N,40,40^FDLONDON NW1 6XE^FS^FO60,305^A0N,40,40^FDUNITED KINGDOM^FS" +
+		"^FO20,380^GB772,140,4^FS^FO20,380^GB180,140,140^FS^FO45,398^A0N,110,100^FR^FDP1^FS" +
+		"^FO220,400^A0N,40,40^FDPRIORITY OVERNIGHT^FS^FO220,450^A0N,30,30^FDDELIVER BY 10:30^FS" +
+		"^BY3,3,160^FO110,560^BCN,160,Y,N,N^FD>;" + tracking + "^FS" +
+		"^FO30,800^BQN,2,6^FDQA,https://track.example.com/" + tracking + "^FS" +
+		"^FO330,820^A0N,28,28^FB450,4,8,L^FDWeight: 2.4 kg\\&Order: #A-10492\\&Pieces: 1 of 1^FS" +
+		"^FO20,1150^GB772,50,50^FS^FO20,1160^FB772,1,0,C^A0N,34,34^FR^FDHANDLE WITH CARE^FS^XZ"
 }

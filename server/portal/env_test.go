@@ -21,6 +21,7 @@ import (
 
 	"printdock/server/api"
 	"printdock/server/hub"
+	"printdock/server/jobs"
 	"printdock/server/keys"
 	"printdock/server/store/sqlite"
 )
@@ -30,6 +31,7 @@ import (
 type env struct {
 	t      *testing.T
 	svc    *keys.Service
+	jobs   *jobs.Service
 	hub    *hub.Hub
 	portal *portal
 	srv    *httptest.Server
@@ -58,17 +60,18 @@ func newEnv(t *testing.T, tls bool, opts ...envOpt) *env {
 	}
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	h := hub.New(hub.Options{Keys: svc, Log: log})
+	js := jobs.New(jobs.Options{Store: st, Log: log})
+	h := hub.New(hub.Options{Keys: svc, Log: log, Jobs: js})
 	events, cancel := svc.Subscribe()
 	runCtx, stop := context.WithCancel(ctx)
 	go h.Run(runCtx, events)
 
-	o := Options{Logger: log}
+	o := Options{Logger: log, Jobs: js}
 	for _, f := range opts {
 		f(&o)
 	}
 	p := newPortal(svc, h, o)
-	a := api.New(api.Options{Keys: svc, Hub: h, Log: log})
+	a := api.New(api.Options{Keys: svc, Jobs: js, Hub: h, Log: log})
 	mux := http.NewServeMux()
 	mux.Handle("/api/", a)
 	mux.Handle("/", p)
@@ -91,7 +94,7 @@ func newEnv(t *testing.T, tls bool, opts ...envOpt) *env {
 		stop()
 		cancel()
 	})
-	return &env{t: t, svc: svc, hub: h, portal: p, srv: srv, admin: init}
+	return &env{t: t, svc: svc, jobs: js, hub: h, portal: p, srv: srv, admin: init}
 }
 
 // createUser adds a user with the admin's authority and returns e-mail and password.

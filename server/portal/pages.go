@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"printdock/server/hub"
 	"printdock/server/keys"
 )
 
@@ -444,33 +443,6 @@ func (p *portal) resetShared(w http.ResponseWriter, r *http.Request, c *reqCtx) 
 }
 
 // --- clients, jobs, audit ---
-
-type clientsData struct {
-	Clients []hub.ClientInfo
-	// Offline lists, for administrators, the print client keys with no agent connected now.
-	Offline []keys.ClientKey
-}
-
-func (p *portal) clientsPage(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	d := clientsData{Clients: p.hub.Clients(c.actor.PortalID)}
-	if c.admin() {
-		list, err := p.svc.ListClientKeys(r.Context(), c.actor)
-		if err != nil {
-			p.fail(w, r, c, err)
-			return
-		}
-		for _, k := range list {
-			if k.Status == keys.StatusActive && !p.hub.Connected(k.ID) {
-				d.Offline = append(d.Offline, k)
-			}
-		}
-	}
-	p.render(w, r, http.StatusOK, "clients", p.newView(c, "Clients & printers", "clients", d))
-}
-
-func (p *portal) jobsPage(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	p.render(w, r, http.StatusOK, "jobs", p.newView(c, "Print jobs", "jobs", nil))
-}
 
 type auditData struct {
 	Entries            []keys.AuditEntry

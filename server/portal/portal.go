@@ -1,6 +1,7 @@
 // Package portal owns printdock-server's web administration portal: server-rendered HTML pages (html/template,
 // assets embedded) for signing in, print client secrets, the personal API key, portal users, the shared API
-// access secret, clients and printers, and the audit log.
+// access secret, clients and printers, print jobs (with a label preview rendered by printer/zpl), and the
+// audit log.
 //
 // The portal is a thin HTTP layer over package keys: every action is authorized again by keys.Service, and the
 // portal adds the browser's protections (server-side sessions, a per-session CSRF token on every form,
@@ -19,6 +20,7 @@ import (
 
 	"printdock/server/httpx"
 	"printdock/server/hub"
+	"printdock/server/jobs"
 	"printdock/server/keys"
 )
 
@@ -32,8 +34,21 @@ type HubView interface {
 	Clients(portalID string) []hub.ClientInfo
 }
 
+// JobsView is what the portal reads from the job queue (*jobs.Service implements it). List and Content
+// authorize by the actor's portal; the portal shows clients and printers to every member.
+type JobsView interface {
+	List(ctx context.Context, a keys.Actor, f jobs.ListFilter) ([]jobs.Job, error)
+	Content(ctx context.Context, a keys.Actor, id string) ([]byte, error)
+	ListPrinters(ctx context.Context, portalID string) ([]jobs.Printer, error)
+	ListClients(ctx context.Context, portalID string) ([]jobs.Client, error)
+}
+
+var _ JobsView = (*jobs.Service)(nil)
+
 // Options tune the portal. The zero value is usable.
 type Options struct {
+	// Jobs is the job queue the Jobs and Clients pages read; nil shows no jobs and only connected agents.
+	Jobs JobsView
 	// Logger receives errors the user does not see; slog.Default() when nil.
 	Logger *slog.Logger
 	// SecureCookies forces the Secure attribute on cookies even for plain-HTTP requests (set it behind a

@@ -101,6 +101,10 @@ func TestCSRF(t *testing.T) {
 		t.Fatal("no CSRF token on the page")
 	}
 	good := b.csrf
+	wrong := good[:len(good)-1] + "A"
+	if wrong == good {
+		wrong = good[:len(good)-1] + "B"
+	}
 	for _, tc := range []struct {
 		name string
 		form url.Values
@@ -109,7 +113,7 @@ func TestCSRF(t *testing.T) {
 	}{
 		{"no token", url.Values{"description": {"x"}}, nil, http.StatusForbidden},
 		{"empty token", url.Values{"csrf": {""}, "description": {"x"}}, nil, http.StatusForbidden},
-		{"wrong token", url.Values{"csrf": {good[:len(good)-1] + "A"}, "description": {"x"}}, nil, http.StatusForbidden},
+		{"wrong token", url.Values{"csrf": {wrong}, "description": {"x"}}, nil, http.StatusForbidden},
 		{"token in query only", url.Values{"description": {"x"}}, nil, http.StatusForbidden},
 		{"cross-site with the right token", url.Values{"csrf": {good}, "description": {"x"}},
 			[]string{"Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site"}, http.StatusForbidden},

@@ -41,6 +41,7 @@ type portal struct {
 	limiter  *limiter
 	pages    map[string]*template.Template
 	assetVer string
+	previews *previews
 	handler  http.Handler
 }
 
@@ -57,6 +58,7 @@ func newPortal(svc keyService, hub HubView, opts Options) *portal {
 		sessions: newSessions(opts.SessionIdleTimeout, opts.SessionMaxAge),
 		limiter:  newLimiter(opts.Login),
 		assetVer: assetVersion(),
+		previews: newPreviews(),
 	}
 	p.pages = mustParsePages()
 
@@ -97,6 +99,7 @@ func newPortal(svc keyService, hub HubView, opts Options) *portal {
 
 	mux.HandleFunc("GET /clients", p.user(p.clientsPage))
 	mux.HandleFunc("GET /jobs", p.user(p.jobsPage))
+	mux.HandleFunc("GET /jobs/{id}/preview.png", p.user(p.jobPreview))
 	mux.HandleFunc("GET /audit", p.admin(p.auditPage))
 
 	mux.HandleFunc("/", p.notFound)
@@ -383,6 +386,20 @@ var funcs = template.FuncMap{
 			return v.UTC().Format("2006-01-02 15:04 UTC")
 		}
 		return fmt.Sprint(t)
+	},
+	// stamp is when with seconds (job timestamps).
+	"stamp": func(t any) string {
+		switch v := t.(type) {
+		case time.Time:
+			if !v.IsZero() {
+				return v.UTC().Format(time.DateTime)
+			}
+		case *time.Time:
+			if v != nil && !v.IsZero() {
+				return v.UTC().Format(time.DateTime)
+			}
+		}
+		return "—"
 	},
 	"iso":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"human": func(s string) string { return strings.ReplaceAll(s, "_", " ") },

@@ -58,6 +58,8 @@ type Options struct {
 	// NoRecording records no responses or websocket messages and skips the scan (benchmarks with
 	// thousands of sessions).
 	NoRecording bool
+	// JobClock is the job queue's clock (time.Now when nil): tests move it to expire jobs.
+	JobClock func() time.Time
 	// Config, when set, adjusts the server configuration last.
 	Config func(*server.Config)
 	// LogLevel of the captured log (default debug, so the scan sees everything).
@@ -87,6 +89,7 @@ func New(t testing.TB, o Options) *Server {
 		AuthFailuresPerMinute: o.AuthFailuresPerMinute,
 		AuthFailureBurst:      o.AuthFailureBurst,
 		KeysOptions:           []keys.Option{keys.WithPasswordParams(CheapPasswords)},
+		JobClock:              o.JobClock,
 	}
 	if o.Config != nil {
 		o.Config(&cfg)
@@ -173,40 +176,11 @@ func (s *Server) Recorder() *Recorder { return s.rec }
 // sent as is) and returns the status and body.
 func (s *Server) Do(t testing.TB, method, path, bearer string, body any) (int, []byte) {
 	t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	case []byte:
-		rd = bytes.NewReader(b)
-	default:
-		j, err := json.Marshal(b)
-		if err != nil {
-			t.Fatalf("servertest: marshal: %v", err)
-		}
-		rd = bytes.NewReader(j)
-	}
-	req, err := http.NewRequest(method, s.URL+path, rd)
+	code, out, err := s.DoWith(context.Background(), nil, method, path, bearer, body)
 	if err != nil {
-		t.Fatalf("servertest: request: %v", err)
+		t.Fatalf("servertest: %v", err)
 	}
-	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
-	}
-	resp, err := s.client().Do(req)
-	if err != nil {
-		t.Fatalf("servertest: %s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	out, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("servertest: read %s %s: %v", method, path, err)
-	}
-	return resp.StatusCode, out
+	return code, out
 }
 
 // JSON is Do that expects status want and decodes the answer into out (if not nil).
@@ -337,11 +311,17 @@ func Hello() protocol.Hello {
 		OS: "linux", InstallationID: NewInstallationID()}
 }
 
-// DialOptions adjust Dial.
+// DialOptions adjust Dial (and Connect).
 type DialOptions struct {
 	Device    string      // X-Printdock-Device (shared secret)
 	LocalAddr net.IP      // source address (any 127.0.0.x works on Linux)
 	Header    http.Header // extra headers
+	// InstallationID is the hello's installation ID for Connect (a fresh random one when empty): reuse
+	// Agent.Hello.InstallationID to reconnect as the same installation.
+	InstallationID string
+	// Printers, when not nil, are reported by Connect right after welcome (a `printers` message), which
+	// is when the server starts delivering jobs.
+	Printers []protocol.Printer
 }
 
 // Dial opens a websocket to the agent endpoint with secret as Bearer (no hello yet). On a refused
@@ -409,6 +389,9 @@ func (s *Server) TryConnect(ctx context.Context, secret string, o DialOptions) (
 		return nil, fmt.Errorf("dial: %w", err)
 	}
 	a := &Agent{Conn: c, Hello: Hello(), s: s, AnswerPings: true}
+	if o.InstallationID != "" {
+		a.Hello.InstallationID = o.InstallationID
+	}
 	if err := a.Send(ctx, a.Hello); err != nil {
 		c.CloseNow()
 		return nil, err
@@ -424,6 +407,12 @@ func (s *Server) TryConnect(ctx context.Context, secret string, o DialOptions) (
 		return nil, fmt.Errorf("first message is %s, want welcome", m.MessageType())
 	}
 	a.Welcome = w
+	if o.Printers != nil {
+		if err := a.Send(ctx, protocol.Printers{Printers: o.Printers}); err != nil {
+			c.CloseNow()
+			return nil, fmt.Errorf("send printers: %w", err)
+		}
+	}
 	return a, nil
 }
 

@@ -1,0 +1,295 @@
+package api
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"printdock/server/httpx"
+	"printdock/server/hub"
+	"printdock/server/jobs"
+	"printdock/server/keys"
+)
+
+// Print jobs, printers and clients: thin handlers over jobs.Service (docs/jobs.md).
+
+// MaxJobBodySize bounds the body of a job submission: the largest content in base64 plus room for the
+// other fields. Every other endpoint keeps httpx.MaxBodySize.
+const MaxJobBodySize = (jobs.MaxContentSize+2)/3*4 + 64<<10
+
+// jobsReady answers 503 when the server runs without a job queue.
+func (a *API) jobsReady(w http.ResponseWriter) bool {
+	if a.jobs == nil {
+		httpx.WriteError(w, http.StatusServiceUnavailable, httpx.CodeUnavailable, "print jobs are not available on this server")
+		return false
+	}
+	return true
+}
+
+// jobFail answers an error from jobs.Service: like fail, but 404 and 413 say what was not found or too
+// large (the texts of jobs errors name IDs, never secrets or content).
+func (a *API) jobFail(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, jobs.ErrTooLarge):
+		httpx.WriteError(w, http.StatusRequestEntityTooLarge, httpx.CodeTooLarge,
+			fmt.Sprintf("the content is larger than %d bytes", jobs.MaxContentSize))
+	case errors.Is(err, keys.ErrNotFound):
+		msg := strings.TrimPrefix(clientMessage(err), keys.ErrNotFound.Error()+": ")
+		httpx.WriteError(w, http.StatusNotFound, httpx.CodeNotFound, msg)
+	default:
+		a.fail(w, r, err)
+	}
+}
+
+var jobFieldName = regexp.MustCompile(`^[a-z_]{1,40}$`)
+
+// decodeJobRequest reads a job submission: like httpx.DecodeJSON (one object, no unknown fields, no
+// trailing data) but up to MaxJobBodySize, and with a clear answer for content that is not base64.
+func decodeJobRequest(w http.ResponseWriter, r *http.Request, req *jobs.SubmitRequest) bool {
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxJobBodySize))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			httpx.WriteError(w, http.StatusRequestEntityTooLarge, httpx.CodeTooLarge,
+				fmt.Sprintf("the body is larger than %d bytes (a job's content is at most %d bytes before base64)",
+					MaxJobBodySize, jobs.MaxContentSize))
+			return false
+		}
+		httpx.WriteError(w, http.StatusBadRequest, httpx.CodeBadRequest, "could not read the request body")
+		return false
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		httpx.WriteError(w, http.StatusBadRequest, httpx.CodeBadRequest, "the request body is empty; a JSON object is required")
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(req); err != nil {
+		var ce base64.CorruptInputError
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		msg := "malformed JSON: not a valid JSON object"
+		switch {
+		case errors.As(err, &ce):
+			msg = fmt.Sprintf("content_base64 is not valid base64 (standard alphabet, padded): bad data at byte %d", int64(ce))
+		case errors.As(err, &se):
+			msg = fmt.Sprintf("malformed JSON: syntax error at byte %d", se.Offset)
+		case errors.As(err, &te):
+			msg = "malformed JSON: wrong type of value"
+			if te.Field != "" && jobFieldName.MatchString(te.Field) {
+				msg = fmt.Sprintf("malformed JSON: field %q must be %s", te.Field, te.Type.String())
+			}
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			msg = "malformed JSON: the JSON is truncated"
+		default:
+			if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+				name := strings.Trim(f, `"`)
+				msg = "malformed JSON: unknown field"
+				if jobFieldName.MatchString(name) {
+					msg += " " + strconv.Quote(name)
+				}
+			}
+		}
+		httpx.WriteError(w, http.StatusBadRequest, httpx.CodeBadRequest, msg)
+		return false
+	}
+	if dec.More() {
+		httpx.WriteError(w, http.StatusBadRequest, httpx.CodeBadRequest, "malformed JSON: unexpected data after the object")
+		return false
+	}
+	return true
+}
+
+// submitJob is POST /api/v1/printers/{printer_id}/jobs: 201 with the new job, 200 with the existing one
+// when the idempotency key was used before for the same job, 409 when it was used for another.
+func (a *API) submitJob(w http.ResponseWriter, r *http.Request, act keys.Actor) {
+	if !a.jobsReady(w) {
+		return
+	}
+	var req jobs.SubmitRequest
+	if !decodeJobRequest(w, r, &req) {
+		return
+	}
+	j, created, err := a.jobs.Submit(r.Context(), act, r.PathValue("printer_id"), req)
+	if err != nil {
+		a.jobFail(w, r, err)
+		return
+	}
+	status, result := http.StatusCreated, "created"
+	if !created {
+		status, result = http.StatusOK, "duplicate"
+	}
+	a.metrics.jobsSubmit.WithLabelValues(result).Inc()
+	w.Header().Set("Location", "/api/v1/jobs/"+j.ID)
+	httpx.WriteJSON(w, status, j)
+}
+
+func (a *API) getJob(w http.ResponseWriter, r *http.Request, act keys.Actor) {
+	if !a.jobsReady(w) {
+		return
+	}
+	j, err := a.jobs.Get(r.Context(), act, r.PathValue("id"))
+	if err != nil {
+		a.jobFail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, j)
+}
+
+func (a *API) jobEvents(w http.ResponseWriter, r *http.Request, act keys.Actor) {
+	if !a.jobsReady(w) {
+		return
+	}
+	evs, err := a.jobs.Events(r.Context(), act, r.PathValue("id"))
+	if err != nil {
+		a.jobFail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, items[jobs.Event]{Items: evs})
+}
+
+// listJobs is GET /api/v1/jobs?printer=&state=&limit=1..1000 (newest first, default 100).
+func (a *API) listJobs(w http.ResponseWriter, r *http.Request, act keys.Actor) {
+	if !a.jobsReady(w) {
+		return
+	}
+	q := r.URL.Query()
+	f := jobs.ListFilter{PrinterID: q.Get("printer"), State: jobs.State(q.Get("state"))}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			httpx.WriteError(w, http.StatusBadRequest, httpx.CodeBadRequest, "limit must be 1..1000")
+			return
+		}
+		f.Limit = n
+	}
+	js, err := a.jobs.List(r.Context(), act, f)
+	if err != nil {
+		a.jobFail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, items[jobs.Job]{Items: js})
+}
+
+// cancelJob is DELETE /api/v1/jobs/{id}: 200 with the cancelled job; 409 once printing or finished.
+func (a *API) cancelJob(w http.ResponseWriter, r *http.Request, act keys.Actor) {
+	if !a.jobsReady(w) {
+		return
+	}
+	j, err := a.jobs.Cancel(r.Context(), act, r.PathValue("id"))
+	if err != nil {
+		a.jobFail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, j)
+}
+
+// listPrinters is GET /api/v1/printers: every printer of the portal, online or not (any user or OAuth
+// client of the portal: they need the IDs to submit jobs).
+func (a *API) listPrinters(w http.ResponseWriter, r *http.Request, act keys.Actor) {
+	if !a.jobsReady(w) {
+		return
+	}
+	ps, err := a.jobs.ListPrinters(r.Context(), act.PortalID)
+	if err != nil {
+		a.jobFail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, items[jobs.Printer]{Items: ps})
+}
+
+func (a *API) getPrinter(w http.ResponseWriter, r *http.Request, act keys.Actor) {
+	if !a.jobsReady(w) {
+		return
+	}
+	p, err := a.jobs.GetPrinter(r.Context(), act.PortalID, r.PathValue("printer_id"))
+	if err != nil {
+		a.jobFail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, p)
+}
+
+// ClientJSON is one agent installation the server knows, online or not.
+type ClientJSON struct {
+	ID             string `json:"id"`
+	CredentialID   string `json:"credential_id"`
+	KeyKind        string `json:"key_kind,omitempty"`
+	Description    string `json:"description"`
+	Hostname       string `json:"hostname"`
+	OS             string `json:"os"`
+	AgentVersion   string `json:"agent_version"`
+	InstallationID string `json:"installation_id"`
+	Online         bool   `json:"online"`
+	// RemoteAddr and ConnectedAt describe the live session (newest, when several); absent offline.
+	RemoteAddr  string         `json:"remote_addr,omitempty"`
+	ConnectedAt *time.Time     `json:"connected_at,omitempty"`
+	FirstSeenAt time.Time      `json:"first_seen_at"`
+	LastSeenAt  time.Time      `json:"last_seen_at"` // last connect or disconnect
+	Printers    []jobs.Printer `json:"printers"`     // every printer it reported, with its last status
+}
+
+// clients is GET /api/v1/clients (administrators): every agent of the portal the server has seen, with
+// its printers and their last reported status, and the live session's details when it is online.
+func (a *API) clients(w http.ResponseWriter, r *http.Request, act keys.Actor) {
+	if !act.IsAdmin() {
+		a.fail(w, r, keys.ErrForbidden)
+		return
+	}
+	if !a.jobsReady(w) {
+		return
+	}
+	ctx := r.Context()
+	cs, err := a.jobs.ListClients(ctx, act.PortalID)
+	if err != nil {
+		a.jobFail(w, r, err)
+		return
+	}
+	ps, err := a.jobs.ListPrinters(ctx, act.PortalID)
+	if err != nil {
+		a.jobFail(w, r, err)
+		return
+	}
+	ks, err := a.keys.ListClientKeys(ctx, act)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	descriptions := make(map[string]string, len(ks))
+	for _, k := range ks {
+		descriptions[k.ID] = k.Description
+	}
+	live := map[string]hub.ClientInfo{}
+	if a.hub != nil {
+		for _, c := range a.hub.Clients(act.PortalID) { // oldest first: the newest session wins
+			live[c.ClientID] = c
+		}
+	}
+	printers := map[string][]jobs.Printer{}
+	for _, p := range ps {
+		printers[p.ClientID] = append(printers[p.ClientID], p)
+	}
+	out := items[ClientJSON]{Items: make([]ClientJSON, 0, len(cs))}
+	for _, c := range cs {
+		cj := ClientJSON{ID: c.ID, CredentialID: c.CredentialID, Description: descriptions[c.CredentialID],
+			Hostname: c.Hostname, OS: c.OS, AgentVersion: c.AgentVersion, InstallationID: c.InstallationID,
+			Online: c.Online, FirstSeenAt: c.FirstSeenAt, LastSeenAt: c.LastSeenAt, Printers: printers[c.ID]}
+		if l, ok := live[c.ID]; ok {
+			at := l.ConnectedAt.UTC()
+			cj.KeyKind, cj.Description, cj.RemoteAddr, cj.ConnectedAt = string(l.KeyKind), l.Description, l.RemoteAddr, &at
+		}
+		if cj.Printers == nil {
+			cj.Printers = []jobs.Printer{}
+		}
+		out.Items = append(out.Items, cj)
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
+}
