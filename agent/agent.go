@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"printdock/agent/localapi"
+	"printdock/agent/spool"
 	"printdock/keystore"
 	"printdock/printer/registry"
 	"printdock/protocol"
@@ -38,6 +39,8 @@ type Agent struct {
 	jobs     JobHandler
 	printers *printerSet
 	history  *jobHistory
+	spool    *spool.Spool // open while a started agent runs (nil with a custom JobHandler)
+	spooler  *spooler
 	hostname string
 	handler  *localapi.Handler
 	mem      *localapi.MemListener
@@ -93,6 +96,9 @@ func New(cfg Config) (*Agent, error) {
 	}
 	cfg.StateDir = abs
 	cfg.Printers = dedupe(cfg.Printers)
+	if err := cfg.CheckPolicies(); err != nil {
+		return nil, err
+	}
 	if cfg.Version == "" {
 		cfg.Version = Version
 	}
@@ -128,9 +134,6 @@ func New(cfg Config) (*Agent, error) {
 		a.sockPath = cfg.SocketPath
 	}
 	a.jobs = cfg.JobHandler
-	if a.jobs == nil {
-		a.jobs = JobHandlerFunc(a.directPrint)
-	}
 	poll := cfg.PrinterPoll
 	if poll <= 0 {
 		poll = 10 * time.Second
@@ -227,13 +230,22 @@ func (a *Agent) Start(ctx context.Context) error {
 	if err != nil {
 		return a.failStart(err)
 	}
+	var sp *spool.Spool
+	if a.jobs == nil {
+		if sp, err = spool.Open(ctx, a.cfg.StateDir); err != nil {
+			return a.failStart(fmt.Errorf("agent: %w", err))
+		}
+	}
 	rctx, cancel := context.WithCancel(ctx)
-	serveErr := make(chan error, 2)
+	serveErr := make(chan error, 3) // the two listeners, the spool
 	var serving sync.WaitGroup
 	if a.sockPath != "" {
 		ln, err := localapi.Listen(ctx, a.sockPath)
 		if err != nil {
 			cancel()
+			if sp != nil {
+				sp.Close()
+			}
 			return a.failStart(fmt.Errorf("agent: local API: %w", err))
 		}
 		serving.Go(func() { serveErr <- localapi.Serve(rctx, ln, a.handler) })
@@ -253,8 +265,13 @@ func (a *Agent) Start(ctx context.Context) error {
 		}
 	}
 
+	var spr *spooler
+	if sp != nil {
+		spr = newSpooler(a, sp)
+	}
 	a.mu.Lock()
 	a.instID = id
+	a.spool, a.spooler = sp, spr
 	a.running = true
 	a.cancel = cancel
 	a.runCtx = rctx
@@ -271,6 +288,12 @@ func (a *Agent) Start(ctx context.Context) error {
 	a.log.Info("agent: started", "version", a.cfg.Version, "state_dir", a.cfg.StateDir,
 		"socket", a.sockPath, "keystore", a.KeystoreBackend(), "installation_id", id, "printers", len(a.cfg.Printers))
 
+	if spr != nil {
+		if err := spr.start(rctx); err != nil {
+			a.log.Error("agent: cannot read the spool", "error", err)
+			serveErr <- err
+		}
+	}
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); a.printers.run(rctx) }()
@@ -287,8 +310,19 @@ func (a *Agent) Start(ctx context.Context) error {
 		}
 		cancel()
 		wg.Wait()
+		if spr != nil {
+			spr.wait() // printer writes under way finish (or their grace period ends)
+		}
 		serving.Wait() // the socket is closed and removed
 		a.printers.close()
+		if sp != nil {
+			a.mu.Lock()
+			a.spool, a.spooler = nil, nil
+			a.mu.Unlock()
+			if err := sp.Close(); err != nil {
+				a.log.Warn("agent: closing the spool", "error", err)
+			}
+		}
 		a.mem.Close()
 		a.mu.Lock()
 		a.running = false

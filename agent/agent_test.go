@@ -431,22 +431,3 @@ func TestPrintersAndTestPrint(t *testing.T) {
 		t.Fatalf("unknown printer: %v", err)
 	}
 }
-
-func TestDirectPrintJob(t *testing.T) {
-	a := newTestAgent(t, nil)
-	a.start(t)
-	var got []protocol.JobStatus
-	done := make(chan struct{})
-	report := func(st protocol.JobStatus) error {
-		got = append(got, st)
-		if st.State == protocol.JobDone || st.State == protocol.JobFailed {
-			close(done)
-		}
-		return nil
-	}
-	go a.directPrint(context.Background(), protocol.Job{JobID: "j1", PrinterID: a.cfg.Printers[0], Content: []byte("^XA^FDx^FS^XZ"), Copies: 2}, report)
-	<-done
-	if len(got) != 2 || got[0].State != protocol.JobPrinting || got[1].State != protocol.JobDone {
-		t.Fatalf("statuses: %+v", got)
-	}
-}

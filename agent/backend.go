@@ -38,6 +38,11 @@ func (b backend) TestPrint(ctx context.Context, req localapi.TestPrintRequest) (
 
 func (b backend) Jobs(context.Context) ([]localapi.Job, error) { return b.a.Jobs(), nil }
 
+func (b backend) JobPreview(ctx context.Context, id string) (localapi.JobPreview, error) {
+	res, err := b.a.JobPreview(ctx, id)
+	return res, apiError(err)
+}
+
 func (b backend) Logs(_ context.Context, n int) ([]localapi.LogEntry, error) {
 	return b.a.ring.last(n), nil
 }
@@ -66,6 +71,10 @@ func apiError(err error) error {
 		code, status = localapi.CodeServerUnreachable, http.StatusBadGateway
 	case errors.Is(err, ErrNotLoggedIn):
 		code, status = localapi.CodeNotLoggedIn, http.StatusConflict
+	case errors.Is(err, ErrJobNotFound):
+		code, status = localapi.CodeNotFound, http.StatusNotFound
+	case errors.Is(err, ErrNoPreview):
+		code, status = localapi.CodeNoPreview, http.StatusUnprocessableEntity
 	case errors.Is(err, ErrPrinterNotFound):
 		code, status = localapi.CodePrinterNotFound, http.StatusNotFound
 	case isPrinterError(err):

@@ -47,12 +47,29 @@ type Config struct {
 	// LogFile, when true, also writes the log to <StateDir>/logs/agent.log (rotated at 5 MiB).
 	LogFile bool
 
+	// PrinterProblem is what a job does when its printer cannot print (out of media, head open,
+	// paused, ribbon out, not answering, unplugged): PolicyWait ("wait", the default: keep it, report
+	// failed with retry once, print when the printer is ready again) or PolicyFail ("fail").
+	PrinterProblem string
+	// Interrupted is what happens to a job whose bytes may have reached the printer without the agent
+	// learning that the write completed (docs/spool.md): InterruptedFail ("fail", the default: report
+	// it failed, "interrupted: may have printed; check the printer") or InterruptedReprint ("reprint").
+	Interrupted string
+	// SpoolRetention is how long finished jobs stay in the spool (default 7 days); SpoolKeep bounds
+	// how many (default 10000; negative: no bound).
+	SpoolRetention time.Duration
+	SpoolKeep      int
+	// PrinterRetryMin and PrinterRetryMax bound the backoff between looks at a printer a job waits
+	// for (defaults 250ms and 10s).
+	PrinterRetryMin time.Duration
+	PrinterRetryMax time.Duration
+
 	// Logger receives the agent's logs (nil: a text logger on stderr at LogLevel).
 	Logger *slog.Logger
 	// Backoff is the reconnect policy (zero fields: DefaultBackoff).
 	Backoff Backoff
-	// JobHandler executes jobs the server sends (nil: DirectPrint, which writes to the printer
-	// without a durable spool).
+	// JobHandler, when set, executes the jobs the server sends instead of the durable spool (nil: the
+	// spool, <StateDir>/spool.db; see docs/spool.md).
 	JobHandler JobHandler
 	// OpenPrinter opens a printer by URI (nil: registry.Open: tcp://, sim://, usb://, winspool://).
 	OpenPrinter func(ctx context.Context, uri string) (printer.Printer, error)
@@ -91,6 +108,10 @@ type FileConfig struct {
 	Insecure         bool     `json:"insecure,omitempty"`
 	CAFile           string   `json:"ca_file,omitempty"`
 	HeartbeatSeconds int      `json:"heartbeat_seconds,omitempty"`
+	// Job policies (see Config): "wait" or "fail"; "fail" or "reprint"; days.
+	PrinterProblem     string `json:"printer_problem,omitempty"`
+	Interrupted        string `json:"interrupted,omitempty"`
+	SpoolRetentionDays int    `json:"spool_retention_days,omitempty"`
 }
 
 // DefaultConfigFile is where the config file is read from: <stateDir>/agent.json when a state
@@ -150,6 +171,30 @@ func (fc FileConfig) Apply(c *Config) {
 	if c.Heartbeat == 0 && fc.HeartbeatSeconds > 0 {
 		c.Heartbeat = time.Duration(fc.HeartbeatSeconds) * time.Second
 	}
+	if c.PrinterProblem == "" {
+		c.PrinterProblem = fc.PrinterProblem
+	}
+	if c.Interrupted == "" {
+		c.Interrupted = fc.Interrupted
+	}
+	if c.SpoolRetention == 0 && fc.SpoolRetentionDays > 0 {
+		c.SpoolRetention = time.Duration(fc.SpoolRetentionDays) * 24 * time.Hour
+	}
+}
+
+// CheckPolicies validates the job policies of c.
+func (c Config) CheckPolicies() error {
+	switch c.PrinterProblem {
+	case "", PolicyWait, PolicyFail:
+	default:
+		return fmt.Errorf("agent: %w: printer_problem %q (want wait or fail)", ErrConfig, c.PrinterProblem)
+	}
+	switch c.Interrupted {
+	case "", InterruptedFail, InterruptedReprint:
+	default:
+		return fmt.Errorf("agent: %w: interrupted %q (want fail or reprint)", ErrConfig, c.Interrupted)
+	}
+	return nil
 }
 
 // ParseLevel maps a log level name to a slog.Level.

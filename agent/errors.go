@@ -20,6 +20,8 @@ var (
 	ErrPrinterNotFound   = errors.New("printer not found")        // no such printer, or none at all
 	ErrDeadLink          = errors.New("heartbeat timeout")        // the server went silent for 3 intervals
 	ErrLoggedOut         = errors.New("logged out by the server") // see LogoutError
+	ErrJobNotFound       = errors.New("job not found")            // no such job in the spool
+	ErrNoPreview         = errors.New("no preview")               // the job's content cannot be rendered
 )
 
 // userError is an error whose text is a plain-language sentence for staff; it wraps a sentinel and a

@@ -2,10 +2,12 @@ package agent
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -13,13 +15,14 @@ import (
 	"github.com/coder/websocket"
 
 	"printdock/agent/localapi"
+	"printdock/agent/spool"
 	"printdock/printer"
 	"printdock/printer/zpl"
 	"printdock/protocol"
 )
 
-// JobHandler executes the print jobs the server sends. It is the hook for the durable spool (a later
-// issue): the agent calls HandleJob in a new goroutine for every job message, with a context that ends
+// JobHandler executes the print jobs the server sends instead of the agent's durable spool (tests and
+// embedders): the agent calls HandleJob in a new goroutine for every job message, with a context that ends
 // when the agent stops (not when the connection drops), and report sends a job_status on the connection
 // the job came on; report fails once that connection is gone, and the handler should then keep the job
 // and report it on a later connection (the spool's job).
@@ -60,28 +63,6 @@ func (a *Agent) startJob(job protocol.Job, conn *websocket.Conn) {
 		return writeMsg(ctx, conn, st)
 	}
 	go a.jobs.HandleJob(ctx, job, report)
-}
-
-// directPrint is the default JobHandler of this build: it writes the job straight to the printer
-// (copies times), reporting printing, then done or failed. There is no durable spool yet: a job that
-// fails is reported failed without retry.
-func (a *Agent) directPrint(ctx context.Context, job protocol.Job, report func(protocol.JobStatus) error) {
-	if !job.ExpiresAt.IsZero() && time.Now().After(job.ExpiresAt) {
-		_ = report(protocol.JobStatus{State: protocol.JobFailed, Reason: "the job expired before it reached the printer"})
-		return
-	}
-	if _, err := a.printers.find(job.PrinterID); err != nil {
-		_ = report(protocol.JobStatus{State: protocol.JobFailed, Reason: "this agent has no printer " + job.PrinterID})
-		return
-	}
-	_ = report(protocol.JobStatus{State: protocol.JobPrinting})
-	for i := 0; i < max(job.Copies, 1); i++ {
-		if _, err := a.printers.write(ctx, job.PrinterID, job.Content); err != nil {
-			_ = report(protocol.JobStatus{State: protocol.JobFailed, Reason: jobFailure(err)})
-			return
-		}
-	}
-	_ = report(protocol.JobStatus{State: protocol.JobDone})
 }
 
 func jobFailure(err error) string {
@@ -148,8 +129,112 @@ func (h *jobHistory) list() []localapi.Job {
 	return append([]localapi.Job(nil), h.jobs...)
 }
 
-// Jobs lists the agent's recent jobs (including test prints), newest first.
-func (a *Agent) Jobs() []localapi.Job { return a.history.list() }
+// jobSpooler is the running agent's spooler, nil when it is not running or uses a custom JobHandler.
+func (a *Agent) jobSpooler() *spooler {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.spooler
+}
+
+// maxJobsListed bounds Jobs.
+const maxJobsListed = 200
+
+// Jobs lists the agent's recent jobs, newest first: the spool's (also when the agent is not running)
+// and the test prints.
+func (a *Agent) Jobs() []localapi.Job {
+	out := a.history.list()
+	_ = a.withSpool(context.Background(), func(sp *spool.Spool) error {
+		js, err := sp.List(context.Background(), maxJobsListed)
+		if err != nil {
+			a.log.Warn("agent: cannot list the spool", "error", err)
+			return err
+		}
+		for _, j := range js {
+			out = append(out, apiJob(j))
+		}
+		return nil
+	})
+	sort.SliceStable(out, func(i, k int) bool { return out[i].Updated.After(out[k].Updated) })
+	if len(out) > maxJobsListed {
+		out = out[:maxJobsListed]
+	}
+	return out
+}
+
+func apiJob(j spool.Job) localapi.Job {
+	state := j.State
+	if j.Open() && j.Waiting {
+		state = localapi.JobWaiting
+	}
+	return localapi.Job{ID: j.ID, PrinterID: j.PrinterID, Title: j.Title, State: state, Reason: j.Reason,
+		Updated: j.UpdatedAt, HasPrev: j.ZPL, Copies: j.Copies, CopiesDone: j.CopiesDone, Size: j.Size,
+		Received: j.ReceivedAt, Deliveries: j.Deliveries}
+}
+
+// withSpool runs fn on the running agent's spool, or, when the agent is not running, on the state
+// directory's spool file if there is one. ErrJobNotFound when there is no spool.
+func (a *Agent) withSpool(ctx context.Context, fn func(*spool.Spool) error) error {
+	a.mu.Lock()
+	sp, running := a.spool, a.running
+	a.mu.Unlock()
+	if sp != nil {
+		return fn(sp)
+	}
+	if running {
+		return ErrJobNotFound // a custom JobHandler: no spool
+	}
+	path := filepath.Join(a.cfg.StateDir, spool.FileName)
+	if _, err := os.Stat(path); err != nil {
+		return ErrJobNotFound
+	}
+	sp, err := spool.OpenFile(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer sp.Close()
+	return fn(sp)
+}
+
+// JobPreview renders the label of a spooled job (PNG) and also writes it to
+// <StateDir>/previews/<job>.png, returning the image and that path.
+func (a *Agent) JobPreview(ctx context.Context, id string) (localapi.JobPreview, error) {
+	var content []byte
+	err := a.withSpool(ctx, func(sp *spool.Spool) error {
+		j, err := sp.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		content = j.Content
+		return nil
+	})
+	if errors.Is(err, spool.ErrNotFound) || errors.Is(err, ErrJobNotFound) {
+		return localapi.JobPreview{}, uerr(ErrJobNotFound, err, "This agent has no job %q", id)
+	}
+	if err != nil {
+		return localapi.JobPreview{}, err
+	}
+	png, err := zpl.RenderPNG(content, zpl.RenderOptions{})
+	if err != nil {
+		return localapi.JobPreview{}, uerr(ErrNoPreview, err, "The job %s has no preview: %v", id, err)
+	}
+	res := localapi.JobPreview{JobID: id, PreviewPNG: png}
+	path := filepath.Join(a.cfg.StateDir, "previews", previewFileName(id))
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err == nil && os.WriteFile(path, png, 0o600) == nil {
+		res.PreviewPath = path
+	}
+	return res, nil
+}
+
+// previewFileName is a safe file name for a job's preview.
+func previewFileName(id string) string {
+	ok := id != "" && len(id) <= 100 && strings.IndexFunc(id, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_')
+	}) < 0
+	if ok {
+		return id + ".png"
+	}
+	return fmt.Sprintf("job-%x.png", sha256.Sum256([]byte(id)))
+}
 
 // Printers lists the agent's printers. On an agent that is not running it checks each printer once.
 func (a *Agent) Printers(ctx context.Context) []localapi.Printer {

@@ -98,6 +98,13 @@ func (s *printerSet) ids() []string {
 	return out
 }
 
+// configuredIDs lists the configured printers (canonical IDs), present or not.
+func (s *printerSet) configuredIDs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.configured...)
+}
+
 // subscribe returns a channel that receives a value after each change of the printer list.
 func (s *printerSet) subscribe() chan struct{} {
 	c := make(chan struct{}, 1)
@@ -191,26 +198,37 @@ func (s *printerSet) check(ctx context.Context, id string) bool {
 
 // query opens printer id (through the registry) and asks for its status. The caller holds its use lock.
 func (s *printerSet) query(ctx context.Context, id string) (printer.Status, *printer.Info) {
+	st, info, _ := s.queryErr(ctx, id)
+	return st, info
+}
+
+// queryErr is query that also returns the error of the open or the status request.
+func (s *printerSet) queryErr(ctx context.Context, id string) (printer.Status, *printer.Info, error) {
 	octx, cancel := context.WithTimeout(ctx, printerOpenTimeout)
 	p, err := s.reg.Printer(octx, id)
 	cancel()
 	if err != nil {
-		return printer.Status{State: printer.StateOffline, Reason: plainPrinterError(err), CheckedAt: time.Now()}, nil
+		return printer.Status{State: printer.StateOffline, Reason: plainPrinterError(err), CheckedAt: time.Now()}, nil, err
 	}
 	info := p.Info()
 	sctx, cancel := context.WithTimeout(ctx, printerStatusTimeout)
 	st, err := p.Status(sctx)
 	cancel()
 	if err != nil {
+		got := st
 		st = printer.Status{State: printer.StateOffline, Reason: plainPrinterError(err)}
 		if errors.Is(err, printer.ErrNoStatus) {
 			st.State = printer.StateUnknown
+			if got.Err() != nil && got.State != printer.StateOffline {
+				// A silent printer whose other channel told why (USB port status: paper empty).
+				st.State, st.Reason = got.State, plainPrinterError(got.Err())
+			}
 		}
 	}
 	if st.CheckedAt.IsZero() {
 		st.CheckedAt = time.Now()
 	}
-	return st, &info
+	return st, &info, err
 }
 
 // set records a check's result.
@@ -350,6 +368,52 @@ func (s *printerSet) write(ctx context.Context, id string, data []byte) (string,
 		return id, fmt.Errorf("agent: print on %s: %w", id, err)
 	}
 	return id, nil
+}
+
+// checkNow asks printer id for its status now (serialised with its other uses), records the result and
+// returns it with the error of the request, if any.
+func (s *printerSet) checkNow(ctx context.Context, id string) (printer.Status, error) {
+	ps := s.state(id)
+	if ps == nil {
+		return printer.Status{State: printer.StateOffline, Reason: "printer not found"}, printer.ErrNotFound
+	}
+	ps.use.Lock()
+	st, info, err := s.queryErr(ctx, id)
+	changed := ctx.Err() == nil && s.set(id, info, st)
+	ps.use.Unlock()
+	if changed {
+		s.changed()
+	}
+	return st, err
+}
+
+// send writes data to printer id (serialised with its other uses). Unlike write it does not ask for the
+// status afterwards unless the write failed.
+func (s *printerSet) send(ctx context.Context, id string, data []byte) error {
+	ps := s.state(id)
+	if ps == nil {
+		return fmt.Errorf("agent: print on %s: %w", id, printer.ErrNotFound)
+	}
+	ps.use.Lock()
+	octx, cancel := context.WithTimeout(ctx, printerOpenTimeout)
+	p, err := s.reg.Printer(octx, id)
+	cancel()
+	if err == nil {
+		err = p.Write(ctx, data)
+	}
+	changed := false
+	if err != nil && ctx.Err() == nil {
+		st, info := s.query(ctx, id)
+		changed = s.set(id, info, st)
+	}
+	ps.use.Unlock()
+	if changed {
+		s.changed()
+	}
+	if err != nil {
+		return fmt.Errorf("agent: print on %s: %w", id, err)
+	}
+	return nil
 }
 
 // close closes every printer the registry opened.

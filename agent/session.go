@@ -350,12 +350,17 @@ func (a *Agent) session(ctx context.Context, cr creds) (time.Duration, error) {
 		return 0, uerr(ErrServerUnreachable, err, "The connection to the server was lost while saying hello")
 	}
 	rd := a.startReader(rctx, conn, &wg)
+	spr := a.jobSpooler()
+	if spr != nil {
+		defer spr.detach(conn)
+	}
 
 	var (
 		connectedAt time.Time
 		interval    = a.cfg.Heartbeat
 		nonce       uint64
-		pending     string // reason of a logout message
+		pingSent    = map[uint64]time.Time{} // our pings not answered yet
+		pending     string                   // reason of a logout message
 	)
 	if interval <= 0 {
 		interval = defaultHeartbeat
@@ -412,12 +417,25 @@ func (a *Agent) session(ctx context.Context, cr creds) (time.Duration, error) {
 				if err := writeMsg(ctx, conn, protocol.Printers{Printers: a.printers.protocolList()}); err != nil {
 					return connectedFor(), lost(err)
 				}
+				if spr != nil {
+					spr.attach(ctx, conn) // statuses the server may have missed
+				}
 			case protocol.Ping:
 				if err := writeMsg(ctx, conn, protocol.Pong{Nonce: m.Nonce}); err != nil {
 					return connectedFor(), lost(err)
 				}
 			case protocol.Pong:
 				// lastSeen was updated by the reader
+				if at, ok := pingSent[m.Nonce]; ok {
+					for n := range pingSent {
+						if n <= m.Nonce {
+							delete(pingSent, n)
+						}
+					}
+					if spr != nil {
+						spr.confirmed(at)
+					}
+				}
 			case protocol.Logout:
 				pending = m.Reason
 				a.log.Info("agent: the server sent logout", "reason", m.Reason)
@@ -426,7 +444,11 @@ func (a *Agent) session(ctx context.Context, cr creds) (time.Duration, error) {
 				if connectedAt.IsZero() {
 					continue
 				}
-				a.startJob(m, conn)
+				if spr != nil {
+					spr.accept(ctx, m)
+				} else {
+					a.startJob(m, conn)
+				}
 			case protocol.Error:
 				a.log.Warn("agent: the server refused a message", "code", m.Code, "message", m.Message)
 			default:
@@ -441,6 +463,9 @@ func (a *Agent) session(ctx context.Context, cr creds) (time.Duration, error) {
 				return connectedFor(), uerr(ErrDeadLink, nil, "The server stopped answering (no message for %s)", silent.Round(time.Second))
 			}
 			nonce++
+			if len(pingSent) < 16 {
+				pingSent[nonce] = time.Now()
+			}
 			if err := writeMsg(ctx, conn, protocol.Ping{Nonce: nonce}); err != nil {
 				return connectedFor(), lost(err)
 			}

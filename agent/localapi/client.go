@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 )
@@ -145,6 +146,14 @@ func (c *Client) Jobs(ctx context.Context) ([]Job, error) {
 	var js []Job
 	err := c.do(ctx, http.MethodGet, "jobs", nil, &js)
 	return js, err
+}
+
+// JobPreview renders the label of the agent's job id (PNG); the agent also writes it to its previews
+// directory (PreviewPath).
+func (c *Client) JobPreview(ctx context.Context, id string) (JobPreview, error) {
+	var res JobPreview
+	err := c.do(ctx, http.MethodGet, "job-preview?id="+url.QueryEscape(id), nil, &res)
+	return res, err
 }
 
 // Logs returns up to n of the agent's most recent log lines, oldest first.

@@ -10,7 +10,6 @@ import (
 	"strconv"
 )
 
-
 // Privileged reports whether this process runs as root.
 func Privileged() bool { return os.Geteuid() == 0 }
 

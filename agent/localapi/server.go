@@ -41,6 +41,12 @@ type Backend interface {
 	Logs(ctx context.Context, n int) ([]LogEntry, error)
 }
 
+// PreviewBackend is a Backend that can render a job's label (GET job-preview?id=ID). A Backend without
+// it answers that route 404.
+type PreviewBackend interface {
+	JobPreview(ctx context.Context, id string) (JobPreview, error)
+}
+
 // Handler serves the local API for a Backend.
 type Handler struct {
 	b      Backend
@@ -61,6 +67,7 @@ type route struct {
 //	GET  printers    []Printer
 //	POST test-print  TestPrintRequest → TestPrintResult
 //	GET  jobs        []Job
+//	GET  job-preview?id=ID  JobPreview (the job's label as PNG)
 //	GET  logs?n=N    []LogEntry (newest last, default 200)
 //	GET  watch       Status as JSON lines: the current one at once, then one per change
 //
@@ -72,14 +79,15 @@ func NewHandler(b Backend, log *slog.Logger) *Handler {
 	}
 	h := &Handler{b: b, log: log}
 	h.routes = map[string]route{
-		"status":     {http.MethodGet, h.status},
-		"login":      {http.MethodPost, h.login},
-		"logout":     {http.MethodPost, h.logout},
-		"printers":   {http.MethodGet, h.printers},
-		"test-print": {http.MethodPost, h.testPrint},
-		"jobs":       {http.MethodGet, h.jobs},
-		"logs":       {http.MethodGet, h.logs},
-		"watch":      {http.MethodGet, h.watch},
+		"status":      {http.MethodGet, h.status},
+		"login":       {http.MethodPost, h.login},
+		"logout":      {http.MethodPost, h.logout},
+		"printers":    {http.MethodGet, h.printers},
+		"test-print":  {http.MethodPost, h.testPrint},
+		"jobs":        {http.MethodGet, h.jobs},
+		"job-preview": {http.MethodGet, h.jobPreview},
+		"logs":        {http.MethodGet, h.logs},
+		"watch":       {http.MethodGet, h.watch},
 	}
 	return h
 }
@@ -191,6 +199,25 @@ func (h *Handler) jobs(w http.ResponseWriter, r *http.Request) {
 		js = []Job{}
 	}
 	writeJSON(w, http.StatusOK, js)
+}
+
+func (h *Handler) jobPreview(w http.ResponseWriter, r *http.Request) {
+	pb, ok := h.b.(PreviewBackend)
+	if !ok {
+		writeError(w, NewError(http.StatusNotFound, CodeNotFound, "this agent keeps no job previews", nil))
+		return
+	}
+	id := r.URL.Query().Get("id")
+	if id == "" {
+		writeError(w, NewError(http.StatusBadRequest, CodeInvalidRequest, "job-preview needs ?id=JOB_ID", nil))
+		return
+	}
+	res, err := pb.JobPreview(r.Context(), id)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
 }
 
 func (h *Handler) logs(w http.ResponseWriter, r *http.Request) {

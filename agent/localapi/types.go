@@ -94,10 +94,27 @@ type Job struct {
 	ID        string    `json:"id"`
 	PrinterID string    `json:"printer_id"`
 	Title     string    `json:"title,omitempty"`
-	State     string    `json:"state"` // received, printing, done, failed
+	State     string    `json:"state"` // received, printing, done, failed; waiting (for the printer, Reason says why)
 	Reason    string    `json:"reason,omitempty"`
 	Updated   time.Time `json:"updated"`
 	HasPrev   bool      `json:"has_preview"`
+
+	// Added with the spool (additions only).
+	Copies     int       `json:"copies,omitempty"`
+	CopiesDone int       `json:"copies_done,omitempty"`
+	Size       int       `json:"size,omitempty"` // content bytes
+	Received   time.Time `json:"received,omitzero"`
+	Deliveries int       `json:"deliveries,omitempty"` // times the server sent it (a redelivery is not printed again)
+}
+
+// JobWaiting is the Job.State of a job waiting for its printer.
+const JobWaiting = "waiting"
+
+// JobPreview is the rendered label of a job (GET job-preview?id=ID).
+type JobPreview struct {
+	JobID       string `json:"job_id"`
+	PreviewPNG  []byte `json:"preview_png"`
+	PreviewPath string `json:"preview_path,omitempty"` // the same image on disk
 }
 
 // LogEntry is one line of the agent's recent log (GET /localapi/v0/logs).
@@ -121,6 +138,7 @@ const (
 	CodePrinterNotFound   = "printer_not_found"
 	CodePrinterError      = "printer_error"
 	CodeNotFound          = "not_found"
+	CodeNoPreview         = "no_preview" // the job's content cannot be rendered
 	CodeMethodNotAllowed  = "method_not_allowed"
 	CodeAgentNotRunning   = "agent_not_running" // set by the client: nothing answered on the socket
 	CodeInternal          = "internal"

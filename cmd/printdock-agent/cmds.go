@@ -299,18 +299,29 @@ func cmdTestPrint(ctx context.Context, g *globals, e env, printerID string, asJS
 		return printJSON(e.stdout, res)
 	}
 	fmt.Fprintf(e.stdout, "Test label sent to %s.\n", res.PrinterID)
+	if res.PreviewPath != "" {
+		fmt.Fprintf(e.stdout, "Preview: %s\n", res.PreviewPath)
+	}
 	return nil
 }
 
-// cmdJobs lists the running agent's recent jobs.
+// cmdJobs lists the recent jobs: the running agent's, else the spool's.
 func cmdJobs(ctx context.Context, g *globals, e env, asJSON bool) error {
-	c, ok := g.client(ctx)
-	if !ok {
-		return localapi.ErrAgentNotRunning
+	var js []localapi.Job
+	if c, ok := g.client(ctx); ok {
+		var err error
+		if js, err = c.Jobs(ctx); err != nil {
+			return err
+		}
+	} else {
+		a, err := g.offline()
+		if err != nil {
+			return err
+		}
+		js = a.Jobs()
 	}
-	js, err := c.Jobs(ctx)
-	if err != nil {
-		return err
+	if js == nil {
+		js = []localapi.Job{}
 	}
 	if asJSON {
 		return printJSON(e.stdout, js)
@@ -321,6 +332,36 @@ func cmdJobs(ctx context.Context, g *globals, e env, asJSON bool) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", j.ID, j.PrinterID, j.State, j.Updated.Local().Format(time.DateTime), j.Reason)
 	}
 	return tw.Flush()
+}
+
+// cmdPreview renders a spooled job's label (through the running agent, else from the spool).
+func cmdPreview(ctx context.Context, g *globals, e env, id, out string, asJSON bool) error {
+	var res localapi.JobPreview
+	var err error
+	if c, ok := g.client(ctx); ok {
+		res, err = c.JobPreview(ctx, id)
+	} else {
+		a, aerr := g.offline()
+		if aerr != nil {
+			return aerr
+		}
+		res, err = a.JobPreview(ctx, id)
+	}
+	if err != nil {
+		return err
+	}
+	if out != "" {
+		if err := os.WriteFile(out, res.PreviewPNG, 0o644); err != nil {
+			return fmt.Errorf("write the preview: %w", err)
+		}
+		res.PreviewPath = out
+	}
+	if asJSON {
+		res.PreviewPNG = nil // the file has it
+		return printJSON(e.stdout, res)
+	}
+	fmt.Fprintf(e.stdout, "Preview of job %s: %s\n", id, res.PreviewPath)
+	return nil
 }
 
 // cmdLogs prints the running agent's recent log lines.

@@ -57,7 +57,9 @@ Commands:
   printers [--json]        list printers and their state
   test-print [--printer ID]
                            print the built-in test label
-  jobs [--json]            recent jobs of the running agent
+  jobs [--json]            recent jobs (from the spool; also when the agent is not running)
+  preview --job ID [--out FILE] [--json]
+                           render a spooled job's label to PNG and print where it is
   logs [-n N]              recent log lines of the running agent
   version                  print the version
 
@@ -70,6 +72,8 @@ Global flags (before or after the command):
   --config FILE            config file (default /etc/printdock/agent.json as root, <state-dir>/agent.json otherwise)
   --socket PATH            local API socket (default: from the state directory)
   --log-level LEVEL        debug | info | warn | error
+  --printer-problem MODE   wait (default) | fail: a job whose printer cannot print waits for it, or fails
+  --interrupted MODE       fail (default) | reprint: a job that may have printed when the agent died mid-write
 `
 
 // globals are the flags every command accepts.
@@ -82,6 +86,8 @@ type globals struct {
 	configFile string
 	socket     string
 	logLevel   string
+	problem    string
+	interrupt  string
 }
 
 type multiFlag []string
@@ -98,6 +104,8 @@ func (g *globals) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.configFile, "config", g.configFile, "config file")
 	fs.StringVar(&g.socket, "socket", g.socket, "local API socket")
 	fs.StringVar(&g.logLevel, "log-level", g.logLevel, "debug | info | warn | error")
+	fs.StringVar(&g.problem, "printer-problem", g.problem, "wait | fail")
+	fs.StringVar(&g.interrupt, "interrupted", g.interrupt, "fail | reprint")
 }
 
 // config builds the agent configuration: flags, then the config file.
@@ -123,8 +131,14 @@ func (g *globals) config() (agent.Config, error) {
 		CAFile:     g.caFile,
 		LogLevel:   g.logLevel,
 		SocketPath: g.socket,
+
+		PrinterProblem: g.problem,
+		Interrupted:    g.interrupt,
 	}
 	fc.Apply(&c)
+	if err := c.CheckPolicies(); err != nil {
+		return agent.Config{}, usageError{err.Error()}
+	}
 	return c, nil
 }
 
@@ -148,6 +162,8 @@ func (g *globals) serviceArgs() []string {
 	add("config", g.configFile)
 	add("socket", g.socket)
 	add("log-level", g.logLevel)
+	add("printer-problem", g.problem)
+	add("interrupted", g.interrupt)
 	return a
 }
 
@@ -214,6 +230,8 @@ func run(args []string, e env) int {
 		deviceID string
 		printer  string
 		lines    int
+		jobID    string
+		outFile  string
 	)
 	switch cmd {
 	case "status", "printers", "jobs":
@@ -230,6 +248,10 @@ func run(args []string, e env) int {
 	case "logs":
 		fs.IntVar(&lines, "n", 50, "number of lines")
 		fs.BoolVar(&asJSON, "json", false, "print JSON")
+	case "preview":
+		fs.StringVar(&jobID, "job", "", "job ID")
+		fs.StringVar(&outFile, "out", "", "write the PNG here too")
+		fs.BoolVar(&asJSON, "json", false, "print JSON")
 	case "run", "install", "uninstall", "start", "stop", "restart", "version":
 	case "help", "-h", "--help":
 		fmt.Fprint(e.stdout, usage)
@@ -244,6 +266,10 @@ func run(args []string, e env) int {
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(e.stderr, "printdock-agent %s: unexpected argument %q (secrets are never accepted as arguments: they are read from stdin)\n", cmd, fs.Arg(0))
+		return exitUsage
+	}
+	if cmd == "preview" && jobID == "" {
+		fmt.Fprintf(e.stderr, "printdock-agent preview: --job ID is required\n")
 		return exitUsage
 	}
 	if cmd == "test-print" && printer == "" && len(g.printers) > 0 {
@@ -273,6 +299,8 @@ func run(args []string, e env) int {
 		err = cmdJobs(ctx, &g, e, asJSON)
 	case "logs":
 		err = cmdLogs(ctx, &g, e, lines, asJSON)
+	case "preview":
+		err = cmdPreview(ctx, &g, e, jobID, outFile, asJSON)
 	case "version":
 		fmt.Fprintf(e.stdout, "printdock-agent %s\n", agent.Version)
 	}
