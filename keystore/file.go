@@ -26,8 +26,11 @@ const maxFileSize = 64 << 10
 // Set writes atomically (temporary file in the same directory, fsync, rename, fsync of the directory) and
 // creates the directory with mode 0700 when missing (an existing directory's mode is left alone). On Unix,
 // Get refuses (ErrInsecureFile) a file that is not a regular file owned by the current user with mode
-// 0600 or stricter. On Windows the file backend works but its permissions are not checked (they are the
-// directory's ACL): there, prefer the keyring (Windows Credential Manager).
+// 0600 or stricter. On Windows, where mode bits mean nothing, the file (and a directory Set creates) is
+// created with a protected DACL granting access only to SYSTEM, the Administrators and the current user,
+// so it inherits nothing from %ProgramData% (which lets BUILTIN\Users read); Get gives a file without a
+// protected DACL (written by an earlier version) that DACL. There, prefer the keyring (Windows Credential
+// Manager) all the same.
 type File struct {
 	dir  string
 	path string
@@ -79,6 +82,7 @@ func (f *File) Get(ctx context.Context) (string, error) {
 	if err := checkSecretFile(f.path, fi); err != nil {
 		return "", fmt.Errorf("keystore: file get: %w", err)
 	}
+	_ = tightenSecretFile(f.path) // Windows: a file from an earlier version gets the protected DACL
 	b, err := io.ReadAll(io.LimitReader(fh, maxFileSize+1))
 	if err != nil {
 		return "", fmt.Errorf("keystore: file get: %w", err)
@@ -111,10 +115,10 @@ func (f *File) Set(ctx context.Context, secret string) (err error) {
 			err = redact(fmt.Errorf("keystore: file set: %w", err), secret)
 		}
 	}()
-	if err := os.MkdirAll(f.dir, dirMode); err != nil {
+	if err := makeStateDir(f.dir); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(f.dir, "."+filepath.Base(f.path)+".*.tmp") // created 0600
+	tmp, err := createSecretTemp(f.dir, "."+filepath.Base(f.path)+".", ".tmp") // 0600, or a protected DACL
 	if err != nil {
 		return err
 	}
@@ -125,9 +129,6 @@ func (f *File) Set(ctx context.Context, secret string) (err error) {
 			_ = os.Remove(tmpName)
 		}
 	}()
-	if err := tmp.Chmod(fileMode); err != nil && !isChmodUnsupported(err) {
-		return err
-	}
 	if _, err := tmp.WriteString(secret); err != nil {
 		return err
 	}

@@ -21,9 +21,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/zalando/go-keyring"
 )
 
 // Service is the keyring service name under which the secret is stored.
@@ -191,21 +194,59 @@ func validateAccount(account string) error {
 	return nil
 }
 
-// redactedError hides a secret that an underlying error message might echo, keeping errors.Is working.
+// redactedError replaces an error whose message (or that of any error it wraps) contains the secret. It
+// keeps only the redacted text and the sentinel errors the original matched (errors.Is), never the
+// original error: a caller that unwraps it, or formats it with %+v, cannot reach the secret.
 type redactedError struct {
-	err    error
-	secret string
+	msg       string
+	sentinels []error
 }
 
-func (e *redactedError) Error() string {
-	return strings.ReplaceAll(e.err.Error(), e.secret, "[REDACTED]")
+func (e *redactedError) Error() string { return e.msg }
+
+func (e *redactedError) Unwrap() []error { return e.sentinels }
+
+// redactSentinels are the conditions a caller of Set may branch on. Their texts are fixed, so they carry
+// no secret.
+var redactSentinels = []error{
+	ErrInvalidSecret, ErrKeyringUnavailable, ErrInsecureFile, ErrCorruptFile, ErrNoStateDir,
+	context.Canceled, context.DeadlineExceeded,
+	fs.ErrPermission, fs.ErrNotExist, fs.ErrExist,
+	keyring.ErrSetDataTooBig, keyring.ErrNotFound,
 }
 
-func (e *redactedError) Unwrap() error { return e.err }
-
+// redact returns err unchanged when neither it nor any error it wraps mentions secret, else a
+// redactedError.
 func redact(err error, secret string) error {
-	if err == nil || secret == "" || !strings.Contains(err.Error(), secret) {
+	if err == nil || secret == "" || !chainMentions(err, secret) {
 		return err
 	}
-	return &redactedError{err: err, secret: secret}
+	e := &redactedError{msg: strings.ReplaceAll(err.Error(), secret, "[REDACTED]")}
+	for _, s := range redactSentinels {
+		if errors.Is(err, s) {
+			e.sentinels = append(e.sentinels, s)
+		}
+	}
+	return e
+}
+
+// chainMentions reports whether err or any error in its tree has a message containing secret.
+func chainMentions(err error, secret string) bool {
+	if err == nil {
+		return false
+	}
+	if strings.Contains(err.Error(), secret) {
+		return true
+	}
+	switch u := err.(type) {
+	case interface{ Unwrap() error }:
+		return chainMentions(u.Unwrap(), secret)
+	case interface{ Unwrap() []error }:
+		for _, e := range u.Unwrap() {
+			if chainMentions(e, secret) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -3,6 +3,8 @@ package keystore
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io/fs"
 	"strings"
 	"testing"
 )
@@ -77,15 +79,66 @@ func TestOpenArguments(t *testing.T) {
 	}
 }
 
+// secretHidingError wraps an error that names the secret without printing it: only unwrapping reaches it.
+type secretHidingError struct{ err error }
+
+func (e secretHidingError) Error() string { return "write failed" }
+func (e secretHidingError) Unwrap() error { return e.err }
+
 func TestRedact(t *testing.T) {
 	const secret = "pdc_topsecretvalue"
-	base := errors.New("dbus said: bad value " + secret)
-	err := redact(base, secret)
-	if strings.Contains(err.Error(), secret) {
-		t.Errorf("redacted error still contains the secret: %q", err)
+	tests := []struct {
+		name string
+		err  error
+		is   []error // sentinels errors.Is must still find
+	}{
+		{"message", errors.New("dbus said: bad value " + secret), nil},
+		{"wrapped", fmt.Errorf("keystore: keyring set: %w", errors.New("dbus: "+secret)), nil},
+		{"wrapping a sentinel", fmt.Errorf("keystore: file set: %w: %s", ErrKeyringUnavailable, secret), []error{ErrKeyringUnavailable}},
+		{"permission", fmt.Errorf("keystore: file set: %w", &fs.PathError{Op: "open", Path: "/x/" + secret, Err: fs.ErrPermission}), []error{fs.ErrPermission}},
+		{"deadline", fmt.Errorf("set %s: %w", secret, context.DeadlineExceeded), []error{context.DeadlineExceeded}},
+		{"joined", errors.Join(ErrInvalidSecret, errors.New(secret)), []error{ErrInvalidSecret}},
+		{"hidden in the chain", fmt.Errorf("keystore: file set: %w", secretHidingError{fmt.Errorf("%s: %w", secret, fs.ErrExist)}), []error{fs.ErrExist}},
 	}
-	if !errors.Is(err, base) {
-		t.Errorf("redact broke errors.Is")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := redact(tt.err, secret)
+			if err == nil {
+				t.Fatal("redact returned nil")
+			}
+			// Neither the message nor any error reachable by unwrapping may contain the secret.
+			var walk func(e error, depth int)
+			walk = func(e error, depth int) {
+				if e == nil {
+					return
+				}
+				for _, s := range []string{e.Error(), fmt.Sprintf("%+v", e), fmt.Sprintf("%#v", e)} {
+					if strings.Contains(s, "topsecretvalue") {
+						t.Errorf("error at depth %d (%T) contains the secret: %q", depth, e, s)
+					}
+				}
+				switch u := e.(type) {
+				case interface{ Unwrap() error }:
+					walk(u.Unwrap(), depth+1)
+				case interface{ Unwrap() []error }:
+					for _, w := range u.Unwrap() {
+						walk(w, depth+1)
+					}
+				}
+			}
+			walk(err, 0)
+			if !strings.Contains(err.Error(), "[REDACTED]") && tt.name != "hidden in the chain" {
+				t.Errorf("message %q does not say what was redacted", err)
+			}
+			for _, s := range tt.is {
+				if !errors.Is(err, s) {
+					t.Errorf("errors.Is(%v) = false after redacting", s)
+				}
+			}
+			if errors.Is(err, ErrNotFound) {
+				t.Errorf("redact invented ErrNotFound")
+			}
+		})
 	}
 	if plain := errors.New("no secret here"); redact(plain, secret) != plain {
 		t.Errorf("redact wrapped an error that did not contain the secret")

@@ -19,9 +19,9 @@ import (
 // version it does not speak with CloseUnsupportedVersion.
 const Version = 1
 
-// MaxMessageSize bounds one websocket message in either direction. It leaves room for a 4×6 label with a
-// large ^GF graphic (a job's content is base64 in JSON, so 4/3 of its raw size).
-const MaxMessageSize = 8 << 20
+// MaxMessageSize bounds one websocket message in either direction: a job of MaxJobSize in base64 (exactly
+// 8 MiB) plus 64 KiB for the JSON around it.
+const MaxMessageSize = 8<<20 + 64<<10
 
 // MaxJobSize bounds a job's raw content.
 const MaxJobSize = 6 << 20
@@ -183,14 +183,60 @@ func (Ping) MessageType() string      { return TypePing }
 func (Pong) MessageType() string      { return TypePong }
 func (Error) MessageType() string     { return TypeError }
 
-const maxIDLen = 256
+// Limits on the text fields of the messages an agent sends (and of a job's title), in bytes. The server
+// keeps hello's fields and the printer list in memory for as long as a session lives, so none may be as
+// large as a whole message. Decode refuses a message with a longer field (ErrInvalid); a sender clips
+// free text with Clip first.
+const (
+	MaxIDLen           = 256  // installation_id, client_id, job_id, printer_id, a printer's id
+	MaxHostnameLen     = 255  // hello's hostname (a DNS name's limit)
+	MaxAgentVersionLen = 64   // hello's agent_version
+	MaxOSLen           = 64   // hello's os
+	MaxPrinters        = 1024 // printers in one printers message
+	MaxPrinterTextLen  = 256  // a printer's name, make, model and status
+	MaxReasonLen       = 1024 // a printer's reason and job_status's reason
+	MaxTitleLen        = 256  // a job's title
+	MaxErrorCodeLen    = 64   // an error's code
+	MaxErrorMessageLen = 1024 // an error's message
+)
+
+// Clip returns s cut to at most n bytes, at a UTF-8 character boundary, so free text (a printer's
+// reason, a failure's reason) fits its limit above instead of getting the whole message refused.
+func Clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	if n <= 0 {
+		return ""
+	}
+	// Back up over continuation bytes (10xxxxxx) to the start of the character that crosses the limit.
+	i := n
+	for i > 0 && s[i]&0xC0 == 0x80 {
+		i--
+	}
+	return s[:i]
+}
 
 func checkID(field, v string) error {
 	if v == "" {
 		return fmt.Errorf("%w: %s is required", ErrInvalid, field)
 	}
-	if len(v) > maxIDLen {
-		return fmt.Errorf("%w: %s longer than %d bytes", ErrInvalid, field, maxIDLen)
+	return checkLen(field, v, MaxIDLen)
+}
+
+// firstErr returns the first non-nil error.
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkLen(field, v string, limit int) error {
+	if len(v) > limit {
+		return fmt.Errorf("%w: %s longer than %d bytes", ErrInvalid, field, limit)
 	}
 	return nil
 }
@@ -199,17 +245,29 @@ func (m Hello) validate() error {
 	if m.ProtocolVersion <= 0 {
 		return fmt.Errorf("%w: protocol_version is required", ErrInvalid)
 	}
-	return checkID("installation_id", m.InstallationID)
+	return firstErr(
+		checkID("installation_id", m.InstallationID),
+		checkLen("hostname", m.Hostname, MaxHostnameLen),
+		checkLen("agent_version", m.AgentVersion, MaxAgentVersionLen),
+		checkLen("os", m.OS, MaxOSLen),
+	)
 }
 
 func (m Welcome) validate() error { return checkID("client_id", m.ClientID) }
 
 func (m Printers) validate() error {
-	if len(m.Printers) > 1024 {
-		return fmt.Errorf("%w: more than 1024 printers", ErrInvalid)
+	if len(m.Printers) > MaxPrinters {
+		return fmt.Errorf("%w: more than %d printers", ErrInvalid, MaxPrinters)
 	}
 	for _, p := range m.Printers {
-		if err := checkID("printer id", p.ID); err != nil {
+		if err := firstErr(
+			checkID("printer id", p.ID),
+			checkLen("printer name", p.Name, MaxPrinterTextLen),
+			checkLen("printer make", p.Make, MaxPrinterTextLen),
+			checkLen("printer model", p.Model, MaxPrinterTextLen),
+			checkLen("printer status", p.Status, MaxPrinterTextLen),
+			checkLen("printer reason", p.Reason, MaxReasonLen),
+		); err != nil {
 			return err
 		}
 	}
@@ -221,6 +279,9 @@ func (m Job) validate() error {
 		return err
 	}
 	if err := checkID("printer_id", m.PrinterID); err != nil {
+		return err
+	}
+	if err := checkLen("title", m.Title, MaxTitleLen); err != nil {
 		return err
 	}
 	if len(m.Content) == 0 {
@@ -239,6 +300,9 @@ func (m JobStatus) validate() error {
 	if err := checkID("job_id", m.JobID); err != nil {
 		return err
 	}
+	if err := checkLen("reason", m.Reason, MaxReasonLen); err != nil {
+		return err
+	}
 	switch m.State {
 	case JobReceived, JobPrinting, JobDone, JobFailed:
 		return nil
@@ -254,9 +318,12 @@ func (m Logout) validate() error {
 	return fmt.Errorf("%w: unknown logout reason %q", ErrInvalid, m.Reason)
 }
 
-func (Ping) validate() error  { return nil }
-func (Pong) validate() error  { return nil }
-func (Error) validate() error { return nil }
+func (Ping) validate() error { return nil }
+func (Pong) validate() error { return nil }
+
+func (m Error) validate() error {
+	return firstErr(checkLen("code", m.Code, MaxErrorCodeLen), checkLen("message", m.Message, MaxErrorMessageLen))
+}
 
 // Encode marshals m with its type field set.
 func Encode(m Message) ([]byte, error) {

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestEncodeDecodeRoundTrip(t *testing.T) {
@@ -82,6 +84,24 @@ func TestDecodeRejects(t *testing.T) {
 		{"job status unknown state", `{"type":"job_status","job_id":"j","state":"exploded"}`, ErrInvalid},
 		{"logout unknown reason", `{"type":"logout","reason":"because"}`, ErrInvalid},
 		{"printer without id", `{"type":"printers","printers":[{"name":"x"}]}`, ErrInvalid},
+		// Text fields the server keeps in memory are bounded (each could otherwise be ~8 MB).
+		{"hello long hostname", hello("hostname", MaxHostnameLen+1), ErrInvalid},
+		{"hello long agent_version", hello("agent_version", MaxAgentVersionLen+1), ErrInvalid},
+		{"hello long os", hello("os", MaxOSLen+1), ErrInvalid},
+		{"hello huge hostname", hello("hostname", MaxMessageSize-200), ErrInvalid},
+		{"printer long name", printer("name", MaxPrinterTextLen+1), ErrInvalid},
+		{"printer long make", printer("make", MaxPrinterTextLen+1), ErrInvalid},
+		{"printer long model", printer("model", MaxPrinterTextLen+1), ErrInvalid},
+		{"printer long status", printer("status", MaxPrinterTextLen+1), ErrInvalid},
+		{"printer long reason", printer("reason", MaxReasonLen+1), ErrInvalid},
+		{"too many printers", `{"type":"printers","printers":[` +
+			strings.TrimSuffix(strings.Repeat(`{"id":"sim://a"},`, MaxPrinters+1), ",") + `]}`, ErrInvalid},
+		{"job long title", `{"type":"job","job_id":"j","printer_id":"p","copies":1,"content":"Xg==","title":"` +
+			strings.Repeat("t", MaxTitleLen+1) + `"}`, ErrInvalid},
+		{"job status long reason", `{"type":"job_status","job_id":"j","state":"failed","reason":"` +
+			strings.Repeat("r", MaxReasonLen+1) + `"}`, ErrInvalid},
+		{"error long message", `{"type":"error","code":"c","message":"` + strings.Repeat("m", MaxErrorMessageLen+1) + `"}`, ErrInvalid},
+		{"error long code", `{"type":"error","code":"` + strings.Repeat("c", MaxErrorCodeLen+1) + `"}`, ErrInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -93,6 +113,73 @@ func TestDecodeRejects(t *testing.T) {
 				t.Fatalf("error message echoes too much input (%d bytes)", len(err.Error()))
 			}
 		})
+	}
+}
+
+// hello returns a hello whose field is n bytes long.
+func hello(field string, n int) string {
+	return `{"type":"hello","protocol_version":1,"installation_id":"i","` + field + `":"` + strings.Repeat("h", n) + `"}`
+}
+
+// printer returns a printers message whose one printer's field is n bytes long.
+func printer(field string, n int) string {
+	return `{"type":"printers","printers":[{"id":"sim://a","` + field + `":"` + strings.Repeat("p", n) + `"}]}`
+}
+
+// Every field at its limit decodes: the limits refuse only what is longer.
+func TestDecodeAcceptsFieldsAtTheirLimits(t *testing.T) {
+	msgs := []Message{
+		Hello{ProtocolVersion: Version, InstallationID: strings.Repeat("i", MaxIDLen),
+			Hostname: strings.Repeat("h", MaxHostnameLen), AgentVersion: strings.Repeat("v", MaxAgentVersionLen),
+			OS: strings.Repeat("o", MaxOSLen)},
+		Printers{Printers: slices.Repeat([]Printer{{ID: strings.Repeat("i", MaxIDLen),
+			Name: strings.Repeat("n", MaxPrinterTextLen), Make: strings.Repeat("m", MaxPrinterTextLen),
+			Model: strings.Repeat("m", MaxPrinterTextLen), Status: strings.Repeat("s", MaxPrinterTextLen),
+			Reason: strings.Repeat("r", MaxReasonLen)}}, MaxPrinters)},
+		Job{JobID: "j", PrinterID: "p", Title: strings.Repeat("t", MaxTitleLen), Content: []byte("^XA^XZ"), Copies: 1},
+		JobStatus{JobID: "j", State: JobFailed, Reason: strings.Repeat("r", MaxReasonLen)},
+		Error{Code: strings.Repeat("c", MaxErrorCodeLen), Message: strings.Repeat("m", MaxErrorMessageLen)},
+	}
+	for _, m := range msgs {
+		t.Run(m.MessageType(), func(t *testing.T) {
+			b, err := Encode(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := Decode(b); err != nil {
+				t.Fatalf("Decode: %v", err)
+			}
+		})
+	}
+}
+
+func TestClip(t *testing.T) {
+	tests := []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"", 3, ""},
+		{"abc", 3, "abc"},
+		{"abcd", 3, "abc"},
+		{"abc", 0, ""},
+		{"abc", -1, ""},
+		{"aé", 2, "a"},    // é is 2 bytes: not cut in half
+		{"aé", 3, "aé"},   //
+		{"a€b", 3, "a"},   // € is 3 bytes
+		{"a€b", 4, "a€"},  //
+		{"😀x", 3, ""},     // 4-byte character
+		{"ab😀", 5, "ab"},  //
+		{"ab😀", 6, "ab😀"}, //
+	}
+	for _, tt := range tests {
+		got := Clip(tt.in, tt.n)
+		if got != tt.want {
+			t.Errorf("Clip(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+		}
+		if !utf8.ValidString(got) {
+			t.Errorf("Clip(%q, %d) = %q is not valid UTF-8", tt.in, tt.n, got)
+		}
 	}
 }
 

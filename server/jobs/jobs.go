@@ -40,6 +40,9 @@ var (
 	ErrAlreadyPrinting = fmt.Errorf("%w: already printing", keys.ErrConflict)
 	// ErrIdempotencyMismatch is an idempotency key reused for a different job (wraps ErrConflict).
 	ErrIdempotencyMismatch = fmt.Errorf("%w: the idempotency key was already used for a different job", keys.ErrConflict)
+	// ErrTooManyPrinters is returned by UpdatePrinters when some printers were not recorded because the
+	// client already has MaxPrintersPerClient (wraps ErrInvalid). The others were recorded.
+	ErrTooManyPrinters = fmt.Errorf("%w: too many printers", keys.ErrInvalid)
 )
 
 // State is a job's state.
@@ -88,9 +91,9 @@ func Terminal(s State) bool {
 
 // MaxContentSize is the largest job content the server accepts: the largest whose `job` message (content
 // in base64 plus at most maxJobEnvelope bytes of other fields: IDs, a 256-byte title and printer URI even
-// when JSON escapes every byte) fits protocol.MaxMessageSize. It is 6 MiB − 3 KiB, a little under
-// protocol.MaxJobSize, whose base64 alone fills MaxMessageSize.
-const MaxContentSize = (protocol.MaxMessageSize - maxJobEnvelope) / 4 * 3
+// when JSON escapes every byte) fits protocol.MaxMessageSize — and never more than protocol.MaxJobSize,
+// which the agent enforces.
+const MaxContentSize = min((protocol.MaxMessageSize-maxJobEnvelope)/4*3, protocol.MaxJobSize)
 
 const maxJobEnvelope = 4 << 10
 
@@ -102,8 +105,11 @@ const (
 	DefaultBatchJobs  = 50
 	DefaultBatchBytes = 32 << 20
 	MaxCopies         = 1000
-	maxTextLen        = 256  // title, idempotency key, hostname, printer fields
-	maxReasonLen      = 1024 // failure reasons from agents
+	// MaxPrintersPerClient bounds the printers the server keeps for one client (present or not): an
+	// agent cannot grow the printers table without limit by reporting ever new URIs.
+	MaxPrintersPerClient = 256
+	maxTextLen           = 256  // title, idempotency key, hostname, printer fields
+	maxReasonLen         = 1024 // failure reasons from agents
 )
 
 // Options configure a Service. Zero values take the defaults.
@@ -121,6 +127,11 @@ type Options struct {
 	// BatchJobs and BatchBytes bound one PendingFor answer (50 jobs, 32 MiB of content; at least one job).
 	BatchJobs  int
 	BatchBytes int
+	// Queued, when set, is called inside the transaction that queues a new job (Submit), with that
+	// transaction's store and the job's client: a replica announces the job to the others there (a
+	// store.Publisher's notification is delivered at commit, never on rollback). An error rolls the
+	// submission back. It may run more than once per job (a retried transaction).
+	Queued func(ctx context.Context, tx store.Store, clientID string) error
 }
 
 // Service is the job queue and the agent/printer registry. It is safe for concurrent use.

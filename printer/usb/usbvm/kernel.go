@@ -68,7 +68,7 @@ func prepareKernel(ctx context.Context, root string, log io.Writer) (Kernel, err
 	if err != nil {
 		k, cerr := newestCachedKernel(root)
 		if cerr != nil {
-			return Kernel{}, fmt.Errorf("usbvm: kernel: %w (and no cached kernel: %v)", err, cerr)
+			return Kernel{}, fmt.Errorf("usbvm: kernel: %w (and no cached kernel: %w)", err, cerr)
 		}
 		fmt.Fprintf(log, "usbvm: cannot ask apt for the current kernel (%v); using cached %s %s\n", err, k.Package, k.Version)
 		return k, nil
@@ -124,7 +124,7 @@ func currentKernelPackage(ctx context.Context, log io.Writer) (pkg, version stri
 func askAptForKernel(ctx context.Context) (pkg, version string, err error) {
 	out, err := exec.CommandContext(ctx, "apt-cache", "depends", "linux-image-amd64").CombinedOutput()
 	if err != nil {
-		return "", "", fmt.Errorf("apt-cache depends linux-image-amd64: %v: %s", err, bytes.TrimSpace(out))
+		return "", "", fmt.Errorf("apt-cache depends linux-image-amd64: %w: %s", err, bytes.TrimSpace(out))
 	}
 	m := dependsRE.FindSubmatch(out)
 	if m == nil {
@@ -133,7 +133,7 @@ func askAptForKernel(ctx context.Context) (pkg, version string, err error) {
 	pkg = string(m[1])
 	out, err = exec.CommandContext(ctx, "apt-cache", "show", "--no-all-versions", pkg).Output()
 	if err != nil {
-		return "", "", fmt.Errorf("apt-cache show %s: %v", pkg, err)
+		return "", "", fmt.Errorf("apt-cache show %s: %w", pkg, err)
 	}
 	for line := range strings.Lines(string(out)) {
 		if v, ok := strings.CutPrefix(line, "Version:"); ok {
@@ -209,7 +209,7 @@ func unpackKernel(ctx context.Context, work, pkg, ver string, log io.Writer) (Ke
 		cmd.Dir = dir
 		out, err := cmd.CombinedOutput()
 		if err != nil {
-			return fmt.Errorf("usbvm: %s %s: %v: %s", name, strings.Join(args, " "), err, bytes.TrimSpace(out))
+			return fmt.Errorf("usbvm: %s %s: %w: %s", name, strings.Join(args, " "), err, bytes.TrimSpace(out))
 		}
 		return nil
 	}

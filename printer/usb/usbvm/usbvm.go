@@ -193,9 +193,12 @@ func (c *Config) defaults() error {
 	}
 	if c.ModuleDir == "" {
 		out, err := exec.Command("go", "env", "GOMOD").Output()
+		if err != nil {
+			return fmt.Errorf("usbvm: go env GOMOD: %w", err)
+		}
 		gomod := strings.TrimSpace(string(out))
-		if err != nil || gomod == "" || gomod == os.DevNull {
-			return fmt.Errorf("usbvm: not inside the printdock module (go env GOMOD: %q, %v)", gomod, err)
+		if gomod == "" || gomod == os.DevNull {
+			return fmt.Errorf("usbvm: not inside the printdock module (go env GOMOD: %q)", gomod)
 		}
 		c.ModuleDir = filepath.Dir(gomod)
 	}
@@ -312,7 +315,7 @@ func goCmd(ctx context.Context, dir, cgo string, args ...string) error {
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED="+cgo)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("usbvm: go %s: %v\n%s", strings.Join(args, " "), err, out)
+		return fmt.Errorf("usbvm: go %s: %w\n%s", strings.Join(args, " "), err, out)
 	}
 	return nil
 }
@@ -322,7 +325,7 @@ func goCmd(ctx context.Context, dir, cgo string, args ...string) error {
 func sharedLibs(ctx context.Context, bin string) ([]string, error) {
 	out, err := exec.CommandContext(ctx, "ldd", bin).CombinedOutput()
 	if err != nil {
-		return nil, fmt.Errorf("usbvm: ldd %s: %v: %s", bin, err, out)
+		return nil, fmt.Errorf("usbvm: ldd %s: %w: %s", bin, err, out)
 	}
 	var libs []string
 	for line := range strings.Lines(string(out)) {

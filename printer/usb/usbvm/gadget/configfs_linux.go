@@ -33,8 +33,11 @@ var _ Port = (*ConfigFS)(nil)
 func NewConfigFS(configfsRoot, name, udc string, id Identity) (*ConfigFS, error) {
 	if udc == "" {
 		ents, err := os.ReadDir("/sys/class/udc")
-		if err != nil || len(ents) == 0 {
-			return nil, fmt.Errorf("gadget: no USB device controller (is dummy_hcd loaded?): %v", err)
+		if err != nil {
+			return nil, fmt.Errorf("gadget: no USB device controller (is dummy_hcd loaded?): %w", err)
+		}
+		if len(ents) == 0 {
+			return nil, errors.New("gadget: no USB device controller (is dummy_hcd loaded?): /sys/class/udc is empty")
 		}
 		udc = ents[0].Name()
 	}

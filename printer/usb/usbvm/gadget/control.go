@@ -122,7 +122,7 @@ func Dial(ctx context.Context, path string) (*Client, error) {
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("gadget: dial %s: %w (%v)", path, ctx.Err(), err)
+			return nil, fmt.Errorf("gadget: dial %s: %w (%w)", path, ctx.Err(), err)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}

@@ -372,16 +372,18 @@ func TestMediaOut(t *testing.T) {
 func TestCancelMidJob(t *testing.T) {
 	z := zebra(t)
 	label := label4x6()
-	p := open(t, usb.Options{}) // default 10 s transfer timeout: only the context can end it early
+	// A transfer timeout far beyond the test's: only the context can end this write, so a cancellation
+	// that does not work hangs the test (and fails it) instead of passing late.
+	p := open(t, usb.Options{TransferTimeout: time.Hour})
 	do(t, z, gadget.OpStall, 0)
 	ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
 	defer cancel()
 	start := time.Now()
 	err := p.Write(ctx, label)
-	took := time.Since(start)
-	t.Logf("write cancelled by its context: %v after %v", err, took.Round(time.Millisecond))
-	if !errors.Is(err, context.DeadlineExceeded) || took > 5*time.Second {
-		t.Fatalf("write err = %v after %v, want the context's deadline, promptly", err, took)
+	// How long the cancellation took is a reported figure, not an assertion (no timed assertions in tests).
+	t.Logf("write cancelled by its context: %v after %v", err, time.Since(start).Round(time.Millisecond))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("write err = %v, want the context's deadline", err)
 	}
 	n, ok := printer.Written(err)
 	if !ok || n <= 0 || n >= len(label) {
