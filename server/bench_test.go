@@ -264,7 +264,7 @@ func BenchmarkIdleConnectionMemory(b *testing.B) {
 			s, stop := startChildServer(b, n)
 			defer stop()
 			var secrets []string
-			for i := range 10 {
+			for i := range n / 10 { // 10 sessions per key: below the hub's per-key cap (16)
 				secrets = append(secrets, s.CreatePrintClient(b, fmt.Sprintf("mem %d", i)).Secret)
 			}
 			before := waitGC(b, s, 0)

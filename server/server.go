@@ -1,4 +1,6 @@
-// Package server wires printdock-server together: it opens the store, the key lifecycle (keys.Service),
+// Package server wires printdock-server together: it opens the store (embedded SQLite, or PostgreSQL shared
+// by several replicas, which then exchange change events and job wake-ups through the store's
+// notifications: replica.go), the key lifecycle (keys.Service),
 // the print-job queue (jobs.Service, with its expiry sweeper), the websocket hub and the REST API and web
 // portal into one http.Handler, bootstraps an empty store, and serves it —
 // over TLS, or plain HTTP on loopback only — with a graceful shutdown that closes agent sessions with
@@ -8,7 +10,10 @@ package server
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"crypto/tls"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -27,6 +32,8 @@ import (
 	"printdock/server/jobs"
 	"printdock/server/keys"
 	"printdock/server/portal"
+	"printdock/server/store"
+	"printdock/server/store/postgres"
 	"printdock/server/store/sqlite"
 )
 
@@ -42,15 +49,21 @@ const (
 
 // Errors.
 var (
-	ErrPostgresUnsupported = errors.New("PostgreSQL is not yet supported; omit --database to use the embedded SQLite store")
-	ErrInsecureListen      = errors.New("refusing plain HTTP on a non-loopback address: give --tls-cert and --tls-key (or, dangerously, --insecure-http)")
-	ErrTLSFlags            = errors.New("--tls-cert and --tls-key go together")
+	ErrInsecureListen = errors.New("refusing plain HTTP on a non-loopback address: give --tls-cert and --tls-key (or, dangerously, --insecure-http)")
+	ErrTLSFlags       = errors.New("--tls-cert and --tls-key go together")
+	// ErrPepperMismatch: this replica's pepper is not the one the shared database was set up with (wraps
+	// keys.ErrPepperMismatch).
+	ErrPepperMismatch = fmt.Errorf("%w: this replica's pepper differs from the one the database was first used with; "+
+		"copy <data-dir>/%s from a working replica (every replica needs the same file)", keys.ErrPepperMismatch, keys.PepperFile)
 )
 
 // Config configures a Server. Zero values take defaults.
 type Config struct {
-	DataDir     string // data directory (SQLite file, pepper); default ./printdock-data
-	DatabaseURL string // "" = SQLite in DataDir; "sqlite:PATH" or "file:PATH"; postgres:// is not yet supported
+	DataDir string // data directory (SQLite file, pepper); default ./printdock-data
+	// DatabaseURL selects the store: "" = SQLite in DataDir; "sqlite:PATH" or "file:PATH"; a
+	// postgres:// or postgresql:// URL = PostgreSQL (docs/postgres.md), which several replicas may share.
+	// The pepper stays in DataDir either way, and every replica needs the same one.
+	DatabaseURL string
 	Log         *slog.Logger
 	Version     string
 
@@ -68,6 +81,17 @@ type Config struct {
 	JobClock func() time.Time
 	// JobSweepEvery is how often expired jobs are swept (default a minute).
 	JobSweepEvery time.Duration
+
+	// RevalidateEvery is how often, on a store shared by replicas, every agent session's key is
+	// re-checked, in case a change event from another replica was lost (default 5 minutes; negative:
+	// never). Unused with SQLite, where every change is seen in-process.
+	RevalidateEvery time.Duration
+}
+
+// database is what the server needs of a store: sqlite.DB and postgres.DB.
+type database interface {
+	store.Store
+	SchemaVersion(ctx context.Context) (int, error)
 }
 
 // Server is one printdock-server instance.
@@ -79,13 +103,14 @@ type Server struct {
 	Metrics *api.Metrics
 	Portal  http.Handler // the web admin portal, mounted at "/"
 
-	log   *slog.Logger
-	db    *sqlite.DB
-	stop  context.CancelFunc
-	unsub func()
-	bg    sync.WaitGroup // the hub's event loop and the job sweeper
-	once  sync.Once
-	err   error
+	log     *slog.Logger
+	db      database
+	replica *replica // nil unless the store is shared by replicas (store.Notifier)
+	stop    context.CancelFunc
+	unsub   func()
+	bg      sync.WaitGroup // the hub's event loop, the job sweeper and the replica loops
+	once    sync.Once
+	err     error
 }
 
 // New opens the store in cfg and returns a ready server (not yet listening).
@@ -97,34 +122,44 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.DataDir == "" {
 		cfg.DataDir = DefaultDataDir
 	}
-	dbPath, err := databasePath(cfg)
-	if err != nil {
-		return nil, err
-	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("server: data dir: %w", err)
 	}
-	pepper, err := keys.LoadOrCreatePepper(cfg.DataDir)
+	db, err := openDatabase(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("server: %w", err)
+		return nil, err
 	}
-	db, err := sqlite.Open(ctx, dbPath)
+	fail := func(err error) (*Server, error) {
+		db.Close()
+		return nil, err
+	}
+	// A pepper created now (pepper.new) is refused by keys.New when the database already holds keys.
+	pepper, _, err := keys.LoadOrCreatePepperInfo(cfg.DataDir)
 	if err != nil {
-		return nil, fmt.Errorf("server: %w", err)
+		return fail(fmt.Errorf("server: %w", err))
 	}
-	kopts := append([]keys.Option{keys.WithLogger(log.With("component", "keys"))}, cfg.KeysOptions...)
+	kopts := append([]keys.Option{keys.WithLogger(log.With("component", "keys")), keys.WithPepperDir(cfg.DataDir)},
+		cfg.KeysOptions...)
 	ks, err := keys.New(db, pepper, kopts...)
 	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("server: %w", err)
+		return fail(fmt.Errorf("server: %w", err))
 	}
-	js := jobs.New(jobs.Options{Store: db, Log: log, Clock: cfg.JobClock})
-	// One server: sessions of a previous process never said goodbye.
+	if err := checkPepper(ctx, db, pepper); err != nil {
+		return fail(err)
+	}
+	var rep *replica
+	jopts := jobs.Options{Store: db, Log: log, Clock: cfg.JobClock}
+	if n, ok := db.(store.Notifier); ok {
+		rep = newReplica(db, n, log)
+		jopts.Queued = rep.announceJob
+	}
+	js := jobs.New(jopts)
+	// Sessions of a previous process never said goodbye. With replicas (PostgreSQL), this forgets only
+	// this replica's and those of replicas that are gone; the others' agents stay online.
 	if err := js.ResetPresence(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("server: %w", err)
+		return fail(fmt.Errorf("server: %w", err))
 	}
-	s := &Server{Keys: ks, Jobs: js, log: log, db: db}
+	s := &Server{Keys: ks, Jobs: js, log: log, db: db, replica: rep}
 	s.Metrics = api.NewMetrics(func() int {
 		if s.Hub == nil {
 			return 0
@@ -160,6 +195,14 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.unsub = unsub
 	runCtx, stop := context.WithCancel(context.Background())
 	s.stop = stop
+	if rep != nil {
+		// Listen before serving: a change made on another replica from now on reaches this one.
+		if err := rep.start(runCtx, s, cfg.RevalidateEvery); err != nil {
+			stop()
+			unsub()
+			return fail(fmt.Errorf("server: %w", err))
+		}
+	}
 	s.bg.Add(2)
 	go func() {
 		defer s.bg.Done()
@@ -175,13 +218,33 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 var _ api.Keys = (*keys.Service)(nil)
 var _ hub.Keys = (*keys.Service)(nil)
 
+// openDatabase opens the store cfg names: PostgreSQL for a postgres:// or postgresql:// URL, SQLite
+// otherwise.
+func openDatabase(ctx context.Context, cfg Config) (database, error) {
+	u := cfg.DatabaseURL
+	if strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://") {
+		db, err := postgres.Open(ctx, u)
+		if err != nil {
+			return nil, fmt.Errorf("server: %w", err)
+		}
+		return db, nil
+	}
+	path, err := databasePath(cfg)
+	if err != nil {
+		return nil, err
+	}
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	return db, nil
+}
+
 func databasePath(cfg Config) (string, error) {
 	u := cfg.DatabaseURL
 	switch {
 	case u == "":
 		return filepath.Join(cfg.DataDir, DatabaseFile), nil
-	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
-		return "", ErrPostgresUnsupported
 	case strings.HasPrefix(u, "sqlite://"):
 		return strings.TrimPrefix(u, "sqlite://"), nil
 	case strings.HasPrefix(u, "sqlite:"):
@@ -189,9 +252,35 @@ func databasePath(cfg Config) (string, error) {
 	case strings.HasPrefix(u, "file:"):
 		return strings.TrimPrefix(u, "file:"), nil
 	case strings.Contains(u, "://"):
-		return "", fmt.Errorf("server: unsupported database URL scheme (use sqlite:PATH, or postgres:// once supported)")
+		return "", fmt.Errorf("server: unsupported database URL scheme (use sqlite:PATH or postgres://…)")
 	}
 	return u, nil
+}
+
+// pepperSetting names the pepper's fingerprint among a shared store's settings.
+const pepperSetting = "pepper_fingerprint"
+
+// checkPepper makes replicas that share a store (PostgreSQL) agree on the pepper: the first one records a
+// fingerprint of its pepper (an HMAC of a constant, which reveals nothing about the pepper), and a
+// replica with another pepper — which would fail every secret issued by the others — refuses to start.
+func checkPepper(ctx context.Context, db database, pepper []byte) error {
+	st, ok := db.(interface {
+		EnsureSetting(ctx context.Context, name, value string) (string, error)
+	})
+	if !ok {
+		return nil
+	}
+	m := hmac.New(sha256.New, pepper)
+	m.Write([]byte("printdock pepper fingerprint v1"))
+	fp := hex.EncodeToString(m.Sum(nil))
+	got, err := st.EnsureSetting(ctx, pepperSetting, fp)
+	if err != nil {
+		return fmt.Errorf("server: pepper check: %w", err)
+	}
+	if !hmac.Equal([]byte(got), []byte(fp)) {
+		return ErrPepperMismatch
+	}
+	return nil
 }
 
 // Handler returns the HTTP handler serving the REST API, the agent websocket, /oauth/token, /healthz and
@@ -217,6 +306,10 @@ func (s *Server) Bootstrap(ctx context.Context, adminEmail string) (res keys.Ini
 		return keys.InitResult{}, false, nil
 	}
 	res, err = s.Keys.Init(ctx, DefaultPortalName, adminEmail)
+	if errors.Is(err, keys.ErrConflict) {
+		// Another replica sharing the store bootstrapped it meanwhile.
+		return keys.InitResult{}, false, nil
+	}
 	if err != nil {
 		return keys.InitResult{}, false, fmt.Errorf("server: bootstrap: %w", err)
 	}
@@ -247,11 +340,15 @@ func (s *Server) Close() error {
 const MaxHeaderBytes = 64 << 10
 
 // HTTPServer returns the http.Server settings Serve uses (tests apply them to an httptest.Server): a
-// header timeout and size limit, and no read or write timeout, which would cut websocket sessions.
+// header timeout and size limit, and a 30-second ReadTimeout for the whole request (headers and body), so
+// a client trickling a body cannot hold a connection and its handler forever. The agent websocket clears
+// the connection's deadlines before its upgrade (server/api), so the ReadTimeout never cuts a session.
+// There is no WriteTimeout (hub writes have their own deadlines).
 func (s *Server) HTTPServer() *http.Server {
 	return &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second, // ≈ 280 KB/s at least for the largest job body
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),

@@ -328,8 +328,10 @@ func readAll(t *testing.T, resp *http.Response) []byte {
 	return []byte(sb.String())
 }
 
-// TestAuthRateLimit: an address that fails too often gets 429 (with Retry-After) even with a correct
-// secret, while another address still authenticates at once — on the agent endpoint and the REST API.
+// TestAuthRateLimit: an address that fails too often gets 429 (with Retry-After) for every further
+// failed attempt — while a correct secret from it still authenticates (it cannot be guessed; see
+// server/api TestLimitedAddressStillAuthenticatesValidSecrets) — and another address is not slowed; on
+// the agent endpoint and the REST API, which share the limiter.
 func TestAuthRateLimit(t *testing.T) {
 	s := servertest.New(t, servertest.Options{AuthFailuresPerMinute: 1, AuthFailureBurst: 5})
 	good := s.CreatePrintClient(t, "good")
@@ -341,7 +343,8 @@ func TestAuthRateLimit(t *testing.T) {
 			t.Fatalf("guess %d: %v %v", i, resp, err)
 		}
 	}
-	_, resp, err := s.Dial(ctx10(t), good.Secret, attacker)
+	guess, _ := protocol.NewSecret(protocol.KindPrintClient)
+	_, resp, err := s.Dial(ctx10(t), guess, attacker)
 	if err == nil || resp.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("after the burst: %v %v", resp, err)
 	}
@@ -349,32 +352,37 @@ func TestAuthRateLimit(t *testing.T) {
 		t.Fatalf("Retry-After = %q", ra)
 	}
 	decodeError(t, "429", readAll(t, resp))
+	a, err := s.TryConnect(ctx10(t), good.Secret, attacker)
+	if err != nil {
+		t.Fatalf("correct secret from the limited address: %v", err)
+	}
+	a.Conn.CloseNow()
 
 	// Another address is not slowed.
 	other := servertest.DialOptions{LocalAddr: net.IPv4(127, 0, 0, 3)}
-	a, err := s.TryConnect(ctx10(t), good.Secret, other)
-	if err != nil {
-		t.Fatalf("other address: %v", err)
+	_, resp, err = s.Dial(ctx10(t), guess, other)
+	if err == nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("guess from another address: %v %v", resp, err)
 	}
-	a.Conn.CloseNow()
 	s.Connect(t, good.Secret, servertest.DialOptions{}).ExpectAlive(t)
 
-	// The REST API shares the limiter: the attacker's address is refused there too.
+	// The REST API shares the limiter: the attacker's address gets 429 for a wrong key there too.
 	client := &http.Client{Transport: &http.Transport{DialContext: (&net.Dialer{
 		LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}).DialContext}}
-	req, _ := http.NewRequest(http.MethodGet, s.URL+"/api/v1/me", nil)
-	req.Header.Set("Authorization", "Bearer "+s.AdminKey)
-	r2, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r2.Body.Close()
-	if r2.StatusCode != http.StatusTooManyRequests {
-		t.Fatalf("REST from the limited address: %d", r2.StatusCode)
-	}
-	code, _ := s.Do(t, http.MethodGet, "/api/v1/me", s.AdminKey, nil)
-	if code != http.StatusOK {
-		t.Fatalf("REST from another address: %d", code)
+	for _, tc := range []struct {
+		bearer string
+		want   int
+	}{{guess, http.StatusTooManyRequests}, {s.AdminKey, http.StatusOK}} {
+		req, _ := http.NewRequest(http.MethodGet, s.URL+"/api/v1/me", nil)
+		req.Header.Set("Authorization", "Bearer "+tc.bearer)
+		r2, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r2.Body.Close()
+		if r2.StatusCode != tc.want {
+			t.Fatalf("REST from the limited address: %d, want %d", r2.StatusCode, tc.want)
+		}
 	}
 }
 

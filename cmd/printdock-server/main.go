@@ -107,8 +107,8 @@ type storeFlags struct {
 }
 
 func (f *storeFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.dataDir, "data-dir", server.DefaultDataDir, "data directory (SQLite database, pepper)")
-	fs.StringVar(&f.database, "database", "", "database URL (default: SQLite in --data-dir; postgres:// is not yet supported)")
+	fs.StringVar(&f.dataDir, "data-dir", server.DefaultDataDir, "data directory (SQLite database, pepper file)")
+	fs.StringVar(&f.database, "database", "", "database: SQLite (default: in --data-dir; or sqlite:PATH) or a postgres:// URL shared by replicas (docs/postgres.md); the pepper stays in --data-dir, and every replica needs the same one")
 }
 
 func newLogger(w io.Writer, level string, asJSON bool) (*slog.Logger, error) {

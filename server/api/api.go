@@ -80,6 +80,9 @@ type Options struct {
 	Limiter *httpx.FailureLimiter
 	// Ready reports whether the server can serve (e.g. the store answers); nil means always.
 	Ready func(ctx context.Context) error
+	// MetricsPublic serves GET /metrics to every client. By default (false) only loopback clients
+	// (127.0.0.0/8, ::1; the TCP peer) get the metrics and others 403 (--metrics-public).
+	MetricsPublic bool
 }
 
 // API is the HTTP handler.
@@ -91,6 +94,7 @@ type API struct {
 	metrics *Metrics
 	limiter *httpx.FailureLimiter
 	ready   func(ctx context.Context) error
+	public  bool // metrics for every client
 	mux     *http.ServeMux
 	handler http.Handler
 }
@@ -105,6 +109,7 @@ func New(o Options) *API {
 		metrics: o.Metrics,
 		limiter: o.Limiter,
 		ready:   o.Ready,
+		public:  o.MetricsPublic,
 		mux:     http.NewServeMux(),
 	}
 	if a.log == nil {
@@ -133,7 +138,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.handler.Serv
 func (a *API) routes() {
 	m := a.mux
 	m.HandleFunc("GET /healthz", a.healthz)
-	m.Handle("GET /metrics", a.metrics.Handler())
+	m.Handle("GET /metrics", a.metricsGuard(a.metrics.Handler()))
 	m.HandleFunc("POST /oauth/token", a.oauthToken)
 	m.HandleFunc("GET /api/v1/agent/ws", a.agentWS)
 
@@ -230,6 +235,20 @@ func (a *API) healthz(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// metricsGuard serves the metrics only to loopback clients unless Options.MetricsPublic: they describe
+// the server's load, agents and failures, which is nobody else's business. Others get 403. (A reverse
+// proxy on the same host makes every client loopback: block /metrics there.)
+func (a *API) metricsGuard(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !a.public && !httpx.ClientAddr(r).IsLoopback() {
+			httpx.WriteError(w, http.StatusForbidden, httpx.CodeForbidden,
+				"metrics are served to loopback clients only (see the server's --metrics-public)")
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // fail answers err from keys.Service with the matching status.

@@ -2,13 +2,17 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/coder/websocket"
 
 	"printdock/protocol"
 	"printdock/server/httpx"
+	"printdock/server/hub"
 	"printdock/server/keys"
 )
 
@@ -38,33 +42,50 @@ func unauthenticated(w http.ResponseWriter, msg string) {
 	httpx.WriteError(w, http.StatusUnauthorized, httpx.CodeUnauthenticated, msg)
 }
 
-// limited answers 429 and returns true when the client's address has failed too often.
-func (a *API) limited(w http.ResponseWriter, r *http.Request, surface string) bool {
-	ok, retry := a.limiter.Allow(httpx.LimitKey(httpx.ClientAddr(r)))
-	if ok {
-		return false
-	}
-	a.metrics.AuthFailure(surface, "rate_limited")
-	httpx.WriteRateLimited(w, retry)
-	return true
+// gate is the failed-authentication budget of one request's client address, read once before the
+// request authenticates. A well-formed secret (protocol.ParseSecret accepts it: 256 random bits that
+// cannot be guessed) is always checked, even when the address is over its budget, so one broken
+// integration behind a NAT does not lock out every valid key and agent there. Only failures count, and
+// an address over its budget gets 429 instead of 401 for each of them — malformed secrets without
+// being looked up.
+type gate struct {
+	over  bool
+	retry time.Duration
 }
 
-// failed records a failed authentication from r's address (why is a fixed category, never the secret).
-func (a *API) failed(r *http.Request, surface, why string) {
+func (a *API) gate(r *http.Request) gate {
+	ok, retry := a.limiter.Allow(httpx.LimitKey(httpx.ClientAddr(r)))
+	return gate{over: !ok, retry: retry}
+}
+
+// refuse answers a failed authentication: it counts the failure against r's address (why is a fixed
+// category, never the secret), then answers 429 when the address is over its budget, or else calls
+// answer (the surface's 401).
+func (a *API) refuse(w http.ResponseWriter, r *http.Request, g gate, surface, why string, answer func()) {
 	a.limiter.Fail(httpx.LimitKey(httpx.ClientAddr(r)))
+	if g.over {
+		a.metrics.AuthFailure(surface, "rate_limited")
+		a.log.InfoContext(r.Context(), "authentication failed; address rate-limited", "surface", surface,
+			"why", why, "remote", httpx.ClientIP(r))
+		httpx.WriteRateLimited(w, g.retry)
+		return
+	}
 	a.metrics.AuthFailure(surface, "unauthenticated")
 	a.log.InfoContext(r.Context(), "authentication failed", "surface", surface, "why", why,
 		"remote", httpx.ClientIP(r))
+	answer()
 }
 
-// checkSecret checks a bearer's format and kind locally. It answers 401 and returns false when the
-// secret is malformed (truncated, mistyped, wrong checksum) or of a kind not accepted on this surface.
-func (a *API) checkSecret(w http.ResponseWriter, r *http.Request, surface, secret string,
+// checkSecret checks a bearer's format and kind locally. It answers 401 (429 when the address is over
+// its budget) and returns false when the secret is malformed (truncated, mistyped, wrong checksum) or of
+// a kind not accepted on this surface.
+func (a *API) checkSecret(w http.ResponseWriter, r *http.Request, g gate, surface, secret string,
 	allowed ...protocol.SecretKind) (protocol.SecretKind, bool) {
 	kind, err := protocol.ParseSecret(secret)
 	if err != nil {
-		a.failed(r, surface, "malformed secret")
-		unauthenticated(w, err.Error()) // ParseSecret's texts never contain the secret
+		a.refuse(w, r, g, surface, "malformed secret", func() {
+			unauthenticated(w, err.Error()) // ParseSecret's texts never contain the secret
+		})
 		return "", false
 	}
 	for _, k := range allowed {
@@ -72,21 +93,20 @@ func (a *API) checkSecret(w http.ResponseWriter, r *http.Request, surface, secre
 			return kind, true
 		}
 	}
-	a.failed(r, surface, "wrong kind of secret")
 	msg := "this endpoint accepts a personal API key (pdu_) or an OAuth access token (pdt_)"
 	if surface == surfaceAgent {
 		msg = "agents connect with a print client secret (pdc_), a personal API key (pdu_), or the shared secret (pds_) with the " + protocol.DeviceHeader + " header"
 	}
-	unauthenticated(w, msg)
+	a.refuse(w, r, g, surface, "wrong kind of secret", func() { unauthenticated(w, msg) })
 	return "", false
 }
 
-// authFailed answers an Authenticate error: 401 (counted against the address), 403, or 500.
-func (a *API) authFailed(w http.ResponseWriter, r *http.Request, surface string, err error) {
+// authFailed answers an Authenticate error: 401 (counted against the address; 429 when it is over its
+// budget), 403, or 500.
+func (a *API) authFailed(w http.ResponseWriter, r *http.Request, g gate, surface string, err error) {
 	switch {
 	case errors.Is(err, keys.ErrUnauthenticated), errors.Is(err, keys.ErrNotFound):
-		a.failed(r, surface, "unknown secret")
-		unauthenticated(w, "invalid credentials")
+		a.refuse(w, r, g, surface, "unknown secret", func() { unauthenticated(w, "invalid credentials") })
 	case errors.Is(err, keys.ErrInactive), errors.Is(err, keys.ErrRevoked):
 		a.metrics.AuthFailure(surface, "forbidden")
 		a.fail(w, r, err)
@@ -106,21 +126,18 @@ func (a *API) user(h actorFunc) http.HandlerFunc {
 			unauthenticated(w, "authentication required: send Authorization: Bearer <personal API key or OAuth access token>")
 			return
 		}
-		if a.limited(w, r, surfaceREST) {
-			return
-		}
-		if _, ok := a.checkSecret(w, r, surfaceREST, secret, protocol.KindUser, protocol.KindOAuthToken); !ok {
+		g := a.gate(r)
+		if _, ok := a.checkSecret(w, r, g, surfaceREST, secret, protocol.KindUser, protocol.KindOAuthToken); !ok {
 			return
 		}
 		ip := httpx.ClientIP(r)
 		p, err := a.keys.Authenticate(r.Context(), secret, "", ip)
 		if err != nil {
-			a.authFailed(w, r, surfaceREST, err)
+			a.authFailed(w, r, g, surfaceREST, err)
 			return
 		}
 		if p.Kind != keys.KindUser && p.Kind != keys.KindOAuth {
-			a.failed(r, surfaceREST, "wrong kind of principal")
-			unauthenticated(w, "invalid credentials")
+			a.refuse(w, r, g, surfaceREST, "wrong kind of principal", func() { unauthenticated(w, "invalid credentials") })
 			return
 		}
 		a.keys.Touch(r.Context(), p) // last-accessed, throttled by keys
@@ -136,10 +153,8 @@ func (a *API) agentWS(w http.ResponseWriter, r *http.Request) {
 		unauthenticated(w, "authentication required: send Authorization: Bearer <print client secret>")
 		return
 	}
-	if a.limited(w, r, surfaceAgent) {
-		return
-	}
-	kind, ok := a.checkSecret(w, r, surfaceAgent, secret,
+	g := a.gate(r)
+	kind, ok := a.checkSecret(w, r, g, surfaceAgent, secret,
 		protocol.KindPrintClient, protocol.KindUser, protocol.KindShared)
 	if !ok {
 		return
@@ -148,15 +163,16 @@ func (a *API) agentWS(w http.ResponseWriter, r *http.Request) {
 	if kind == protocol.KindShared {
 		device = strings.TrimSpace(r.Header.Get(protocol.DeviceHeader))
 		if device == "" || len(device) > maxDeviceIDLen {
-			a.failed(r, surfaceAgent, "shared secret without device")
-			unauthenticated(w, "the shared secret needs the device ID in the "+protocol.DeviceHeader+" header")
+			a.refuse(w, r, g, surfaceAgent, "shared secret without device", func() {
+				unauthenticated(w, "the shared secret needs the device ID in the "+protocol.DeviceHeader+" header")
+			})
 			return
 		}
 	}
 	ip := httpx.ClientIP(r)
 	p, err := a.keys.Authenticate(r.Context(), secret, device, ip)
 	if err != nil {
-		a.authFailed(w, r, surfaceAgent, err)
+		a.authFailed(w, r, g, surfaceAgent, err)
 		return
 	}
 	if !isUpgrade(r) {
@@ -168,13 +184,41 @@ func (a *API) agentWS(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, http.StatusServiceUnavailable, httpx.CodeUnavailable, "the server is shutting down")
 		return
 	}
+	slot, err := a.hub.Reserve(p.CredentialID)
+	switch {
+	case errors.Is(err, hub.ErrTooManySessions):
+		a.log.InfoContext(r.Context(), "agent refused: too many sessions for its key", "remote", ip,
+			"credential_id", p.CredentialID)
+		w.Header().Set("Retry-After", strconv.Itoa(int(sessionsRetry/time.Second)))
+		httpx.WriteError(w, http.StatusTooManyRequests, codeTooManySessions, fmt.Sprintf(
+			"this key already has %d connected sessions; give each installation its own print client secret",
+			a.hub.MaxSessionsPerCredential()))
+		return
+	case err != nil:
+		httpx.WriteError(w, http.StatusServiceUnavailable, httpx.CodeUnavailable, "the server is shutting down")
+		return
+	}
+	defer slot.Release()
+	// The server's ReadTimeout (and any write deadline) must not cut the websocket session: clear the
+	// connection's deadlines before the upgrade. The hub keeps its own heartbeat and write deadlines.
+	rc := http.NewResponseController(w)
+	if err := errors.Join(rc.SetReadDeadline(time.Time{}), rc.SetWriteDeadline(time.Time{})); err != nil {
+		a.log.DebugContext(r.Context(), "clear connection deadlines", "err", err)
+	}
 	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
 	if err != nil {
 		a.log.InfoContext(r.Context(), "websocket upgrade failed", "remote", ip, "err", err)
 		return // Accept has answered
 	}
-	a.hub.Serve(c, p, ip)
+	a.hub.Serve(c, p, ip, slot)
 }
+
+// codeTooManySessions is the error code of a websocket refused because its key has the most sessions
+// the hub allows; sessionsRetry is its Retry-After.
+const (
+	codeTooManySessions = "too_many_sessions"
+	sessionsRetry       = 60 * time.Second
+)
 
 func isUpgrade(r *http.Request) bool {
 	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {

@@ -31,9 +31,7 @@ func writeOAuthError(w http.ResponseWriter, status int, code, desc string) {
 // oauthToken is the client-credentials grant (RFC 6749 §4.4): client_id and client_secret in the form
 // body or in HTTP Basic authentication, never in the URL.
 func (a *API) oauthToken(w http.ResponseWriter, r *http.Request) {
-	if a.limited(w, r, surfaceOAuth) {
-		return
-	}
+	g := a.gate(r)
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt != "application/x-www-form-urlencoded" {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_request",
@@ -99,12 +97,11 @@ func (a *API) oauthToken(w http.ResponseWriter, r *http.Request) {
 	}
 	secret = protocol.NormalizeSecret(secret)
 	if kind, err := protocol.ParseSecret(secret); err != nil || kind != protocol.KindOAuthClient {
-		a.failed(r, surfaceOAuth, "malformed client secret")
 		msg := "the client secret must be an OAuth client secret (pdo_)"
 		if err != nil {
 			msg = err.Error()
 		}
-		invalidClient(msg)
+		a.refuse(w, r, g, surfaceOAuth, "malformed client secret", func() { invalidClient(msg) })
 		return
 	}
 	tok, ttl, err := a.keys.IssueToken(r.Context(), id, secret, httpx.ClientIP(r))
@@ -112,8 +109,7 @@ func (a *API) oauthToken(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 	case errors.Is(err, keys.ErrUnauthenticated), errors.Is(err, keys.ErrNotFound),
 		errors.Is(err, keys.ErrInactive), errors.Is(err, keys.ErrRevoked):
-		a.failed(r, surfaceOAuth, "invalid client")
-		invalidClient("client authentication failed")
+		a.refuse(w, r, g, surfaceOAuth, "invalid client", func() { invalidClient("client authentication failed") })
 		return
 	case errors.Is(err, keys.ErrInvalid):
 		writeOAuthError(w, http.StatusBadRequest, "invalid_request", clientMessage(err))

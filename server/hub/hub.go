@@ -52,6 +52,8 @@ var _ Jobs = (*jobs.Service)(nil)
 var (
 	ErrNotConnected = errors.New("client not connected")
 	ErrClosing      = errors.New("hub is shutting down")
+	// ErrTooManySessions: the credential already has Options.MaxSessionsPerCredential sessions.
+	ErrTooManySessions = errors.New("too many sessions for this key")
 )
 
 // Defaults for Options.
@@ -60,6 +62,11 @@ const (
 	DefaultWriteTimeout = 10 * time.Second
 	DefaultHelloTimeout = 10 * time.Second
 	DefaultTouchEvery   = time.Minute
+	// DefaultMaxSessionsPerCredential bounds the concurrent sessions of one key (a sharing device counts
+	// on its own: its device ID is its credential).
+	DefaultMaxSessionsPerCredential = 16
+	// DefaultPrintersEvery is how often at most a session records a printers message in the job queue.
+	DefaultPrintersEvery = time.Second
 	// MissedHeartbeats is how many heartbeat intervals without any message from the peer close it (4004).
 	MissedHeartbeats = 3
 )
@@ -86,6 +93,14 @@ type Options struct {
 	// RetryEvery is how long a session waits before asking the job queue again after it failed (a store
 	// error); default 5 s.
 	RetryEvery time.Duration
+	// MaxSessionsPerCredential bounds the concurrent connections (from Reserve until the session ends)
+	// of one credential; default DefaultMaxSessionsPerCredential, negative: unlimited. Beyond it a new
+	// connection is refused (the API answers 429 before the upgrade); existing sessions stay.
+	MaxSessionsPerCredential int
+	// PrintersEvery is the shortest interval between two printers updates of one session in the job
+	// queue (each is a store transaction). Messages in between are coalesced: the newest list is recorded
+	// when the interval has passed. Default DefaultPrintersEvery.
+	PrintersEvery time.Duration
 }
 
 // Hub is the registry of live sessions. Create it with New; it is safe for concurrent use.
@@ -97,6 +112,7 @@ type Hub struct {
 	byCred   map[string]map[*Session]struct{}
 	byClient map[string][]*Session // sessions of one installation, newest last
 	all      map[*Session]struct{}
+	slots    map[string]int // reserved session slots per credential
 	closing  bool
 
 	// clientLocks serialize, per client ID (striped), a new session's registration against job
@@ -125,6 +141,12 @@ func New(o Options) *Hub {
 	if o.RetryEvery <= 0 {
 		o.RetryEvery = 5 * time.Second
 	}
+	if o.MaxSessionsPerCredential == 0 {
+		o.MaxSessionsPerCredential = DefaultMaxSessionsPerCredential
+	}
+	if o.PrintersEvery <= 0 {
+		o.PrintersEvery = DefaultPrintersEvery
+	}
 	log := o.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -135,8 +157,58 @@ func New(o Options) *Hub {
 		byCred:   make(map[string]map[*Session]struct{}),
 		byClient: make(map[string][]*Session),
 		all:      make(map[*Session]struct{}),
+		slots:    make(map[string]int),
 	}
 }
+
+// Slot is one of a credential's session slots, reserved by Reserve before the websocket upgrade.
+type Slot struct {
+	h        *Hub
+	cred     string
+	released bool // guarded by h.mu
+}
+
+// Reserve takes one of the credential's MaxSessionsPerCredential session slots, for a connection about
+// to be upgraded and served. It fails with ErrTooManySessions when none is free, or ErrClosing. The slot
+// is given back when the session leaves the hub's index (it ended, or was logged out or shut down) or
+// when Release is called, whichever comes first.
+func (h *Hub) Reserve(credentialID string) (*Slot, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closing {
+		return nil, ErrClosing
+	}
+	if max := h.o.MaxSessionsPerCredential; max > 0 && h.slots[credentialID] >= max {
+		return nil, ErrTooManySessions
+	}
+	h.slots[credentialID]++
+	return &Slot{h: h, cred: credentialID}, nil
+}
+
+// Release gives the slot back (idempotent; nil is a no-op).
+func (sl *Slot) Release() {
+	if sl == nil {
+		return
+	}
+	sl.h.mu.Lock()
+	sl.releaseLocked()
+	sl.h.mu.Unlock()
+}
+
+func (sl *Slot) releaseLocked() {
+	if sl == nil || sl.released {
+		return
+	}
+	sl.released = true
+	if n := sl.h.slots[sl.cred] - 1; n > 0 {
+		sl.h.slots[sl.cred] = n
+	} else {
+		delete(sl.h.slots, sl.cred)
+	}
+}
+
+// MaxSessionsPerCredential returns the session limit per credential (0: unlimited).
+func (h *Hub) MaxSessionsPerCredential() int { return max(h.o.MaxSessionsPerCredential, 0) }
 
 // Heartbeat returns the ping interval.
 func (h *Hub) Heartbeat() time.Duration { return h.o.Heartbeat }
@@ -344,6 +416,7 @@ func (h *Hub) unindexLocked(s *Session) {
 		return
 	}
 	s.indexed = false
+	s.slot.releaseLocked() // a session on its way out no longer holds one of its key's slots
 	if set := h.byCred[s.p.CredentialID]; set != nil {
 		delete(set, s)
 		if len(set) == 0 {

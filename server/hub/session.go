@@ -37,7 +37,9 @@ type Session struct {
 	clientID    string
 	remote      string
 	connectedAt time.Time
-	indexed     bool // guarded by hub.mu
+	indexed     bool  // guarded by hub.mu
+	slot        *Slot // the credential's session slot, released when the session leaves the index
+	log         *slog.Logger
 
 	out      chan []byte   // control messages for the writer (sent before any queued job)
 	jobs     chan []byte   // job messages for the writer
@@ -52,6 +54,14 @@ type Session struct {
 
 	mu       sync.Mutex
 	printers []protocol.Printer
+
+	// Printers updates in the job queue, at most one per Options.PrintersEvery (see recordPrinters).
+	pmu      sync.Mutex
+	pPending []protocol.Printer // the newest list not yet recorded
+	pHas     bool               // pPending is set
+	pTimer   *time.Timer        // a scheduled flush
+	pLast    time.Time          // when the last update started
+	pClosed  bool               // the session ended: record nothing more
 }
 
 type closeReq struct {
@@ -108,8 +118,22 @@ func (s *Session) kill(r closeReq) {
 
 // Serve runs an authenticated, already upgraded agent connection until it ends: it waits for hello,
 // answers welcome, registers the session, then reads messages, answers pings and keeps the heartbeat.
-// It returns when the connection is closed.
-func (h *Hub) Serve(c *websocket.Conn, p keys.Principal, remoteAddr string) {
+// It returns when the connection is closed. slot is the credential's session slot from Reserve (taken
+// before the upgrade, so a refusal can be an HTTP answer); Serve gives it back. With a nil slot Serve
+// reserves one itself and closes with 1013 (try again later) when the key has no slot free.
+func (h *Hub) Serve(c *websocket.Conn, p keys.Principal, remoteAddr string, slot *Slot) {
+	if slot == nil {
+		var err error
+		if slot, err = h.Reserve(p.CredentialID); err != nil {
+			if errors.Is(err, ErrClosing) {
+				_ = c.Close(protocol.CloseServerShutdown, "server shutting down")
+			} else {
+				_ = c.Close(websocket.StatusTryAgainLater, "too many sessions for this key; try again later")
+			}
+			return
+		}
+	}
+	defer slot.Release()
 	h.mu.Lock()
 	if h.closing {
 		h.mu.Unlock()
@@ -137,6 +161,7 @@ func (h *Hub) Serve(c *websocket.Conn, p keys.Principal, remoteAddr string) {
 		clientID:    jobs.ClientID(p.PortalID, p.CredentialID, hello.InstallationID),
 		remote:      remoteAddr,
 		connectedAt: now,
+		slot:        slot,
 		out:         make(chan []byte, outQueue),
 		jobs:        make(chan []byte, jobQueue),
 		kick:        make(chan struct{}, 1),
@@ -191,7 +216,10 @@ func (h *Hub) Serve(c *websocket.Conn, p keys.Principal, remoteAddr string) {
 	h.wg.Add(1)
 	go s.writeLoop()
 	log = log.With("client_id", s.clientID)
-	log.Info("agent connected", "hostname", hello.Hostname, "agent_version", hello.AgentVersion)
+	s.log = log
+	// Agent-supplied text is redacted: a secret pasted into the wrong place must not reach the log.
+	log.Info("agent connected", "hostname", httpx.RedactSecrets(clip(hello.Hostname, 256)),
+		"agent_version", httpx.RedactSecrets(clip(hello.AgentVersion, 64)))
 
 	delivered := make(chan struct{})
 	dctx, stopDelivery := context.WithCancel(ctx)
@@ -213,11 +241,16 @@ func (h *Hub) Serve(c *websocket.Conn, p keys.Principal, remoteAddr string) {
 			h.remove(s)
 			s.kill(closeReq{code: protocol.CloseLoggedOut, reason: "logged out: " + reason, logout: reason})
 		} else {
-			log.Warn("re-check key", "err", err)
+			// The key could not be checked (a store error): do not keep a session that may belong to
+			// a key changed meanwhile; the agent reconnects and authenticates again.
+			log.Warn("re-check key; closing the session", "err", httpx.RedactSecrets(err.Error()))
+			h.remove(s)
+			s.kill(closeReq{code: websocket.StatusTryAgainLater, reason: "the server cannot check the key; try again later"})
 		}
 	}
 
 	s.readLoop(ctx, log)
+	s.stopPrinters()
 	h.remove(s)
 	s.kill(closeReq{abort: true})
 	stopDelivery()
@@ -332,15 +365,15 @@ func (s *Session) readLoop(ctx context.Context, log *slog.Logger) {
 		case protocol.Pong:
 			// lastSeen is enough
 		case protocol.Printers:
+			list := m.Printers
+			if len(list) > jobs.MaxPrintersPerClient {
+				list = list[:jobs.MaxPrintersPerClient]
+			}
 			s.mu.Lock()
-			s.printers = slices.Clone(m.Printers)
+			s.printers = slices.Clone(list)
 			s.mu.Unlock()
 			if h.o.Jobs != nil {
-				if err := h.o.Jobs.UpdatePrinters(ctx, s.clientID, m.Printers); err != nil {
-					log.Error("record printers", "err", err)
-					continue
-				}
-				s.seenOnce.Do(func() { close(s.printed) })
+				s.recordPrinters(m.Printers)
 			}
 		case protocol.JobStatus:
 			s.jobStatus(ctx, m, log)
@@ -354,6 +387,64 @@ func (s *Session) readLoop(ctx context.Context, log *slog.Logger) {
 			s.reply(protocol.Error{Code: "unexpected_message",
 				Message: "an agent may not send " + m.MessageType() + " now"})
 		}
+	}
+}
+
+// recordPrinters records an agent's printers message in the job queue: at once when the last update
+// is at least Options.PrintersEvery ago, else when that interval has passed — with the newest list
+// received by then (the messages in between are superseded, each being the agent's full list). So an
+// agent flooding printers messages costs at most one store transaction per interval.
+func (s *Session) recordPrinters(ps []protocol.Printer) {
+	s.pmu.Lock()
+	defer s.pmu.Unlock()
+	if s.pClosed {
+		return
+	}
+	s.pPending, s.pHas = ps, true
+	if s.pTimer != nil {
+		return // a flush is scheduled; it takes the newest list
+	}
+	if wait := time.Until(s.pLast.Add(s.hub.o.PrintersEvery)); wait > 0 {
+		s.pTimer = time.AfterFunc(wait, func() {
+			s.pmu.Lock()
+			defer s.pmu.Unlock()
+			s.pTimer = nil
+			if !s.pClosed && s.pHas {
+				s.flushPrintersLocked()
+			}
+		})
+		return
+	}
+	s.flushPrintersLocked()
+}
+
+// flushPrintersLocked records the pending list (s.pmu held).
+func (s *Session) flushPrintersLocked() {
+	ps := s.pPending
+	s.pPending, s.pHas = nil, false
+	s.pLast = time.Now()
+	err := s.hub.o.Jobs.UpdatePrinters(context.Background(), s.clientID, ps)
+	switch {
+	case err == nil:
+	case errors.Is(err, jobs.ErrTooManyPrinters):
+		// The others are recorded; tell the agent which limit it hit.
+		s.reply(protocol.Error{Code: "too_many_printers", Message: httpx.RedactSecrets(err.Error())})
+	default:
+		s.log.Error("record printers", "err", httpx.RedactSecrets(err.Error()))
+		return // not recorded: delivery waits for a printers message that is
+	}
+	s.seenOnce.Do(func() { close(s.printed) })
+}
+
+// stopPrinters ends printers recording when the session ends (a scheduled update is dropped; the agent
+// reports its printers again when it reconnects).
+func (s *Session) stopPrinters() {
+	s.pmu.Lock()
+	defer s.pmu.Unlock()
+	s.pClosed = true
+	if s.pTimer != nil {
+		s.pTimer.Stop()
+		s.pTimer = nil
 	}
 }
 
@@ -466,26 +557,29 @@ func (s *Session) jobStatus(ctx context.Context, m protocol.JobStatus, log *slog
 		}
 		return
 	}
+	// The job ID and the error (which may quote it) come from the agent: redact them in logs and answers.
+	jobID := httpx.RedactSecrets(clip(m.JobID, 64))
 	var code string
 	switch {
 	case errors.Is(err, jobs.ErrForbidden):
 		code = "forbidden"
-		log.Warn("agent reported a job of another client", "job_id", m.JobID)
+		log.Warn("agent reported a job of another client", "job_id", jobID)
 	case errors.Is(err, jobs.ErrNotFound):
 		code = "not_found"
-		log.Info("agent reported an unknown job", "job_id", m.JobID)
+		log.Info("agent reported an unknown job", "job_id", jobID)
 	case errors.Is(err, jobs.ErrConflict):
 		code = "conflict"
-		log.Info("job status refused", "job_id", m.JobID, "state", m.State, "err", err)
+		log.Info("job status refused", "job_id", jobID, "state", httpx.RedactSecrets(clip(m.State, 16)),
+			"err", httpx.RedactSecrets(err.Error()))
 	case errors.Is(err, jobs.ErrInvalid):
 		code = "invalid_message"
 	default:
 		code = "internal_error"
-		log.Error("record job status", "job_id", m.JobID, "err", err)
+		log.Error("record job status", "job_id", jobID, "err", httpx.RedactSecrets(err.Error()))
 		err = errors.New("the status could not be recorded")
 	}
-	s.reply(protocol.Error{Code: code, Message: "job_status " + m.State + " for " + clip(m.JobID, 64) + ": " +
-		httpx.RedactSecrets(err.Error())})
+	s.reply(protocol.Error{Code: code, Message: httpx.RedactSecrets("job_status " + clip(m.State, 16) + " for " +
+		jobID + ": " + err.Error())})
 }
 
 func clip(s string, n int) string {

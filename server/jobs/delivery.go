@@ -13,8 +13,8 @@ import (
 // Subscribe returns a channel that receives a wake-up whenever the client may have new work: a job was
 // submitted for one of its printers, or it reported its printers. Wake-ups coalesce (the channel has
 // room for one), so the hub answers each by calling PendingFor until it returns nothing. The returned
-// function unsubscribes. Notifications are in-process only (one server); across replicas the store's
-// notifications will feed the same channels.
+// function unsubscribes. Wake-ups are in-process; across replicas, Options.Queued announces a new job
+// to the other replicas, which call Wake (server/replica.go).
 func (s *Service) Subscribe(clientID string) (<-chan struct{}, func()) {
 	ch := make(chan struct{}, 1)
 	s.mu.Lock()
@@ -32,6 +32,25 @@ func (s *Service) Subscribe(clientID string) (<-chan struct{}, func()) {
 			delete(set, ch)
 			if len(set) == 0 {
 				delete(s.subs, clientID)
+			}
+		}
+	}
+}
+
+// Wake wakes the client's subscribers on this server as if it had new work (they then call PendingFor).
+// Replicas call it when another replica queued a job for the client (a store notification).
+func (s *Service) Wake(clientID string) { s.notify(clientID) }
+
+// WakeAll wakes every subscriber on this server: after notifications from other replicas may have been
+// lost, each connected client looks for pending jobs.
+func (s *Service) WakeAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, set := range s.subs {
+		for ch := range set {
+			select {
+			case ch <- struct{}{}:
+			default:
 			}
 		}
 	}
@@ -97,6 +116,7 @@ func (s *Service) PendingFor(ctx context.Context, clientID string) ([]protocol.J
 func (s *Service) expire(ctx context.Context, js []store.Job, now time.Time) (int, error) {
 	n := 0
 	err := s.st.InTx(ctx, func(q store.Store) error {
+		n = 0 // fn may run again (a store that retries serialization failures)
 		for _, j := range js {
 			cur, err := q.GetJob(ctx, j.ID)
 			if err != nil {
@@ -130,6 +150,7 @@ func (s *Service) MarkSent(ctx context.Context, jobID string) error {
 	now := s.now()
 	var expired error
 	err := s.st.InTx(ctx, func(q store.Store) error {
+		expired = nil // fn may run again
 		j, err := q.GetJob(ctx, jobID)
 		if err != nil {
 			return storeErr("mark sent", fmt.Sprintf("job %q not found", jobID), err)
@@ -180,6 +201,7 @@ func (s *Service) Ack(ctx context.Context, clientID string, st protocol.JobStatu
 	now := s.now()
 	var conflict error
 	err := s.st.InTx(ctx, func(q store.Store) error {
+		conflict = nil // fn may run again
 		j, err := q.GetJob(ctx, st.JobID)
 		if err != nil {
 			return storeErr("ack", fmt.Sprintf("job %q not found", st.JobID), err)
@@ -274,6 +296,7 @@ func (s *Service) ExpireDue(ctx context.Context, now time.Time) (int, error) {
 		n := 0
 		reason := fmt.Sprintf("the agent reported no result within %s after the job expired", s.o.ResultWait)
 		err = s.st.InTx(ctx, func(q store.Store) error {
+			n = 0 // fn may run again
 			for _, j := range js {
 				err := s.apply(ctx, q, &j, change{to: Failed, reason: reason, actor: actorServer}, now)
 				if errors.Is(err, ErrConflict) {

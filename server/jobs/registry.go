@@ -91,8 +91,10 @@ func (s *Service) ClientDisconnected(ctx context.Context, clientID string) error
 	return nil
 }
 
-// ResetPresence marks every client offline. Call it once when a single server starts, before the hub
-// accepts connections (sessions of a previous process did not disconnect cleanly).
+// ResetPresence marks every client offline. Call it once when a server starts, before the hub accepts
+// connections (sessions of a previous process did not disconnect cleanly). On a store shared by replicas
+// (PostgreSQL) presence is counted per replica, and this forgets only the sessions of this replica and of
+// replicas that are gone; agents held by the other replicas stay online (docs/postgres.md).
 func (s *Service) ResetPresence(ctx context.Context) error {
 	n, err := s.st.ResetClientSessions(ctx)
 	if err != nil {
@@ -106,10 +108,14 @@ func (s *Service) ResetPresence(ctx context.Context) error {
 
 // UpdatePrinters records the agent's full printer list (a `printers` message). Printers keep their IDs
 // across reconnects; a printer missing from the list stays known with Present false, and its jobs wait.
-// It wakes the client's subscribers, since jobs for printers that came back may now be deliverable.
+// A client keeps at most MaxPrintersPerClient printers (present or not): printers with URIs beyond that
+// are not recorded and UpdatePrinters returns an error wrapping ErrTooManyPrinters after recording the
+// rest. It wakes the client's subscribers, since jobs for printers that came back may now be deliverable.
 func (s *Service) UpdatePrinters(ctx context.Context, clientID string, ps []protocol.Printer) error {
 	now := s.now()
+	skipped := 0
 	err := s.st.InTx(ctx, func(q store.Store) error {
+		skipped = 0 // the transaction may be retried
 		c, err := q.GetClient(ctx, clientID)
 		if err != nil {
 			return storeErr("update printers", fmt.Sprintf("client %q not found", clientID), err)
@@ -118,12 +124,24 @@ func (s *Service) UpdatePrinters(ctx context.Context, clientID string, ps []prot
 		if err != nil {
 			return fmt.Errorf("jobs: update printers: %w", err)
 		}
+		stored := make(map[string]bool, len(known))
+		for _, k := range known {
+			stored[k.URI] = true
+		}
+		total := len(known)
 		seen := make(map[string]bool, len(ps))
 		for _, p := range ps {
 			if p.ID == "" || len(p.ID) > maxTextLen || seen[p.ID] {
 				continue
 			}
 			seen[p.ID] = true
+			if !stored[p.ID] {
+				if total >= MaxPrintersPerClient {
+					skipped++
+					continue
+				}
+				total++
+			}
 			sp := store.Printer{ID: PrinterID(c.PortalID, c.ID, p.ID), PortalID: c.PortalID, ClientID: c.ID, URI: p.ID,
 				Name: clip(p.Name, maxTextLen), Make: clip(p.Make, maxTextLen), Model: clip(p.Model, maxTextLen),
 				Status: clip(p.Status, maxTextLen), Reason: clip(p.Reason, maxReasonLen), Present: true,
@@ -147,6 +165,10 @@ func (s *Service) UpdatePrinters(ctx context.Context, clientID string, ps []prot
 		return err
 	}
 	s.notify(clientID)
+	if skipped > 0 {
+		return fmt.Errorf("%w: %d printers not recorded: a client keeps at most %d printers",
+			ErrTooManyPrinters, skipped, MaxPrintersPerClient)
+	}
 	return nil
 }
 

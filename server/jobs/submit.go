@@ -121,6 +121,7 @@ func (s *Service) Submit(ctx context.Context, a keys.Actor, printerID string, re
 	var out store.Job
 	created := false
 	err = s.st.InTx(ctx, func(q store.Store) error {
+		out, created = store.Job{}, false // fn may run again (a store that retries serialization failures)
 		p, err := q.GetPrinter(ctx, printerID)
 		if err == nil && p.PortalID != a.PortalID {
 			err = store.ErrNotFound
@@ -147,6 +148,11 @@ func (s *Service) Submit(ctx context.Context, a keys.Actor, printerID string, re
 		}
 		if _, err := q.AppendJobEvent(ctx, store.JobEvent{JobID: j.ID, At: now, To: Queued, Reason: "submitted", Actor: j.CreatedBy}); err != nil {
 			return fmt.Errorf("jobs: submit: %w", err)
+		}
+		if s.o.Queued != nil {
+			if err := s.o.Queued(ctx, q, j.ClientID); err != nil {
+				return fmt.Errorf("jobs: submit: announce: %w", err)
+			}
 		}
 		j.Content = nil
 		out, created = j, true

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"printdock/server/httpx"
 	"printdock/server/keys"
 )
 
@@ -70,32 +71,33 @@ func (p *portal) login(w http.ResponseWriter, r *http.Request) {
 	d := loginData{Email: email, Next: next, LoginCSRF: c.Value}
 	v := p.newView(nil, "Sign in", "", nil)
 
-	if locked, until := p.limiter.locked(email, addr); locked {
-		mins := int(math.Ceil(time.Until(until).Minutes()))
-		v.Error = fmt.Sprintf("Too many failed sign-ins. Try again in %d minute%s.", mins, map[bool]string{true: "", false: "s"}[mins == 1])
-		v.D = d
-		w.Header().Set("Retry-After", fmt.Sprint(int(math.Ceil(time.Until(until).Seconds()))))
-		p.render(w, r, http.StatusTooManyRequests, "login", v)
-		return
-	}
 	if email == "" || password == "" {
 		v.Error = "Enter your e-mail address and password."
 		v.D = d
 		p.render(w, r, http.StatusBadRequest, "login", v)
 		return
 	}
+	// The attempt is counted before the password is checked, so parallel guesses cannot all pass the
+	// limit check before the first failure is recorded.
+	at, wait := p.limiter.begin(email, addr)
+	if at == nil {
+		v.Error = tooManyText(wait)
+		v.D = d
+		w.Header().Set("Retry-After", fmt.Sprint(int(math.Ceil(wait.Seconds()))))
+		p.render(w, r, http.StatusTooManyRequests, "login", v)
+		return
+	}
 	pr, err := p.svc.PasswordLogin(r.Context(), email, password, addr)
+	at.end(err == nil)
 	if err != nil {
 		if !errors.Is(err, keys.ErrUnauthenticated) && !errors.Is(err, keys.ErrForbidden) {
-			p.log.Error("portal: sign-in", "err", err)
+			p.log.Error("portal: sign-in", "err", httpx.RedactSecrets(err.Error()))
 		}
-		p.limiter.fail(email, addr)
 		v.Error = "Wrong e-mail address or password."
 		v.D = d
 		p.render(w, r, http.StatusUnauthorized, "login", v)
 		return
 	}
-	p.limiter.succeed(email)
 	// A new token on every sign-in (no session fixation); an old session of this browser ends.
 	if old, ok := p.sessions.get(p.sessionToken(r)); ok {
 		p.sessions.destroy(old.key)
@@ -105,6 +107,15 @@ func (p *portal) login(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Path: "/login", MaxAge: -1, HttpOnly: true,
 		Secure: p.secure(r), SameSite: http.SameSiteStrictMode})
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// tooManyText tells a refused sign-in how long to wait.
+func tooManyText(wait time.Duration) string {
+	if wait < time.Minute {
+		return "Too many sign-in attempts at once. Try again in a moment."
+	}
+	mins := int(math.Ceil(wait.Minutes()))
+	return fmt.Sprintf("Too many failed sign-ins. Try again in %d minute%s.", mins, map[bool]string{true: "", false: "s"}[mins == 1])
 }
 
 func (p *portal) logout(w http.ResponseWriter, r *http.Request, c *reqCtx) {

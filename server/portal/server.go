@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"printdock/server/httpx"
 	"printdock/server/keys"
 )
 
@@ -339,11 +340,11 @@ func statusOf(err error) (int, string) {
 	case errors.Is(err, keys.ErrNotFound):
 		return http.StatusNotFound, "It does not exist (any more)."
 	case errors.Is(err, keys.ErrConflict):
-		return http.StatusConflict, "This conflicts with what exists: " + err.Error()
+		return http.StatusConflict, "This conflicts with what exists: " + httpx.RedactSecrets(err.Error())
 	case errors.Is(err, keys.ErrConfirmationRequired):
 		return http.StatusBadRequest, "Please confirm this action."
 	case errors.Is(err, keys.ErrInvalid):
-		return http.StatusBadRequest, "Please check your input: " + err.Error()
+		return http.StatusBadRequest, "Please check your input: " + httpx.RedactSecrets(err.Error())
 	case errors.Is(err, keys.ErrUnauthenticated):
 		return http.StatusUnauthorized, "Please sign in again."
 	case errors.Is(err, context.Canceled):
@@ -356,7 +357,8 @@ func statusOf(err error) (int, string) {
 func (p *portal) fail(w http.ResponseWriter, r *http.Request, c *reqCtx, err error) {
 	status, msg := statusOf(err)
 	if status >= 500 {
-		p.log.Error("portal: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		p.log.Error("portal: request failed", "method", r.Method, "path", httpx.RedactSecrets(r.URL.Path),
+			"err", httpx.RedactSecrets(err.Error()))
 	}
 	heading := http.StatusText(status)
 	if heading == "" {

@@ -229,6 +229,36 @@ func (r *Recorder) Leaks() []string {
 	return leaks
 }
 
+// Redact returns text with every secret-shaped string and every secret or password this recorder (or any
+// other in this process) saw issued replaced by "[redacted]" — for printing a log that may hold a leak.
+func (r *Recorder) Redact(text string) string {
+	text = secretRE.ReplaceAllStringFunc(text, func(m string) string { return m[:4] + "[redacted]" })
+	var known []string
+	if r != nil {
+		r.mu.Lock()
+		for s := range r.issued {
+			known = append(known, s)
+		}
+		for _, resp := range r.responses {
+			known = append(known, tokens([]byte(resp.body))...)
+		}
+		r.mu.Unlock()
+	}
+	global.mu.Lock()
+	for s := range global.issued {
+		known = append(known, s)
+	}
+	global.mu.Unlock()
+	// Longest first, so a secret containing another is replaced whole.
+	sort.Slice(known, func(i, j int) bool { return len(known[i]) > len(known[j]) })
+	for _, s := range known {
+		if len(s) >= 8 {
+			text = strings.ReplaceAll(text, s, "[redacted]")
+		}
+	}
+	return text
+}
+
 // ScanText returns leaks of any secret issued so far in this process (or anything secret-shaped) in
 // text — for output captured outside a server's recorder, such as the default logger or a CLI's stdout.
 func ScanText(what, text string) []string {

@@ -64,6 +64,9 @@ type Options struct {
 	Config func(*server.Config)
 	// LogLevel of the captured log (default debug, so the scan sees everything).
 	LogLevel slog.Level
+	// ReadTimeout replaces the HTTP server's ReadTimeout (server.HTTPServer's when zero): tests of slow
+	// request bodies and of websocket sessions outliving it.
+	ReadTimeout time.Duration
 }
 
 // CheapPasswords are argon2id parameters fast enough for tests.
@@ -109,6 +112,10 @@ func New(t testing.TB, o Options) *Server {
 	hc := srv.HTTPServer()
 	hs.Config.Handler = rec.Wrap(hc.Handler)
 	hs.Config.ReadHeaderTimeout = hc.ReadHeaderTimeout
+	hs.Config.ReadTimeout = hc.ReadTimeout
+	if o.ReadTimeout > 0 {
+		hs.Config.ReadTimeout = o.ReadTimeout
+	}
 	hs.Config.MaxHeaderBytes = hc.MaxHeaderBytes
 	hs.Config.ErrorLog = hc.ErrorLog
 	hs.Start()
@@ -134,7 +141,8 @@ func New(t testing.TB, o Options) *Server {
 			}
 		}
 		if t.Failed() {
-			t.Logf("server log (last 8 KiB):\n%s", tail(rec.Log(), 8<<10))
+			// Redacted: the log may hold the very secret the leak check just reported.
+			t.Logf("server log (last 8 KiB, secrets redacted):\n%s", tail(rec.Redact(rec.Log()), 8<<10))
 		}
 	})
 	return s

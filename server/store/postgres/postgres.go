@@ -14,6 +14,10 @@
 // URL; it must exist). Schema migrations are embedded (migrations/NNN_name.sql, append-only), applied in
 // order on Open under a session advisory lock so that replicas starting together migrate once, and
 // recorded in schema_migrations.
+//
+// Each DB is one replica (replica.go): registered in table replicas with a heartbeat, it counts the agent
+// sessions it holds per replica, so that one replica's start or crash changes only its own agents'
+// presence.
 package postgres
 
 import (
@@ -59,10 +63,12 @@ type runner interface {
 // DB is a store.Store and store.Notifier on PostgreSQL. It is safe for concurrent use.
 type DB struct {
 	q
-	pool   *pool
-	schema string
-	lis    *listener
-	once   sync.Once
+	pool    *pool
+	schema  string
+	lis     *listener
+	replica string     // this process's ID among the replicas sharing the schema (replica.go)
+	beat    *heartbeat // keeps the replica's row fresh and sweeps replicas that are gone
+	once    sync.Once
 }
 
 var (
@@ -94,13 +100,18 @@ func Open(ctx context.Context, connString string) (*DB, error) {
 	if cfg.RuntimeParams["application_name"] == "" {
 		cfg.RuntimeParams["application_name"] = "printdock-server"
 	}
-	db := &DB{pool: newPool(cfg, max)}
-	db.q = q{r: db}
+	db := &DB{pool: newPool(cfg, max), replica: newReplicaID()}
+	db.q = q{r: db, rep: db.replica}
 	if err := db.start(ctx); err != nil {
 		db.pool.close()
 		return nil, err
 	}
+	if err := db.register(ctx); err != nil {
+		db.pool.close()
+		return nil, err
+	}
 	db.lis = newListener(cfg.Copy())
+	db.beat = db.startHeartbeat()
 	return db, nil
 }
 
@@ -126,10 +137,13 @@ func (db *DB) start(ctx context.Context) error {
 // Schema returns the schema that holds printdock's tables.
 func (db *DB) Schema() string { return db.schema }
 
-// Close stops every Listen subscription and closes the connections. It is safe to call more than once.
+// Close stops every Listen subscription, withdraws this replica (its row and the agent sessions it still
+// counts) and closes the connections. It is safe to call more than once.
 func (db *DB) Close() error {
 	db.once.Do(func() {
 		db.lis.close()
+		db.beat.stop()
+		db.unregister()
 		db.pool.close()
 	})
 	return nil
@@ -173,7 +187,7 @@ func (db *DB) tryTx(ctx context.Context, fn func(tx store.Store) error) (again b
 		return retryable(err), mapErr("begin", err)
 	}
 	t := &txStore{tx: tx, db: db}
-	t.q = q{r: t}
+	t.q = q{r: t, rep: db.replica}
 	finished := false
 	defer func() {
 		if !finished { // fn panicked

@@ -9,8 +9,12 @@ import (
 	"printdock/server/store"
 )
 
-// q implements the store methods over a runner (the DB's pool, or one transaction).
-type q struct{ r runner }
+// q implements the store methods over a runner (the DB's pool, or one transaction). rep is the DB's
+// replica ID, under which ConnectClient and DisconnectClient count sessions (replica.go).
+type q struct {
+	r   runner
+	rep string
+}
 
 type scanner interface{ Scan(dest ...any) error }
 
