@@ -86,6 +86,8 @@ type Config struct {
 	// re-checked, in case a change event from another replica was lost (default 5 minutes; negative:
 	// never). Unused with SQLite, where every change is seen in-process.
 	RevalidateEvery time.Duration
+	// MetricsPublic serves /metrics to every client; by default only loopback clients get it.
+	MetricsPublic bool
 }
 
 // database is what the server needs of a store: sqlite.DB and postgres.DB.
@@ -179,12 +181,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		JobStatus:     s.Metrics.JobStatus,
 	})
 	s.API = api.New(api.Options{
-		Keys:    ks,
-		Jobs:    js,
-		Hub:     s.Hub,
-		Log:     log,
-		Metrics: s.Metrics,
-		Limiter: httpx.NewFailureLimiter(cfg.AuthFailuresPerMinute, cfg.AuthFailureBurst),
+		Keys:          ks,
+		Jobs:          js,
+		Hub:           s.Hub,
+		Log:           log,
+		Metrics:       s.Metrics,
+		MetricsPublic: cfg.MetricsPublic,
+		Limiter:       httpx.NewFailureLimiter(cfg.AuthFailuresPerMinute, cfg.AuthFailureBurst),
 		Ready: func(ctx context.Context) error {
 			_, err := db.SchemaVersion(ctx)
 			return err

@@ -135,6 +135,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	asJSON := fs.Bool("json", false, "log (and print the bootstrap credentials) as JSON")
 	adminEmail := fs.String("admin-email", "admin@localhost", "e-mail of the administrator created on an empty store")
 	heartbeat := fs.Duration("heartbeat", 15*time.Second, "how often the server pings each agent")
+	metricsPublic := fs.Bool("metrics-public", false, "serve /metrics to every client (default: loopback clients only)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -150,7 +151,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		log.Warn("serving plain HTTP on a non-loopback address (--insecure-http): secrets travel in clear text")
 	}
 	srv, err := server.New(ctx, server.Config{DataDir: sf.dataDir, DatabaseURL: sf.database, Log: log,
-		Version: version, Heartbeat: *heartbeat})
+		Version: version, Heartbeat: *heartbeat, MetricsPublic: *metricsPublic})
 	if err != nil {
 		return err
 	}
