@@ -144,7 +144,10 @@ func New(cfg Config) (*Agent, error) {
 	}
 	a.printers = newPrinterSet(cfg.Printers, cfg.OpenPrinter, sources, poll, a.log)
 	a.printers.onChange = a.notify
-	a.handler = localapi.NewHandler(backend{a}, a.log)
+	a.handler = localapi.NewHandler(backend{a}, a.log).SetAccess(localapi.Access{
+		PeerCred:   cfg.PeerCred,
+		AdminGroup: cfg.AdminGroup,
+	})
 
 	if cfg.Store != nil {
 		a.ks = cfg.Store

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -46,6 +47,10 @@ type Config struct {
 	SocketPath string
 	// LogFile, when true, also writes the log to <StateDir>/logs/agent.log (rotated at 5 MiB).
 	LogFile bool
+	// AdminGroup is the group whose members may sign the agent in or out and read its logs through the
+	// local API, besides root and the agent's own user (Linux; "" means localapi.DefaultAdminGroup,
+	// "printdock-admin"; "-" none). Other users who can connect get the read-only routes and test-print.
+	AdminGroup string
 
 	// PrinterProblem is what a job does when its printer cannot print (out of media, head open,
 	// paused, ribbon out, not answering, unplugged): PolicyWait ("wait", the default: keep it, report
@@ -90,6 +95,8 @@ type Config struct {
 	// LoginWait bounds how long Login waits for the new session to connect before returning (default
 	// 5s); Login returns earlier as soon as the session is connected or failed.
 	LoginWait time.Duration
+	// PeerCred reads a local API caller's credentials (nil: localapi.PeerCred; tests inject others).
+	PeerCred func(net.Conn) (*localapi.Peer, error)
 }
 
 // Version is this build's agent version (set with -ldflags "-X printdock/agent.Version=…").
@@ -112,6 +119,8 @@ type FileConfig struct {
 	PrinterProblem     string `json:"printer_problem,omitempty"`
 	Interrupted        string `json:"interrupted,omitempty"`
 	SpoolRetentionDays int    `json:"spool_retention_days,omitempty"`
+	// AdminGroup: see Config.AdminGroup.
+	AdminGroup string `json:"admin_group,omitempty"`
 }
 
 // DefaultConfigFile is where the config file is read from: <stateDir>/agent.json when a state
@@ -179,6 +188,9 @@ func (fc FileConfig) Apply(c *Config) {
 	}
 	if c.SpoolRetention == 0 && fc.SpoolRetentionDays > 0 {
 		c.SpoolRetention = time.Duration(fc.SpoolRetentionDays) * 24 * time.Hour
+	}
+	if c.AdminGroup == "" {
+		c.AdminGroup = fc.AdminGroup
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"strings"
@@ -64,18 +65,42 @@ func AgentURL(server string, insecure bool) (string, error) {
 	return u.String(), nil
 }
 
+// isLoopback reports whether host is on this machine for certain: a literal loopback address
+// (127.0.0.0/8, ::1) or exactly "localhost". Other names, "*.localhost" included, go through the
+// resolver (DNS) and may point anywhere, so they are not loopback.
 func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+	if strings.EqualFold(host, "localhost") {
 		return true
 	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return false
+	}
+	ip = ip.WithZone("").Unmap()
+	return ip.Is4() && ip.As4()[0] == 127 || ip == netip.IPv6Loopback()
+}
+
+// proxyForTLS returns a Proxy function for http.Transport that uses env (the environment's
+// HTTPS_PROXY/NO_PROXY) for TLS requests only. A plain request (ws://, http://) always goes direct:
+// its bearer secret is in clear text and must not travel to a proxy on another machine.
+func proxyForTLS(env func(*http.Request) (*url.URL, error)) func(*http.Request) (*url.URL, error) {
+	return func(r *http.Request) (*url.URL, error) {
+		if r.URL == nil || !strings.EqualFold(r.URL.Scheme, "https") {
+			return nil, nil
+		}
+		return env(r)
+	}
 }
 
 // newHTTPClient is the HTTP client for the websocket handshake: proxies from the environment
-// (HTTPS_PROXY, NO_PROXY), the system's CAs plus caFile, HTTP/1.1, no redirects (a redirect would carry
-// the secret elsewhere).
+// (HTTPS_PROXY, NO_PROXY) for wss:// only — plain ws:// never uses a proxy —, the system's CAs plus
+// caFile, HTTP/1.1, no redirects (a redirect would carry the secret elsewhere).
 func newHTTPClient(caFile string) (*http.Client, error) {
+	return newHTTPClientProxy(caFile, http.ProxyFromEnvironment)
+}
+
+// newHTTPClientProxy is newHTTPClient with env in place of http.ProxyFromEnvironment (tests).
+func newHTTPClientProxy(caFile string, env func(*http.Request) (*url.URL, error)) (*http.Client, error) {
 	tc := &tls.Config{MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}}
 	if caFile != "" {
 		pem, err := os.ReadFile(caFile)
@@ -92,7 +117,7 @@ func newHTTPClient(caFile string) (*http.Client, error) {
 		tc.RootCAs = pool
 	}
 	tr := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
+		Proxy:                 proxyForTLS(env),
 		DialContext:           (&net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		TLSClientConfig:       tc,
 		TLSHandshakeTimeout:   15 * time.Second,

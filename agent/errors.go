@@ -22,6 +22,9 @@ var (
 	ErrLoggedOut         = errors.New("logged out by the server") // see LogoutError
 	ErrJobNotFound       = errors.New("job not found")            // no such job in the spool
 	ErrNoPreview         = errors.New("no preview")               // the job's content cannot be rendered
+	// ErrNotPrintdock: something answered 401/403 that is not printdock-server (a proxy, a login page,
+	// a wrong address). It comes with ErrServerUnreachable: the agent keeps the secret and retries.
+	ErrNotPrintdock = errors.New("not a printdock server")
 )
 
 // userError is an error whose text is a plain-language sentence for staff; it wraps a sentinel and a

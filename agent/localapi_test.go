@@ -3,9 +3,11 @@ package agent
 import (
 	"context"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -127,5 +129,69 @@ func TestLocalAPIOverSocket(t *testing.T) {
 	}
 	if _, err := c.Status(ctx); localapi.ErrorCode(err) != localapi.CodeAgentNotRunning {
 		t.Fatalf("status after stop: %v", err)
+	}
+}
+
+// A user who may connect to the socket but is not an administrator (another member of the socket's
+// group) cannot sign the agent in or out nor read its logs; status, printers, jobs and test print work.
+func TestLocalAPINonAdmin(t *testing.T) {
+	ts := newTestServer(t, serverOpts{})
+	k := ts.CreatePrintClient(t, "api dock")
+	dir, err := os.MkdirTemp("", "pda")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	foreign := uint32(os.Geteuid()) + 4242
+	a := newTestAgent(t, func(c *Config) {
+		c.StateDir = dir
+		c.SocketPath = ""
+		c.AdminGroup = "-"
+		c.PeerCred = func(net.Conn) (*localapi.Peer, error) {
+			return &localapi.Peer{UID: foreign, GID: foreign, PID: 1}, nil
+		}
+	})
+	a.start(t)
+	if _, err := a.Login(context.Background(), ts.URL, k.Secret, ""); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, a.Agent, "connected", stateIs(localapi.StateConnected))
+
+	c := localapi.NewClient(a.SocketPath())
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	other := mustSecret(t, "pdc_")
+	before := ts.attempts.Load()
+	for name, call := range map[string]func() error{
+		"login": func() error {
+			_, err := c.Login(ctx, localapi.LoginRequest{ServerURL: ts.URL, Secret: other})
+			return err
+		},
+		"logout": func() error { _, err := c.Logout(ctx); return err },
+		"logs":   func() error { _, err := c.Logs(ctx, 10); return err },
+	} {
+		err := call()
+		var ae *localapi.APIError
+		if !errors.As(err, &ae) || ae.Code != localapi.CodeAdminRequired || ae.HTTPStatus != 403 ||
+			!strings.Contains(ae.Message, "Only an administrator") || !strings.Contains(ae.Message, "sudo printdock-agent") {
+			t.Fatalf("%s as a non-admin: %#v", name, err)
+		}
+	}
+	if a.storedSecret(t) != k.Secret || ts.attempts.Load() != before {
+		t.Fatal("a refused login or logout changed the secret or reached the server")
+	}
+	if st, err := c.Status(ctx); err != nil || st.State != localapi.StateConnected {
+		t.Fatalf("status: %+v %v", st, err)
+	}
+	if _, err := c.TestPrint(ctx, localapi.TestPrintRequest{}); err != nil {
+		t.Fatalf("test print: %v", err)
+	}
+	if _, err := c.Jobs(ctx); err != nil {
+		t.Fatalf("jobs: %v", err)
+	}
+	// The app running the agent in-process is not limited.
+	if _, err := a.Client().Logs(ctx, 10); err != nil {
+		t.Fatalf("in-memory logs: %v", err)
 	}
 }

@@ -88,7 +88,8 @@ RestartSec=5s
 # /var/lib/printdock: state.json, installation-id, agent.secret (file keystore), logs/
 StateDirectory=printdock
 StateDirectoryMode=0700
-# /run/printdock/agent.sock: the local API (mode 0660, group printdock)
+# /run/printdock/agent.sock: the local API (mode 0660, group printdock; login, logout and logs only
+# for root and group printdock-admin, see docs/agent.md)
 RuntimeDirectory=printdock
 RuntimeDirectoryMode=0755
 # /etc/printdock/agent.json: server URL, printers, log level (never the secret)

@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,7 +41,8 @@ type creds struct {
 }
 
 // loop runs sessions until ctx is done: connect, run, and on failure wait (backoff) and reconnect. A
-// logout (server message, close 4001, or 401/403 on connect) ends the reconnecting until the next login.
+// logout (server message, close 4001, or printdock-server's own 401/403 on connect) ends the
+// reconnecting until the next login; a 401/403 from anything else is retried like a network error.
 func (a *Agent) loop(ctx context.Context) {
 	attempt := 0
 	for ctx.Err() == nil {
@@ -149,23 +153,46 @@ func (a *Agent) loggedOut(gen uint64, lo *LogoutError) {
 	a.log.Warn("agent: logged out by the server; the secret was deleted", "reason", lo.Reason, "http_status", lo.Status)
 }
 
-// dialResult classifies a failed dial.
-func dialError(resp *http.Response, err error) error {
+// Refusal codes printdock-server's agent endpoint answers a refused secret with (server/api: 401 via
+// httpx.CodeUnauthenticated; 403 for an inactive or revoked key, or httpx.CodeForbidden).
+var (
+	refusal401Codes = []string{"unauthenticated"}
+	refusal403Codes = []string{"key_inactive", "key_revoked", "forbidden"}
+)
+
+// errorBody is printdock-server's JSON error shape.
+type errorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// dialError classifies a failed dial of target (the websocket URL). A 401 or 403 means the secret no
+// longer works (a *LogoutError) only when it is printdock-server's own answer (see printdockRefusal);
+// any other 401/403 — a proxy, a login page, another service at a wrong address — is reported as such
+// and the agent keeps retrying with backoff, so that it never deletes a working secret because
+// something else answered.
+func dialError(target *url.URL, resp *http.Response, err error) error {
 	if resp == nil {
 		return uerr(ErrServerUnreachable, err, "Cannot reach the server: %s", trimDialErr(err))
 	}
-	detail := ""
+	var body []byte
 	if resp.Body != nil {
-		var body struct {
-			Error struct {
-				Code    string `json:"code"`
-				Message string `json:"message"`
-			} `json:"error"`
-		}
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		if json.Unmarshal(b, &body) == nil {
-			detail = strings.TrimSpace(body.Error.Code + ": " + body.Error.Message)
-			detail = strings.Trim(detail, ": ")
+		body, _ = io.ReadAll(io.LimitReader(resp.Body, 4096))
+	}
+	detail := ""
+	var eb errorBody
+	if json.Unmarshal(body, &eb) == nil {
+		detail = strings.TrimSpace(eb.Error.Code + ": " + eb.Error.Message)
+		detail = strings.Trim(detail, ": ")
+	}
+	switch resp.StatusCode {
+	case http.StatusUnauthorized, http.StatusForbidden:
+		if !printdockRefusal(target, resp, body) {
+			return uerr(ErrServerUnreachable, ErrNotPrintdock,
+				"The server at %s answered %d but not as a printdock server: check the server address and any proxy in between",
+				displayURL(target), resp.StatusCode)
 		}
 	}
 	switch resp.StatusCode {
@@ -198,6 +225,56 @@ func dialError(resp *http.Response, err error) error {
 	return uerr(ErrServerUnreachable, err, "%s", msg)
 }
 
+// printdockRefusal reports whether a 401/403 answer is printdock-server's own refusal of the secret:
+//   - it answers the request sent to target itself (same scheme, host and path; redirects are never
+//     followed), over TLS for wss:// — so a proxy cannot have made it up — or, for ws://, over a direct
+//     connection (plain requests never use a proxy);
+//   - its body is printdock's JSON error ({"error":{"code":…}}, Content-Type application/json) with a
+//     code the agent endpoint uses for that status.
+func printdockRefusal(target *url.URL, resp *http.Response, body []byte) bool {
+	if target == nil || resp.Request == nil || resp.Request.URL == nil {
+		return false
+	}
+	got := resp.Request.URL
+	wantScheme := map[string]string{"wss": "https", "ws": "http"}[target.Scheme]
+	if wantScheme == "" || !strings.EqualFold(got.Scheme, wantScheme) ||
+		!strings.EqualFold(got.Host, target.Host) || got.Path != target.Path {
+		return false
+	}
+	if wantScheme == "https" && (resp.TLS == nil || !resp.TLS.HandshakeComplete) {
+		return false
+	}
+	if mt, _, err := mime.ParseMediaType(resp.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		return false
+	}
+	var eb errorBody
+	if err := json.Unmarshal(body, &eb); err != nil {
+		return false
+	}
+	codes := refusal401Codes
+	if resp.StatusCode == http.StatusForbidden {
+		codes = refusal403Codes
+	}
+	return slices.Contains(codes, eb.Error.Code)
+}
+
+// displayURL is the server's address as staff know it (https://host/…, not wss://).
+func displayURL(u *url.URL) string {
+	if u == nil {
+		return "the configured address"
+	}
+	c := *u
+	switch c.Scheme {
+	case "wss":
+		c.Scheme = "https"
+	case "ws":
+		c.Scheme = "http"
+	}
+	c.Path = strings.TrimSuffix(c.Path, protocol.Path)
+	c.RawPath = ""
+	return c.String()
+}
+
 func trimDialErr(err error) string {
 	s := err.Error()
 	s = strings.TrimPrefix(s, "failed to WebSocket dial: ")
@@ -214,6 +291,10 @@ func (a *Agent) dial(ctx context.Context, cr creds) (*websocket.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	target, err := url.Parse(u)
+	if err != nil {
+		return nil, fmt.Errorf("agent: %w: %v", ErrBadURL, err)
+	}
 	h := http.Header{}
 	h.Set("Authorization", "Bearer "+cr.secret)
 	h.Set("User-Agent", "printdock-agent/"+a.cfg.Version)
@@ -228,7 +309,7 @@ func (a *Agent) dial(ctx context.Context, cr creds) (*websocket.Conn, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, dialError(resp, err)
+		return nil, dialError(target, resp, err)
 	}
 	conn.SetReadLimit(protocol.MaxMessageSize)
 	return conn, nil

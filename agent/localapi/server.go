@@ -51,13 +51,24 @@ type PreviewBackend interface {
 type Handler struct {
 	b      Backend
 	log    *slog.Logger
+	access Access
 	routes map[string]route // by name under Prefix
 }
 
 type route struct {
 	method string
-	serve  http.HandlerFunc
+	// admin, when set, is the plain-language refusal for a caller who is not an administrator: the
+	// route is for administrators only (see Access).
+	admin string
+	serve http.HandlerFunc
 }
+
+// Refusals of the administrative routes.
+const (
+	msgAdminLogin = "Only an administrator can sign this PC in or out of printdock: ask IT, " +
+		"or run `sudo printdock-agent login --server URL` (or `sudo printdock-agent logout`)"
+	msgAdminLogs = "Only an administrator can read the printdock agent's logs: ask IT, or run `sudo printdock-agent logs`"
+)
 
 // NewHandler returns the local API handler: one route table under /localapi/v0/.
 //
@@ -72,24 +83,48 @@ type route struct {
 //	GET  watch       Status as JSON lines: the current one at once, then one per change
 //
 // Every request with an Origin header, or with a Host other than Host, is refused with 403; an unknown
-// route is 404, a known route with the wrong method 405, each with an Error body.
+// route is 404, a known route with the wrong method 405, each with an Error body. login, logout and logs
+// are for administrators (Access; the default Access until SetAccess): others get 403 admin_required.
 func NewHandler(b Backend, log *slog.Logger) *Handler {
 	if log == nil {
 		log = slog.Default()
 	}
-	h := &Handler{b: b, log: log}
+	h := &Handler{b: b, log: log, access: Access{}.withDefaults()}
 	h.routes = map[string]route{
-		"status":      {http.MethodGet, h.status},
-		"login":       {http.MethodPost, h.login},
-		"logout":      {http.MethodPost, h.logout},
-		"printers":    {http.MethodGet, h.printers},
-		"test-print":  {http.MethodPost, h.testPrint},
-		"jobs":        {http.MethodGet, h.jobs},
-		"job-preview": {http.MethodGet, h.jobPreview},
-		"logs":        {http.MethodGet, h.logs},
-		"watch":       {http.MethodGet, h.watch},
+		"status":      {method: http.MethodGet, serve: h.status},
+		"login":       {method: http.MethodPost, admin: msgAdminLogin, serve: h.login},
+		"logout":      {method: http.MethodPost, admin: msgAdminLogin, serve: h.logout},
+		"printers":    {method: http.MethodGet, serve: h.printers},
+		"test-print":  {method: http.MethodPost, serve: h.testPrint},
+		"jobs":        {method: http.MethodGet, serve: h.jobs},
+		"job-preview": {method: http.MethodGet, serve: h.jobPreview},
+		"logs":        {method: http.MethodGet, admin: msgAdminLogs, serve: h.logs},
+		"watch":       {method: http.MethodGet, serve: h.watch},
 	}
 	return h
+}
+
+// SetAccess sets who may use the administrative routes (call it before serving). It returns h.
+func (h *Handler) SetAccess(a Access) *Handler {
+	h.access = a.withDefaults()
+	return h
+}
+
+// admin reports whether r comes from an administrator (see Access).
+func (h *Handler) admin(r *http.Request, route string) bool {
+	p, err := peerOf(r, h.access.PeerCred)
+	switch {
+	case err != nil:
+		h.log.Warn("localapi: cannot tell who is calling; refusing an administrative route", "route", route, "error", err)
+		return false
+	case p == nil:
+		return true // no credentials on this connection: whoever can connect decides (see Access)
+	case h.access.IsAdmin(*p):
+		return true
+	}
+	h.log.Warn("localapi: refused an administrative route to a user who is not an administrator",
+		"route", route, "uid", p.UID, "gid", p.GID, "pid", p.PID)
+	return false
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -111,6 +146,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", rt.method)
 		writeError(w, NewError(http.StatusMethodNotAllowed, CodeMethodNotAllowed,
 			"this local API route only accepts "+rt.method, nil))
+		return
+	}
+	if rt.admin != "" && !h.admin(r, name) {
+		writeError(w, NewError(http.StatusForbidden, CodeAdminRequired, rt.admin, nil))
 		return
 	}
 	rt.serve(w, r)
@@ -280,11 +319,14 @@ func (h *Handler) watch(w http.ResponseWriter, r *http.Request) {
 }
 
 // Serve serves h on ln until ctx is done, then shuts down (giving open requests a moment) and returns.
+// Every connection is remembered in its requests' context (ConnContext) so that a Handler can read the
+// caller's credentials.
 func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
+		ConnContext:       ConnContext,
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

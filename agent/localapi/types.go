@@ -140,6 +140,7 @@ const (
 	CodeNotFound          = "not_found"
 	CodeNoPreview         = "no_preview" // the job's content cannot be rendered
 	CodeMethodNotAllowed  = "method_not_allowed"
+	CodeAdminRequired     = "admin_required"    // 403: the route is for administrators only (Access)
 	CodeAgentNotRunning   = "agent_not_running" // set by the client: nothing answered on the socket
 	CodeInternal          = "internal"
 )
