@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -10,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"printdock/internal/testenv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -182,30 +182,12 @@ func (ts *testServer) offlineDo(method, path string, want int) {
 	}
 }
 
-// syncBuffer is a goroutine-safe bytes.Buffer for captured logs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // fastBackoff keeps reconnect tests quick.
 var fastBackoff = Backoff{Base: 10 * time.Millisecond, Max: 200 * time.Millisecond, HealthyAfter: time.Second}
 
 type testAgent struct {
 	*Agent
-	logs  *syncBuffer
+	logs  *testenv.SyncBuffer
 	store keystore.Store
 	dir   string
 }
@@ -220,7 +202,7 @@ func uniqueName(prefix string) string {
 // one simulated printer. mut adjusts the config.
 func newTestAgent(t testing.TB, mut func(*Config)) *testAgent {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testenv.SyncBuffer{}
 	cfg := Config{
 		StateDir:    t.TempDir(),
 		Keystore:    keystore.ModeFile,

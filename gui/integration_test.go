@@ -1,12 +1,11 @@
 package gui
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
+	"printdock/internal/testenv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,24 +18,6 @@ import (
 	"printdock/printer/sim"
 	"printdock/server/servertest"
 )
-
-// syncBuffer collects the agent's log for a failing test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestIntegrationRealAgentAndServer drives the screens against a real in-process agent (its in-memory
 // local API client, exactly what cmd/printdock uses when no service runs), a real in-process server
@@ -51,7 +32,7 @@ func TestIntegrationRealAgentAndServer(t *testing.T) {
 	dock := sim.Named(name)
 	uri := "sim://" + name
 
-	var logBuf syncBuffer
+	var logBuf testenv.SyncBuffer
 	ag, err := agent.New(agent.Config{
 		StateDir:    t.TempDir(),
 		Keystore:    keystore.ModeFile,

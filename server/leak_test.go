@@ -1,15 +1,14 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
+	"printdock/internal/testenv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/coder/websocket"
@@ -20,24 +19,7 @@ import (
 )
 
 // defaultLog captures everything logged through slog.Default by this test binary.
-var defaultLog syncBuffer
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+var defaultLog testenv.SyncBuffer
 
 // TestMain also scans the default logger's output of the whole suite for every secret any test server
 // issued (each servertest server scans its own log and responses when its test ends).

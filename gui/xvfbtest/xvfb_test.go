@@ -4,7 +4,6 @@ package xvfbtest
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -14,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"printdock/internal/testenv"
 	"regexp"
 	"strconv"
 	"strings"
@@ -143,7 +143,7 @@ func startAgent(ctx context.Context, t *testing.T, stateDir string, printers map
 	for u := range printers {
 		uris = append(uris, u)
 	}
-	var logBuf syncBuffer
+	var logBuf testenv.SyncBuffer
 	ag, err := agent.New(agent.Config{
 		StateDir:    stateDir,
 		Keystore:    keystore.ModeFile,
@@ -230,14 +230,14 @@ func appEnv(home string) []string {
 // appProc is one run of the desktop app.
 type appProc struct {
 	cmd    *exec.Cmd
-	log    *syncBuffer
+	log    *testenv.SyncBuffer
 	ready  chan struct{}
 	exited chan struct{}
 }
 
 func startApp(t *testing.T, env, args []string) *appProc {
 	t.Helper()
-	p := &appProc{log: &syncBuffer{}, ready: make(chan struct{}), exited: make(chan struct{})}
+	p := &appProc{log: &testenv.SyncBuffer{}, ready: make(chan struct{}), exited: make(chan struct{})}
 	p.cmd = exec.Command(*binary, args...)
 	p.cmd.Env = env
 	stderr, err := p.cmd.StderrPipe()
@@ -396,21 +396,4 @@ func vmRSS(t *testing.T, pid int) int {
 	}
 	n, _ := strconv.Atoi(string(m[1]))
 	return n
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"printdock/internal/testenv"
 	"printdock/server/api"
 	"printdock/server/hub"
 	"printdock/server/jobs"
@@ -58,7 +59,7 @@ func newEnv(t *testing.T, tls bool, opts ...envOpt) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &testenv.SyncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	js := jobs.New(jobs.Options{Store: st, Log: log})
 	h := hub.New(hub.Options{Keys: svc, Log: log, Jobs: js})
@@ -197,23 +198,6 @@ func (b *client) tryLogin(email, password string) page {
 		b.t.Fatalf("no csrf on the sign-in page")
 	}
 	return b.post("/login", url.Values{"csrf": {html.UnescapeString(m[1])}, "email": {email}, "password": {password}})
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // responses records every response body, to check that a secret is shown exactly once: in the one page
