@@ -42,8 +42,9 @@ type Jobs interface {
 	UpdatePrinters(ctx context.Context, clientID string, ps []protocol.Printer) error
 	Subscribe(clientID string) (<-chan struct{}, func())
 	PendingFor(ctx context.Context, clientID string) ([]protocol.Job, error)
-	MarkSent(ctx context.Context, jobID string) error
-	Ack(ctx context.Context, clientID string, st protocol.JobStatus) error
+	// MarkSentAll and AckAll are MarkSent and Ack for several jobs (statuses) in one transaction.
+	MarkSentAll(ctx context.Context, jobIDs []string) ([]error, error)
+	AckAll(ctx context.Context, clientID string, sts []protocol.JobStatus) ([]error, error)
 }
 
 var _ Jobs = (*jobs.Service)(nil)

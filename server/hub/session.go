@@ -24,6 +24,10 @@ const maxProtocolErrors = 10
 // outQueue is how many control messages (welcome, pong, error, Hub.Send) may wait for a session's writer.
 const outQueue = 16
 
+// ackQueue is how many job_status messages may wait for a session's ack loop; the reader blocks beyond
+// it (the agent then waits on TCP).
+const ackQueue = 256
+
 // jobQueue is how many encoded job messages (up to protocol.MaxMessageSize each) may wait for a session's
 // writer. The delivery loop blocks beyond it, so a slow agent holds at most this many in memory.
 const jobQueue = 4
@@ -41,16 +45,17 @@ type Session struct {
 	slot        *Slot // the credential's session slot, released when the session leaves the index
 	log         *slog.Logger
 
-	out      chan []byte   // control messages for the writer (sent before any queued job)
-	jobs     chan []byte   // job messages for the writer
-	kick     chan struct{} // asks the delivery loop to look again (room for one)
-	printed  chan struct{} // closed once the agent's first printers message is recorded
-	seenOnce sync.Once     // guards printed
-	once     sync.Once     // guards req and killed
-	req      closeReq      // why the session ends; read after <-killed
-	killed   chan struct{} // closed when the session must end
-	done     chan struct{} // closed when the writer has finished
-	lastSeen atomic.Int64  // unix nanoseconds of the last message from the peer
+	out      chan []byte             // control messages for the writer (sent before any queued job)
+	jobs     chan []byte             // job messages for the writer
+	kick     chan struct{}           // asks the delivery loop to look again (room for one)
+	acks     chan protocol.JobStatus // job_status messages for the ack loop (closed when reading ends)
+	printed  chan struct{}           // closed once the agent's first printers message is recorded
+	seenOnce sync.Once               // guards printed
+	once     sync.Once               // guards req and killed
+	req      closeReq                // why the session ends; read after <-killed
+	killed   chan struct{}           // closed when the session must end
+	done     chan struct{}           // closed when the writer has finished
+	lastSeen atomic.Int64            // unix nanoseconds of the last message from the peer
 
 	mu       sync.Mutex
 	printers []protocol.Printer
@@ -165,6 +170,7 @@ func (h *Hub) Serve(c *websocket.Conn, p keys.Principal, remoteAddr string, slot
 		out:         make(chan []byte, outQueue),
 		jobs:        make(chan []byte, jobQueue),
 		kick:        make(chan struct{}, 1),
+		acks:        make(chan protocol.JobStatus, ackQueue),
 		printed:     make(chan struct{}),
 		killed:      make(chan struct{}),
 		done:        make(chan struct{}),
@@ -249,7 +255,14 @@ func (h *Hub) Serve(c *websocket.Conn, p keys.Principal, remoteAddr string, slot
 		}
 	}
 
+	acked := make(chan struct{})
+	go func() {
+		defer close(acked)
+		s.ackLoop(ctx, log)
+	}()
 	s.readLoop(ctx, log)
+	close(s.acks)
+	<-acked // every status read is recorded before the session is
 	s.stopPrinters()
 	h.remove(s)
 	s.kill(closeReq{abort: true})
@@ -376,7 +389,7 @@ func (s *Session) readLoop(ctx context.Context, log *slog.Logger) {
 				s.recordPrinters(m.Printers)
 			}
 		case protocol.JobStatus:
-			s.jobStatus(ctx, m, log)
+			s.acks <- m
 		case protocol.Error:
 			code := httpx.RedactSecrets(m.Code)
 			if len(code) > 64 {
@@ -541,16 +554,51 @@ func (s *Session) finish() {
 	_ = s.conn.Close(r.code, r.reason)
 }
 
-// jobStatus hands an agent's job_status to the job queue. A status the queue refuses is answered with an
-// `error` message (the session stays): forbidden (the job belongs to another client), not_found,
+// ackLoop hands the agent's job_status messages to the job queue, in order: the statuses that arrived
+// while the previous ones were being recorded go together (Jobs.AckAll, one transaction), so a busy agent
+// is not held to one store commit per status. It returns when s.acks is closed and drained.
+func (s *Session) ackLoop(ctx context.Context, log *slog.Logger) {
+	var batch []protocol.JobStatus
+	for m := range s.acks {
+		batch = append(batch[:0], m)
+	more:
+		for len(batch) < ackQueue {
+			select {
+			case m, ok := <-s.acks:
+				if !ok {
+					break more
+				}
+				batch = append(batch, m)
+			default:
+				break more
+			}
+		}
+		s.jobStatuses(ctx, batch, log)
+	}
+}
+
+// jobStatuses hands job_status messages to the job queue. A status the queue refuses is answered with
+// an `error` message (the session stays): forbidden (the job belongs to another client), not_found,
 // conflict (e.g. the job was cancelled or already finished), invalid_message, or internal_error (not
 // recorded; the job is redelivered after a reconnect and may be reported again).
-func (s *Session) jobStatus(ctx context.Context, m protocol.JobStatus, log *slog.Logger) {
+func (s *Session) jobStatuses(ctx context.Context, ms []protocol.JobStatus, log *slog.Logger) {
 	h := s.hub
 	if h.o.Jobs == nil {
 		return
 	}
-	err := h.o.Jobs.Ack(ctx, s.clientID, m)
+	errs, err := h.o.Jobs.AckAll(ctx, s.clientID, ms)
+	for i, m := range ms {
+		e := err
+		if e == nil {
+			e = errs[i]
+		}
+		s.jobStatusDone(m, e, log)
+	}
+}
+
+// jobStatusDone reports the outcome of one job_status.
+func (s *Session) jobStatusDone(m protocol.JobStatus, err error, log *slog.Logger) {
+	h := s.hub
 	if err == nil {
 		if h.o.JobStatus != nil {
 			h.o.JobStatus(m.State)
@@ -624,11 +672,12 @@ func (s *Session) deliverLoop(ctx context.Context, wake <-chan struct{}, log *sl
 	}
 }
 
-// deliver sends every job PendingFor returns, batch by batch, until none is left. Each job is marked
-// sent BEFORE it is queued for the writer; a job MarkSent refuses (cancelled or expired meanwhile) is
-// skipped. Only the client's newest session delivers, and the check and MarkSent happen under the
-// client's lock, which a new session of the client holds while it registers: so a job is never marked
-// sent in the new session's name while an old session writes it (it would then not be redelivered).
+// deliver sends every job PendingFor returns, batch by batch, until none is left. The jobs of a batch are
+// marked sent (Jobs.MarkSentAll, one transaction) BEFORE they are queued for the writer; a job the queue
+// refuses (cancelled or expired meanwhile) is skipped. Only the client's newest session delivers, and the
+// check and the marking happen under the client's lock, which a new session of the client holds while it
+// registers: so a job is never marked sent in the new session's name while an old session writes it (it
+// would then not be redelivered).
 func (s *Session) deliver(ctx context.Context, log *slog.Logger) error {
 	h := s.hub
 	lock := h.clientLock(s.clientID)
@@ -640,46 +689,49 @@ func (s *Session) deliver(ctx context.Context, log *slog.Logger) error {
 		if len(batch) == 0 {
 			return nil
 		}
-		progress := 0 // jobs sent, or refused because they changed (neither comes back from PendingFor)
+		msgs := make([][]byte, 0, len(batch))
+		ids := make([]string, 0, len(batch))
+		sent := batch[:0:0]
 		for _, j := range batch {
 			b, err := protocol.Encode(j)
 			if err != nil {
 				log.Error("encode job", "job_id", j.JobID, "err", err)
 				continue
 			}
-			lock.Lock()
-			if !h.newest(s) {
-				lock.Unlock()
-				return nil // a newer session of the client delivers
-			}
-			err = h.o.Jobs.MarkSent(ctx, j.JobID)
+			msgs, ids, sent = append(msgs, b), append(ids, j.JobID), append(sent, j)
+		}
+		if len(ids) == 0 {
+			return nil // only jobs that cannot be encoded (logged); do not spin on them
+		}
+		lock.Lock()
+		if !h.newest(s) {
 			lock.Unlock()
-			if err != nil {
-				if ctx.Err() != nil {
-					return err
-				}
-				if !errors.Is(err, jobs.ErrConflict) {
+			return nil // a newer session of the client delivers
+		}
+		errs, err := h.o.Jobs.MarkSentAll(ctx, ids)
+		lock.Unlock()
+		if err != nil {
+			return err
+		}
+		for i, j := range sent {
+			if err := errs[i]; err != nil {
+				if !errors.Is(err, jobs.ErrConflict) && !errors.Is(err, jobs.ErrNotFound) {
 					return err
 				}
 				log.Debug("job not sent", "job_id", j.JobID, "err", err)
-				progress++
 				continue
 			}
 			select {
-			case s.jobs <- b:
+			case s.jobs <- msgs[i]:
 			case <-s.killed:
 				return nil // stays sent and unacknowledged: redelivered after the reconnect
 			case <-ctx.Done():
 				return nil
 			}
-			progress++
 			if h.o.JobSent != nil {
 				h.o.JobSent()
 			}
-			log.Debug("job sent", "job_id", j.JobID, "printer", j.PrinterID, "bytes", len(b))
-		}
-		if progress == 0 {
-			return nil // only jobs that cannot be encoded (logged); do not spin on them
+			log.Debug("job sent", "job_id", j.JobID, "printer", j.PrinterID, "bytes", len(msgs[i]))
 		}
 	}
 }

@@ -147,35 +147,74 @@ func (s *Service) expire(ctx context.Context, js []store.Job, now time.Time) (in
 // whose message is then lost stays sent and unacknowledged and is redelivered after the client
 // reconnects.
 func (s *Service) MarkSent(ctx context.Context, jobID string) error {
+	errs, err := s.MarkSentAll(ctx, []string{jobID})
+	if err != nil {
+		return err
+	}
+	return errs[0]
+}
+
+// MarkSentAll is MarkSent for several jobs in one transaction (the hub marks a PendingFor batch at
+// once): errs[i] is MarkSent's answer for jobIDs[i] (nil: send it). err is set, and nothing recorded,
+// when the transaction failed.
+func (s *Service) MarkSentAll(ctx context.Context, jobIDs []string) (errs []error, err error) {
 	now := s.now()
-	var expired error
-	err := s.st.InTx(ctx, func(q store.Store) error {
-		expired = nil // fn may run again
-		j, err := q.GetJob(ctx, jobID)
-		if err != nil {
-			return storeErr("mark sent", fmt.Sprintf("job %q not found", jobID), err)
+	err = s.st.InTx(ctx, func(q store.Store) error {
+		errs = make([]error, len(jobIDs)) // fn may run again
+		sessions := map[string]int64{}
+		for i, id := range jobIDs {
+			err := s.markSent(ctx, q, id, sessions, now)
+			if err != nil && !isVerdict(err) {
+				return err
+			}
+			errs[i] = err
 		}
-		if !(j.State == Queued || j.State == Sent && j.ReceivedAt == nil) {
-			return fmt.Errorf("%w: job %s is %s and is not to be sent", ErrConflict, jobID, j.State)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return errs, nil
+}
+
+// isVerdict reports whether err is an answer about one job (not found, not to be sent, …) rather than a
+// failure of the store, which fails the whole transaction.
+func isVerdict(err error) bool {
+	return errors.Is(err, ErrNotFound) || errors.Is(err, ErrConflict) || errors.Is(err, ErrForbidden) ||
+		errors.Is(err, ErrInvalid)
+}
+
+// markSent marks one job sent in q. A verdict (isVerdict) is returned only before anything was written,
+// except for an expired job, whose expiry is recorded (and kept) before ErrConflict is returned.
+// sessions caches the clients' session counters within the transaction.
+func (s *Service) markSent(ctx context.Context, q store.Store, jobID string, sessions map[string]int64, now time.Time) error {
+	j, err := q.GetJob(ctx, jobID)
+	if err != nil {
+		return storeErr("mark sent", fmt.Sprintf("job %q not found", jobID), err)
+	}
+	if !(j.State == Queued || j.State == Sent && j.ReceivedAt == nil) {
+		return fmt.Errorf("%w: job %s is %s and is not to be sent", ErrConflict, jobID, j.State)
+	}
+	if !now.Before(j.ExpiresAt) {
+		if err := s.apply(ctx, q, &j, change{to: Expired, reason: "expired before it reached the agent", actor: actorServer}, now); err != nil {
+			return err
 		}
-		if !now.Before(j.ExpiresAt) {
-			expired = fmt.Errorf("%w: job %s has expired", ErrConflict, jobID)
-			return s.apply(ctx, q, &j, change{to: Expired, reason: "expired before it reached the agent", actor: actorServer}, now)
-		}
+		return fmt.Errorf("%w: job %s has expired", ErrConflict, jobID)
+	}
+	seq, ok := sessions[j.ClientID]
+	if !ok {
 		c, err := q.GetClient(ctx, j.ClientID)
 		if err != nil {
 			return fmt.Errorf("jobs: mark sent: %w", err)
 		}
-		ev := "delivered to the agent"
-		if j.Attempts > 0 {
-			ev = fmt.Sprintf("delivered to the agent again (attempt %d)", j.Attempts+1)
-		}
-		return s.apply(ctx, q, &j, change{to: Sent, event: ev, actor: actorServer, sent: true, session: c.SessionSeq}, now)
-	})
-	if err != nil {
-		return err
+		seq = c.SessionSeq
+		sessions[j.ClientID] = seq
 	}
-	return expired
+	ev := "delivered to the agent"
+	if j.Attempts > 0 {
+		ev = fmt.Sprintf("delivered to the agent again (attempt %d)", j.Attempts+1)
+	}
+	return s.apply(ctx, q, &j, change{to: Sent, event: ev, actor: actorServer, sent: true, session: seq}, now)
 }
 
 // Ack applies a job_status from the client:
@@ -191,6 +230,38 @@ func (s *Service) MarkSent(ctx context.Context, jobID string) error {
 // ignored when it repeats the outcome; otherwise it is recorded as an event and answered ErrConflict (e.g.
 // the agent printed a job a user cancelled after delivery). Times are the server's, not the agent's.
 func (s *Service) Ack(ctx context.Context, clientID string, st protocol.JobStatus) error {
+	errs, err := s.AckAll(ctx, clientID, []protocol.JobStatus{st})
+	if err != nil {
+		return err
+	}
+	return errs[0]
+}
+
+// AckAll applies several job_status messages of the client, in order, in one transaction (the hub
+// passes the statuses that arrived while the previous ones were being recorded): errs[i] is Ack's answer
+// for sts[i]. err is set, and nothing recorded, when the transaction failed.
+func (s *Service) AckAll(ctx context.Context, clientID string, sts []protocol.JobStatus) (errs []error, err error) {
+	now := s.now()
+	err = s.st.InTx(ctx, func(q store.Store) error {
+		errs = make([]error, len(sts)) // fn may run again
+		for i, st := range sts {
+			err := s.ack(ctx, q, clientID, st, now)
+			if err != nil && !isVerdict(err) {
+				return err
+			}
+			errs[i] = err
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return errs, nil
+}
+
+// ack applies one status in q. A verdict (isVerdict) is returned only before anything was written,
+// except ErrConflict for a finished job, returned after its note was recorded (and is kept).
+func (s *Service) ack(ctx context.Context, q store.Store, clientID string, st protocol.JobStatus, now time.Time) error {
 	switch st.State {
 	case protocol.JobReceived, protocol.JobPrinting, protocol.JobDone, protocol.JobFailed:
 	default:
@@ -198,70 +269,60 @@ func (s *Service) Ack(ctx context.Context, clientID string, st protocol.JobStatu
 	}
 	reason := clip(st.Reason, maxReasonLen)
 	actor := actorAgent(clientID)
-	now := s.now()
-	var conflict error
-	err := s.st.InTx(ctx, func(q store.Store) error {
-		conflict = nil // fn may run again
-		j, err := q.GetJob(ctx, st.JobID)
-		if err != nil {
-			return storeErr("ack", fmt.Sprintf("job %q not found", st.JobID), err)
-		}
-		if j.ClientID != clientID {
-			return fmt.Errorf("%w: job %s belongs to another client", ErrForbidden, st.JobID)
-		}
-		if Terminal(j.State) {
-			if st.State == string(j.State) && (j.State == Done || !st.Retry) {
-				return nil // a repeated report
-			}
-			msg := fmt.Sprintf("agent reported %s after the job was %s", st.State, j.State)
-			if reason != "" {
-				msg += ": " + reason
-			}
-			if err := s.note(ctx, q, j, msg, actor, now); err != nil {
-				return err
-			}
-			conflict = fmt.Errorf("%w: job %s is already %s", ErrConflict, st.JobID, j.State)
-			return nil // keep the note
-		}
-		if j.State == Queued {
-			// The hub wrote the job before MarkSent committed: the status proves delivery.
-			c, err := q.GetClient(ctx, clientID)
-			if err != nil {
-				return fmt.Errorf("jobs: ack: %w", err)
-			}
-			if err := s.apply(ctx, q, &j, change{to: Sent, event: "delivered to the agent", actor: actorServer,
-				sent: true, session: c.SessionSeq}, now); err != nil {
-				return err
-			}
-		}
-		switch st.State {
-		case protocol.JobReceived:
-			if j.State != Sent || j.ReceivedAt != nil {
-				return nil // late or repeated
-			}
-			return s.apply(ctx, q, &j, change{to: Sent, reason: j.Reason, event: "received by the agent", actor: actor, received: true}, now)
-		case protocol.JobPrinting:
-			if j.State == Printing {
-				return nil
-			}
-			return s.apply(ctx, q, &j, change{to: Printing, event: "printing", actor: actor, received: true}, now)
-		case protocol.JobDone:
-			return s.apply(ctx, q, &j, change{to: Done, event: "printed", actor: actor, received: true}, now)
-		default: // failed
-			if reason == "" {
-				reason = "the agent reported a failure without a reason"
-			}
-			if st.Retry {
-				return s.apply(ctx, q, &j, change{to: j.State, reason: reason, event: "the agent will retry: " + reason,
-					actor: actor, received: true}, now)
-			}
-			return s.apply(ctx, q, &j, change{to: Failed, reason: reason, actor: actor, received: true}, now)
-		}
-	})
+	j, err := q.GetJob(ctx, st.JobID)
 	if err != nil {
-		return err
+		return storeErr("ack", fmt.Sprintf("job %q not found", st.JobID), err)
 	}
-	return conflict
+	if j.ClientID != clientID {
+		return fmt.Errorf("%w: job %s belongs to another client", ErrForbidden, st.JobID)
+	}
+	if Terminal(j.State) {
+		if st.State == string(j.State) && (j.State == Done || !st.Retry) {
+			return nil // a repeated report
+		}
+		msg := fmt.Sprintf("agent reported %s after the job was %s", st.State, j.State)
+		if reason != "" {
+			msg += ": " + reason
+		}
+		if err := s.note(ctx, q, j, msg, actor, now); err != nil {
+			return err
+		}
+		return fmt.Errorf("%w: job %s is already %s", ErrConflict, st.JobID, j.State) // the note is kept
+	}
+	if j.State == Queued {
+		// The hub wrote the job before MarkSent committed: the status proves delivery.
+		c, err := q.GetClient(ctx, clientID)
+		if err != nil {
+			return fmt.Errorf("jobs: ack: %w", err)
+		}
+		if err := s.apply(ctx, q, &j, change{to: Sent, event: "delivered to the agent", actor: actorServer,
+			sent: true, session: c.SessionSeq}, now); err != nil {
+			return err
+		}
+	}
+	switch st.State {
+	case protocol.JobReceived:
+		if j.State != Sent || j.ReceivedAt != nil {
+			return nil // late or repeated
+		}
+		return s.apply(ctx, q, &j, change{to: Sent, reason: j.Reason, event: "received by the agent", actor: actor, received: true}, now)
+	case protocol.JobPrinting:
+		if j.State == Printing {
+			return nil
+		}
+		return s.apply(ctx, q, &j, change{to: Printing, event: "printing", actor: actor, received: true}, now)
+	case protocol.JobDone:
+		return s.apply(ctx, q, &j, change{to: Done, event: "printed", actor: actor, received: true}, now)
+	default: // failed
+		if reason == "" {
+			reason = "the agent reported a failure without a reason"
+		}
+		if st.Retry {
+			return s.apply(ctx, q, &j, change{to: j.State, reason: reason, event: "the agent will retry: " + reason,
+				actor: actor, received: true}, now)
+		}
+		return s.apply(ctx, q, &j, change{to: Failed, reason: reason, actor: actor, received: true}, now)
+	}
 }
 
 // ExpireDue is the sweeper: it marks expired every job past its expiry that the agent never received

@@ -2,8 +2,9 @@
 // (modernc.org/sqlite, pure Go) in WAL mode, with foreign keys on and a busy timeout.
 //
 // Writes go through a pool of exactly one connection (SQLite allows one writer; serializing in Go avoids
-// SQLITE_BUSY between our own writers) and begin with BEGIN IMMEDIATE; reads use a separate small pool of
-// query-only connections, which WAL lets run concurrently with the writer. Schema migrations are embedded
+// SQLITE_BUSY between our own writers) and begin with BEGIN IMMEDIATE; concurrent InTx calls share
+// transactions (group commit, writer.go). Reads use a separate small pool of query-only connections, which
+// WAL lets run concurrently with the writer. Both pools reuse prepared statements (stmts.go). Schema migrations are embedded
 // (migrations/NNN_name.sql, append-only) and applied in order on Open, recorded in schema_migrations.
 package sqlite
 
@@ -17,6 +18,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	sqlite3 "modernc.org/sqlite"
@@ -34,7 +36,14 @@ const readers = 4
 // DB is a store.Store backed by SQLite.
 type DB struct {
 	q
-	w, r *sql.DB
+	w, r   *sql.DB
+	ws, rs *stmts // prepared statements of w and r
+
+	reqs     chan *txReq   // InTx calls waiting for the writer (writer.go)
+	quit     chan struct{} // closed by Close
+	loopDone chan struct{} // closed when writeLoop has returned
+	close    sync.Once
+	closeErr error
 }
 
 var _ store.Store = (*DB)(nil)
@@ -64,31 +73,23 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	r.SetMaxOpenConns(readers)
 	r.SetMaxIdleConns(readers)
-	db := &DB{w: w, r: r}
-	db.q = q{w: w, r: r}
+	db := &DB{w: w, r: r, ws: newStmts(w), rs: newStmts(r),
+		reqs: make(chan *txReq), quit: make(chan struct{}), loopDone: make(chan struct{})}
+	db.q = q{w: pooled{w, db.ws}, r: pooled{r, db.rs}}
+	go db.writeLoop()
 	return db, nil
 }
 
-// Close closes both pools.
+// Close stops the writer and closes both pools.
 func (db *DB) Close() error {
-	return errors.Join(db.r.Close(), db.w.Close())
-}
-
-// InTx runs fn in one write transaction (BEGIN IMMEDIATE on the writer connection).
-func (db *DB) InTx(ctx context.Context, fn func(tx store.Store) error) error {
-	tx, err := db.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlite: begin: %w", err)
-	}
-	t := &txStore{q: q{w: tx, r: tx}}
-	if err := fn(t); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: commit: %w", err)
-	}
-	return nil
+	db.close.Do(func() {
+		close(db.quit)
+		<-db.loopDone
+		db.ws.close()
+		db.rs.close()
+		db.closeErr = errors.Join(db.r.Close(), db.w.Close())
+	})
+	return db.closeErr
 }
 
 type txStore struct{ q }

@@ -2,6 +2,8 @@ package sqlite_test
 
 import (
 	"database/sql"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -117,5 +119,62 @@ func TestConcurrentWritersAndReaders(t *testing.T) {
 	got, _ := db.ListAudit(ctx, store.AuditFilter{PortalID: "p", Limit: 1000})
 	if len(got) != 8*20*2 {
 		t.Errorf("%d entries, want %d", len(got), 8*20*2)
+	}
+}
+
+// TestGroupCommit: concurrent InTx calls share transactions (writer.go), but each keeps its own outcome:
+// a failing or panicking function is rolled back alone, the others commit.
+func TestGroupCommit(t *testing.T) {
+	ctx := t.Context()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "printdock.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	boom := errors.New("boom")
+	const n = 64
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	panics := make([]any, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { panics[i] = recover() }()
+			errs[i] = db.InTx(ctx, func(tx store.Store) error {
+				if err := tx.CreatePortal(ctx, store.Portal{ID: fmt.Sprintf("p%d", i), Name: "x"}); err != nil {
+					return err
+				}
+				switch i % 4 {
+				case 1:
+					return boom
+				case 2:
+					panic(fmt.Sprintf("panic %d", i))
+				}
+				return nil
+			})
+		}()
+	}
+	wg.Wait()
+	for i := range n {
+		_, getErr := db.GetPortal(ctx, fmt.Sprintf("p%d", i))
+		switch i % 4 {
+		case 1:
+			if !errors.Is(errs[i], boom) || !errors.Is(getErr, store.ErrNotFound) {
+				t.Errorf("%d: failing fn: err %v, portal lookup %v; want boom and not found", i, errs[i], getErr)
+			}
+		case 2:
+			if panics[i] != fmt.Sprintf("panic %d", i) || !errors.Is(getErr, store.ErrNotFound) {
+				t.Errorf("%d: panicking fn: recovered %v, portal lookup %v; want the panic and not found", i, panics[i], getErr)
+			}
+		default:
+			if errs[i] != nil || panics[i] != nil || getErr != nil {
+				t.Errorf("%d: err %v, panic %v, portal lookup %v; want committed", i, errs[i], panics[i], getErr)
+			}
+		}
+	}
+	db.Close()
+	if err := db.InTx(ctx, func(store.Store) error { return nil }); err == nil {
+		t.Error("InTx after Close succeeded")
 	}
 }
