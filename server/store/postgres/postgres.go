@@ -25,10 +25,8 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"math/rand/v2"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -301,46 +299,13 @@ func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
 	return *v, nil
 }
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func migrations() ([]migration, error) {
-	ents, err := fs.ReadDir(migrationFS, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	var out []migration
-	for _, e := range ents {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("postgres: migration %q: name must be NNN_name.sql", e.Name())
-		}
-		b, err := migrationFS.ReadFile("migrations/" + e.Name())
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, migration{v, e.Name(), string(b)})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
-	for i, m := range out {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("postgres: migration %q: versions must be 1, 2, 3… without gaps", m.name)
-		}
-	}
-	return out, nil
-}
-
 // migrateLock is the advisory lock key of the current schema's migrations.
 const migrateLock = `hashtextextended('printdock.migrate.' || current_schema(), 0)`
 
 // migrate applies the missing migrations, each in its own transaction, holding the schema's advisory lock
 // for the whole run so that concurrent starters wait and then find nothing to do.
 func migrate(ctx context.Context, c *pgx.Conn) error {
-	ms, err := migrations()
+	ms, err := store.ReadMigrations(migrationFS, "migrations")
 	if err != nil {
 		return err
 	}
@@ -373,19 +338,19 @@ func migrate(ctx context.Context, c *pgx.Conn) error {
 		return fmt.Errorf("postgres: migrate: %w", err)
 	}
 	for _, m := range ms {
-		if applied[m.version] {
+		if applied[m.Version] {
 			continue
 		}
 		err := pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, m.sql); err != nil {
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
 				return err
 			}
 			_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
-				m.version, m.name, time.Now())
+				m.Version, m.Name, time.Now())
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("postgres: migrate %s: %w", m.name, err)
+			return fmt.Errorf("postgres: migrate %s: %w", m.Name, err)
 		}
 	}
 	return nil

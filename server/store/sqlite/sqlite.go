@@ -14,9 +14,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -106,41 +103,8 @@ func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
 	return int(v.Int64), nil
 }
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func migrations() ([]migration, error) {
-	ents, err := fs.ReadDir(migrationFS, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	var out []migration
-	for _, e := range ents {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("sqlite: migration %q: name must be NNN_name.sql", e.Name())
-		}
-		b, err := migrationFS.ReadFile("migrations/" + e.Name())
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, migration{v, e.Name(), string(b)})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
-	for i, m := range out {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("sqlite: migration %q: versions must be 1, 2, 3… without gaps", m.name)
-		}
-	}
-	return out, nil
-}
-
 func migrate(ctx context.Context, w *sql.DB) error {
-	ms, err := migrations()
+	ms, err := store.ReadMigrations(migrationFS, "migrations")
 	if err != nil {
 		return err
 	}
@@ -154,7 +118,7 @@ func migrate(ctx context.Context, w *sql.DB) error {
 			return fmt.Errorf("sqlite: migrate: %w", err)
 		}
 		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.Version).Scan(&n); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("sqlite: migrate: %w", err)
 		}
@@ -162,17 +126,17 @@ func migrate(ctx context.Context, w *sql.DB) error {
 			tx.Rollback()
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 			tx.Rollback()
-			return fmt.Errorf("sqlite: migrate %s: %w", m.name, err)
+			return fmt.Errorf("sqlite: migrate %s: %w", m.Name, err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-			m.version, m.name, time.Now().UnixMicro()); err != nil {
+			m.Version, m.Name, time.Now().UnixMicro()); err != nil {
 			tx.Rollback()
-			return fmt.Errorf("sqlite: migrate %s: %w", m.name, err)
+			return fmt.Errorf("sqlite: migrate %s: %w", m.Name, err)
 		}
 		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("sqlite: migrate %s: %w", m.name, err)
+			return fmt.Errorf("sqlite: migrate %s: %w", m.Name, err)
 		}
 	}
 	return nil
