@@ -391,24 +391,14 @@ func (a *Agent) Status() localapi.Status {
 // ends the subscription. A slow reader loses intermediate values, never the latest. The channel is
 // closed when the agent stops or cancel is called.
 func (a *Agent) Subscribe() (<-chan localapi.Status, func()) {
-	ch := make(chan localapi.Status, 1)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.stopped {
+		ch := make(chan localapi.Status)
 		close(ch)
 		return ch, func() {}
 	}
-	a.subSeq++
-	id := a.subSeq
-	a.subs[id] = ch
-	return ch, func() {
-		a.mu.Lock()
-		defer a.mu.Unlock()
-		if c, ok := a.subs[id]; ok {
-			delete(a.subs, id)
-			close(c)
-		}
-	}
+	return a.subscribeLocked()
 }
 
 func (a *Agent) closeSubsLocked() {
