@@ -1,5 +1,5 @@
 # printdock — see README.md.
-.PHONY: run test build bench fmt
+.PHONY: run test build bench fmt package
 
 run: ## the product: server on embedded SQLite, an agent logged in, a simulated printer
 	scripts/run.sh
@@ -9,6 +9,9 @@ test: ## the whole test suite (installs apt packages when missing)
 
 build:
 	go build -o bin/ ./cmd/printdock-server ./cmd/printdock-agent
+
+package: ## .debs (agent, server, desktop app) and the agent's MSI into dist/ (docs/packaging.md; VERSION=… to set it)
+	scripts/package.sh
 
 bench:
 	go test -run XXX -bench . -benchtime 1x ./...
