@@ -15,7 +15,7 @@ import (
 const clientCols = `id, portal_id, credential_id, installation_id, hostname, agent_version, os, first_seen_at,
 	last_seen_at, sessions, session_seq`
 
-func scanClient(sc interface{ Scan(...any) error }) (store.Client, error) {
+func scanClient(sc rowScanner) (store.Client, error) {
 	var c store.Client
 	var first, last int64
 	err := sc.Scan(&c.ID, &c.PortalID, &c.CredentialID, &c.InstallationID, &c.Hostname, &c.AgentVersion, &c.OS,
@@ -52,21 +52,8 @@ func (q q) GetClient(ctx context.Context, id string) (store.Client, error) {
 }
 
 func (q q) ListClients(ctx context.Context, portalID string) ([]store.Client, error) {
-	rows, err := q.r.QueryContext(ctx, `SELECT `+clientCols+` FROM clients WHERE portal_id = ?
-		ORDER BY first_seen_at, id`, portalID)
-	if err != nil {
-		return nil, mapErr("list clients", err)
-	}
-	defer rows.Close()
-	var out []store.Client
-	for rows.Next() {
-		c, err := scanClient(rows)
-		if err != nil {
-			return nil, mapErr("list clients", err)
-		}
-		out = append(out, c)
-	}
-	return out, mapErr("list clients", rows.Err())
+	return queryAll(ctx, q.r, "list clients", `SELECT `+clientCols+` FROM clients WHERE portal_id = ?
+		ORDER BY first_seen_at, id`, []any{portalID}, scanClient)
 }
 
 // Printers.
@@ -76,7 +63,7 @@ const printerCols = `p.id, p.portal_id, p.client_id, p.uri, p.name, p.make, p.mo
 
 const printerFrom = ` FROM printers p JOIN clients c ON c.id = p.client_id`
 
-func scanPrinter(sc interface{ Scan(...any) error }) (store.Printer, error) {
+func scanPrinter(sc rowScanner) (store.Printer, error) {
 	var p store.Printer
 	var first, upd int64
 	err := sc.Scan(&p.ID, &p.PortalID, &p.ClientID, &p.URI, &p.Name, &p.Make, &p.Model, &p.Status, &p.Reason,
@@ -109,20 +96,7 @@ func (q q) ListPrinters(ctx context.Context, f store.PrinterFilter) ([]store.Pri
 		args = append(args, f.ClientID)
 	}
 	query += ` ORDER BY p.name, p.uri, p.id`
-	rows, err := q.r.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, mapErr("list printers", err)
-	}
-	defer rows.Close()
-	var out []store.Printer
-	for rows.Next() {
-		p, err := scanPrinter(rows)
-		if err != nil {
-			return nil, mapErr("list printers", err)
-		}
-		out = append(out, p)
-	}
-	return out, mapErr("list printers", rows.Err())
+	return queryAll(ctx, q.r, "list printers", query, args, scanPrinter)
 }
 
 // Jobs.
@@ -148,7 +122,7 @@ func optUs(t *time.Time) any {
 	return us(*t)
 }
 
-func scanJob(sc interface{ Scan(...any) error }, content bool) (store.Job, error) {
+func scanJob(sc rowScanner, content bool) (store.Job, error) {
 	var j store.Job
 	var key sql.NullString
 	var state string
@@ -254,20 +228,7 @@ func (q q) ListJobs(ctx context.Context, f store.JobFilter) ([]store.Job, error)
 }
 
 func (q q) queryJobs(ctx context.Context, op string, content bool, query string, args ...any) ([]store.Job, error) {
-	rows, err := q.r.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, mapErr(op, err)
-	}
-	defer rows.Close()
-	var out []store.Job
-	for rows.Next() {
-		j, err := scanJob(rows, content)
-		if err != nil {
-			return nil, mapErr(op, err)
-		}
-		out = append(out, j)
-	}
-	return out, mapErr(op, rows.Err())
+	return queryAll(ctx, q.r, op, query, args, func(sc rowScanner) (store.Job, error) { return scanJob(sc, content) })
 }
 
 func (q q) PendingJobs(ctx context.Context, clientID string, session int64, limit int) ([]store.Job, error) {

@@ -16,6 +16,27 @@ type execer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
+// rowScanner is a *sql.Row or *sql.Rows.
+type rowScanner interface{ Scan(...any) error }
+
+// queryAll runs query on db and scans every row with scan; op names the operation in errors.
+func queryAll[T any](ctx context.Context, db execer, op, query string, args []any, scan func(rowScanner) (T, error)) ([]T, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, mapErr(op, err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, mapErr(op, err)
+		}
+		out = append(out, v)
+	}
+	return out, mapErr(op, rows.Err())
+}
+
 // q implements the store methods over a writer and a reader (both the transaction inside InTx).
 type q struct{ w, r execer }
 
@@ -85,7 +106,7 @@ func (q q) GetPortal(ctx context.Context, id string) (store.Portal, error) {
 
 const userCols = `id, portal_id, email, role, password_hash, created_at`
 
-func scanUser(sc interface{ Scan(...any) error }) (store.User, error) {
+func scanUser(sc rowScanner) (store.User, error) {
 	var u store.User
 	var at int64
 	err := sc.Scan(&u.ID, &u.PortalID, &u.Email, &u.Role, &u.PasswordHash, &at)
@@ -110,20 +131,7 @@ func (q q) GetUserByEmail(ctx context.Context, email string) (store.User, error)
 }
 
 func (q q) ListUsers(ctx context.Context, portalID string) ([]store.User, error) {
-	rows, err := q.r.QueryContext(ctx, `SELECT `+userCols+` FROM users WHERE portal_id = ? ORDER BY email`, portalID)
-	if err != nil {
-		return nil, mapErr("list users", err)
-	}
-	defer rows.Close()
-	var out []store.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, mapErr("list users", err)
-		}
-		out = append(out, u)
-	}
-	return out, mapErr("list users", rows.Err())
+	return queryAll(ctx, q.r, "list users", `SELECT `+userCols+` FROM users WHERE portal_id = ? ORDER BY email`, []any{portalID}, scanUser)
 }
 
 func (q q) CountAdmins(ctx context.Context, portalID string) (int, error) {
@@ -149,7 +157,7 @@ func (q q) DeleteUser(ctx context.Context, id string) error {
 const credCols = `id, portal_id, kind, user_id, creator_id, description, prefix, secret_hash, shared_version,
 	status, generation, created_at, created_by, last_accessed_at`
 
-func scanCred(sc interface{ Scan(...any) error }) (store.Credential, error) {
+func scanCred(sc rowScanner) (store.Credential, error) {
 	var c store.Credential
 	var userID, creatorID, hash sql.NullString
 	var shared, last sql.NullInt64
@@ -204,20 +212,7 @@ func (q q) ListCredentials(ctx context.Context, portalID string, kinds ...store.
 		}
 	}
 	query += ` ORDER BY created_at, id`
-	rows, err := q.r.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, mapErr("list credentials", err)
-	}
-	defer rows.Close()
-	var out []store.Credential
-	for rows.Next() {
-		c, err := scanCred(rows)
-		if err != nil {
-			return nil, mapErr("list credentials", err)
-		}
-		out = append(out, c)
-	}
-	return out, mapErr("list credentials", rows.Err())
+	return queryAll(ctx, q.r, "list credentials", query, args, scanCred)
 }
 
 func (q q) ReplaceSecret(ctx context.Context, id, hash, prefix string, oldGen int64) error {
@@ -269,7 +264,7 @@ func (q q) DeleteCredential(ctx context.Context, id string) error {
 
 const sharedCols = `portal_id, version, secret_hash, prefix, created_at, created_by`
 
-func scanShared(sc interface{ Scan(...any) error }) (store.SharedSecret, error) {
+func scanShared(sc rowScanner) (store.SharedSecret, error) {
 	var s store.SharedSecret
 	var at int64
 	err := sc.Scan(&s.PortalID, &s.Version, &s.SecretHash, &s.Prefix, &at, &s.CreatedBy)
