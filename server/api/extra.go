@@ -38,15 +38,7 @@ func (a *API) deleteUser(w http.ResponseWriter, r *http.Request, act keys.Actor)
 
 func (a *API) sharedDevices(w http.ResponseWriter, r *http.Request, act keys.Actor) {
 	ks, err := a.keys.SharedDevices(r.Context(), act)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	out := items[ClientKeyJSON]{Items: make([]ClientKeyJSON, 0, len(ks))}
-	for _, k := range ks {
-		out.Items = append(out.Items, a.clientKeyJSON(k))
-	}
-	httpx.WriteJSON(w, http.StatusOK, out)
+	a.writeClientKeys(w, r, ks, err)
 }
 
 // OAuthClientJSON is an OAuth client as the API shows it.

@@ -81,6 +81,11 @@ func (a *API) createClientKey(w http.ResponseWriter, r *http.Request, act keys.A
 
 func (a *API) listClientKeys(w http.ResponseWriter, r *http.Request, act keys.Actor) {
 	ks, err := a.keys.ListClientKeys(r.Context(), act)
+	a.writeClientKeys(w, r, ks, err)
+}
+
+// writeClientKeys answers a list of print client keys (or err).
+func (a *API) writeClientKeys(w http.ResponseWriter, r *http.Request, ks []keys.ClientKey, err error) {
 	if err != nil {
 		a.fail(w, r, err)
 		return
