@@ -132,3 +132,52 @@ func (f *fakeBackend) watcherCount() int {
 	defer f.mu.Unlock()
 	return len(f.watchers)
 }
+
+// fakeServiceBackend is a fakeBackend that can also install and start the service (ServiceControl);
+// nothing is installed for real.
+type fakeServiceBackend struct {
+	*fakeBackend
+	access ServiceAccess
+
+	smu        sync.Mutex
+	svc        localapi.Service
+	installs   int
+	starts     int
+	installErr error
+}
+
+func (f *fakeServiceBackend) ServiceAccess() ServiceAccess { return f.access }
+
+func (f *fakeServiceBackend) ServiceStatus(context.Context) (localapi.Service, error) {
+	defer f.enter()()
+	f.smu.Lock()
+	defer f.smu.Unlock()
+	return f.svc, nil
+}
+
+func (f *fakeServiceBackend) InstallService(context.Context) error {
+	defer f.enter()()
+	f.smu.Lock()
+	defer f.smu.Unlock()
+	f.installs++
+	if f.installErr != nil {
+		return f.installErr
+	}
+	f.svc.Installed = true
+	return nil
+}
+
+func (f *fakeServiceBackend) StartService(context.Context) error {
+	defer f.enter()()
+	f.smu.Lock()
+	defer f.smu.Unlock()
+	f.starts++
+	f.svc.Running = true
+	return nil
+}
+
+func (f *fakeServiceBackend) calls() (installs, starts int) {
+	f.smu.Lock()
+	defer f.smu.Unlock()
+	return f.installs, f.starts
+}

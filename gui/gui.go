@@ -37,11 +37,29 @@ type Backend interface {
 	Watch(ctx context.Context) <-chan localapi.Status
 }
 
-// ServiceControl is implemented by a Backend that can install and start the agent as an OS service
-// from the app. Without it, the Settings screen shows the commands for IT instead.
+// ServiceControl is an optional capability of a Backend: installing and starting the agent as an OS
+// service from the app (cmd/printdock implements it with the agent's kardianos/service wrapper for the
+// installed printdock-agent binary). The Settings screen offers its Install / Start buttons only when
+// ServiceAccess says the user may (Linux: root; Windows: an elevated administrator) and an agent
+// binary was found; it always shows the commands for IT as well.
 type ServiceControl interface {
-	ServiceInstall(ctx context.Context) error
-	ServiceStart(ctx context.Context) error
+	// ServiceAccess says whether this user may install and start the service, and which agent binary
+	// would be installed. It must not block.
+	ServiceAccess() ServiceAccess
+	// ServiceStatus asks the service manager whether the service is installed and running.
+	ServiceStatus(ctx context.Context) (localapi.Service, error)
+	InstallService(ctx context.Context) error
+	StartService(ctx context.Context) error
+}
+
+// ServiceAccess is what ServiceControl.ServiceAccess reports.
+type ServiceAccess struct {
+	// Allowed: the user has the rights to install and start services (root / elevated token).
+	Allowed bool
+	// Agent is the printdock-agent binary the service would run, "" when none was found.
+	Agent string
+	// FoundIn says where Agent was found, e.g. "next to this app" or "in PATH".
+	FoundIn string
 }
 
 // Screen names for Options.Screen and UI.Show.
@@ -147,6 +165,9 @@ func New(a fyne.App, b Backend, opts Options) *UI {
 		if ti == u.tabFor[ScreenSignIn] {
 			u.signin.focus()
 		}
+		if ti == u.tabFor[ScreenSettings] {
+			u.settings.refreshService()
+		}
 	}
 	u.win.SetContent(u.tabs)
 	u.win.Resize(fyne.NewSize(760, 540))
@@ -163,6 +184,7 @@ func (u *UI) Start() {
 	u.wg.Add(2)
 	go u.watchLoop()
 	go u.clockLoop()
+	u.settings.refreshService()
 }
 
 // Stop ends the UI's background work and waits for it.

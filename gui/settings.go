@@ -2,9 +2,12 @@ package gui
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"net/url"
 	"path/filepath"
 	"runtime"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -21,7 +24,14 @@ type settingsScreen struct {
 	u       *UI
 	content fyne.CanvasObject
 
-	installed, running, keystore, logDir, stateDir, version *widget.Label
+	installed, running, agentBin, keystore, logDir, stateDir, version *widget.Label
+
+	// Service control (nil ctl: the Backend cannot install or start the service).
+	ctl     ServiceControl
+	access  ServiceAccess
+	svc     localapi.Service // from ctl.ServiceStatus, newer than the agent's own view
+	haveSvc bool
+	busy    bool // an Install/Start is running
 
 	inProc   *widget.Label
 	install  *widget.Button
@@ -32,12 +42,32 @@ type settingsScreen struct {
 	logPath  string
 }
 
-// serviceCommands are the exact commands IT runs to install and start the agent service.
-func serviceCommands() string {
-	if runtime.GOOS == "windows" {
-		return "In an administrator command prompt:\n  printdock-agent.exe install\n  printdock-agent.exe start"
+// serviceCommands are the exact commands IT runs (on goos) to install and start the agent service: for
+// acc.Agent's binary, or by its bare name when it was not found or was found in PATH.
+func serviceCommands(goos string, acc ServiceAccess) string {
+	if goos == "windows" {
+		exe := "printdock-agent.exe"
+		if acc.Agent != "" && acc.FoundIn != FoundInPath {
+			exe = "& '" + strings.ReplaceAll(acc.Agent, "'", "''") + "'"
+		}
+		return "In PowerShell opened with “Run as administrator”:\n  " + exe + " install; if ($?) { " + exe + " start }"
 	}
-	return "In a terminal:\n  sudo printdock-agent install\n  sudo printdock-agent start"
+	exe := "printdock-agent"
+	if acc.Agent != "" && acc.FoundIn != FoundInPath {
+		exe = shellQuote(acc.Agent)
+	}
+	return "In a terminal:\n  sudo " + exe + " install && sudo " + exe + " start"
+}
+
+// FoundInPath is the ServiceAccess.FoundIn of an agent binary found through PATH (the commands for IT
+// then name it without its folder).
+const FoundInPath = "in PATH"
+
+func shellQuote(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t\n'\"\\$`!*?[]{}()<>|&;#~") {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func newSettingsScreen(u *UI) *settingsScreen {
@@ -48,8 +78,11 @@ func newSettingsScreen(u *UI) *settingsScreen {
 		l.Wrapping = fyne.TextWrapBreak
 		return l
 	}
-	s.installed, s.running, s.keystore, s.logDir, s.stateDir, s.version = val(), val(), val(), val(), val(), val()
+	s.installed, s.running, s.agentBin, s.keystore, s.logDir, s.stateDir, s.version = val(), val(), val(), val(), val(), val(), val()
 	s.version.SetText(versionText(u.opts.Version, ""))
+	bold := func(t string) *widget.Label {
+		return widget.NewLabelWithStyle(t, fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
+	}
 
 	s.inProc = widget.NewLabel(u.opts.InProcessNote)
 	s.inProc.Wrapping = fyne.TextWrapWord
@@ -58,25 +91,43 @@ func newSettingsScreen(u *UI) *settingsScreen {
 		s.inProc.Hide()
 	}
 
-	ctl, canControl := u.b.(ServiceControl)
+	s.ctl, _ = u.b.(ServiceControl)
+	if s.ctl != nil {
+		s.access = s.ctl.ServiceAccess()
+	}
+	canControl := s.canControl()
 	s.svcMsg = widget.NewLabel("")
 	s.svcMsg.Wrapping = fyne.TextWrapWord
 	s.svcMsg.Hide()
 	s.install = widget.NewButtonWithIcon("Install service", theme.DownloadIcon(), func() {
-		s.serviceAction("Installing the service…", ctl.ServiceInstall)
+		s.serviceAction("Installing the service…", "install", s.ctl.InstallService)
 	})
 	s.start = widget.NewButtonWithIcon("Start service", theme.MediaPlayIcon(), func() {
-		s.serviceAction("Starting the service…", ctl.ServiceStart)
+		s.serviceAction("Starting the service…", "start", s.ctl.StartService)
 	})
 	if !canControl {
 		s.install.Hide()
 		s.start.Hide()
 	}
-	intro := "To run printdock as a service, so that labels print even when this app is closed, IT runs:\n"
-	if canControl {
-		intro = "If the buttons are not allowed on this computer, ask IT to run these commands.\n"
+	agentRow := []fyne.CanvasObject{}
+	if s.ctl != nil {
+		if s.access.Agent != "" {
+			s.agentBin.SetText(s.access.Agent + " (found " + s.access.FoundIn + ")")
+		} else {
+			s.agentBin.SetText("printdock-agent was not found next to this app or in PATH")
+		}
+		agentRow = []fyne.CanvasObject{bold("Agent program"), s.agentBin}
 	}
-	s.command = widget.NewLabel(intro + serviceCommands())
+	intro := "To run printdock as a service, so that labels print even when this app is closed, IT runs:\n"
+	switch {
+	case canControl:
+		intro = "If the buttons do not work, ask IT to run:\n"
+	case s.ctl != nil && s.access.Agent == "":
+		intro = "Install the printdock agent package first. Then, to run printdock as a service so that labels print even when this app is closed, IT runs:\n"
+	case s.ctl != nil:
+		intro = "Installing a service needs administrator rights, which this account does not have here. To run printdock as a service, so that labels print even when this app is closed, IT runs:\n"
+	}
+	s.command = widget.NewLabel(intro + serviceCommands(runtime.GOOS, s.access))
 	s.command.Selectable = true
 	s.command.Wrapping = fyne.TextWrapWord
 	s.command.TextStyle = fyne.TextStyle{Monospace: true}
@@ -84,9 +135,6 @@ func newSettingsScreen(u *UI) *settingsScreen {
 	s.openLogs = widget.NewButtonWithIcon("Open log folder", theme.FolderOpenIcon(), s.openLogFolder)
 	s.openLogs.Disable()
 
-	bold := func(t string) *widget.Label {
-		return widget.NewLabelWithStyle(t, fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
-	}
 	heading := func(t string) *widget.Label {
 		l := widget.NewLabelWithStyle(t, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		l.SizeName = theme.SizeNameSubHeadingText
@@ -95,10 +143,10 @@ func newSettingsScreen(u *UI) *settingsScreen {
 	s.content = container.NewVScroll(container.NewPadded(container.NewVBox(
 		heading("printdock service"),
 		s.inProc,
-		container.New(layout.NewFormLayout(),
+		container.New(layout.NewFormLayout(), append([]fyne.CanvasObject{
 			bold("Installed"), s.installed,
 			bold("Running"), s.running,
-		),
+		}, agentRow...)...),
 		container.NewHBox(s.install, s.start),
 		s.svcMsg,
 		s.command,
@@ -148,18 +196,14 @@ func keystoreText(k string) string {
 	return k
 }
 
+// canControl reports whether the Install / Start buttons are offered.
+func (s *settingsScreen) canControl() bool {
+	return s.ctl != nil && s.access.Allowed && s.access.Agent != ""
+}
+
 // render shows st. Main goroutine only.
 func (s *settingsScreen) render(st localapi.Status) {
-	inst := yesNo(st.Service.Installed)
-	if st.Service.Platform != "" {
-		inst += " (" + st.Service.Platform + ")"
-	}
-	s.installed.SetText(inst)
-	run := yesNo(st.Service.Running)
-	if st.InProcess {
-		run += " — the agent runs inside this app and stops when you quit it"
-	}
-	s.running.SetText(run)
+	s.renderService(st)
 	s.keystore.SetText(keystoreText(st.Keystore))
 	s.stateDir.SetText(orDash(st.StateDir))
 	s.logDir.SetText(orDash(st.LogDir))
@@ -170,38 +214,106 @@ func (s *settingsScreen) render(st localapi.Status) {
 		s.openLogs.Disable()
 	}
 	s.version.SetText(versionText(s.u.opts.Version, st.Version))
-	if st.Service.Installed {
+}
+
+// renderService shows the service's condition: the service manager's answer to ServiceStatus when
+// there is one, else what the agent reported in st. Main goroutine only.
+func (s *settingsScreen) renderService(st localapi.Status) {
+	svc := st.Service
+	if s.haveSvc {
+		svc = s.svc
+		if svc.Platform == "" {
+			svc.Platform = st.Service.Platform
+		}
+	}
+	inst := yesNo(svc.Installed)
+	if svc.Platform != "" {
+		inst += " (" + svc.Platform + ")"
+	}
+	s.installed.SetText(inst)
+	run := yesNo(svc.Running)
+	if st.InProcess {
+		run += " — the agent runs inside this app and stops when you quit it"
+	}
+	s.running.SetText(run)
+	if s.busy || svc.Installed {
 		s.install.Disable()
 	} else {
 		s.install.Enable()
 	}
-	if !st.Service.Installed || st.Service.Running {
+	if s.busy || !svc.Installed || svc.Running {
 		s.start.Disable()
 	} else {
 		s.start.Enable()
 	}
 }
 
-func (s *settingsScreen) serviceAction(msg string, fn func(context.Context) error) {
+// refreshService asks the service manager for the service's condition (when the Backend can) and
+// shows it. Main goroutine only.
+func (s *settingsScreen) refreshService() {
+	if s.ctl == nil {
+		return
+	}
+	s.u.goBackground(func(ctx context.Context) {
+		rctx, cancel := s.u.reqCtx(ctx)
+		defer cancel()
+		svc, err := s.ctl.ServiceStatus(rctx)
+		s.u.do(func() { s.applyService(svc, err) })
+	})
+}
+
+// applyService shows a ServiceStatus answer. Main goroutine only.
+func (s *settingsScreen) applyService(svc localapi.Service, err error) {
+	if err != nil {
+		s.u.log.Warn("printdock: service status", "err", err)
+	} else {
+		s.svc, s.haveSvc = svc, true
+	}
+	st, _ := s.u.Status()
+	s.renderService(st)
+}
+
+// serviceAction runs an Install or Start, then shows the result and the service's new condition.
+// Main goroutine only.
+func (s *settingsScreen) serviceAction(msg, verb string, fn func(context.Context) error) {
+	s.busy = true
 	s.install.Disable()
 	s.start.Disable()
+	s.svcMsg.Importance = widget.MediumImportance
 	s.svcMsg.SetText(msg)
 	s.svcMsg.Show()
 	s.u.goBackground(func(ctx context.Context) {
 		rctx, cancel := s.u.reqCtx(ctx)
 		defer cancel()
 		err := fn(rctx)
+		svc, serr := s.ctl.ServiceStatus(rctx)
 		s.u.do(func() {
+			s.busy = false
 			if err != nil {
-				s.svcMsg.SetText("That did not work: " + errorText(err) + " Ask IT to run the commands below.")
+				s.svcMsg.Importance = widget.DangerImportance
+				s.svcMsg.SetText(serviceErrorText(verb, err))
 			} else {
-				s.svcMsg.SetText("Done.")
+				s.svcMsg.Importance = widget.SuccessImportance
+				s.svcMsg.SetText(map[string]string{"install": "The service is installed.", "start": "The service is started."}[verb])
 			}
-			if st, ok := s.u.Status(); ok {
-				s.render(st)
-			}
+			s.applyService(svc, serr)
 		})
 	})
+}
+
+// serviceErrorText explains in plain words why installing or starting the service failed.
+func serviceErrorText(verb string, err error) string {
+	t := "Could not " + verb + " the service: "
+	switch {
+	case errors.Is(err, fs.ErrPermission):
+		t += "this account is not allowed to (it needs administrator rights)."
+	case errors.Is(err, context.DeadlineExceeded):
+		t += "the service manager did not answer in time."
+	default:
+		m := strings.TrimRight(err.Error(), ". ")
+		t += m + "."
+	}
+	return t + " Ask IT to run the commands below."
 }
 
 func (s *settingsScreen) openLogFolder() {

@@ -87,7 +87,13 @@ func run(args []string) error {
 		}
 		log.Info("printdock: ready", "screen", u.Current(), "in_process", conn.inProcess)
 	}
-	u = gui.New(a, conn.client, opts)
+	b := newBackend(conn.client)
+	if conn.inProcess {
+		// Once the OS service runs, the agent inside the app must stop: two agents would print the same
+		// printers. Reopening the app connects it to the service.
+		b.serviceStarted = conn.stopAgent
+	}
+	u = gui.New(a, b, opts)
 	u.Start()
 	u.Window().ShowAndRun()
 	u.Stop()
@@ -98,6 +104,7 @@ func run(args []string) error {
 type connection struct {
 	client    *localapi.Client
 	inProcess bool
+	stopAgent func() // stops the agent inside the app (nil when a service runs it)
 	close     func()
 }
 
@@ -139,7 +146,7 @@ func connect(ctx context.Context, o options, log *slog.Logger) (*connection, err
 	}
 	log.Info("printdock: no agent service answered; running the agent inside the app", "state_dir", ag.StateDir())
 	c := ag.Client()
-	return &connection{client: c, inProcess: true, close: func() { c.Close(); ag.Stop() }}, nil
+	return &connection{client: c, inProcess: true, stopAgent: ag.Stop, close: func() { c.Close(); ag.Stop() }}, nil
 }
 
 // answers reports whether an agent answers on the socket at path.
