@@ -96,10 +96,15 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 	confirm := map[string]any{"confirmation": keys.SharedResetConfirmation, "reset_devices": false}
 
-	// A printer of the first portal (its agent stays connected) and fresh jobs for it.
+	// A printer of the first portal and fresh jobs for it. Its agent stays connected but reports the
+	// printer gone, so the jobs stay queued (and cancellable).
 	agentKey := s.CreatePrintClient(t, "matrix agent")
 	ag := s.Connect(t, agentKey.Secret, servertest.DialOptions{Printers: []protocol.Printer{servertest.SimPrinter("matrix")}})
 	printerID := s.WaitPrinter(t, ag, "sim://matrix", true).ID
+	if err := ag.SendPrinters(ctx10(t)); err != nil {
+		t.Fatal(err)
+	}
+	s.WaitPrinter(t, ag, "sim://matrix", false)
 	jobBody := func() any {
 		return servertest.JobRequest([]byte("^XA^FDmatrix^FS^XZ"), servertest.JobOptions{Title: uniq("matrix job ")})
 	}

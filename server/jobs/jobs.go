@@ -38,6 +38,9 @@ var (
 	ErrTooLarge = fmt.Errorf("%w: content larger than %d bytes", keys.ErrInvalid, MaxContentSize)
 	// ErrAlreadyPrinting is a cancellation of a job the agent has started printing (wraps ErrConflict).
 	ErrAlreadyPrinting = fmt.Errorf("%w: already printing", keys.ErrConflict)
+	// ErrAlreadySent is a cancellation of a job already delivered to its agent, which will print it
+	// (wraps ErrConflict).
+	ErrAlreadySent = fmt.Errorf("%w: already delivered to the printer's computer, which will print it; it can no longer be cancelled", keys.ErrConflict)
 	// ErrIdempotencyMismatch is an idempotency key reused for a different job (wraps ErrConflict).
 	ErrIdempotencyMismatch = fmt.Errorf("%w: the idempotency key was already used for a different job", keys.ErrConflict)
 	// ErrTooManyPrinters is returned by UpdatePrinters when some printers were not recorded because the

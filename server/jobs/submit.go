@@ -274,9 +274,10 @@ func validState(st State) bool {
 	return false
 }
 
-// Cancel cancels a job that is queued, or sent but not yet printing. A printing job is
-// ErrAlreadyPrinting; a finished one ErrConflict. Protocol v1 has no cancel message: an agent that
-// already holds a sent job is not told (see docs/jobs.md).
+// Cancel cancels a job that is still queued on the server. A job already sent to its agent is
+// ErrAlreadySent: protocol v1 has no cancel message, so the agent's spool would print it anyway and the
+// server must not claim otherwise (see docs/jobs.md). A printing job is ErrAlreadyPrinting; a finished
+// one ErrConflict.
 func (s *Service) Cancel(ctx context.Context, a keys.Actor, id string) (Job, error) {
 	var out store.Job
 	err := s.st.InTx(ctx, func(q store.Store) error {
@@ -287,6 +288,8 @@ func (s *Service) Cancel(ctx context.Context, a keys.Actor, id string) (Job, err
 		switch {
 		case j.State == Printing:
 			return fmt.Errorf("%w: job %s", ErrAlreadyPrinting, id)
+		case j.State == Sent:
+			return fmt.Errorf("%w: job %s", ErrAlreadySent, id)
 		case Terminal(j.State):
 			return fmt.Errorf("%w: job %s is already %s", ErrConflict, id, j.State)
 		}
