@@ -2,12 +2,9 @@ package server_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -16,64 +13,17 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"printdock/internal/testenv"
 	"printdock/protocol"
 	"printdock/server"
 	"printdock/server/jobs"
 	"printdock/server/keys"
 	"printdock/server/servertest"
 	"printdock/server/store/postgres"
+	"printdock/server/store/postgres/pgtest"
 )
 
 // Replicas: two or more servers on one PostgreSQL schema, each with its own listener, as behind a load
 // balancer. PRINTDOCK_TEST_POSTGRES_URL names the cluster (scripts/pg-throwaway.sh).
-
-func randHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-func withParam(t *testing.T, raw, key, value string) string {
-	t.Helper()
-	u, err := url.Parse(raw)
-	if err != nil {
-		t.Fatalf("bad PostgreSQL URL: %v", err)
-	}
-	q := u.Query()
-	q.Set(key, value)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
-// pgSchema creates an empty schema for the test (dropped at cleanup) and returns the URL selecting it.
-func pgSchema(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("PRINTDOCK_TEST_POSTGRES_URL")
-	if base == "" {
-		testenv.RequireReal(t, "PostgreSQL", errors.New("PRINTDOCK_TEST_POSTGRES_URL is not set"))
-	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	testenv.RequireReal(t, "PostgreSQL", err)
-	defer conn.Close(ctx)
-	name := "pdt_" + randHex(8)
-	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+pgx.Identifier{name}.Sanitize()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, `DROP SCHEMA `+pgx.Identifier{name}.Sanitize()+` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
-		}
-	})
-	return withParam(t, base, "search_path", name)
-}
 
 // cluster is replica A (bootstrapped, via servertest) and how to start more replicas on its database.
 type cluster struct {
@@ -84,7 +34,7 @@ type cluster struct {
 
 func newCluster(t *testing.T, configure func(*server.Config)) *cluster {
 	t.Helper()
-	c := &cluster{url: pgSchema(t)}
+	c := &cluster{url: pgtest.FreshSchema(t)}
 	c.A = servertest.New(t, servertest.Options{Config: func(cfg *server.Config) {
 		cfg.DatabaseURL = c.url
 		c.dataDir = cfg.DataDir
@@ -271,7 +221,7 @@ func TestReplicaPepper(t *testing.T) {
 // TestReplicaConcurrentBootstrap: replicas starting together on an empty database create one portal; the
 // others find it (created == false, no error). They share one pepper.
 func TestReplicaConcurrentBootstrap(t *testing.T) {
-	u := pgSchema(t)
+	u := pgtest.FreshSchema(t)
 	pepperDir := t.TempDir()
 	pepper, err := keys.LoadOrCreatePepper(pepperDir)
 	if err != nil {
@@ -358,9 +308,9 @@ func bareServices(t *testing.T, c *cluster) (*keys.Service, *jobs.Service, keys.
 // TestReplicaMissedNotifications: when replica A's listening connection drops, changes it may not have
 // heard of are caught up: every session's key is re-checked and every agent looks for pending jobs.
 func TestReplicaMissedNotifications(t *testing.T) {
-	app := "pdt_" + randHex(6)
+	app := "pdt_" + pgtest.RandHex(6)
 	c := newCluster(t, func(cfg *server.Config) {
-		cfg.DatabaseURL = withParam(t, cfg.DatabaseURL, "application_name", app)
+		cfg.DatabaseURL = pgtest.WithParam(t, cfg.DatabaseURL, "application_name", app)
 		cfg.RevalidateEvery = -1
 	})
 	ks, js, admin := bareServices(t, c)
@@ -415,7 +365,7 @@ func TestReplicaIdempotentSubmitRace(t *testing.T) {
 		ids := make([]string, n)
 		codes := make([]int, n)
 		errs := make([]error, n)
-		key := "race-" + randHex(4)
+		key := "race-" + pgtest.RandHex(4)
 		for i := range n {
 			s := c.A
 			if i%2 == 1 {

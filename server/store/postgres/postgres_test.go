@@ -3,10 +3,7 @@ package postgres_test
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,66 +12,12 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"printdock/internal/testenv"
 	"printdock/server/keys"
 	"printdock/server/store"
 	"printdock/server/store/postgres"
+	"printdock/server/store/postgres/pgtest"
 	"printdock/server/store/storetest"
 )
-
-// baseURL is the throwaway cluster the test command starts (scripts/pg-throwaway.sh).
-func baseURL(t *testing.T) string {
-	t.Helper()
-	u := os.Getenv("PRINTDOCK_TEST_POSTGRES_URL")
-	if u == "" {
-		testenv.RequireReal(t, "PostgreSQL", errors.New("PRINTDOCK_TEST_POSTGRES_URL is not set"))
-	}
-	return u
-}
-
-func randHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-func withParam(t *testing.T, raw, key, value string) string {
-	t.Helper()
-	u, err := url.Parse(raw)
-	if err != nil {
-		t.Fatalf("PRINTDOCK_TEST_POSTGRES_URL must be a URL: %v", err)
-	}
-	q := u.Query()
-	q.Set(key, value)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
-// freshSchema creates an empty schema for t, dropped at cleanup, and returns the URL that selects it.
-func freshSchema(t *testing.T) string {
-	t.Helper()
-	base := baseURL(t)
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	testenv.RequireReal(t, "PostgreSQL", err)
-	defer conn.Close(ctx)
-	name := "pdt_" + randHex(8)
-	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+pgx.Identifier{name}.Sanitize()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, `DROP SCHEMA `+pgx.Identifier{name}.Sanitize()+` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
-		}
-	})
-	return withParam(t, base, "search_path", name)
-}
 
 func open(t *testing.T, u string) *postgres.DB {
 	t.Helper()
@@ -87,12 +30,12 @@ func open(t *testing.T, u string) *postgres.DB {
 }
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store { return open(t, freshSchema(t)) })
+	storetest.Run(t, func(t *testing.T) store.Store { return open(t, pgtest.FreshSchema(t)) })
 }
 
 // TestConcurrentOpenMigratesOnce starts several stores on one empty schema at once, as replicas do.
 func TestConcurrentOpenMigratesOnce(t *testing.T) {
-	u := freshSchema(t)
+	u := pgtest.FreshSchema(t)
 	const n = 6
 	dbs := make([]*postgres.DB, n)
 	errs := make([]error, n)
@@ -139,10 +82,10 @@ func TestConcurrentOpenMigratesOnce(t *testing.T) {
 }
 
 func TestOpenErrors(t *testing.T) {
-	base := baseURL(t)
+	base := pgtest.BaseURL(t)
 	for name, u := range map[string]string{
-		"missing schema": withParam(t, base, "search_path", "pdt_no_such_schema"),
-		"pool size":      withParam(t, base, "pool_max_conns", "zero"),
+		"missing schema": pgtest.WithParam(t, base, "search_path", "pdt_no_such_schema"),
+		"pool size":      pgtest.WithParam(t, base, "pool_max_conns", "zero"),
 		"not a url":      "postgres://%zz",
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -157,7 +100,7 @@ func TestOpenErrors(t *testing.T) {
 
 // TestPoolOfOne runs concurrent work through a single connection: nothing deadlocks, nothing is lost.
 func TestPoolOfOne(t *testing.T) {
-	db := open(t, withParam(t, freshSchema(t), "pool_max_conns", "1"))
+	db := open(t, pgtest.WithParam(t, pgtest.FreshSchema(t), "pool_max_conns", "1"))
 	ctx := t.Context()
 	var wg sync.WaitGroup
 	for range 8 {
@@ -191,7 +134,7 @@ func TestConcurrentInit(t *testing.T) {
 	pepper := make([]byte, keys.PepperLen)
 	rand.Read(pepper)
 	for round := range 3 {
-		u := freshSchema(t)
+		u := pgtest.FreshSchema(t)
 		var svcs [2]*keys.Service
 		for i := range svcs {
 			ks, err := keys.New(open(t, u), pepper)
@@ -247,9 +190,9 @@ func recv(t *testing.T, ch <-chan store.Notification) store.Notification {
 }
 
 func TestNotifyAcrossStores(t *testing.T) {
-	u := freshSchema(t)
+	u := pgtest.FreshSchema(t)
 	a, b := open(t, u), open(t, u)
-	other := open(t, freshSchema(t)) // same database, another schema: must not hear a and b
+	other := open(t, pgtest.FreshSchema(t)) // same database, another schema: must not hear a and b
 	ctx := t.Context()
 
 	fromB, err := b.Listen(ctx, "jobs")
@@ -325,7 +268,7 @@ func must(t *testing.T, err error) {
 }
 
 func TestNotifyErrors(t *testing.T) {
-	db := open(t, freshSchema(t))
+	db := open(t, pgtest.FreshSchema(t))
 	ctx := t.Context()
 	if err := db.Notify(ctx, "jobs", strings.Repeat("x", store.MaxNotifyPayload)); err != nil {
 		t.Errorf("largest payload: %v", err)
@@ -346,15 +289,15 @@ func TestNotifyErrors(t *testing.T) {
 // TestListenReconnects kills the listening connection: the subscriber is told it may have missed
 // notifications, and receives new ones afterwards.
 func TestListenReconnects(t *testing.T) {
-	app := "pdtest-" + randHex(6)
-	u := withParam(t, freshSchema(t), "application_name", app)
+	app := "pdtest-" + pgtest.RandHex(6)
+	u := pgtest.WithParam(t, pgtest.FreshSchema(t), "application_name", app)
 	db := open(t, u)
 	ctx := t.Context()
 	ch, err := db.Listen(ctx, "keys")
 	if err != nil {
 		t.Fatal(err)
 	}
-	admin, err := pgx.Connect(ctx, baseURL(t))
+	admin, err := pgx.Connect(ctx, pgtest.BaseURL(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -397,7 +340,7 @@ func TestListenReconnects(t *testing.T) {
 
 // TestListenCancelled: a Listen whose context is already done fails and subscribes to nothing.
 func TestListenCancelled(t *testing.T) {
-	db := open(t, freshSchema(t))
+	db := open(t, pgtest.FreshSchema(t))
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	if _, err := db.Listen(ctx, "keys"); !errors.Is(err, context.Canceled) {
@@ -409,7 +352,7 @@ func TestListenCancelled(t *testing.T) {
 // connection's wait) while notifications flow: none is lost, duplicated or reordered, and the connection
 // is not re-established.
 func TestListenChurn(t *testing.T) {
-	u := freshSchema(t)
+	u := pgtest.FreshSchema(t)
 	a, b := open(t, u), open(t, u)
 	ctx := t.Context()
 	ch, err := b.Listen(ctx, "jobs")

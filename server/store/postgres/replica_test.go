@@ -11,6 +11,7 @@ import (
 
 	"printdock/server/store"
 	"printdock/server/store/postgres"
+	"printdock/server/store/postgres/pgtest"
 )
 
 // sessionsOf returns the live sessions of each client, as every replica sees them.
@@ -39,7 +40,7 @@ func connectAs(t *testing.T, s store.Store, id string) {
 // (ResetClientSessions) leaves the others' agents online; a replica that crashes is swept after
 // ReplicaTTL; one that closes withdraws its sessions at once.
 func TestReplicaPresence(t *testing.T) {
-	u := freshSchema(t)
+	u := pgtest.FreshSchema(t)
 	ctx := t.Context()
 	a, b := open(t, u), open(t, u)
 	if a.ReplicaID() == b.ReplicaID() || a.ReplicaID() == "" {
@@ -102,7 +103,7 @@ func TestReplicaPresence(t *testing.T) {
 // TestResetRecomputes: a replica's start also forgets the sessions of replicas that are gone and counts
 // no one has attributed to a live replica.
 func TestResetRecomputes(t *testing.T) {
-	u := freshSchema(t)
+	u := pgtest.FreshSchema(t)
 	ctx := t.Context()
 	a, b := open(t, u), open(t, u)
 	must(t, a.CreatePortal(ctx, store.Portal{ID: "p1", Name: "P1", CreatedAt: time.Now()}))
@@ -132,7 +133,7 @@ func TestResetRecomputes(t *testing.T) {
 
 // TestEnsureSetting: replicas racing to record a setting agree on the first one written.
 func TestEnsureSetting(t *testing.T) {
-	u := freshSchema(t)
+	u := pgtest.FreshSchema(t)
 	const n = 6
 	got := make([]string, n)
 	var wg sync.WaitGroup
