@@ -1,11 +1,14 @@
 # printdock — see README.md.
-.PHONY: run test build bench fmt package
+.PHONY: run test check build bench fmt package
 
 run: ## the product: server on embedded SQLite, an agent logged in, a simulated printer
 	scripts/run.sh
 
 test: ## the whole test suite (installs apt packages when missing)
 	scripts/test.sh
+
+check: ## the quick edit-test loop (< 2 min warm): gofmt, go vet, staticcheck, go test -short (no apt, QEMU, Wine)
+	scripts/check.sh
 
 build:
 	go build -o bin/ ./cmd/printdock-server ./cmd/printdock-agent
