@@ -1,5 +1,5 @@
 // Package protocol owns the wire format between printdock-agent and printdock-server: the websocket
-// messages (hello, welcome, printers, job, job_status, logout, ping/pong, error), the protocol version,
+// messages (hello, welcome, printers, job, cancel, job_status, logout, ping/pong, error), the protocol version,
 // the close codes, the maximum message size, and the format of printdock secrets (prefix + checksum),
 // which both sides check before trusting a secret.
 //
@@ -13,6 +13,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"printdock/internal/clip"
 )
 
 // Version is the protocol version this build speaks. The agent sends it in hello; the server refuses a
@@ -47,6 +49,7 @@ const (
 	TypeWelcome   = "welcome"
 	TypePrinters  = "printers"
 	TypeJob       = "job"
+	TypeCancel    = "cancel"
 	TypeJobStatus = "job_status"
 	TypeLogout    = "logout"
 	TypePing      = "ping"
@@ -69,6 +72,16 @@ const (
 	JobPrinting = "printing" // bytes are being written to the printer
 	JobDone     = "done"     // every byte reached the printer
 	JobFailed   = "failed"   // Reason says why; Retry says whether the agent will try again
+	// JobCancelled answers a cancel for a job the agent had not started writing: it was discarded and
+	// will never print. A cancel that comes too late is answered with the job's current state
+	// (printing or done) and a Reason that says so.
+	JobCancelled = "cancelled"
+)
+
+// Features an agent lists in Hello.Features; the server sends a message that needs one only to agents
+// that list it, so an older agent is never sent a message it cannot decode.
+const (
+	FeatureCancel = "cancel" // understands the cancel message
 )
 
 // Errors from Decode.
@@ -95,6 +108,18 @@ type Hello struct {
 	// InstallationID is generated once per installation and kept in the agent's state directory, so two
 	// machines that share a copied config are still told apart.
 	InstallationID string `json:"installation_id"`
+	// Features lists the optional messages this agent understands (FeatureCancel, …).
+	Features []string `json:"features,omitempty"`
+}
+
+// Has reports whether the agent listed feature f.
+func (m Hello) Has(f string) bool {
+	for _, x := range m.Features {
+		if x == f {
+			return true
+		}
+	}
+	return false
 }
 
 // Welcome is the server's answer to Hello.
@@ -117,8 +142,15 @@ type Printer struct {
 	Name   string `json:"name"`
 	Make   string `json:"make,omitempty"`
 	Model  string `json:"model,omitempty"`
-	Status string `json:"status"` // ready, media_out, head_open, paused, offline, …
+	Status string `json:"status"` // ready, media_out, head_open, paused, offline, unknown, …
 	Reason string `json:"reason,omitempty"`
+	// Language is the printer's command language (zpl, epl, tspl, dpl, escpos, unknown); the server
+	// encodes PDF and PNG labels in it.
+	Language string `json:"language,omitempty"`
+	// DPI is the print resolution when known (203, 300, 600), else 0.
+	DPI int `json:"dpi,omitempty"`
+	// StatusMode is how the agent learns the printer's status: auto, zpl or none.
+	StatusMode string `json:"status_mode,omitempty"`
 }
 
 // Printers is the agent's full list of printers; sent after hello and whenever it changes.
@@ -138,11 +170,18 @@ type Job struct {
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
 }
 
+// Cancel asks the agent to discard a job it holds. The agent answers with a JobStatus: cancelled when
+// it had not started writing the job, otherwise the job's current state with a reason ("too late: …").
+type Cancel struct {
+	Type  string `json:"type"`
+	JobID string `json:"job_id"`
+}
+
 // JobStatus reports a job's progress from the agent; the server treats each as an acknowledgement.
 type JobStatus struct {
 	Type   string    `json:"type"`
 	JobID  string    `json:"job_id"`
-	State  string    `json:"state"` // received, printing, done, failed
+	State  string    `json:"state"` // received, printing, done, failed, cancelled
 	Reason string    `json:"reason,omitempty"`
 	Retry  bool      `json:"retry,omitempty"` // failed for now; the agent retries when the printer returns
 	At     time.Time `json:"at"`
@@ -178,6 +217,7 @@ func (Welcome) MessageType() string   { return TypeWelcome }
 func (Printers) MessageType() string  { return TypePrinters }
 func (Job) MessageType() string       { return TypeJob }
 func (JobStatus) MessageType() string { return TypeJobStatus }
+func (Cancel) MessageType() string    { return TypeCancel }
 func (Logout) MessageType() string    { return TypeLogout }
 func (Ping) MessageType() string      { return TypePing }
 func (Pong) MessageType() string      { return TypePong }
@@ -192,6 +232,8 @@ const (
 	MaxHostnameLen     = 255  // hello's hostname (a DNS name's limit)
 	MaxAgentVersionLen = 64   // hello's agent_version
 	MaxOSLen           = 64   // hello's os
+	MaxFeatures        = 32   // hello's features
+	MaxFeatureLen      = 32   // one feature name
 	MaxPrinters        = 1024 // printers in one printers message
 	MaxPrinterTextLen  = 256  // a printer's name, make, model and status
 	MaxReasonLen       = 1024 // a printer's reason and job_status's reason
@@ -202,20 +244,7 @@ const (
 
 // Clip returns s cut to at most n bytes, at a UTF-8 character boundary, so free text (a printer's
 // reason, a failure's reason) fits its limit above instead of getting the whole message refused.
-func Clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	if n <= 0 {
-		return ""
-	}
-	// Back up over continuation bytes (10xxxxxx) to the start of the character that crosses the limit.
-	i := n
-	for i > 0 && s[i]&0xC0 == 0x80 {
-		i--
-	}
-	return s[:i]
-}
+func Clip(s string, n int) string { return clip.String(s, n) }
 
 func checkID(field, v string) error {
 	if v == "" {
@@ -245,6 +274,14 @@ func (m Hello) validate() error {
 	if m.ProtocolVersion <= 0 {
 		return fmt.Errorf("%w: protocol_version is required", ErrInvalid)
 	}
+	if len(m.Features) > MaxFeatures {
+		return fmt.Errorf("%w: more than %d features", ErrInvalid, MaxFeatures)
+	}
+	for _, f := range m.Features {
+		if err := checkLen("feature", f, MaxFeatureLen); err != nil {
+			return err
+		}
+	}
 	return firstErr(
 		checkID("installation_id", m.InstallationID),
 		checkLen("hostname", m.Hostname, MaxHostnameLen),
@@ -267,8 +304,13 @@ func (m Printers) validate() error {
 			checkLen("printer model", p.Model, MaxPrinterTextLen),
 			checkLen("printer status", p.Status, MaxPrinterTextLen),
 			checkLen("printer reason", p.Reason, MaxReasonLen),
+			checkLen("printer language", p.Language, MaxFeatureLen),
+			checkLen("printer status_mode", p.StatusMode, MaxFeatureLen),
 		); err != nil {
 			return err
+		}
+		if p.DPI < 0 || p.DPI > 2400 {
+			return fmt.Errorf("%w: printer dpi %d out of range", ErrInvalid, p.DPI)
 		}
 	}
 	return nil
@@ -304,7 +346,7 @@ func (m JobStatus) validate() error {
 		return err
 	}
 	switch m.State {
-	case JobReceived, JobPrinting, JobDone, JobFailed:
+	case JobReceived, JobPrinting, JobDone, JobFailed, JobCancelled:
 		return nil
 	}
 	return fmt.Errorf("%w: unknown job state %q", ErrInvalid, m.State)
@@ -317,6 +359,8 @@ func (m Logout) validate() error {
 	}
 	return fmt.Errorf("%w: unknown logout reason %q", ErrInvalid, m.Reason)
 }
+
+func (m Cancel) validate() error { return checkID("job_id", m.JobID) }
 
 func (Ping) validate() error { return nil }
 func (Pong) validate() error { return nil }
@@ -344,6 +388,9 @@ func Encode(m Message) ([]byte, error) {
 		b, err = json.Marshal(v)
 	case JobStatus:
 		v.Type = TypeJobStatus
+		b, err = json.Marshal(v)
+	case Cancel:
+		v.Type = TypeCancel
 		b, err = json.Marshal(v)
 	case Logout:
 		v.Type = TypeLogout
@@ -393,6 +440,8 @@ func Decode(data []byte) (Message, error) {
 		m, err = decodeAs[Job](data)
 	case TypeJobStatus:
 		m, err = decodeAs[JobStatus](data)
+	case TypeCancel:
+		m, err = decodeAs[Cancel](data)
 	case TypeLogout:
 		m, err = decodeAs[Logout](data)
 	case TypePing:

@@ -14,9 +14,11 @@ import (
 func TestEncodeDecodeRoundTrip(t *testing.T) {
 	at := time.Date(2026, 11, 23, 14, 2, 0, 0, time.UTC)
 	msgs := []Message{
-		Hello{ProtocolVersion: Version, AgentVersion: "1.0.0", Hostname: "dock-pc-3", OS: "linux", InstallationID: "inst-1"},
+		Hello{ProtocolVersion: Version, AgentVersion: "1.0.0", Hostname: "dock-pc-3", OS: "linux", InstallationID: "inst-1", Features: []string{FeatureCancel}},
 		Welcome{ProtocolVersion: Version, ClientID: "cl_1", KeyID: "key_1", KeyKind: "print_client", KeyDescription: "Zebra dock 3", HeartbeatSeconds: 15},
-		Printers{Printers: []Printer{{ID: "usb://0a5f:0181/XXQ1", Name: "ZD421", Status: "ready"}}},
+		Printers{Printers: []Printer{{ID: "usb://0a5f:0181/XXQ1", Name: "ZD421", Status: "ready", Language: "zpl", DPI: 203, StatusMode: "auto"}}},
+		Cancel{JobID: "job_1"},
+		JobStatus{JobID: "job_1", State: JobCancelled, At: at},
 		Job{JobID: "job_1", PrinterID: "sim://dock", Content: []byte("^XA^FDhello^FS^XZ"), Copies: 2, ExpiresAt: at},
 		JobStatus{JobID: "job_1", State: JobFailed, Reason: "printer out of media", Retry: true, At: at},
 		Logout{Reason: ReasonRotated},
@@ -78,6 +80,9 @@ func TestDecodeRejects(t *testing.T) {
 		{"hello without version", `{"type":"hello","installation_id":"i"}`, ErrInvalid},
 		{"hello without installation", `{"type":"hello","protocol_version":1}`, ErrInvalid},
 		{"job without content", `{"type":"job","job_id":"j","printer_id":"p","copies":1}`, ErrInvalid},
+		{"cancel without job", `{"type":"cancel"}`, ErrInvalid},
+		{"printer dpi negative", `{"type":"printers","printers":[{"id":"p","dpi":-1}]}`, ErrInvalid},
+		{"too many features", `{"type":"hello","protocol_version":1,"installation_id":"i","features":[` + strings.Repeat(`"x",`, MaxFeatures) + `"x"]}`, ErrInvalid},
 		{"job zero copies", `{"type":"job","job_id":"j","printer_id":"p","copies":0,"content":"Xg=="}`, ErrInvalid},
 		{"job bad base64", `{"type":"job","job_id":"j","printer_id":"p","copies":1,"content":"%%%"}`, ErrMalformed},
 		{"job long id", `{"type":"job","job_id":"` + strings.Repeat("j", 300) + `","printer_id":"p","copies":1,"content":"Xg=="}`, ErrInvalid},
