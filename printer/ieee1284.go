@@ -117,17 +117,6 @@ func (d DeviceID) Speaks(lang string) bool {
 	return false
 }
 
-// Language returns the printer language to report in Info: "ZPL" when listed (also for "ZPL II"),
-// otherwise the first command set entry, or "".
-func (d DeviceID) Language() string {
-	for _, c := range d.CommandSet {
-		u := strings.ToUpper(c)
-		if u == "ZPL" || strings.HasPrefix(u, "ZPL") {
-			return "ZPL"
-		}
-	}
-	if len(d.CommandSet) > 0 {
-		return d.CommandSet[0]
-	}
-	return ""
-}
+// Language returns the printer language the command set names (LanguageFromCommandSet): ZPL when
+// listed (also for "ZPL II"), LangUnknown when no known language is listed.
+func (d DeviceID) Language() Language { return LanguageFromCommandSet(d.CommandSet) }

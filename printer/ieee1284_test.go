@@ -23,7 +23,7 @@ func TestParseDeviceID(t *testing.T) {
 		name    string
 		in      []byte
 		want    DeviceID
-		lang    string
+		lang    Language
 		wantErr bool
 	}{
 		{
@@ -31,7 +31,7 @@ func TestParseDeviceID(t *testing.T) {
 			in:   withLen(zebra),
 			want: DeviceID{Manufacturer: "Zebra Technologies", Model: "ZTC ZD420-203dpi ZPL", CommandSet: []string{"ZPL"},
 				Serial: "D4J123456789", Class: "PRINTER"},
-			lang: "ZPL",
+			lang: LangZPL,
 		},
 		{
 			name: "short keys, several languages, no trailing semicolon",
@@ -44,13 +44,13 @@ func TestParseDeviceID(t *testing.T) {
 			name: "little-endian length",
 			in:   withLenLE("MFG:Zebra;CMD:ZPL II;"),
 			want: DeviceID{Manufacturer: "Zebra", CommandSet: []string{"ZPL II"}},
-			lang: "ZPL",
+			lang: LangZPL,
 		},
 		{
 			name: "length over 255 big-endian",
 			in:   withLen(long),
 			want: DeviceID{Manufacturer: "Acme", Model: long[13 : len(long)-13], CommandSet: []string{"ZPL", "EPL"}},
-			lang: "ZPL",
+			lang: LangZPL,
 		},
 		{
 			name: "length longer than buffer is clamped",
@@ -66,7 +66,7 @@ func TestParseDeviceID(t *testing.T) {
 			name: "lower-case keys, value with colon, duplicates: first wins, NUL padding",
 			in:   withLen("mfg:Zebra;url:http://x:80/;MFG:Other;cmd:ZPL;\x00\x00garbage"),
 			want: DeviceID{Manufacturer: "Zebra", CommandSet: []string{"ZPL"}},
-			lang: "ZPL",
+			lang: LangZPL,
 		},
 		{name: "empty", in: []byte{}, wantErr: true},
 		{name: "one byte", in: []byte{0}, wantErr: true},

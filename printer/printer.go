@@ -24,13 +24,17 @@ var (
 // Info is a printer's identity. ID is stable across reconnects and restarts: it is the printer's URI,
 // e.g. usb://0a5f:0181/XXQ123456, tcp://10.0.0.5:9100, sim://dock1.
 type Info struct {
-	ID            string `json:"id"`
-	Name          string `json:"name"`
-	Make          string `json:"make,omitempty"`
-	Model         string `json:"model,omitempty"`
-	Serial        string `json:"serial,omitempty"`
-	Language      string `json:"language,omitempty"` // e.g. "ZPL"
-	Bidirectional bool   `json:"bidirectional"`      // can answer status requests
+	ID            string   `json:"id"`
+	Name          string   `json:"name"`
+	Make          string   `json:"make,omitempty"`
+	Model         string   `json:"model,omitempty"`
+	Serial        string   `json:"serial,omitempty"`
+	Language      Language `json:"language,omitempty"` // command language; LangUnknown when not known
+	Bidirectional bool     `json:"bidirectional"`      // the transport can carry an answer back (USB bulk IN, TCP)
+	// DPI is the print resolution when configured or reported (203, 300, 600), else 0.
+	DPI int `json:"dpi,omitempty"`
+	// StatusMode is how the agent asks this printer for its status ("" = StatusAuto).
+	StatusMode StatusMode `json:"status_mode,omitempty"`
 }
 
 // State is a printer's condition as staff see it.

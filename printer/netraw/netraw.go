@@ -100,7 +100,7 @@ func (p *Printer) Addr() string { return p.addr }
 // Info implements printer.Printer. Raw TCP cannot tell the make or model without asking; the language
 // is assumed to be ZPL.
 func (p *Printer) Info() printer.Info {
-	return printer.Info{ID: "tcp://" + p.addr, Name: p.addr, Language: "ZPL", Bidirectional: true}
+	return printer.Info{ID: "tcp://" + p.addr, Name: p.addr, Language: printer.LangZPL, Bidirectional: true}
 }
 
 // Close implements printer.Printer; there is nothing to release.

@@ -119,7 +119,7 @@ func Describe(uri string) (printer.Info, error) {
 	info := printer.Info{ID: u.String()}
 	switch u.Scheme {
 	case SchemeTCP:
-		info.Name, info.Language, info.Bidirectional = u.Addr, "ZPL", true
+		info.Name, info.Language, info.Bidirectional = u.Addr, printer.LangZPL, true
 	case SchemeSim:
 		info = sim.Named(u.Name).Info()
 	case SchemeUSB:

@@ -108,7 +108,7 @@ func (p *Printer) Info() printer.Info {
 		Make:          "Zebra Technologies",
 		Model:         "ZD420 (simulated)",
 		Serial:        "SIM-" + p.name,
-		Language:      "ZPL",
+		Language:      printer.LangZPL,
 		Bidirectional: true,
 	}
 }

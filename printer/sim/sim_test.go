@@ -44,7 +44,7 @@ func TestWritePrints(t *testing.T) {
 	if err != nil || st.State != printer.StateReady {
 		t.Fatalf("status %+v, %v", st, err)
 	}
-	if got := p.Info(); got.ID != "sim://t1" || got.Language != "ZPL" || !got.Bidirectional {
+	if got := p.Info(); got.ID != "sim://t1" || got.Language != printer.LangZPL || !got.Bidirectional {
 		t.Fatalf("info %+v", got)
 	}
 	if err := p.Close(); err != nil {

@@ -272,8 +272,8 @@ func makeInfo(vid, pid uint16, mfr, product, serial string, devID printer.Device
 	if info.Name == "" {
 		info.Name = fmt.Sprintf("USB printer %04x:%04x", vid, pid)
 	}
-	if info.Language == "" && strings.Contains(strings.ToLower(info.Make), "zebra") {
-		info.Language = "ZPL"
+	if info.Language == printer.LangUnknown && strings.Contains(strings.ToLower(info.Make), "zebra") {
+		info.Language = printer.LangZPL
 	}
 	return info
 }

@@ -280,15 +280,16 @@ func TestStatusFrom(t *testing.T) {
 func TestMakeInfo(t *testing.T) {
 	id := printer.ParseDeviceIDString("MFG:Zebra Technologies;CMD:ZPL;MDL:ZTC ZD420-203dpi ZPL;SN:D4J1;")
 	tests := []struct {
-		name                  string
-		mfr, product, serial  string
-		devID                 printer.DeviceID
-		wantID, wantName, lng string
+		name                 string
+		mfr, product, serial string
+		devID                printer.DeviceID
+		wantID, wantName     string
+		lng                  printer.Language
 	}{
-		{"descriptor serial wins", "Zebra", "ZD420", "XXQ1", id, "usb://0a5f:0181/XXQ1", "Zebra Technologies ZTC ZD420-203dpi ZPL", "ZPL"},
-		{"device ID serial", "", "", "", id, "usb://0a5f:0181/D4J1", "Zebra Technologies ZTC ZD420-203dpi ZPL", "ZPL"},
-		{"descriptors only, Zebra", "Zebra Technologies ", "ZTC GK420d", "", printer.DeviceID{}, "usb://0a5f:0181", "Zebra Technologies ZTC GK420d", "ZPL"},
-		{"nothing", "", "", "", printer.DeviceID{}, "usb://0a5f:0181", "USB printer 0a5f:0181", ""},
+		{"descriptor serial wins", "Zebra", "ZD420", "XXQ1", id, "usb://0a5f:0181/XXQ1", "Zebra Technologies ZTC ZD420-203dpi ZPL", printer.LangZPL},
+		{"device ID serial", "", "", "", id, "usb://0a5f:0181/D4J1", "Zebra Technologies ZTC ZD420-203dpi ZPL", printer.LangZPL},
+		{"descriptors only, Zebra", "Zebra Technologies ", "ZTC GK420d", "", printer.DeviceID{}, "usb://0a5f:0181", "Zebra Technologies ZTC GK420d", printer.LangZPL},
+		{"nothing", "", "", "", printer.DeviceID{}, "usb://0a5f:0181", "USB printer 0a5f:0181", printer.LangUnknown},
 	}
 	for _, tt := range tests {
 		info := makeInfo(0x0a5f, 0x0181, tt.mfr, tt.product, tt.serial, tt.devID, true)

@@ -81,10 +81,10 @@ func stateFromSpooler(status, attributes, jobs uint32) (printer.State, string) {
 }
 
 // languageOf guesses the printer language from its driver name: Zebra's drivers are "ZDesigner …".
-func languageOf(driver string) string {
+func languageOf(driver string) printer.Language {
 	d := strings.ToLower(driver)
 	if strings.Contains(d, "zdesigner") || strings.Contains(d, "zebra") || strings.Contains(d, "zpl") {
-		return "ZPL"
+		return printer.LangZPL
 	}
-	return ""
+	return printer.LangUnknown
 }

@@ -50,7 +50,7 @@ func TestStateFromSpooler(t *testing.T) {
 }
 
 func TestLanguageOf(t *testing.T) {
-	if languageOf("ZDesigner ZD420-203dpi ZPL") != "ZPL" || languageOf("Microsoft Print to PDF") != "" {
+	if languageOf("ZDesigner ZD420-203dpi ZPL") != printer.LangZPL || languageOf("Microsoft Print to PDF") != printer.LangUnknown {
 		t.Error("languageOf wrong")
 	}
 }

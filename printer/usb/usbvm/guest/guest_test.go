@@ -180,7 +180,7 @@ func TestDiscovery(t *testing.T) {
 		Make:          "Zebra Technologies",
 		Model:         "ZTC ZD420-203dpi ZPL", // from the 1284 ID's MDL, not the USB product string
 		Serial:        gadget.Zebra.Serial,
-		Language:      "ZPL",
+		Language:      printer.LangZPL,
 		Bidirectional: true,
 	}
 	if infos[0] != want {
@@ -215,7 +215,7 @@ func TestDiscovery(t *testing.T) {
 		id.Class != want1284.Class || id.Description != want1284.Description {
 		t.Errorf("1284 ID over the wire\n got %+v\nwant %+v", id, want1284)
 	}
-	if !id.Speaks("ZPL") || id.Language() != "ZPL" {
+	if !id.Speaks("ZPL") || id.Language() != printer.LangZPL {
 		t.Errorf("1284 ID does not speak ZPL: %+v", id)
 	}
 	fmt.Printf("USBVM_TIMING discovery %.0f ms until Scan listed the printer (from the first test's start)\n",
