@@ -38,7 +38,7 @@ func TestParseDeviceID(t *testing.T) {
 			in:   withLen("MFG:HP;MDL:LaserJet 4;CMD:PJL, PCL ,POSTSCRIPT;SN:ABC;DES:HP LaserJet 4"),
 			want: DeviceID{Manufacturer: "HP", Model: "LaserJet 4", CommandSet: []string{"PJL", "PCL", "POSTSCRIPT"},
 				Serial: "ABC", Description: "HP LaserJet 4"},
-			lang: "PJL",
+			lang: LangUnknown,
 		},
 		{
 			name: "little-endian length",
@@ -93,8 +93,12 @@ func TestParseDeviceID(t *testing.T) {
 			if len(fields) == 0 {
 				t.Error("Fields empty")
 			}
-			if l := got.Language(); l != tt.lang {
-				t.Errorf("Language() = %q, want %q", l, tt.lang)
+			wantLang := tt.lang
+			if wantLang == "" {
+				wantLang = LangUnknown
+			}
+			if l := got.Language(); l != wantLang {
+				t.Errorf("Language() = %q, want %q", l, wantLang)
 			}
 		})
 	}
