@@ -50,7 +50,7 @@ func startNginx(t *testing.T, upstream string) *nginxProxy {
 	}
 	testenv.RequireReal(t, "nginx (Debian package nginx)", err)
 	dir := t.TempDir()
-	certPEM, keyPEM := selfSigned(t)
+	certPEM, keyPEM := selfSigned(t, 1)
 	must(t, os.WriteFile(filepath.Join(dir, "cert.pem"), certPEM, 0o600))
 	must(t, os.WriteFile(filepath.Join(dir, "key.pem"), keyPEM, 0o600))
 	port := freePort(t)
@@ -261,12 +261,12 @@ func ctxT(t *testing.T) context.Context {
 	return ctx
 }
 
-func selfSigned(t *testing.T) (certPEM, keyPEM []byte) {
+func selfSigned(t *testing.T, serial int64) (certPEM, keyPEM []byte) {
 	t.Helper()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	must(t, err)
 	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
+		SerialNumber: big.NewInt(serial),
 		Subject:      pkix.Name{CommonName: "printdock test proxy"},
 		NotBefore:    time.Now().Add(-time.Hour),
 		NotAfter:     time.Now().Add(24 * time.Hour),

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"printdock/server/api"
+	"printdock/server/certreload"
 	"printdock/server/httpx"
 	"printdock/server/hub"
 	"printdock/server/jobs"
@@ -375,10 +376,13 @@ func (s *Server) HTTPServer() *http.Server {
 
 // Listen says where and how to serve.
 type Listen struct {
-	Addr         string // host:port; default 127.0.0.1:8080
-	TLSCert      string
-	TLSKey       string
-	InsecureHTTP bool // allow plain HTTP on a non-loopback address (dangerous: secrets travel in clear)
+	Addr    string // host:port; default 127.0.0.1:8080
+	TLSCert string
+	TLSKey  string
+	// CertCheckEvery is how often the certificate files are checked for a renewal (default 5 s); SIGHUP
+	// reloads them at once. Established connections keep the certificate they started with.
+	CertCheckEvery time.Duration
+	InsecureHTTP   bool // allow plain HTTP on a non-loopback address (dangerous: secrets travel in clear)
 }
 
 // Check applies the TLS policy: plain HTTP only on a loopback address unless InsecureHTTP.
@@ -424,11 +428,20 @@ func (s *Server) Serve(ctx context.Context, l Listen, ready func(addr net.Addr))
 	}
 	var tlsCfg *tls.Config
 	if l.TLSCert != "" {
-		cert, err := tls.LoadX509KeyPair(l.TLSCert, l.TLSKey)
+		rl, err := certreload.New(l.TLSCert, l.TLSKey, s.log)
 		if err != nil {
 			return fmt.Errorf("server: load TLS certificate: %w", err)
 		}
-		tlsCfg = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+		tlsCfg = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: rl.GetCertificate}
+		every := l.CertCheckEvery
+		if every <= 0 {
+			every = 5 * time.Second
+		}
+		wctx, stop := context.WithCancel(ctx)
+		defer stop()
+		hup, unhook := reloadSignal()
+		defer unhook()
+		go rl.Watch(wctx, every, hup)
 	}
 	ln, err := net.Listen("tcp", l.addr())
 	if err != nil {
