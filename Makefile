@@ -16,8 +16,8 @@ build:
 package: ## .debs (agent, server, desktop app) and the agent's MSI into dist/ (docs/packaging.md; VERSION=… to set it)
 	scripts/package.sh
 
-bench:
-	go test -run XXX -bench . -benchtime 1x ./...
+bench: ## regenerate docs/benchmarks.md: every figure beside its baseline from the same run
+	go run ./internal/benchdoc -out docs/benchmarks.md
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

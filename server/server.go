@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"printdock/server/api"
+	"printdock/server/certreload"
 	"printdock/server/httpx"
 	"printdock/server/hub"
 	"printdock/server/jobs"
@@ -88,6 +89,15 @@ type Config struct {
 	RevalidateEvery time.Duration
 	// MetricsPublic serves /metrics to every client; by default only loopback clients get it.
 	MetricsPublic bool
+
+	// TrustedProxies are the reverse proxies (CIDRs or addresses) whose X-Forwarded-For /
+	// X-Forwarded-Proto / Forwarded headers are believed: the client address they report feeds the
+	// sign-in lockout, the API's failure limiter, the audit log and the request log, and a request the
+	// proxy received over HTTPS gets Secure __Host- cookies and HSTS. Empty: forwarding headers are ignored.
+	TrustedProxies []string
+	// SecureCookies forces Secure __Host- cookies even for requests that did not arrive over HTTPS (a
+	// TLS proxy that does not send X-Forwarded-Proto).
+	SecureCookies bool
 }
 
 // database is what the server needs of a store: sqlite.DB and postgres.DB.
@@ -106,6 +116,7 @@ type Server struct {
 	Portal  http.Handler // the web admin portal, mounted at "/"
 
 	log     *slog.Logger
+	trusted httpx.TrustedProxies
 	db      database
 	replica *replica // nil unless the store is shared by replicas (store.Notifier)
 	stop    context.CancelFunc
@@ -123,6 +134,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if cfg.DataDir == "" {
 		cfg.DataDir = DefaultDataDir
+	}
+	trusted, err := httpx.ParseTrustedProxies(cfg.TrustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("server: --trusted-proxy: %w", err)
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("server: data dir: %w", err)
@@ -161,7 +176,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := js.ResetPresence(ctx); err != nil {
 		return fail(fmt.Errorf("server: %w", err))
 	}
-	s := &Server{Keys: ks, Jobs: js, log: log, db: db, replica: rep}
+	s := &Server{Keys: ks, Jobs: js, log: log, db: db, replica: rep, trusted: trusted}
 	s.Metrics = api.NewMetrics(func() int {
 		if s.Hub == nil {
 			return 0
@@ -193,7 +208,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			return err
 		},
 	})
-	s.Portal = portal.New(ks, s.Hub, portal.Options{Logger: log.With("component", "portal"), Jobs: js})
+	s.Portal = portal.New(ks, s.Hub, portal.Options{Logger: log.With("component", "portal"), Jobs: js,
+		SecureCookies: cfg.SecureCookies})
 	events, unsub := ks.Subscribe()
 	s.unsub = unsub
 	runCtx, stop := context.WithCancel(context.Background())
@@ -295,7 +311,7 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle(p, s.API)
 	}
 	mux.Handle("/", s.Portal)
-	return mux
+	return httpx.RealClient(s.trusted, httpx.HSTS(mux))
 }
 
 // Bootstrap creates the first portal and administrator when the store is empty. created is false (and res
@@ -360,10 +376,13 @@ func (s *Server) HTTPServer() *http.Server {
 
 // Listen says where and how to serve.
 type Listen struct {
-	Addr         string // host:port; default 127.0.0.1:8080
-	TLSCert      string
-	TLSKey       string
-	InsecureHTTP bool // allow plain HTTP on a non-loopback address (dangerous: secrets travel in clear)
+	Addr    string // host:port; default 127.0.0.1:8080
+	TLSCert string
+	TLSKey  string
+	// CertCheckEvery is how often the certificate files are checked for a renewal (default 5 s); SIGHUP
+	// reloads them at once. Established connections keep the certificate they started with.
+	CertCheckEvery time.Duration
+	InsecureHTTP   bool // allow plain HTTP on a non-loopback address (dangerous: secrets travel in clear)
 }
 
 // Check applies the TLS policy: plain HTTP only on a loopback address unless InsecureHTTP.
@@ -409,11 +428,20 @@ func (s *Server) Serve(ctx context.Context, l Listen, ready func(addr net.Addr))
 	}
 	var tlsCfg *tls.Config
 	if l.TLSCert != "" {
-		cert, err := tls.LoadX509KeyPair(l.TLSCert, l.TLSKey)
+		rl, err := certreload.New(l.TLSCert, l.TLSKey, s.log)
 		if err != nil {
 			return fmt.Errorf("server: load TLS certificate: %w", err)
 		}
-		tlsCfg = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+		tlsCfg = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: rl.GetCertificate}
+		every := l.CertCheckEvery
+		if every <= 0 {
+			every = 5 * time.Second
+		}
+		wctx, stop := context.WithCancel(ctx)
+		defer stop()
+		hup, unhook := reloadSignal()
+		defer unhook()
+		go rl.Watch(wctx, every, hup)
 	}
 	ln, err := net.Listen("tcp", l.addr())
 	if err != nil {

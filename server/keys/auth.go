@@ -57,10 +57,20 @@ func (s *Service) authFailed(ctx context.Context, portalID, target, remote strin
 	if target != "" {
 		actor = "key:" + target
 	}
-	if aerr := s.audit(ctx, s.st, portalID, actor, ActionAuthFailed, target, remote, kindNames[kind]+": "+reason); aerr != nil {
-		s.log.Error("keys: audit failed authentication", "err", aerr)
-	}
+	s.auditFailure(ctx, portalID, actor, target, remote, kindNames[kind]+": "+reason)
 	return fmt.Errorf("%w: %s", err, reason)
+}
+
+// auditFailure writes an auth.failed row unless this address already failed against this target in the
+// current minute (failAudit), so guessing cannot flood the audit log.
+func (s *Service) auditFailure(ctx context.Context, portalID, actor, target, remote, detail string) {
+	write, note := s.authFails.admit(remote, portalID+"/"+target, s.clock())
+	if !write {
+		return
+	}
+	if err := s.audit(ctx, s.st, portalID, actor, ActionAuthFailed, target, remote, detail+note); err != nil {
+		s.log.Error("keys: audit failed authentication", "err", err)
+	}
 }
 
 func statusErr(status string) error {
@@ -207,9 +217,7 @@ func (s *Service) PasswordLogin(ctx context.Context, email, password, remoteAddr
 		if found {
 			portal, target = u.PortalID, u.ID
 		}
-		if aerr := s.audit(ctx, s.st, portal, "anonymous", ActionAuthFailed, target, remoteAddr, "password sign-in"); aerr != nil {
-			s.log.Error("keys: audit failed authentication", "err", aerr)
-		}
+		s.auditFailure(ctx, portal, "anonymous", target, remoteAddr, "password sign-in")
 		return Principal{}, fmt.Errorf("%w: wrong e-mail or password", ErrUnauthenticated)
 	}
 	if err := s.audit(ctx, s.st, u.PortalID, u.Email, ActionAuthLogin, u.ID, remoteAddr, "password sign-in"); err != nil {

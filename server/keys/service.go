@@ -39,6 +39,8 @@ type Service struct {
 	touchMu sync.Mutex
 	touched map[string]time.Time
 
+	authFails failAudit // aggregates auth.failed rows per address, target and minute
+
 	events broker
 }
 

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"printdock/server/httpx"
 	"printdock/server/keys"
@@ -19,10 +21,22 @@ type loginData struct {
 	SignedOut bool
 }
 
-// safeNext accepts only a path on this site as the place to go after signing in.
+// safeNext accepts only a path on this site as the place to go after signing in; anything else goes to
+// "/". Browsers drop tabs and newlines and read a backslash as a slash, so "/\t/evil.example" would become
+// "//evil.example", another site: every control character and backslash is refused, and the value must
+// parse as a path with no scheme or host.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
-		strings.ContainsAny(next, "\\\r\n") || strings.HasPrefix(next, "/login") {
+	if next == "" || len(next) > 2048 || next[0] != '/' || strings.HasPrefix(next, "/login") || !utf8.ValidString(next) {
+		return "/"
+	}
+	for _, c := range next {
+		if c < 0x20 || c == 0x7f || c == '\\' || (c >= 0x80 && c < 0xa0) || c == '\u2028' || c == '\u2029' {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.Opaque != "" || u.User != nil ||
+		!strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
 		return "/"
 	}
 	return next

@@ -34,6 +34,14 @@ type clientView struct {
 	Printers    []jobs.Printer
 }
 
+// forUser drops what identifies an installation or its key — credential ID, installation (device) ID,
+// hostname, network address — for users who are not administrators: they see the agents and printers
+// they print to, as the REST API's GET /api/v1/clients (administrators only) does not show them at all.
+func (v clientView) forUser() clientView {
+	v.CredentialID, v.InstallationID, v.Hostname, v.RemoteAddr = "", "", "", ""
+	return v
+}
+
 type clientsData struct {
 	Clients []clientView
 	Online  int
@@ -107,9 +115,12 @@ func (p *portal) clientsPage(w http.ResponseWriter, r *http.Request, c *reqCtx) 
 		}
 		return a.FirstSeenAt.Compare(b.FirstSeenAt)
 	})
-	for _, cl := range d.Clients {
+	for i, cl := range d.Clients {
 		if cl.Online {
 			d.Online++
+		}
+		if !c.admin() {
+			d.Clients[i] = cl.forUser()
 		}
 	}
 	p.render(w, r, http.StatusOK, "clients", p.newView(c, "Clients & printers", "clients", d))

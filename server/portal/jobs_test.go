@@ -159,3 +159,35 @@ func TestClientsPageOnlineOffline(t *testing.T) {
 		}
 	}
 }
+
+// TestClientsPageHidesIdentifiersFromUsers: a plain user sees the agents and printers on the Clients
+// page, but not what identifies an installation or its key (credential ID, installation ID, hostname,
+// network address); an administrator sees them.
+func TestClientsPageHidesIdentifiersFromUsers(t *testing.T) {
+	e, _, printerID, _, _ := jobsEnv(t)
+	infos := e.hub.Clients(e.admin.PortalID)
+	if len(infos) != 1 {
+		t.Fatalf("%d live clients", len(infos))
+	}
+	secretish := []string{infos[0].CredentialID, infos[0].InstallationID, "packing-1.example.com", infos[0].RemoteAddr}
+	u, password := e.createUser("packer@example.com", keys.RoleUser)
+	user := e.client()
+	user.login(u.Email, password)
+	p := user.get("/clients")
+	if !strings.Contains(p.body, `data-printer-id="`+printerID+`"`) || !strings.Contains(p.body, "Zebra ZD421") {
+		t.Fatalf("the user does not see the printer")
+	}
+	for _, id := range secretish {
+		if id != "" && strings.Contains(p.body, id) {
+			t.Errorf("a plain user's clients page shows %q", id)
+		}
+	}
+	admin := e.client()
+	admin.login(e.admin.AdminEmail, e.admin.AdminPassword)
+	p = admin.get("/clients")
+	for _, id := range []string{infos[0].CredentialID, "packing-1.example.com"} {
+		if !strings.Contains(p.body, id) {
+			t.Errorf("the admin's clients page lacks %q", id)
+		}
+	}
+}

@@ -367,14 +367,25 @@ func TestSharedResetNeedsExactConfirmation(t *testing.T) {
 
 func TestSafeNext(t *testing.T) {
 	for in, want := range map[string]string{
-		"":                 "/",
-		"/keys":            "/keys",
-		"/audit?actor=a":   "/audit?actor=a",
-		"//evil.example/":  "/",
-		"/\\evil.example":  "/",
-		"https://evil.ex/": "/",
-		"keys":             "/",
-		"/login?next=/x":   "/",
+		"":                  "/",
+		"/keys":             "/keys",
+		"/audit?actor=a":    "/audit?actor=a",
+		"//evil.example/":   "/",
+		"/\\evil.example":   "/",
+		"https://evil.ex/":  "/",
+		"keys":              "/",
+		"/login?next=/x":    "/",
+		"/\t/evil.example":  "/", // the reported open redirect: browsers drop the tab
+		"/\n/evil.example":  "/",
+		"/\r/evil.example":  "/",
+		"/\x00/evil":        "/",
+		"/\x7f/evil":        "/",
+		"/\u0085/evil":      "/",
+		"/%2F/evil.example": "/", // decodes to the path //evil.example
+		"/%2f%2fevil":       "/",
+		"/ok%20page":        "/ok%20page",
+		"/\xff":             "/", // invalid UTF-8
+		"/jobs#frag":        "/jobs#frag",
 	} {
 		if got := safeNext(in); got != want {
 			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)

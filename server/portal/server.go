@@ -176,7 +176,7 @@ func (c *reqCtx) admin() bool { return c.actor.Role == keys.RoleAdmin }
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request, c *reqCtx)
 
-func (p *portal) secure(r *http.Request) bool { return r.TLS != nil || p.opts.SecureCookies }
+func (p *portal) secure(r *http.Request) bool { return httpx.IsHTTPS(r) || p.opts.SecureCookies }
 
 func (p *portal) sessionCookieName(r *http.Request) string {
 	if p.secure(r) {
