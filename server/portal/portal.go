@@ -80,6 +80,8 @@ type keyService interface {
 	DeleteClientKey(ctx context.Context, a keys.Actor, id string) error
 
 	RotateOwnAPIKey(ctx context.Context, a keys.Actor, confirm bool) (string, error)
+	ChangePassword(ctx context.Context, a keys.Actor, current, next string) error
+	ResetUserPassword(ctx context.Context, a keys.Actor, userID string) (keys.User, string, error)
 	RotateUserAPIKey(ctx context.Context, a keys.Actor, userID string) (string, error)
 	ListUsers(ctx context.Context, a keys.Actor) ([]keys.User, error)
 	CreateUser(ctx context.Context, a keys.Actor, email string, role keys.Role) (keys.User, string, string, error)

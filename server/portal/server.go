@@ -89,11 +89,15 @@ func newPortal(svc keyService, hub HubView, opts Options) *portal {
 	mux.HandleFunc("GET /profile", p.user(p.profilePage))
 	mux.HandleFunc("GET /profile/rotate", p.user(p.rotateOwnPage))
 	mux.HandleFunc("POST /profile/rotate", p.user(p.rotateOwn))
+	mux.HandleFunc("GET /profile/password", p.user(p.passwordPage))
+	mux.HandleFunc("POST /profile/password", p.user(p.changePassword))
 
 	mux.HandleFunc("GET /users", p.admin(p.usersPage))
 	mux.HandleFunc("POST /users", p.admin(p.createUser))
 	mux.HandleFunc("POST /users/{id}/role", p.admin(p.setRole))
 	mux.HandleFunc("POST /users/{id}/rotate", p.admin(p.rotateUserKey))
+	mux.HandleFunc("GET /users/{id}/reset-password", p.admin(p.resetPasswordPage))
+	mux.HandleFunc("POST /users/{id}/reset-password", p.admin(p.resetPassword))
 
 	mux.HandleFunc("GET /shared", p.admin(p.sharedPage))
 	mux.HandleFunc("POST /shared/reset", p.admin(p.resetShared))

@@ -130,12 +130,15 @@ func (s *sessions) destroy(key string) {
 	delete(s.m, key)
 }
 
-// destroyUser signs out every session of a user (used when the user no longer exists).
-func (s *sessions) destroyUser(userID string) {
+// destroyUser signs out every session of a user (a password reset by an administrator).
+func (s *sessions) destroyUser(userID string) { s.destroyUserExcept(userID, "") }
+
+// destroyUserExcept signs out every session of a user but keep (a password change ends the others).
+func (s *sessions) destroyUserExcept(userID, keep string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for k, ss := range s.m {
-		if ss.p.UserID == userID {
+		if ss.p.UserID == userID && k != keep {
 			delete(s.m, k)
 		}
 	}
