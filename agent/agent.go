@@ -1,7 +1,7 @@
 // Package agent is the core of printdock-agent: one websocket session to printdock-server (connect,
 // authenticate, hello, printers, heartbeat, reconnect with backoff, forced logout), the printers it
-// reports, the jobs it receives (through a JobHandler), and the local API it serves (package
-// agent/localapi). It is a library type with a non-blocking Start, Stop and Wait, used by the OS service,
+// reports, the jobs it receives (through its durable spool), and the local API it serves (package
+// agent/localapi). The connection itself is package agent/link's. It is a library type with a non-blocking Start, Stop and Wait, used by the OS service,
 // by `printdock-agent run`, in-process by the desktop app, and by tests.
 //
 // A new Agent that is never started still answers Status, Login, Logout and Printers from its state
@@ -28,6 +28,12 @@ import (
 )
 
 // Agent is one printdock agent. Create it with New; all methods are safe for concurrent use.
+//
+// Its state lives with owners that have one job each and their own locks: creds (the secret, state.json,
+// the generation), conn (the session loop's condition), pub (Status subscriptions), printers, history
+// and, while running, the spooler. Lock order: pub.mu, then any one of a.mu, creds.mu, conn.mu,
+// printers.mu (publishing builds a Status under pub.mu); no lock is held across disk, keystore or
+// network I/O except the printers' per-device use locks, which nothing above is taken under.
 type Agent struct {
 	cfg      Config
 	log      *slog.Logger
@@ -36,53 +42,32 @@ type Agent struct {
 	hc       *http.Client
 	hcErr    error
 	backoff  Backoff
-	jobs     JobHandler
 	printers *printerSet
 	history  *jobHistory
-	spool    *spool.Spool // open while a started agent runs (nil with a custom JobHandler)
-	spooler  *spooler
 	hostname string
 	handler  *localapi.Handler
 	mem      *localapi.MemListener
 	sockPath string
 
-	ks    keystore.Store
-	ksErr error
+	creds *credentials
+	conn  *connState
+	pub   *publisher
 
 	dials     atomic.Int64 // websocket dial attempts
 	idleWaits atomic.Int64 // times the session loop went idle waiting for a login
 
-	mu         sync.Mutex
-	p          persisted
-	pErr       error
-	instID     string
-	secret     string
-	gen        uint64 // incremented by every login and logout
-	rt         runtimeState
+	mu         sync.Mutex // protects the following (the agent's life cycle)
 	svc        localapi.Service
-	subs       map[uint64]chan localapi.Status
-	subSeq     uint64
 	sessCancel context.CancelFunc
 	started    bool
 	running    bool
-	stopped    bool
 	cancel     context.CancelFunc
-	runCtx     context.Context
 	waitErr    error
+	spool      *spool.Spool // open while a started agent runs
+	spooler    *spooler
 
 	kick chan struct{} // wakes the session loop after a login
 	done chan struct{} // closed when a started agent has stopped
-}
-
-// runtimeState is the part of Status that is not persisted.
-type runtimeState struct {
-	state     string
-	since     time.Time
-	nextRetry time.Time
-	lastErr   string
-	lastErrAt time.Time
-	attempts  int
-	heartbeat time.Duration
 }
 
 // New returns an Agent for cfg. It opens the keystore and reads the state directory but starts nothing.
@@ -110,7 +95,8 @@ func New(cfg Config) (*Agent, error) {
 		ring:    newLogRing(500),
 		backoff: cfg.Backoff.withDefaults(),
 		history: newJobHistory(100),
-		subs:    map[uint64]chan localapi.Status{},
+		conn:    &connState{},
+		pub:     newPublisher(),
 		kick:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
 		mem:     localapi.NewMemListener(),
@@ -133,7 +119,6 @@ func New(cfg Config) (*Agent, error) {
 	default:
 		a.sockPath = cfg.SocketPath
 	}
-	a.jobs = cfg.JobHandler
 	poll := cfg.PrinterPoll
 	if poll <= 0 {
 		poll = 10 * time.Second
@@ -149,21 +134,22 @@ func New(cfg Config) (*Agent, error) {
 		AdminGroup: cfg.AdminGroup,
 	})
 
+	var ks keystore.Store
+	var ksErr error
 	if cfg.Store != nil {
-		a.ks = cfg.Store
+		ks = cfg.Store
 	} else {
 		ctx, cancel := context.WithTimeout(context.Background(), keystore.DefaultProbeTimeout+time.Second)
-		a.ks, a.ksErr = keystore.Open(ctx, cfg.Keystore, cfg.StateDir, keystore.WithLogger(a.log))
+		ks, ksErr = keystore.Open(ctx, cfg.Keystore, cfg.StateDir, keystore.WithLogger(a.log))
 		cancel()
-		if a.ksErr != nil {
-			a.ksErr = fmt.Errorf("agent: keystore: %w", a.ksErr)
+		if ksErr != nil {
+			ksErr = fmt.Errorf("agent: keystore: %w", ksErr)
 		}
 	}
-	a.p, a.pErr = loadPersisted(cfg.StateDir)
-	a.instID, _ = installationID(cfg.StateDir, false)
+	a.creds = newCredentials(cfg.StateDir, cfg.ServerURL, ks, ksErr, a.log)
 	a.svc = localapi.Service{Platform: servicePlatform()}
-	a.rt.since = time.Now()
-	a.rt.state = a.idleStateLocked()
+	a.conn.f.since = time.Now()
+	a.conn.f.state = idleState(a.creds.snapshot())
 	return a, nil
 }
 
@@ -208,10 +194,10 @@ func (a *Agent) Client() *localapi.Client { return localapi.NewClientDialer(a.me
 
 // KeystoreBackend names the keystore in use ("keyring" or "file"), or "" when it could not be opened.
 func (a *Agent) KeystoreBackend() string {
-	if a.ks == nil {
+	if a.creds.ks == nil {
 		return ""
 	}
-	return a.ks.Backend()
+	return a.creds.ks.Backend()
 }
 
 // Start starts the agent and returns at once: the local API listener (an error if another agent
@@ -233,11 +219,9 @@ func (a *Agent) Start(ctx context.Context) error {
 	if err != nil {
 		return a.failStart(err)
 	}
-	var sp *spool.Spool
-	if a.jobs == nil {
-		if sp, err = spool.Open(ctx, a.cfg.StateDir); err != nil {
-			return a.failStart(fmt.Errorf("agent: %w", err))
-		}
+	sp, err := spool.Open(ctx, a.cfg.StateDir)
+	if err != nil {
+		return a.failStart(fmt.Errorf("agent: %w", err))
 	}
 	rctx, cancel := context.WithCancel(ctx)
 	serveErr := make(chan error, 3) // the two listeners, the spool
@@ -246,56 +230,55 @@ func (a *Agent) Start(ctx context.Context) error {
 		ln, err := localapi.Listen(ctx, a.sockPath)
 		if err != nil {
 			cancel()
-			if sp != nil {
-				sp.Close()
-			}
+			sp.Close()
 			return a.failStart(fmt.Errorf("agent: local API: %w", err))
 		}
 		serving.Go(func() { serveErr <- localapi.Serve(rctx, ln, a.handler) })
 	}
 	serving.Go(func() { serveErr <- localapi.Serve(rctx, a.mem, a.handler) })
 
+	// The keystore is read before any lock is taken.
 	var secret string
 	var kerr error
-	if a.ks == nil {
-		kerr = a.ksErr
-	} else {
-		secret, kerr = a.ks.Get(ctx)
-		if kerr != nil && !isNotFound(kerr) {
-			kerr = fmt.Errorf("agent: read secret: %w", kerr)
-		} else if kerr != nil {
+	if a.creds.ks == nil {
+		kerr = a.creds.ksErr
+	} else if secret, kerr = a.creds.ks.Get(ctx); kerr != nil {
+		if isNotFound(kerr) {
 			kerr = nil
+		} else {
+			kerr = fmt.Errorf("agent: read secret: %w", kerr)
 		}
 	}
 
-	var spr *spooler
-	if sp != nil {
-		spr = newSpooler(a, sp)
-	}
+	spr := newSpooler(a.spoolerDeps(), sp)
+	a.creds.update(func(f *credFields) bool {
+		f.instID, f.secret = id, secret
+		return false
+	})
 	a.mu.Lock()
-	a.instID = id
 	a.spool, a.spooler = sp, spr
 	a.running = true
 	a.cancel = cancel
-	a.runCtx = rctx
-	a.secret = secret
 	a.svc.Running = !isInteractive()
 	a.svc.Installed = a.svc.Installed || a.svc.Running
+	a.mu.Unlock()
 	if kerr != nil {
-		a.setErrorLocked(kerr)
 		a.log.Error("agent: cannot read the secret", "error", kerr)
 	}
-	a.setStateLocked(a.idleStateLocked())
-	a.mu.Unlock()
+	c := a.creds.snapshot()
+	a.setConn(func(f *connFields) {
+		if kerr != nil {
+			f.setError(kerr)
+		}
+		f.setState(idleState(c))
+	})
 
 	a.log.Info("agent: started", "version", a.cfg.Version, "state_dir", a.cfg.StateDir,
 		"socket", a.sockPath, "keystore", a.KeystoreBackend(), "installation_id", id, "printers", len(a.cfg.Printers))
 
-	if spr != nil {
-		if err := spr.start(rctx); err != nil {
-			a.log.Error("agent: cannot read the spool", "error", err)
-			serveErr <- err
-		}
+	if err := spr.start(rctx); err != nil {
+		a.log.Error("agent: cannot read the spool", "error", err)
+		serveErr <- err
 	}
 	var wg sync.WaitGroup
 	wg.Add(2)
@@ -313,26 +296,21 @@ func (a *Agent) Start(ctx context.Context) error {
 		}
 		cancel()
 		wg.Wait()
-		if spr != nil {
-			spr.wait() // printer writes under way finish (or their grace period ends)
-		}
+		spr.wait()     // printer writes under way finish (or their grace period ends)
 		serving.Wait() // the socket is closed and removed
 		a.printers.close()
-		if sp != nil {
-			a.mu.Lock()
-			a.spool, a.spooler = nil, nil
-			a.mu.Unlock()
-			if err := sp.Close(); err != nil {
-				a.log.Warn("agent: closing the spool", "error", err)
-			}
+		a.mu.Lock()
+		a.spool, a.spooler = nil, nil
+		a.mu.Unlock()
+		if err := sp.Close(); err != nil {
+			a.log.Warn("agent: closing the spool", "error", err)
 		}
 		a.mem.Close()
 		a.mu.Lock()
 		a.running = false
-		a.stopped = true
 		a.waitErr = ferr
-		a.closeSubsLocked()
 		a.mu.Unlock()
+		a.pub.close()
 		a.log.Info("agent: stopped")
 		if a.logFile != nil {
 			a.logFile.Close()
@@ -380,200 +358,18 @@ func (a *Agent) Wait() error {
 // Done is closed when a started agent has stopped.
 func (a *Agent) Done() <-chan struct{} { return a.done }
 
-// Status returns the agent's state.
-func (a *Agent) Status() localapi.Status {
+func (a *Agent) isRunning() bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.statusLocked()
+	return a.running
 }
 
-// Subscribe returns a channel that receives the newest Status after every change and a function that
-// ends the subscription. A slow reader loses intermediate values, never the latest. The channel is
-// closed when the agent stops or cancel is called.
-func (a *Agent) Subscribe() (<-chan localapi.Status, func()) {
+// cancelSession ends the current session, if any (after a login or logout).
+func (a *Agent) cancelSession() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.stopped {
-		ch := make(chan localapi.Status)
-		close(ch)
-		return ch, func() {}
-	}
-	return a.subscribeLocked()
-}
-
-func (a *Agent) closeSubsLocked() {
-	for id, c := range a.subs {
-		delete(a.subs, id)
-		close(c)
-	}
-}
-
-// notify publishes the current Status to subscribers.
-func (a *Agent) notify() {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.notifyLocked()
-}
-
-func (a *Agent) notifyLocked() {
-	if len(a.subs) == 0 {
-		return
-	}
-	st := a.statusLocked()
-	for _, c := range a.subs {
-		select {
-		case c <- st:
-		default:
-			select {
-			case <-c:
-			default:
-			}
-			c <- st
-		}
-	}
-}
-
-// idleStateLocked is the state when no session is active: not_logged_in, logged_out, or connecting
-// when a secret is there.
-func (a *Agent) idleStateLocked() string {
-	switch {
-	case a.secret != "" && a.serverURLLocked() != "":
-		return localapi.StateConnecting
-	case a.p.LogoutReason != "":
-		return localapi.StateLoggedOut
-	default:
-		return localapi.StateNotLoggedIn
-	}
-}
-
-func (a *Agent) serverURLLocked() string {
-	if a.p.ServerURL != "" {
-		return a.p.ServerURL
-	}
-	return a.cfg.ServerURL
-}
-
-func (a *Agent) setStateLocked(s string) {
-	if a.rt.state != s {
-		a.rt.state = s
-		a.rt.since = time.Now()
-	}
-	if s != localapi.StateConnecting {
-		a.rt.nextRetry = time.Time{}
-	}
-	a.notifyLocked()
-}
-
-func (a *Agent) setErrorLocked(err error) {
-	if err == nil {
-		a.rt.lastErr = ""
-		a.rt.lastErrAt = time.Time{}
-		return
-	}
-	a.rt.lastErr = err.Error()
-	a.rt.lastErrAt = time.Now()
-}
-
-func tp(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	return &t
-}
-
-func (a *Agent) statusLocked() localapi.Status {
-	if !a.running {
-		// Another process (the CLI, the service) may have changed the state directory.
-		if p, err := loadPersisted(a.cfg.StateDir); err == nil {
-			a.p, a.pErr = p, nil
-		} else {
-			a.pErr = err
-		}
-		if id, err := installationID(a.cfg.StateDir, false); err == nil && id != "" {
-			a.instID = id
-		}
-	}
-	st := localapi.Status{
-		State:          a.rt.state,
-		ServerURL:      a.serverURLLocked(),
-		Portal:         a.p.Portal,
-		KeyKind:        a.p.KeyKind,
-		KeyDesc:        a.p.KeyDesc,
-		KeyPrefix:      a.p.KeyPrefix,
-		DeviceID:       a.p.DeviceID,
-		ClientID:       a.p.ClientID,
-		Since:          tp(a.rt.since),
-		NextRetry:      tp(a.rt.nextRetry),
-		LastError:      a.rt.lastErr,
-		LastErrorAt:    tp(a.rt.lastErrAt),
-		LogoutReason:   a.p.LogoutReason,
-		LogoutAt:       a.p.LogoutAt,
-		Keystore:       a.KeystoreBackend(),
-		Service:        a.svc,
-		Version:        a.cfg.Version,
-		InProcess:      a.cfg.InProcess,
-		Printers:       a.printers.snapshot(),
-		AgentRunning:   a.running,
-		StateDir:       a.cfg.StateDir,
-		InstallationID: a.instID,
-		Attempts:       a.rt.attempts,
-		HeartbeatSecs:  int(a.rt.heartbeat / time.Second),
-	}
-	if a.cfg.LogFile {
-		st.LogDir = filepath.Join(a.cfg.StateDir, logDirName)
-	}
-	if !a.running {
-		// Not running: the state comes from the state directory and the keystore.
-		st.State = a.offlineStateLocked()
-		if st.LastError == "" {
-			switch {
-			case a.ksErr != nil:
-				st.LastError = a.ksErr.Error()
-			case a.pErr != nil:
-				st.LastError = a.pErr.Error()
-			case st.State == localapi.StateConnecting:
-				st.LastError = "the printdock agent is not running"
-			}
-		}
-	}
-	if st.State != localapi.StateLoggedOut {
-		st.LogoutReason, st.LogoutAt = "", nil
-	}
-	if st.Printers == nil {
-		st.Printers = []localapi.Printer{}
-	}
-	return st
-}
-
-// offlineStateLocked looks at the keystore: a stored secret means the agent would connect.
-func (a *Agent) offlineStateLocked() string {
-	if a.hasStoredSecret() {
-		if a.serverURLLocked() != "" {
-			return localapi.StateConnecting
-		}
-	}
-	if a.p.LogoutReason != "" {
-		return localapi.StateLoggedOut
-	}
-	return localapi.StateNotLoggedIn
-}
-
-func (a *Agent) hasStoredSecret() bool {
-	if a.ks == nil {
-		return false
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	s, err := a.ks.Get(ctx)
-	return err == nil && s != ""
-}
-
-// savePersistedLocked writes state.json; a failure is logged and shown in Status (the agent keeps
-// working with what it has in memory).
-func (a *Agent) savePersistedLocked() {
-	if err := savePersisted(a.cfg.StateDir, a.p); err != nil {
-		a.log.Error("agent: cannot save state", "error", err)
-		a.setErrorLocked(err)
+	if a.sessCancel != nil {
+		a.sessCancel()
 	}
 }
 

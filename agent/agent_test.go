@@ -16,6 +16,7 @@ import (
 	"github.com/coder/websocket"
 
 	"printdock/agent/localapi"
+	"printdock/internal/testenv"
 	"printdock/protocol"
 )
 
@@ -49,7 +50,7 @@ func TestLoginConnects(t *testing.T) {
 		t.Fatal(err)
 	}
 	printerID := a.cfg.Printers[0]
-	waitFor(t, "the server to see the agent's printer", func() bool {
+	testenv.WaitFor(t, "the server to see the agent's printer", func() bool {
 		for _, c := range ts.S.Hub.Clients(ts.PortalID) {
 			if c.InstallationID == strings.TrimSpace(string(id)) && c.Hostname == "test-host" &&
 				len(c.Printers) == 1 && c.Printers[0].ID == printerID && c.Printers[0].Status == "ready" {
@@ -179,7 +180,7 @@ func TestServerLogout(t *testing.T) {
 				t.Fatal("the secret is still in the keystore")
 			}
 			// The session loop is now parked until a login: no dial can happen. Count on the server.
-			waitFor(t, "the session loop to go idle", func() bool { return a.idleWaits.Load() > idleBefore })
+			testenv.WaitFor(t, "the session loop to go idle", func() bool { return a.idleWaits.Load() > idleBefore })
 			attempts := ts.attempts.Load()
 			ts.WaitConnected(t, k.ID, false)
 
@@ -193,7 +194,7 @@ func TestServerLogout(t *testing.T) {
 				t.Fatalf("offline status after restart: state=%s reason=%q", st.State, st.LogoutReason)
 			}
 			again.start(t)
-			waitFor(t, "the restarted loop to go idle", func() bool { return again.idleWaits.Load() > 0 })
+			testenv.WaitFor(t, "the restarted loop to go idle", func() bool { return again.idleWaits.Load() > 0 })
 			if st := again.Status(); st.State != localapi.StateLoggedOut || st.LogoutReason != want {
 				t.Fatalf("status after restart: state=%s reason=%q", st.State, st.LogoutReason)
 			}
@@ -247,7 +248,7 @@ func TestRefusedOnReconnect(t *testing.T) {
 	if a.storedSecret(t) != "" {
 		t.Fatal("secret kept after a refusal")
 	}
-	waitFor(t, "the session loop to go idle", func() bool { return a.idleWaits.Load() > 0 })
+	testenv.WaitFor(t, "the session loop to go idle", func() bool { return a.idleWaits.Load() > 0 })
 	n := ts.attempts.Load()
 	a.Stop()
 	if ts.attempts.Load() != n {
@@ -319,7 +320,7 @@ func TestDeadLinkRedial(t *testing.T) {
 	if _, err := a.Login(context.Background(), srv.URL, secret, ""); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "a redial after the silent link", func() bool { return conns.Load() >= 3 })
+	testenv.WaitFor(t, "a redial after the silent link", func() bool { return conns.Load() >= 3 })
 	st := waitStatus(t, a.Agent, "the dead-link error", func(st localapi.Status) bool {
 		return strings.Contains(st.LastError, "stopped answering")
 	})

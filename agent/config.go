@@ -73,9 +73,6 @@ type Config struct {
 	Logger *slog.Logger
 	// Backoff is the reconnect policy (zero fields: DefaultBackoff).
 	Backoff Backoff
-	// JobHandler, when set, executes the jobs the server sends instead of the durable spool (nil: the
-	// spool, <StateDir>/spool.db; see docs/spool.md).
-	JobHandler JobHandler
 	// OpenPrinter opens a printer by URI (nil: registry.Open: tcp://, sim://, usb://, winspool://).
 	OpenPrinter func(ctx context.Context, uri string) (printer.Printer, error)
 	// PrinterSources discover printers (nil: registry.DefaultSources(), USB and the Windows spooler,

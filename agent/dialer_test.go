@@ -21,6 +21,7 @@ import (
 	"github.com/coder/websocket"
 
 	"printdock/agent/localapi"
+	"printdock/internal/testenv"
 	"printdock/protocol"
 )
 
@@ -288,7 +289,7 @@ func TestPlain401OnReconnectKeepsSecret(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.start(t)
-	waitFor(t, "several refused attempts", func() bool { return hits.Load() >= 4 })
+	testenv.WaitFor(t, "several refused attempts", func() bool { return hits.Load() >= 4 })
 	st := a.Status()
 	if st.State != localapi.StateConnecting || st.LogoutReason != "" {
 		t.Fatalf("state %s, logout reason %q: a plain 401 logged the agent out", st.State, st.LogoutReason)

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"printdock/internal/testenv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"printdock/agent/localapi"
+	"printdock/internal/testenv"
 	"printdock/keystore"
 	"printdock/protocol"
 	"printdock/server"
@@ -221,7 +221,7 @@ func newTestAgent(t testing.TB, mut func(*Config)) *testAgent {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ta := &testAgent{Agent: a, logs: logs, store: a.ks, dir: cfg.StateDir}
+	ta := &testAgent{Agent: a, logs: logs, store: a.creds.ks, dir: cfg.StateDir}
 	t.Cleanup(func() {
 		a.Stop()
 		for _, l := range servertest.ScanText("agent log", logs.String()) {
@@ -283,18 +283,6 @@ func waitStatus(t testing.TB, a *Agent, what string, cond func(localapi.Status) 
 
 func stateIs(s string) func(localapi.Status) bool {
 	return func(st localapi.Status) bool { return st.State == s }
-}
-
-// waitFor polls cond until it holds or 10 s pass.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }

@@ -12,58 +12,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/coder/websocket"
-
 	"printdock/agent/localapi"
 	"printdock/agent/spool"
 	"printdock/printer"
 	"printdock/printer/zpl"
 	"printdock/protocol"
 )
-
-// JobHandler executes the print jobs the server sends instead of the agent's durable spool (tests and
-// embedders): the agent calls HandleJob in a new goroutine for every job message, with a context that ends
-// when the agent stops (not when the connection drops), and report sends a job_status on the connection
-// the job came on; report fails once that connection is gone, and the handler should then keep the job
-// and report it on a later connection (the spool's job).
-type JobHandler interface {
-	HandleJob(ctx context.Context, job protocol.Job, report func(protocol.JobStatus) error)
-}
-
-// JobHandlerFunc adapts a function to JobHandler.
-type JobHandlerFunc func(ctx context.Context, job protocol.Job, report func(protocol.JobStatus) error)
-
-// HandleJob calls f.
-func (f JobHandlerFunc) HandleJob(ctx context.Context, job protocol.Job, report func(protocol.JobStatus) error) {
-	f(ctx, job, report)
-}
-
-// RefuseJobs is a JobHandler that fails every job with "printing not implemented in this build".
-var RefuseJobs = JobHandlerFunc(func(_ context.Context, job protocol.Job, report func(protocol.JobStatus) error) {
-	_ = report(protocol.JobStatus{JobID: job.JobID, State: protocol.JobFailed, Reason: "printing not implemented in this build", At: time.Now().UTC()})
-})
-
-// startJob runs the JobHandler for one job and records its progress in the job history.
-func (a *Agent) startJob(job protocol.Job, conn *websocket.Conn) {
-	a.mu.Lock()
-	ctx, running := a.runCtx, a.running
-	a.mu.Unlock()
-	if !running || ctx == nil {
-		return
-	}
-	a.history.put(localapi.Job{ID: job.JobID, PrinterID: job.PrinterID, Title: job.Title, State: "received", Updated: time.Now().UTC()})
-	a.notify()
-	report := func(st protocol.JobStatus) error {
-		if st.At.IsZero() {
-			st.At = time.Now().UTC()
-		}
-		st.JobID = job.JobID
-		a.history.update(job.JobID, st.State, st.Reason, st.At)
-		a.log.Info("agent: job", "job_id", job.JobID, "printer", job.PrinterID, "state", st.State, "reason", st.Reason)
-		return writeMsg(ctx, conn, st)
-	}
-	go a.jobs.HandleJob(ctx, job, report)
-}
 
 func jobFailure(err error) string {
 	for _, e := range []error{printer.ErrMediaOut, printer.ErrHeadOpen, printer.ErrPaused, printer.ErrRibbonOut, printer.ErrDisconnected, printer.ErrNotFound} {
@@ -129,7 +83,7 @@ func (h *jobHistory) list() []localapi.Job {
 	return append([]localapi.Job(nil), h.jobs...)
 }
 
-// jobSpooler is the running agent's spooler, nil when it is not running or uses a custom JobHandler.
+// jobSpooler is the running agent's spooler, nil when it is not running.
 func (a *Agent) jobSpooler() *spooler {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -175,13 +129,10 @@ func apiJob(j spool.Job) localapi.Job {
 // directory's spool file if there is one. ErrJobNotFound when there is no spool.
 func (a *Agent) withSpool(ctx context.Context, fn func(*spool.Spool) error) error {
 	a.mu.Lock()
-	sp, running := a.spool, a.running
+	sp := a.spool
 	a.mu.Unlock()
 	if sp != nil {
 		return fn(sp)
-	}
-	if running {
-		return ErrJobNotFound // a custom JobHandler: no spool
 	}
 	path := filepath.Join(a.cfg.StateDir, spool.FileName)
 	if _, err := os.Stat(path); err != nil {
@@ -238,10 +189,7 @@ func previewFileName(id string) string {
 
 // Printers lists the agent's printers. On an agent that is not running it checks each printer once.
 func (a *Agent) Printers(ctx context.Context) []localapi.Printer {
-	a.mu.Lock()
-	running := a.running
-	a.mu.Unlock()
-	if !running {
+	if !a.isRunning() {
 		_ = a.printers.reg.Scan(ctx) // discovery (USB, spooler), once
 		a.printers.refresh(ctx)
 	}

@@ -3,20 +3,13 @@ package agent
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"net/http"
-	"net/http/httptest"
-	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
-
 	"printdock/agent/localapi"
 	"printdock/agent/spool"
+	"printdock/internal/testenv"
 	"printdock/printer"
 	"printdock/printer/netraw"
 	"printdock/printer/registry"
@@ -320,19 +313,19 @@ func TestJobUnplugMidJob(t *testing.T) {
 		content := append(append([]byte{}, first...), second...)
 		p.UnplugAfter(len(first) + 5) // the first label is out, the second cut
 		a.jobSpooler().accept(context.Background(), protocol.Job{JobID: "j-cut", PrinterID: "sim://" + name, Content: content, Copies: 1})
-		waitFor(t, "failed, not retried", func() bool {
+		testenv.WaitFor(t, "failed, not retried", func() bool {
 			j, err := a.spool.Get(context.Background(), "j-cut")
 			return err == nil && j.State == spool.Failed && j.Reason == ReasonDisconnectedMidJob
 		})
 		p.Replug()
 		p.UnplugAfter(10) // nothing complete goes out
 		a.jobSpooler().accept(context.Background(), protocol.Job{JobID: "j-safe", PrinterID: "sim://" + name, Content: first, Copies: 1})
-		waitFor(t, "waiting", func() bool {
+		testenv.WaitFor(t, "waiting", func() bool {
 			j, err := a.spool.Get(context.Background(), "j-safe")
 			return err == nil && j.Waiting && j.Reason == ReasonDisconnected && !j.InFlight
 		})
 		p.Replug()
-		waitFor(t, "done", func() bool {
+		testenv.WaitFor(t, "done", func() bool {
 			j, err := a.spool.Get(context.Background(), "j-safe")
 			return err == nil && j.State == spool.Done
 		})
@@ -352,7 +345,7 @@ func TestJobUnknownPrinterAndExpired(t *testing.T) {
 	spr.accept(ctx, protocol.Job{JobID: "j-expired", PrinterID: a.cfg.Printers[0], Content: label("x"), Copies: 1,
 		ExpiresAt: time.Now().Add(-time.Second)})
 	for id, want := range map[string]string{"j-unknown": "unknown printer tcp://192.0.2.1:9100", "j-expired": ReasonExpired} {
-		waitFor(t, id+" failed", func() bool {
+		testenv.WaitFor(t, id+" failed", func() bool {
 			for _, j := range a.Jobs() {
 				if j.ID == id && j.State == protocol.JobFailed && strings.HasPrefix(j.Reason, want) {
 					return true
@@ -377,7 +370,7 @@ func TestJobRedeliveryPrintsOnce(t *testing.T) {
 	spr.accept(context.Background(), m)
 	p := sim.Named(name)
 	waitSimJobs(t, p, 2)
-	waitFor(t, "done", func() bool {
+	testenv.WaitFor(t, "done", func() bool {
 		j, err := a.spool.Get(context.Background(), "j-twice")
 		return err == nil && j.State == spool.Done
 	})
@@ -389,197 +382,11 @@ func TestJobRedeliveryPrintsOnce(t *testing.T) {
 	// A third job after it proves the worker went on without printing the redelivery.
 	spr.accept(context.Background(), protocol.Job{JobID: "j-next", PrinterID: a.cfg.Printers[0], Content: label("n"), Copies: 1})
 	waitSimJobs(t, p, 3)
-	waitFor(t, "next done", func() bool {
+	testenv.WaitFor(t, "next done", func() bool {
 		j, err := a.spool.Get(context.Background(), "j-next")
 		return err == nil && j.State == spool.Done
 	})
 	if n := len(p.Jobs()); n != 3 {
 		t.Fatalf("printer has %d jobs, want 3", n)
-	}
-}
-
-// Jobs queued while the agent is away survive a server restart and print after it; a status the agent
-// could not send while the server was down is sent after the reconnect.
-func TestJobServerRestart(t *testing.T) {
-	r := newJobRig(t, nil)
-	dir := r.a.dir
-	r.a.Stop()
-	r.waitPrinter(t, false)
-	var ids []string
-	for i := range 3 {
-		ids = append(ids, r.submit(t, label(fmt.Sprint("queued ", i)), servertest.JobOptions{}).ID)
-	}
-	r.ts.restart()
-	a2 := r.newAgent(t, dir, nil)
-	for _, id := range ids {
-		r.waitJob(t, id, "done", stateIsJob(jobs.Done))
-	}
-	got := waitSimJobs(t, r.sim.Printer(), 3)
-	for i := range 3 {
-		if !bytes.Equal(got[i].Data, label(fmt.Sprint("queued ", i))) {
-			t.Fatalf("job %d out of order or changed: %q", i, got[i].Data)
-		}
-	}
-
-	// A job waits for the printer; the server goes down; the printer comes back and prints the job
-	// while the server is away; the agent reports done after the restart.
-	p := r.sim.Printer()
-	p.SetPaused(true)
-	j := r.submit(t, label("while down"), servertest.JobOptions{})
-	r.waitJob(t, j.ID, "waiting", func(j jobs.Job) bool { return j.Reason == "printer paused" })
-	r.ts.stop()
-	waitStatus(t, a2.Agent, "disconnected", stateIs(localapi.StateConnecting))
-	p.SetPaused(false)
-	waitSimJobs(t, p, 4)
-	waitFor(t, "done in the spool", func() bool {
-		sj, err := a2.spool.Get(context.Background(), j.ID)
-		return err == nil && sj.State == spool.Done
-	})
-	r.ts.startAgain()
-	r.waitJob(t, j.ID, "done after the restart", stateIsJob(jobs.Done))
-	if n := len(p.Jobs()); n != 4 {
-		t.Fatalf("printer has %d jobs, want 4", n)
-	}
-}
-
-// scriptedServer is a websocket server that sends the jobs a test gives it and records the agent's job
-// statuses per connection; it answers the agent's pings only when told to.
-type scriptedServer struct {
-	*httptest.Server
-	answerPings atomic.Bool
-	jobs        chan protocol.Job // sent on the next connection that reports its printers
-	mu          sync.Mutex
-	conns       []*websocket.Conn
-	statuses    [][]string // per connection: "job_id state"
-	pingedAfter []int      // per connection: statuses seen before the last answered ping
-}
-
-func newScriptedServer(t *testing.T) *scriptedServer {
-	s := &scriptedServer{jobs: make(chan protocol.Job, 8)}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		ctx := r.Context()
-		if _, _, err := c.Read(ctx); err != nil { // hello
-			return
-		}
-		s.mu.Lock()
-		idx := len(s.conns)
-		s.conns = append(s.conns, c)
-		s.statuses = append(s.statuses, nil)
-		s.pingedAfter = append(s.pingedAfter, -1)
-		s.mu.Unlock()
-		send := func(m protocol.Message) error {
-			b, _ := protocol.Encode(m)
-			return c.Write(ctx, websocket.MessageText, b)
-		}
-		if send(protocol.Welcome{ProtocolVersion: protocol.Version, ClientID: "scripted", KeyKind: "print_client", HeartbeatSeconds: 60}) != nil {
-			return
-		}
-		for {
-			_, b, err := c.Read(ctx)
-			if err != nil {
-				return
-			}
-			m, err := protocol.Decode(b)
-			if err != nil {
-				continue
-			}
-			for more := true; more; { // queued jobs go out on the live connection
-				select {
-				case j := <-s.jobs:
-					_ = send(j)
-				default:
-					more = false
-				}
-			}
-			switch m := m.(type) {
-			case protocol.JobStatus:
-				s.mu.Lock()
-				s.statuses[idx] = append(s.statuses[idx], m.JobID+" "+m.State)
-				s.mu.Unlock()
-			case protocol.Ping:
-				if s.answerPings.Load() {
-					s.mu.Lock()
-					s.pingedAfter[idx] = len(s.statuses[idx])
-					s.mu.Unlock()
-					_ = send(protocol.Pong{Nonce: m.Nonce})
-				}
-			}
-		}
-	}))
-	t.Cleanup(s.Close)
-	return s
-}
-
-func (s *scriptedServer) seen(conn int, status string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return conn < len(s.statuses) && slices.Contains(s.statuses[conn], status)
-}
-
-func (s *scriptedServer) numConns() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.conns)
-}
-
-// A status written on a connection that then died is sent again on the next connection, unless a pong
-// proved the server had processed it.
-func TestJobStatusResentUnlessConfirmed(t *testing.T) {
-	s := newScriptedServer(t)
-	a := newTestAgent(t, func(c *Config) { c.Heartbeat = 100 * time.Millisecond })
-	a.start(t)
-	if _, err := a.Login(context.Background(), s.URL, mustSecret(t, protocol.KindPrintClient), ""); err != nil {
-		t.Fatal(err)
-	}
-	pid := a.cfg.Printers[0]
-	connWith := func(status string, after int) int {
-		for i := after + 1; i < s.numConns(); i++ {
-			if s.seen(i, status) {
-				return i
-			}
-		}
-		return -1
-	}
-	// Job 1 is printed and reported done, but the server answers no ping: the agent declares the link
-	// dead, reconnects, and reports done again.
-	s.jobs <- protocol.Job{JobID: "j1", PrinterID: pid, Content: label("1"), Copies: 1}
-	connA := -1
-	waitLong(t, "j1 done", func() bool { connA = connWith("j1 done", -1); return connA >= 0 })
-	waitLong(t, "j1 done sent again on a later connection", func() bool { return connWith("j1 done", connA) >= 0 })
-	// Now pings are answered: job 2 done, then a pong proves the server processed it; the connection
-	// drops; on the next one neither status is sent again.
-	s.answerPings.Store(true)
-	s.jobs <- protocol.Job{JobID: "j2", PrinterID: pid, Content: label("2"), Copies: 1}
-	connB := -1
-	waitLong(t, "j2 done and a pong after it", func() bool {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		for i, st := range s.statuses {
-			if k := slices.Index(st, "j2 done"); k >= 0 && s.pingedAfter[i] > k {
-				connB = i
-				return true
-			}
-		}
-		return false
-	})
-	s.mu.Lock()
-	s.conns[connB].CloseNow()
-	s.mu.Unlock()
-	s.jobs <- protocol.Job{JobID: "j3", PrinterID: pid, Content: label("3"), Copies: 1}
-	connC := -1
-	waitLong(t, "j3 done on a later connection", func() bool { connC = connWith("j3 done", connB); return connC >= 0 })
-	if s.seen(connC, "j2 done") || s.seen(connC, "j1 done") {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		t.Fatalf("confirmed statuses sent again: %v", s.statuses[connC])
-	}
-	p, _ := sim.Lookup(strings.TrimPrefix(pid, "sim://"))
-	if p == nil || len(p.Jobs()) != 3 {
-		t.Fatal("the printer did not get exactly 3 jobs")
 	}
 }

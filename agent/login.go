@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 
-	"github.com/coder/websocket"
-
+	"printdock/agent/link"
 	"printdock/agent/localapi"
 	"printdock/protocol"
 )
@@ -44,63 +42,62 @@ func (a *Agent) Login(ctx context.Context, serverURL, secret, deviceID string) (
 	}
 	serverURL = strings.TrimSpace(serverURL)
 	if serverURL == "" {
-		a.mu.Lock()
-		serverURL = a.serverURLLocked()
-		a.mu.Unlock()
+		serverURL = a.creds.snapshot().ServerURL
 	}
 	if _, err := AgentURL(serverURL, a.cfg.Insecure); err != nil {
 		return a.Status(), plainURLError(err)
 	}
-	if a.ks == nil {
-		return a.Status(), uerr(ErrNotLoggedIn, a.ksErr, "The keystore cannot be used, so the secret cannot be stored: %v", a.ksErr)
+	ks := a.creds.ks
+	if ks == nil {
+		return a.Status(), uerr(ErrNotLoggedIn, a.creds.ksErr, "The keystore cannot be used, so the secret cannot be stored: %v", a.creds.ksErr)
 	}
 	id, err := installationID(a.cfg.StateDir, true)
 	if err != nil {
 		return a.Status(), uerr(err, err, "The state directory %s cannot be written: %v", a.cfg.StateDir, err)
 	}
-	a.mu.Lock()
-	a.instID = id
-	a.mu.Unlock()
+	a.creds.setInstID(id)
 
 	w, err := a.Verify(ctx, serverURL, secret, deviceID)
 	if err != nil {
 		return a.Status(), err
 	}
-	if err := a.ks.Set(ctx, secret); err != nil {
-		return a.Status(), uerr(err, err, "The server accepted the secret, but it could not be stored in the %s keystore: %v", a.ks.Backend(), err)
+	if err := ks.Set(ctx, secret); err != nil {
+		return a.Status(), uerr(err, err, "The server accepted the secret, but it could not be stored in the %s keystore: %v", ks.Backend(), err)
 	}
 
 	now := time.Now().UTC()
-	a.mu.Lock()
-	a.gen++
-	if a.running {
-		a.secret = secret
-	}
-	a.p = persisted{
-		ServerURL:  serverURL,
-		DeviceID:   deviceID,
-		KeyKind:    w.KeyKind,
-		KeyDesc:    w.KeyDescription,
-		KeyPrefix:  protocol.SecretPrefix(secret),
-		Portal:     w.Portal,
-		ClientID:   w.ClientID,
-		LoggedInAt: &now,
-	}
-	a.pErr = nil
-	a.savePersistedLocked()
-	a.rt.attempts = 0
-	a.setErrorLocked(nil)
-	if a.sessCancel != nil {
-		a.sessCancel()
-	}
-	running := a.running
+	running := a.isRunning()
+	a.creds.update(func(f *credFields) bool {
+		f.gen++
+		if running {
+			f.secret = secret
+		}
+		f.p = persisted{
+			ServerURL:  serverURL,
+			DeviceID:   deviceID,
+			KeyKind:    w.KeyKind,
+			KeyDesc:    w.KeyDescription,
+			KeyPrefix:  protocol.SecretPrefix(secret),
+			Portal:     w.Portal,
+			ClientID:   w.ClientID,
+			LoggedInAt: &now,
+		}
+		f.pErr = nil
+		return true
+	})
+	a.cancelSession()
 	var ch <-chan localapi.Status
 	var unsub func()
 	if running {
-		ch, unsub = a.subscribeLocked()
-		a.setStateLocked(localapi.StateConnecting)
+		ch, unsub = a.pub.subscribe()
 	}
-	a.mu.Unlock()
+	a.setConn(func(f *connFields) {
+		f.attempts = 0
+		f.setError(nil)
+		if running {
+			f.setState(localapi.StateConnecting)
+		}
+	})
 	a.log.Info("agent: logged in", "server", serverURL, "key", w.KeyDescription, "key_prefix", protocol.SecretPrefix(secret))
 	if !running {
 		return a.Status(), nil
@@ -126,61 +123,26 @@ func (a *Agent) Login(ctx context.Context, serverURL, secret, deviceID string) (
 	}
 }
 
-func (a *Agent) subscribeLocked() (<-chan localapi.Status, func()) {
-	ch := make(chan localapi.Status, 1)
-	a.subSeq++
-	id := a.subSeq
-	a.subs[id] = ch
-	return ch, func() {
-		a.mu.Lock()
-		defer a.mu.Unlock()
-		if c, ok := a.subs[id]; ok {
-			delete(a.subs, id)
-			close(c)
-		}
-	}
-}
-
 // Verify checks secret with the server without storing anything: it opens the agent websocket, sends
 // hello and waits for welcome. A refused secret is an error wrapping ErrUnauthorized (401) or
 // ErrForbidden (403); a network problem wraps ErrServerUnreachable.
 func (a *Agent) Verify(ctx context.Context, serverURL, secret, deviceID string) (protocol.Welcome, error) {
-	conn, err := a.dial(ctx, creds{secret: secret, server: serverURL, deviceID: deviceID})
+	cfg, err := a.linkConfig(serverURL, secret, deviceID)
 	if err != nil {
 		return protocol.Welcome{}, loginError(err)
 	}
-	defer conn.CloseNow()
-	if err := writeMsg(ctx, conn, a.hello()); err != nil {
+	a.dials.Add(1)
+	w, err := link.Verify(ctx, cfg)
+	var ce *link.CloseError
+	switch {
+	case err == nil:
+		return w, nil
+	case errors.As(err, &ce) && ce.Kind == link.CloseHelloFailed:
 		return protocol.Welcome{}, uerr(ErrServerUnreachable, err, "The connection to the server was lost during sign-in. Nothing was stored.")
+	case errors.As(err, &ce) && ce.Kind == link.CloseNoWelcome:
+		return protocol.Welcome{}, uerr(ErrServerUnreachable, err, "The server did not confirm the sign-in in time. Nothing was stored.")
 	}
-	rctx, cancel := context.WithTimeout(ctx, welcomeTimeout)
-	defer cancel()
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	rd := a.startReader(rctx, conn, &wg)
-	for {
-		select {
-		case <-rctx.Done():
-			conn.CloseNow()
-			return protocol.Welcome{}, uerr(ErrServerUnreachable, rctx.Err(), "The server did not confirm the sign-in in time. Nothing was stored.")
-		case err := <-rd.err:
-			return protocol.Welcome{}, loginError(closeError(err, ""))
-		case m := <-rd.msgs:
-			switch m := m.(type) {
-			case protocol.Welcome:
-				closeCtx, cc := context.WithTimeout(context.Background(), time.Second)
-				go func() { <-closeCtx.Done(); conn.CloseNow() }()
-				_ = conn.Close(websocket.StatusNormalClosure, "login verified")
-				cc()
-				cancel()
-				return m, nil
-			case protocol.Logout:
-				return protocol.Welcome{}, loginError(&LogoutError{Reason: m.Reason})
-			case protocol.Ping:
-				_ = writeMsg(rctx, conn, protocol.Pong{Nonce: m.Nonce})
-			}
-		}
-	}
+	return protocol.Welcome{}, loginError(linkError(err))
 }
 
 // loginError turns a failed verification into a plain-language error that says nothing was stored.
@@ -228,29 +190,25 @@ func plainURLError(err error) error {
 
 // Logout deletes the stored secret and disconnects. The agent stays not_logged_in until the next Login.
 func (a *Agent) Logout(ctx context.Context) (localapi.Status, error) {
-	a.mu.Lock()
-	a.gen++
-	a.secret = ""
-	if a.sessCancel != nil {
-		a.sessCancel()
-	}
-	a.mu.Unlock()
-	var derr error
-	if a.ks != nil {
-		derr = a.ks.Delete(ctx)
-	} else {
-		derr = a.ksErr
-	}
-	a.mu.Lock()
-	a.p = persisted{ServerURL: a.p.ServerURL}
-	a.savePersistedLocked()
-	a.rt.attempts = 0
-	a.setErrorLocked(nil)
-	if derr != nil {
-		a.setErrorLocked(derr)
-	}
-	a.setStateLocked(localapi.StateNotLoggedIn)
-	a.mu.Unlock()
+	a.creds.update(func(f *credFields) bool {
+		f.gen++
+		f.secret = ""
+		return false
+	})
+	a.cancelSession()
+	derr := a.creds.deleteSecret(ctx) // no lock held
+	_, serr := a.creds.update(func(f *credFields) bool {
+		f.p = persisted{ServerURL: f.p.ServerURL}
+		return true
+	})
+	a.setConn(func(f *connFields) {
+		f.attempts = 0
+		f.setError(serr)
+		if derr != nil {
+			f.setError(derr)
+		}
+		f.setState(localapi.StateNotLoggedIn)
+	})
 	if derr != nil {
 		return a.Status(), uerr(derr, derr, "The secret could not be deleted from the keystore: %v", derr)
 	}

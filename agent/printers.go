@@ -28,7 +28,9 @@ type printerSet struct {
 	log      *slog.Logger
 	onChange func()
 
-	mu         sync.Mutex
+	// Lock order: a printer's use lock (printerState.use) before mu; mu is never held across I/O, use
+	// is held across the device's I/O.
+	mu         sync.Mutex               // protects the following
 	configured []string                 // canonical IDs of configured printers, in configuration order
 	bad        []localapi.Printer       // configured URIs that could not be parsed
 	st         map[string]*printerState // by ID

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"testing"
 
 	"printdock/printer"
@@ -62,16 +61,5 @@ func TestWriteOutcome(t *testing.T) {
 		if amb != c.ambiguous || reason != ReasonDisconnected {
 			t.Errorf("%s: reason %q ambiguous %v, want %v", c.name, reason, amb, c.ambiguous)
 		}
-	}
-}
-
-func TestClipText(t *testing.T) {
-	s := strings.Repeat("é", 600) // 1200 bytes
-	c := clipText(s, maxReasonLen)
-	if len(c) > maxReasonLen || !strings.HasPrefix(s, c) || len(c) != 1024 {
-		t.Fatalf("clipped to %d bytes", len(c))
-	}
-	if clipText("short", 10) != "short" {
-		t.Fatal("short text changed")
 	}
 }

@@ -1,6 +1,7 @@
 package gui
 
 import (
+	"printdock/internal/testenv"
 	"sync"
 	"testing"
 	"time"
@@ -89,29 +90,13 @@ func (a *loopApp) pump() {
 	}
 }
 
-// waitFor pumps the queue until cond holds, failing the test after a generous deadline.
+// waitFor pumps the queue until cond holds, failing the test after testenv.WaitTimeout.
 func (a *loopApp) waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.NewTimer(20 * time.Second)
-	defer deadline.Stop()
-	poll := time.NewTicker(10 * time.Millisecond) // for conditions that fyne.Do does not signal
-	defer poll.Stop()
-	for {
+	testenv.WaitFor(t, what, func() bool {
 		a.pump()
-		if cond() {
-			return
-		}
-		select {
-		case <-a.drv.wake:
-		case <-poll.C:
-		case <-deadline.C:
-			a.pump()
-			if cond() {
-				return
-			}
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
+		return cond()
+	})
 }
 
 // settle pumps until the backend has no request in flight and the queue is empty.

@@ -1,0 +1,94 @@
+package agent
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"printdock/agent/spool"
+	"printdock/printer"
+)
+
+// The policy columns of the decide matrix, in order.
+var decidePolicies = []policies{
+	{PolicyWait, InterruptedFail},
+	{PolicyWait, InterruptedReprint},
+	{PolicyFail, InterruptedFail},
+	{PolicyFail, InterruptedReprint},
+}
+
+// Actions in the matrix: C check, P print, W wait, F fail, R reprint.
+var actionLetter = map[action]byte{actCheck: 'C', actPrint: 'P', actWait: 'W', actFail: 'F', actReprint: 'R'}
+
+func TestDecideMatrix(t *testing.T) {
+	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	fresh := spool.Job{ID: "j", PrinterID: "sim://a", State: spool.Received, Copies: 1}
+	expired := fresh
+	expired.ExpiresAt = now.Add(-time.Minute)
+	expiredHalf := expired
+	expiredHalf.Copies, expiredHalf.CopiesDone, expiredHalf.State = 2, 1, spool.Printing
+	inFlight := fresh
+	inFlight.InFlight, inFlight.State = true, spool.Printing
+	inFlight3 := inFlight
+	inFlight3.Copies, inFlight3.CopiesDone = 3, 1
+	present := printerView{Present: true, Known: true}
+	checked := func(st printer.State, reason string, err error) printerView {
+		v := present
+		v.Checked, v.Problem = true, problemOf(printer.Status{State: st, Reason: reason}, err)
+		return v
+	}
+	failedWrite := func(ambiguous bool) printerView {
+		return printerView{WriteFailed: true, MayHavePrinted: ambiguous, Problem: ReasonDisconnected}
+	}
+	const (
+		media = "printer out of media"
+		mid   = ReasonDisconnectedMidJob
+	)
+	tests := []struct {
+		name    string
+		job     spool.Job
+		view    printerView
+		want    string   // one action letter per decidePolicies column
+		reasons []string // per column; one entry means the same for every column
+	}{
+		{"not checked yet", fresh, present, "CCCC", []string{""}},
+		{"ready", fresh, checked(printer.StateReady, "", nil), "PPPP", []string{""}},
+		{"busy", fresh, checked(printer.StateBusy, "", nil), "PPPP", []string{""}},
+		{"unknown without error", fresh, checked(printer.StateUnknown, "", nil), "PPPP", []string{""}},
+		{"media out", fresh, checked(printer.StateMediaOut, "", nil), "WWFF", []string{media}},
+		{"head open", fresh, checked(printer.StateHeadOpen, "", nil), "WWFF", []string{"printer head open"}},
+		{"paused", fresh, checked(printer.StatePaused, "", nil), "WWFF", []string{"printer paused"}},
+		{"ribbon out", fresh, checked(printer.StateRibbonOut, "", nil), "WWFF", []string{"printer ribbon out"}},
+		{"fault", fresh, checked(printer.StateError, "head too hot", nil), "WWFF", []string{"printer fault: head too hot"}},
+		{"offline", fresh, checked(printer.StateOffline, "", printer.ErrDisconnected), "WWFF", []string{ReasonDisconnected}},
+		{"not answering", fresh, checked(printer.StateUnknown, "", printer.ErrNoStatus), "WWFF", []string{ReasonNotAnswering}},
+		{"other error", fresh, checked(printer.StateUnknown, "", fmt.Errorf("boom")), "WWFF", []string{"printer error: boom"}},
+		{"gone, known", fresh, printerView{Known: true}, "WWFF", []string{ReasonDisconnected}},
+		{"never had it", fresh, printerView{}, "FFFF", []string{"unknown printer sim://a (this agent does not have it)"}},
+		{"expired", expired, present, "FFFF", []string{ReasonExpired}},
+		{"expired after a copy", expiredHalf, checked(printer.StateReady, "", nil), "PPPP", []string{""}},
+		{"interrupted", inFlight, present, "FRFR", []string{ReasonInterrupted, "", ReasonInterrupted, ""}},
+		{"interrupted copies", inFlight3, present, "FRFR", []string{
+			"interrupted after 1 of 3 copies: may have printed; check the printer", "",
+			"interrupted after 1 of 3 copies: may have printed; check the printer", ""}},
+		{"interrupted and expired", func() spool.Job { j := inFlight; j.ExpiresAt = expired.ExpiresAt; return j }(), present, "FRFR",
+			[]string{ReasonInterrupted, "", ReasonInterrupted, ""}},
+		{"write failed, nothing out", inFlight, failedWrite(false), "WWFF", []string{ReasonDisconnected}},
+		{"write failed, a label may be out", inFlight, failedWrite(true), "FWFF", []string{mid, ReasonDisconnected, mid, ReasonDisconnected}},
+	}
+	for _, tt := range tests {
+		for i, pol := range decidePolicies {
+			t.Run(fmt.Sprintf("%s/%s_%s", strings.ReplaceAll(tt.name, " ", "_"), pol.Problem, pol.Interrupted), func(t *testing.T) {
+				want := tt.reasons[0]
+				if len(tt.reasons) > 1 {
+					want = tt.reasons[i]
+				}
+				got := decide(tt.job, tt.view, pol, now)
+				if actionLetter[got.Act] != tt.want[i] || got.Reason != want {
+					t.Fatalf("decide = %s %q, want %c %q", got.Act, got.Reason, tt.want[i], want)
+				}
+			})
+		}
+	}
+}
