@@ -210,7 +210,7 @@ func (a *API) agentWS(w http.ResponseWriter, r *http.Request) {
 		a.log.InfoContext(r.Context(), "websocket upgrade failed", "remote", ip, "err", err)
 		return // Accept has answered
 	}
-	a.hub.Serve(c, p, ip, slot)
+	a.hub.Serve(r.Context(), c, p, ip, slot)
 }
 
 // codeTooManySessions is the error code of a websocket refused because its key has the most sessions

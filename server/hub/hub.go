@@ -105,6 +105,10 @@ type Options struct {
 }
 
 // Hub is the registry of live sessions. Create it with New; it is safe for concurrent use.
+//
+// Lock order: a clientLocks stripe → mu → Session.mu. A session registers (Serve) and marks jobs sent
+// (Session.deliver) under its client's stripe and reads the index under mu inside it; Clients reads each
+// session's printers under mu. Nothing blocks on a channel or the store under mu.
 type Hub struct {
 	o   Options
 	log *slog.Logger
@@ -282,7 +286,7 @@ func (h *Hub) Send(ctx context.Context, clientID string, m protocol.Message) err
 	select {
 	case s.out <- b:
 		return nil
-	case <-s.killed:
+	case <-s.killed():
 		return ErrNotConnected
 	case <-ctx.Done():
 		return ctx.Err()

@@ -14,6 +14,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"printdock/internal/testenv"
 	"printdock/protocol"
 	"printdock/server/api"
 	"printdock/server/hub"
@@ -96,6 +97,19 @@ func (e *env) dial(t *testing.T) *websocket.Conn {
 	return c
 }
 
+// connect dials, says hello and returns the connection and the welcome.
+func (e *env) connect(t *testing.T) (*websocket.Conn, protocol.Welcome) {
+	t.Helper()
+	c := e.dial(t)
+	send(t, c, servertest.Hello())
+	m, err := read(ctx10(t), c)
+	w, ok := m.(protocol.Welcome)
+	if err != nil || !ok {
+		t.Fatalf("welcome: %v %v", m, err)
+	}
+	return c, w
+}
+
 func send(t *testing.T, c *websocket.Conn, m protocol.Message) {
 	t.Helper()
 	b, err := protocol.Encode(m)
@@ -147,20 +161,14 @@ func TestPrintersCoalesced(t *testing.T) {
 		cj = &countingJobs{Service: js}
 		return cj
 	})
-	c := e.dial(t)
-	send(t, c, servertest.Hello())
-	m, err := read(ctx10(t), c)
-	w, ok := m.(protocol.Welcome)
-	if err != nil || !ok {
-		t.Fatalf("welcome: %v %v", m, err)
-	}
+	c, w := e.connect(t)
 	start := time.Now()
 	const n = 50
 	for i := range n {
 		send(t, c, protocol.Printers{Printers: []protocol.Printer{{ID: fmt.Sprintf("sim://p%d", i), Name: "p", Status: "ready"}}})
 	}
 	last := e.jobs
-	servertest.WaitFor(t, "the newest printers list recorded", func() bool {
+	testenv.WaitFor(t, "the newest printers list recorded", func() bool {
 		ps, err := last.ListPrinters(context.Background(), w.Portal)
 		if err != nil {
 			return false
@@ -270,7 +278,7 @@ func TestAgentTextRedactedInLogs(t *testing.T) {
 			t.Fatalf("got %#v %v, want error not_found", m, err)
 		}
 	}
-	servertest.WaitFor(t, "the reports logged", func() bool {
+	testenv.WaitFor(t, "the reports logged", func() bool {
 		return strings.Count(s.Recorder().Log(), "agent reported an unknown job") >= 2
 	})
 }

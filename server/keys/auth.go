@@ -256,15 +256,16 @@ func (s *Service) hashPassword(ctx context.Context, pw string) (string, error) {
 
 // StillValid re-checks a principal against the store: the credential still exists, is active and has
 // the same generation (shared devices: still the same shared secret version), the token has not expired,
-// the signed-in user still exists. It returns nil or ErrUnauthenticated/ErrInactive/ErrRevoked.
+// the signed-in user still exists. It returns nil, ErrDeleted, ErrRotated or ErrExpired (each an
+// ErrUnauthenticated), ErrInactive, ErrRevoked, or a store error.
 func (s *Service) StillValid(ctx context.Context, p Principal) error {
 	if !p.ExpiresAt.IsZero() && !s.clock().Before(p.ExpiresAt) {
-		return fmt.Errorf("%w: expired", ErrUnauthenticated)
+		return ErrExpired
 	}
 	if p.Kind == KindSession {
 		u, err := s.st.GetUser(ctx, p.UserID)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && u.PortalID != p.PortalID) {
-			return fmt.Errorf("%w: user deleted", ErrUnauthenticated)
+			return fmt.Errorf("user: %w", ErrDeleted)
 		}
 		if err != nil {
 			return fmt.Errorf("keys: still valid: %w", err)
@@ -273,7 +274,7 @@ func (s *Service) StillValid(ctx context.Context, p Principal) error {
 	}
 	c, err := s.st.GetCredential(ctx, p.CredentialID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && c.PortalID != p.PortalID) {
-		return fmt.Errorf("%w: deleted", ErrUnauthenticated)
+		return ErrDeleted
 	}
 	if err != nil {
 		return fmt.Errorf("keys: still valid: %w", err)
@@ -286,7 +287,7 @@ func (s *Service) StillValid(ctx context.Context, p Principal) error {
 		gen = c.SharedVersion
 	}
 	if gen != p.Generation {
-		return fmt.Errorf("%w: rotated", ErrUnauthenticated)
+		return ErrRotated
 	}
 	return nil
 }

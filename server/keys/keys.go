@@ -14,6 +14,7 @@ package keys
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"printdock/protocol"
@@ -30,6 +31,15 @@ var (
 	ErrConflict             = errors.New("conflict")
 	ErrInvalid              = errors.New("invalid request")
 	ErrConfirmationRequired = errors.New("confirmation required")
+)
+
+// Why a principal that authenticated earlier no longer does (StillValid). Each is also ErrUnauthenticated
+// (401), so callers that only care about "not valid" keep testing for that; the hub branches on them to
+// name the logout reason.
+var (
+	ErrDeleted = fmt.Errorf("%w: deleted", ErrUnauthenticated) // the credential (or the signed-in user) is gone
+	ErrRotated = fmt.Errorf("%w: rotated", ErrUnauthenticated) // a newer generation of the secret exists
+	ErrExpired = fmt.Errorf("%w: expired", ErrUnauthenticated) // the token's lifetime has passed
 )
 
 // SharedResetConfirmation is the exact text an administrator types to reset the shared secret.

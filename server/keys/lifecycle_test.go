@@ -250,7 +250,7 @@ func TestStillValid(t *testing.T) {
 	if _, err := e.svc.RotateClientKey(e.ctx, e.admin, c.Key.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.svc.StillValid(e.ctx, p); !errors.Is(err, keys.ErrUnauthenticated) {
+	if err := e.svc.StillValid(e.ctx, p); !errors.Is(err, keys.ErrUnauthenticated) || !errors.Is(err, keys.ErrRotated) {
 		t.Fatalf("after rotate: %v", err)
 	}
 	if _, err := e.svc.SetClientKeyActive(e.ctx, e.admin, c.Key.ID, false); err != nil {
@@ -263,7 +263,7 @@ func TestStillValid(t *testing.T) {
 	if err := e.svc.DeleteClientKey(e.ctx, e.admin, c.Key.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.svc.StillValid(e.ctx, p); !errors.Is(err, keys.ErrUnauthenticated) {
+	if err := e.svc.StillValid(e.ctx, p); !errors.Is(err, keys.ErrUnauthenticated) || !errors.Is(err, keys.ErrDeleted) {
 		t.Fatalf("after delete: %v", err)
 	}
 }

@@ -51,7 +51,7 @@ func TestOAuth(t *testing.T) {
 	}
 	e.clock.Advance(time.Second)
 	e.wantAuth("token at expiry", tok, "", keys.ErrUnauthenticated)
-	if err := e.svc.StillValid(e.ctx, p); !errors.Is(err, keys.ErrUnauthenticated) {
+	if err := e.svc.StillValid(e.ctx, p); !errors.Is(err, keys.ErrUnauthenticated) || !errors.Is(err, keys.ErrExpired) {
 		t.Errorf("still valid after expiry: %v", err)
 	}
 

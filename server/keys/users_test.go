@@ -104,7 +104,7 @@ func TestUsers(t *testing.T) {
 	if _, err := e.svc.PasswordLogin(e.ctx, "second@example.com", pw, ""); !errors.Is(err, keys.ErrUnauthenticated) {
 		t.Errorf("deleted user login = %v", err)
 	}
-	if err := e.svc.StillValid(e.ctx, userActor.Principal); !errors.Is(err, keys.ErrUnauthenticated) {
+	if err := e.svc.StillValid(e.ctx, userActor.Principal); !errors.Is(err, keys.ErrUnauthenticated) || !errors.Is(err, keys.ErrDeleted) {
 		t.Errorf("deleted user's principal still valid: %v", err)
 	}
 }

@@ -25,6 +25,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"printdock/internal/testenv"
 	"printdock/protocol"
 	"printdock/server"
 	"printdock/server/keys"
@@ -286,16 +287,10 @@ func (s *Server) CreatePortal(t testing.TB, name, adminEmail string) keys.InitRe
 	return res
 }
 
-// WaitFor polls cond every few milliseconds until it holds or the deadline (10 s) passes.
+// WaitFor is testenv.WaitFor, kept for the tests that call it through servertest.
 func WaitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("servertest: timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	testenv.WaitFor(t, what, cond)
 }
 
 // WaitConnected waits until the hub reports credentialID connected (or not).

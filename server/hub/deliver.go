@@ -1,0 +1,104 @@
+package hub
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+
+	"printdock/protocol"
+	"printdock/server/jobs"
+)
+
+// deliverLoop sends the client's jobs while the session lives: once the agent's first printers message
+// is recorded (PendingFor delivers only to printers in the agent's latest list), then whenever the job
+// queue signals new work (wake), the hub pokes the session (it became the client's newest again), or a
+// failed attempt is due again. It returns when the session context ends.
+func (s *Session) deliverLoop(wake <-chan struct{}, log *slog.Logger) {
+	ctx := s.ctx
+	select {
+	case <-s.printed.c:
+	case <-ctx.Done():
+		return
+	}
+	var retry <-chan time.Time
+	for {
+		if err := s.deliver(log); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			log.Error("deliver jobs", "err", err)
+			retry = time.After(s.hub.o.RetryEvery)
+		} else {
+			retry = nil
+		}
+		select {
+		case <-wake:
+		case <-s.kick:
+		case <-retry:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// deliver sends every job PendingFor returns, batch by batch, until none is left. The jobs of a batch are
+// marked sent (Jobs.MarkSentAll, one transaction) BEFORE they are queued for the writer; a job the queue
+// refuses (cancelled or expired meanwhile) is skipped. Only the client's newest session delivers, and the
+// check and the marking happen under the client's lock, which a new session of the client holds while it
+// registers: so a job is never marked sent in the new session's name while an old session writes it (it
+// would then not be redelivered).
+func (s *Session) deliver(log *slog.Logger) error {
+	h, ctx := s.hub, s.ctx
+	lock := h.clientLock(s.clientID)
+	for {
+		batch, err := h.o.Jobs.PendingFor(ctx, s.clientID)
+		if err != nil {
+			return err
+		}
+		if len(batch) == 0 {
+			return nil
+		}
+		msgs := make([][]byte, 0, len(batch))
+		ids := make([]string, 0, len(batch))
+		sent := batch[:0:0]
+		for _, j := range batch {
+			b, err := protocol.Encode(j)
+			if err != nil {
+				log.Error("encode job", "job_id", j.JobID, "err", err)
+				continue
+			}
+			msgs, ids, sent = append(msgs, b), append(ids, j.JobID), append(sent, j)
+		}
+		if len(ids) == 0 {
+			return nil // only jobs that cannot be encoded (logged); do not spin on them
+		}
+		lock.Lock()
+		if !h.newest(s) {
+			lock.Unlock()
+			return nil // a newer session of the client delivers
+		}
+		errs, err := h.o.Jobs.MarkSentAll(ctx, ids)
+		lock.Unlock()
+		if err != nil {
+			return err
+		}
+		for i, j := range sent {
+			if err := errs[i]; err != nil {
+				if !errors.Is(err, jobs.ErrConflict) && !errors.Is(err, jobs.ErrNotFound) {
+					return err
+				}
+				log.Debug("job not sent", "job_id", j.JobID, "err", err)
+				continue
+			}
+			select {
+			case s.jobs <- msgs[i]:
+			case <-ctx.Done():
+				return nil // stays sent and unacknowledged: redelivered after the reconnect
+			}
+			if h.o.JobSent != nil {
+				h.o.JobSent()
+			}
+			log.Debug("job sent", "job_id", j.JobID, "printer", j.PrinterID, "bytes", len(msgs[i]))
+		}
+	}
+}

@@ -1,0 +1,231 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"printdock/internal/clip"
+	"printdock/protocol"
+	"printdock/server/httpx"
+	"printdock/server/jobs"
+)
+
+// readHello waits for the first message, which must be a hello of our protocol version.
+func (h *Hub) readHello(ctx context.Context, c *websocket.Conn, log *slog.Logger) (protocol.Hello, bool) {
+	timer := time.AfterFunc(h.o.HelloTimeout, func() {
+		_ = c.Close(protocol.CloseProtocolError, "no hello in time")
+	})
+	typ, data, err := c.Read(ctx)
+	if !timer.Stop() {
+		return protocol.Hello{}, false
+	}
+	if err != nil {
+		log.Debug("read hello", "close_status", int(websocket.CloseStatus(err)))
+		_ = c.CloseNow()
+		return protocol.Hello{}, false
+	}
+	if typ != websocket.MessageText {
+		_ = c.Close(protocol.CloseProtocolError, "messages must be text frames")
+		return protocol.Hello{}, false
+	}
+	m, err := protocol.Decode(data)
+	if err != nil {
+		_ = c.Close(protocol.CloseProtocolError, "the first message must be a valid hello")
+		return protocol.Hello{}, false
+	}
+	hello, ok := m.(protocol.Hello)
+	if !ok {
+		_ = c.Close(protocol.CloseProtocolError, "the first message must be hello")
+		return protocol.Hello{}, false
+	}
+	if hello.ProtocolVersion != protocol.Version {
+		b, _ := protocol.Encode(protocol.Error{Code: "unsupported_version",
+			Message: "this server speaks protocol version 1"})
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.o.WriteTimeout)
+		_ = c.Write(wctx, websocket.MessageText, b)
+		cancel()
+		_ = c.Close(protocol.CloseUnsupportedVersion, "unsupported protocol version")
+		return protocol.Hello{}, false
+	}
+	return hello, true
+}
+
+// readLoop reads the agent's messages until the connection ends. Reading is not bound to the session
+// context: after a kill the writer's close handshake needs the reader to take the agent's close frame.
+func (s *Session) readLoop(log *slog.Logger) {
+	h := s.hub
+	rctx := context.WithoutCancel(s.ctx)
+	lastTouch := time.Now()
+	errorsInRow := 0
+	for {
+		typ, data, err := s.conn.Read(rctx)
+		if err != nil {
+			if st := websocket.CloseStatus(err); st == websocket.StatusMessageTooBig {
+				log.Info("agent sent an oversized message", "limit", protocol.MaxMessageSize)
+			}
+			return
+		}
+		now := time.Now()
+		s.lastSeen.Store(now.UnixNano())
+		if now.Sub(lastTouch) >= h.o.TouchEvery {
+			lastTouch = now
+			h.o.Keys.Touch(s.ctx, s.p)
+		}
+		if typ != websocket.MessageText {
+			s.kill(closeReq{code: protocol.CloseProtocolError, reason: "messages must be text frames"})
+			return
+		}
+		m, err := protocol.Decode(data)
+		if err != nil {
+			if errors.Is(err, protocol.ErrMalformed) || errors.Is(err, protocol.ErrTooLarge) {
+				log.Info("agent sent a garbled message; closing")
+				s.kill(closeReq{code: protocol.CloseProtocolError, reason: "malformed message"})
+				return
+			}
+			code, msg := "invalid_message", httpx.RedactSecrets(err.Error())
+			if errors.Is(err, protocol.ErrUnknownType) {
+				code, msg = "unknown_type", "unknown message type"
+			}
+			if errorsInRow++; errorsInRow > maxProtocolErrors {
+				s.kill(closeReq{code: protocol.CloseProtocolError, reason: "too many refused messages"})
+				return
+			}
+			s.reply(protocol.Error{Code: code, Message: msg})
+			continue
+		}
+		errorsInRow = 0
+		s.handle(m, log)
+	}
+}
+
+// handle acts on one valid message from the agent.
+func (s *Session) handle(m protocol.Message, log *slog.Logger) {
+	switch m := m.(type) {
+	case protocol.Ping:
+		s.reply(protocol.Pong{Nonce: m.Nonce})
+	case protocol.Pong:
+		// lastSeen is enough
+	case protocol.Printers:
+		list := m.Printers
+		if len(list) > jobs.MaxPrintersPerClient {
+			list = list[:jobs.MaxPrintersPerClient]
+		}
+		s.mu.Lock()
+		s.printers = slices.Clone(list)
+		s.mu.Unlock()
+		if s.hub.o.Jobs != nil {
+			s.recorder.Offer(m.Printers)
+		}
+	case protocol.JobStatus:
+		s.acks <- m
+	case protocol.Error:
+		log.Info("agent reported an error", "code", clip.String(httpx.RedactSecrets(m.Code), 64))
+	default:
+		s.reply(protocol.Error{Code: "unexpected_message",
+			Message: "an agent may not send " + m.MessageType() + " now"})
+	}
+}
+
+// recordPrinters records an agent's printers message in the job queue. s.recorder calls it at most once
+// per Options.PrintersEvery, with the newest list received by then (the messages in between are
+// superseded, each being the agent's full list), so an agent flooding printers messages costs at most
+// one store transaction per interval.
+func (s *Session) recordPrinters(ps []protocol.Printer) {
+	err := s.hub.o.Jobs.UpdatePrinters(s.ctx, s.clientID, ps)
+	switch {
+	case err == nil:
+	case errors.Is(err, jobs.ErrTooManyPrinters):
+		// The others are recorded; tell the agent which limit it hit.
+		s.reply(protocol.Error{Code: "too_many_printers", Message: httpx.RedactSecrets(err.Error())})
+	default:
+		if s.ctx.Err() == nil {
+			s.log.Error("record printers", "err", httpx.RedactSecrets(err.Error()))
+		}
+		return // not recorded: delivery waits for a printers message that is
+	}
+	s.printed.close()
+}
+
+// ackLoop hands the agent's job_status messages to the job queue, in order: the statuses that arrived
+// while the previous ones were being recorded go together (Jobs.AckAll, one transaction), so a busy agent
+// is not held to one store commit per status. It returns when s.acks is closed and drained. What the
+// agent reported is recorded even when the session is closing, so the store calls outlive the session
+// context's cancellation.
+func (s *Session) ackLoop(log *slog.Logger) {
+	ctx := context.WithoutCancel(s.ctx)
+	var batch []protocol.JobStatus
+	for m := range s.acks {
+		batch = append(batch[:0], m)
+	more:
+		for len(batch) < ackQueue {
+			select {
+			case m, ok := <-s.acks:
+				if !ok {
+					break more
+				}
+				batch = append(batch, m)
+			default:
+				break more
+			}
+		}
+		s.jobStatuses(ctx, batch, log)
+	}
+}
+
+// jobStatuses hands job_status messages to the job queue. A status the queue refuses is answered with
+// an `error` message (the session stays): forbidden (the job belongs to another client), not_found,
+// conflict (e.g. the job was cancelled or already finished), invalid_message, or internal_error (not
+// recorded; the job is redelivered after a reconnect and may be reported again).
+func (s *Session) jobStatuses(ctx context.Context, ms []protocol.JobStatus, log *slog.Logger) {
+	h := s.hub
+	if h.o.Jobs == nil {
+		return
+	}
+	errs, err := h.o.Jobs.AckAll(ctx, s.clientID, ms)
+	for i, m := range ms {
+		e := err
+		if e == nil {
+			e = errs[i]
+		}
+		s.jobStatusDone(m, e, log)
+	}
+}
+
+// jobStatusDone reports the outcome of one job_status.
+func (s *Session) jobStatusDone(m protocol.JobStatus, err error, log *slog.Logger) {
+	h := s.hub
+	if err == nil {
+		if h.o.JobStatus != nil {
+			h.o.JobStatus(m.State)
+		}
+		return
+	}
+	// The job ID and the error (which may quote it) come from the agent: redact them in logs and answers.
+	jobID := httpx.RedactSecrets(clip.String(m.JobID, 64))
+	state := httpx.RedactSecrets(clip.String(m.State, 16))
+	var code string
+	switch {
+	case errors.Is(err, jobs.ErrForbidden):
+		code = "forbidden"
+		log.Warn("agent reported a job of another client", "job_id", jobID)
+	case errors.Is(err, jobs.ErrNotFound):
+		code = "not_found"
+		log.Info("agent reported an unknown job", "job_id", jobID)
+	case errors.Is(err, jobs.ErrConflict):
+		code = "conflict"
+		log.Info("job status refused", "job_id", jobID, "state", state, "err", httpx.RedactSecrets(err.Error()))
+	case errors.Is(err, jobs.ErrInvalid):
+		code = "invalid_message"
+	default:
+		code = "internal_error"
+		log.Error("record job status", "job_id", jobID, "err", httpx.RedactSecrets(err.Error()))
+		err = errors.New("the status could not be recorded")
+	}
+	s.reply(protocol.Error{Code: code, Message: httpx.RedactSecrets("job_status " + clip.String(m.State, 16) +
+		" for " + jobID + ": " + err.Error())})
+}

@@ -1,0 +1,203 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"printdock/internal/clip"
+	"printdock/protocol"
+	"printdock/server/httpx"
+	"printdock/server/jobs"
+	"printdock/server/keys"
+)
+
+// Serve runs an authenticated, already upgraded agent connection until it ends: it waits for hello,
+// answers welcome, registers the session, then reads messages, answers pings and keeps the heartbeat.
+// It returns when the connection is closed. slot is the credential's session slot from Reserve (taken
+// before the upgrade, so a refusal can be an HTTP answer); Serve gives it back. With a nil slot Serve
+// reserves one itself and closes with 1013 (try again later) when the key has no slot free.
+//
+// ctx bounds the session: when it ends, the session closes as for a shutdown (4005). The session's own
+// context (derived from ctx) is passed to every store call made for it and is cancelled when the session
+// must end, its cause (wrapping ErrSessionClosed) saying why.
+func (h *Hub) Serve(ctx context.Context, c *websocket.Conn, p keys.Principal, remoteAddr string, slot *Slot) {
+	if slot == nil {
+		var err error
+		if slot, err = h.Reserve(p.CredentialID); err != nil {
+			if errors.Is(err, ErrClosing) {
+				_ = c.Close(protocol.CloseServerShutdown, "server shutting down")
+			} else {
+				_ = c.Close(websocket.StatusTryAgainLater, "too many sessions for this key; try again later")
+			}
+			return
+		}
+	}
+	defer slot.Release()
+	h.mu.Lock()
+	if h.closing {
+		h.mu.Unlock()
+		_ = c.Close(protocol.CloseServerShutdown, "server shutting down")
+		return
+	}
+	h.wg.Add(1) // under mu, so no Add races with Shutdown's Wait
+	h.mu.Unlock()
+	defer h.wg.Done()
+	log := h.log.With("credential_id", p.CredentialID, "kind", string(p.Kind), "remote", remoteAddr)
+	c.SetReadLimit(protocol.MaxMessageSize)
+	h.o.Keys.TouchNow(ctx, p)
+
+	hello, ok := h.readHello(ctx, c, log)
+	if !ok {
+		return
+	}
+	s := h.newSession(ctx, c, p, hello, remoteAddr, slot)
+	defer s.end.cancel(closeReq{abort: true}) // the cause is set by kill before; this only frees ctx
+	stopOnParent := context.AfterFunc(ctx, func() {
+		s.kill(closeReq{code: protocol.CloseServerShutdown, reason: "server shutting down"})
+	})
+	defer stopOnParent()
+	connected, ok := h.register(s, log)
+	if connected {
+		defer s.recordDisconnect(log)
+	}
+	if !ok {
+		return
+	}
+	log = log.With("client_id", s.clientID)
+	s.log = log
+	h.wg.Add(1)
+	go s.writeLoop()
+	// Agent-supplied text is redacted: a secret pasted into the wrong place must not reach the log.
+	log.Info("agent connected", "hostname", httpx.RedactSecrets(clip.String(hello.Hostname, 256)),
+		"agent_version", httpx.RedactSecrets(clip.String(hello.AgentVersion, 64)))
+
+	delivered := make(chan struct{})
+	if h.o.Jobs != nil {
+		wake, unsubscribe := h.o.Jobs.Subscribe(s.clientID)
+		defer unsubscribe()
+		go func() {
+			defer close(delivered)
+			s.deliverLoop(wake, log)
+		}()
+	} else {
+		close(delivered)
+	}
+
+	s.recheckKey(log)
+
+	acked := make(chan struct{})
+	go func() {
+		defer close(acked)
+		s.ackLoop(log)
+	}()
+	s.readLoop(log)
+	close(s.acks)
+	<-acked // every status read is recorded before the session is
+	s.recorder.Stop()
+	h.remove(s)
+	s.kill(closeReq{abort: true})
+	<-s.done
+	<-delivered
+	log.Info("agent disconnected", "duration", time.Since(s.connectedAt).Round(time.Millisecond))
+}
+
+// newSession builds the session of an agent that said hello.
+func (h *Hub) newSession(ctx context.Context, c *websocket.Conn, p keys.Principal, hello protocol.Hello,
+	remoteAddr string, slot *Slot) *Session {
+	now := time.Now()
+	sctx, cancel := context.WithCancelCause(ctx)
+	s := &Session{
+		hub:         h,
+		conn:        c,
+		p:           p,
+		hello:       hello,
+		clientID:    jobs.ClientID(p.PortalID, p.CredentialID, hello.InstallationID),
+		remote:      remoteAddr,
+		connectedAt: now,
+		log:         h.log,
+		ctx:         sctx,
+		slot:        slot,
+		out:         make(chan []byte, outQueue),
+		jobs:        make(chan []byte, jobQueue),
+		kick:        make(chan struct{}, 1),
+		acks:        make(chan protocol.JobStatus, ackQueue),
+		end:         ender{killed: make(chan struct{}), cancel: cancel},
+		done:        make(chan struct{}),
+		printed:     latch{c: make(chan struct{})},
+	}
+	s.recorder = newCoalescer(h.o.PrintersEvery, s.recordPrinters)
+	s.lastSeen.Store(now.UnixNano())
+	return s
+}
+
+// register records the session with the job queue, queues its welcome and indexes it, under one lock
+// of the client, so that an older session of the same client cannot mark a job sent in between (see
+// deliver). On failure it closes the connection and returns ok false; connected says whether the job
+// queue recorded the client (its disconnect must then be recorded too).
+func (h *Hub) register(s *Session, log *slog.Logger) (connected, ok bool) {
+	lock := h.clientLock(s.clientID)
+	lock.Lock()
+	defer lock.Unlock()
+	if h.o.Jobs != nil {
+		id, err := h.o.Jobs.ClientConnected(s.ctx, s.p.PortalID, s.p.CredentialID, s.hello)
+		if err != nil {
+			log.Error("record client", "err", err)
+			_ = s.conn.Close(websocket.StatusTryAgainLater, "the server cannot record the session; try again later")
+			return false, false
+		}
+		s.clientID, connected = id, true
+	}
+	hb := int((h.o.Heartbeat + time.Second - 1) / time.Second)
+	welcome, err := protocol.Encode(protocol.Welcome{
+		ProtocolVersion:  protocol.Version,
+		ServerVersion:    h.o.ServerVersion,
+		ClientID:         s.clientID,
+		KeyID:            s.p.CredentialID,
+		KeyKind:          string(s.p.Kind),
+		KeyDescription:   s.p.Description,
+		Portal:           s.p.PortalID,
+		HeartbeatSeconds: hb,
+	})
+	if err != nil {
+		log.Error("encode welcome", "err", err)
+		_ = s.conn.Close(websocket.StatusInternalError, "internal error")
+		return connected, false
+	}
+	s.out <- welcome // first in the queue: the writer sends it before anything but a logout
+	if !h.add(s) {
+		_ = s.conn.Close(protocol.CloseServerShutdown, "server shutting down")
+		return connected, false
+	}
+	return connected, true
+}
+
+// recordDisconnect tells the job queue the client's session ended; it is recorded even though the
+// session context has ended by then.
+func (s *Session) recordDisconnect(log *slog.Logger) {
+	if err := s.hub.o.Jobs.ClientDisconnected(context.WithoutCancel(s.ctx), s.clientID); err != nil {
+		log.Warn("record client disconnect", "err", err)
+	}
+}
+
+// recheckKey closes a session whose key changed between authentication and registration: such a change
+// sent its event before this session could receive it.
+func (s *Session) recheckKey(log *slog.Logger) {
+	err := s.hub.o.Keys.StillValid(s.ctx, s.p)
+	if err == nil || s.ctx.Err() != nil {
+		return // valid, or the session ends anyway
+	}
+	if reason := logoutReason(err); reason != "" {
+		s.hub.remove(s)
+		s.kill(closeReq{code: protocol.CloseLoggedOut, reason: "logged out: " + reason, logout: reason})
+		return
+	}
+	// The key could not be checked (a store error): do not keep a session that may belong to a key
+	// changed meanwhile; the agent reconnects and authenticates again.
+	log.Warn("re-check key; closing the session", "err", httpx.RedactSecrets(err.Error()))
+	s.hub.remove(s)
+	s.kill(closeReq{code: websocket.StatusTryAgainLater, reason: "the server cannot check the key; try again later"})
+}

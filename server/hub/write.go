@@ -1,0 +1,103 @@
+package hub
+
+import (
+	"context"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"printdock/protocol"
+)
+
+// reply queues m without blocking; a peer that does not read its answers loses them.
+func (s *Session) reply(m protocol.Message) {
+	b, err := protocol.Encode(m)
+	if err != nil {
+		return
+	}
+	select {
+	case s.out <- b:
+	default:
+	}
+}
+
+// write sends one message with the write deadline. It is not bound to the session context: the logout
+// and close are written after the session was killed.
+func (s *Session) write(b []byte) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), s.hub.o.WriteTimeout)
+	defer cancel()
+	return s.conn.Write(ctx, websocket.MessageText, b)
+}
+
+// writeLoop is the session's only writer: queued messages, heartbeat pings, and the final logout/close.
+func (s *Session) writeLoop() {
+	h := s.hub
+	defer h.wg.Done()
+	defer close(s.done)
+	t := time.NewTicker(h.o.Heartbeat)
+	defer t.Stop()
+	var nonce uint64
+	missed := 0
+	lastTick := s.connectedAt.UnixNano()
+	send := func(b []byte) {
+		if err := s.write(b); err != nil {
+			s.kill(closeReq{abort: true})
+		}
+	}
+	for {
+		select {
+		case <-s.killed():
+			s.finish()
+			return
+		default:
+		}
+		// Control messages (welcome, pongs, errors) go before queued jobs, so a long job queue never
+		// starves the heartbeat.
+		select {
+		case b := <-s.out:
+			send(b)
+			continue
+		default:
+		}
+		select {
+		case <-s.killed():
+			s.finish()
+			return
+		case b := <-s.out:
+			send(b)
+		case b := <-s.jobs:
+			send(b)
+		case now := <-t.C:
+			if s.lastSeen.Load() > lastTick {
+				missed = 0
+			} else {
+				missed++
+			}
+			lastTick = now.UnixNano()
+			if missed >= MissedHeartbeats {
+				h.log.Info("heartbeat timeout", "client_id", s.clientID, "credential_id", s.p.CredentialID)
+				s.kill(closeReq{code: protocol.CloseHeartbeatTimeout, reason: "heartbeat timeout"})
+				continue
+			}
+			nonce++
+			b, _ := protocol.Encode(protocol.Ping{Nonce: nonce})
+			send(b)
+		}
+	}
+}
+
+// finish ends the connection the way the kill asked for.
+func (s *Session) finish() {
+	r := s.end.req
+	if r.abort {
+		_ = s.conn.CloseNow()
+		return
+	}
+	if r.logout != "" {
+		b, err := protocol.Encode(protocol.Logout{Reason: r.logout})
+		if err == nil && s.write(b) == nil && s.hub.o.LogoutSent != nil {
+			s.hub.o.LogoutSent(r.logout)
+		}
+	}
+	_ = s.conn.Close(r.code, r.reason)
+}
