@@ -9,22 +9,14 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"printdock/internal/testenv"
 	"printdock/server"
 	"printdock/server/keys"
 	"printdock/server/servertest"
 )
-
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 func TestInitJSON(t *testing.T) {
 	dir := t.TempDir()
@@ -93,7 +85,7 @@ func TestServeBootstrapsAndShutsDown(t *testing.T) {
 	t.Cleanup(func() { onListen = nil })
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr syncBuf
+	var stdout, stderr testenv.SyncBuffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"--listen", "127.0.0.1:0", "--data-dir", dir, "--admin-email", "ops@example.com"}, &stdout, &stderr)
@@ -149,7 +141,7 @@ func TestServeBootstrapsAndShutsDown(t *testing.T) {
 
 	// A second serve on the same data directory does not bootstrap again.
 	ctx2, cancel2 := context.WithCancel(context.Background())
-	var stderr2 syncBuf
+	var stderr2 testenv.SyncBuffer
 	onListen = func(net.Addr) { cancel2() }
 	if err := run(ctx2, []string{"--listen", "127.0.0.1:0", "--data-dir", dir}, io.Discard, &stderr2); err != nil {
 		t.Fatal(err)
