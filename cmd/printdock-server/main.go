@@ -62,16 +62,36 @@ type out struct{ stdout, stderr io.Writer }
 type command struct {
 	cli.Command
 	flags func(fs *flag.FlagSet) func(ctx context.Context, o out) error
+	// layered says which flags the environment (PRINTDOCK_*) and --config FILE may set; nil: none.
+	layered func(name string) bool
+}
+
+func allFlags(string) bool { return true }
+
+// storeOnly layers the flags that find the store, so that recovery commands find the store that
+// serve's environment or configuration file names.
+func storeOnly(name string) bool { return name == "data-dir" || name == "database" }
+
+// flagSet returns the command's flags and the function that runs it with their values.
+func (c *command) flagSet() (*flag.FlagSet, *string, func(context.Context, out) error) {
+	fs := flag.NewFlagSet("printdock-server "+c.Name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	runCmd := c.flags(fs)
+	var config *string
+	if c.layered != nil {
+		config = fs.String("config", "", "configuration `FILE` (TOML; default $"+envName("config")+"): flag = value lines; a flag beats $PRINTDOCK_<FLAG>, which beats the file")
+	}
+	return fs, config, runCmd
 }
 
 // commands is the table of printdock-server's commands, in the order of the usage.
 var commands = []*command{
 	{Command: cli.Command{Name: "serve", Synopsis: "[flags]", Summary: "serve the API and the agent endpoint (the default)",
 		Help: "On an empty store it creates the first portal and administrator and writes their credentials to a\n0600 file in the data directory (its path is logged)."},
-		flags: serveFlags},
+		flags: serveFlags, layered: allFlags},
 	{Command: cli.Command{Name: "init", Synopsis: "--admin-email EMAIL", JSON: true,
 		Summary: "create the first portal and administrator on an empty store; prints their credentials once"},
-		flags: initFlags},
+		flags: initFlags, layered: storeOnly},
 	{Command: cli.Command{Name: "version", JSON: true, Summary: "print the version"}, flags: versionFlags},
 }
 
@@ -93,6 +113,9 @@ Exit codes:
   %d  failure (the message on stderr says why)
   %d  usage: unknown command or flag, a missing or unexpected argument
 `, exitOK, exitError, exitUsage)
+
+// getenv reads the environment (tests replace it).
+var getenv = os.Getenv
 
 // onListen is called with the bound address once serve listens (tests).
 var onListen func(net.Addr)
@@ -119,9 +142,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stderr, usage())
 		return usageError{fmt.Sprintf("unknown command %q", name)}
 	}
-	fs := flag.NewFlagSet("printdock-server "+name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	runCmd := cmd.flags(fs)
+	fs, config, runCmd := cmd.flagSet()
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, cmd.help())
@@ -131,6 +152,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("%s: unexpected argument %q", name, fs.Arg(0))}
+	}
+	if config != nil {
+		path := *config
+		if path == "" {
+			path = getenv(envName("config"))
+		}
+		if err := layer(fs, path, getenv, cmd.layered); err != nil {
+			return err
+		}
 	}
 	return runCmd(ctx, out{stdout, stderr})
 }
@@ -145,8 +175,7 @@ func isHelp(arg string) bool {
 
 // help is `printdock-server COMMAND -h`.
 func (c *command) help() string {
-	fs := flag.NewFlagSet(c.Name, flag.ContinueOnError)
-	c.flags(fs)
+	fs, _, _ := c.flagSet()
 	var b strings.Builder
 	c.WriteHelp(&b, "printdock-server", fs, exitUsageText[1:])
 	return b.String()

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"time"
 
 	"printdock/server"
@@ -44,7 +46,7 @@ func serveFlags(fs *flag.FlagSet) func(context.Context, out) error {
 	key := fs.String("tls-key", "", "TLS private key file (PEM)")
 	insecure := fs.Bool("insecure-http", false, "DANGEROUS: allow plain HTTP on a non-loopback address (secrets travel in clear text)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
-	asJSON := fs.Bool("json", false, "log (and print the bootstrap credentials) as JSON")
+	asJSON := fs.Bool("json", false, "log as JSON")
 	adminEmail := fs.String("admin-email", "admin@localhost", "e-mail of the administrator created on an empty store")
 	heartbeat := fs.Duration("heartbeat", 15*time.Second, "how often the server pings each agent")
 	metricsPublic := fs.Bool("metrics-public", false, "serve /metrics to every client (default: loopback clients only)")
@@ -72,12 +74,13 @@ func serveFlags(fs *flag.FlagSet) func(context.Context, out) error {
 			return err
 		}
 		if created {
-			fmt.Fprintln(stderr, "printdock-server: the store was empty; created the first portal and administrator.")
-			fmt.Fprintln(stderr, "printdock-server: these credentials are shown only now:")
-			if err := writeJSON(stderr, res); err != nil {
+			path, err := writeBootstrap(sf.dataDir, res)
+			if err != nil {
 				srv.Close()
 				return err
 			}
+			log.Warn("the store was empty: created the first portal and administrator; their credentials are in this file (read it once, then delete it)",
+				"file", path)
 		}
 		return srv.Serve(ctx, l, onListen)
 	}
@@ -124,4 +127,32 @@ func versionFlags(fs *flag.FlagSet) func(context.Context, out) error {
 		_, err := fmt.Fprintln(o.stdout, "printdock-server", version)
 		return err
 	}
+}
+
+// BootstrapFile is the file in the data directory that holds the first administrator's credentials
+// after serve bootstrapped an empty store (mode 0600; JSON like init --json).
+const BootstrapFile = "bootstrap-credentials.json"
+
+// writeBootstrap writes res to BootstrapFile in dataDir, readable by the owner only, and returns its path.
+func writeBootstrap(dataDir string, res keys.InitResult) (string, error) {
+	path := filepath.Join(dataDir, BootstrapFile)
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return "", fmt.Errorf("write the bootstrap credentials: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return "", fmt.Errorf("write the bootstrap credentials: %w", err)
+	}
+	if err := f.Chmod(0o600); err != nil { // an older file may have had another mode
+		f.Close()
+		return "", fmt.Errorf("write the bootstrap credentials: %w", err)
+	}
+	werr := writeJSON(f, res)
+	if err := f.Close(); werr == nil {
+		werr = err
+	}
+	if werr != nil {
+		return "", fmt.Errorf("write the bootstrap credentials: %w", werr)
+	}
+	return path, nil
 }
