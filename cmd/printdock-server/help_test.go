@@ -32,7 +32,8 @@ func TestHelp(t *testing.T) {
 		}
 	}
 	for _, c := range commands {
-		for _, args := range [][]string{{c.Name, "-h"}, {c.Name, "--help"}, {"help", c.Name}} {
+		name := strings.Fields(c.Name)
+		for _, args := range [][]string{append(name, "-h"), append(name, "--help"), append([]string{"help"}, name...)} {
 			out, errs, err := runOut(t, args...)
 			if err != nil || errs != "" || !strings.HasPrefix(out, "Usage: printdock-server "+c.Name) ||
 				!strings.Contains(out, "Exit codes:") {
@@ -41,6 +42,11 @@ func TestHelp(t *testing.T) {
 			if c.JSON && !strings.Contains(out, "--json") {
 				t.Errorf("%v: no --json", args)
 			}
+		}
+	}
+	for _, g := range groups {
+		if out, _, err := runOut(t, g, "-h"); err != nil || !strings.Contains(out, "\n  "+g+" list") {
+			t.Errorf("%s -h: %v %q", g, err, out)
 		}
 	}
 	if _, _, err := runOut(t, "version", "--frob"); exitCode(err, &bytes.Buffer{}) != exitUsage {

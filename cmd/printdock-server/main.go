@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -95,6 +96,11 @@ var commands = []*command{
 	{Command: cli.Command{Name: "version", JSON: true, Summary: "print the version"}, flags: versionFlags},
 }
 
+func init() { commands = append(append(commands, userCommands...), keyCommands...) }
+
+// groups are the commands with verbs: "users list", "keys rotate", ….
+var groups = []string{"users", "keys"}
+
 func lookup(name string) *command { return cli.Find(commands, name) }
 
 func usage() string {
@@ -103,6 +109,7 @@ func usage() string {
 	for _, c := range commands {
 		c.WriteEntry(&b)
 	}
+	b.WriteString("\nusers and keys work offline, directly on the store (SQLite or PostgreSQL), for whoever can read the data\ndirectory: a locked-out administrator gets back in with users reset-password.\n")
 	b.WriteString("\nRun \"printdock-server COMMAND -h\" for a command's flags. See docs/server.md.\n" + exitUsageText)
 	return b.String()
 }
@@ -130,12 +137,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	if name == "help" {
-		if c := lookup(strings.Join(args, "")); c != nil {
+		if c := lookup(strings.Join(args, " ")); c != nil {
 			fmt.Fprint(stdout, c.help())
 		} else {
 			fmt.Fprint(stdout, usage())
 		}
 		return nil
+	}
+	if slices.Contains(groups, name) {
+		if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+			if len(args) > 0 && isHelp(args[0]) {
+				fmt.Fprint(stdout, groupUsage(name))
+				return nil
+			}
+			fmt.Fprint(stderr, groupUsage(name))
+			return usageError{fmt.Sprintf("%s: which one?", name)}
+		}
+		name, args = name+" "+args[0], args[1:]
 	}
 	cmd := lookup(name)
 	if cmd == nil {
@@ -163,6 +181,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	return runCmd(ctx, out{stdout, stderr})
+}
+
+// groupUsage lists the verbs of a group (users, keys).
+func groupUsage(group string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Usage: printdock-server %s VERB [flags]\n\nVerbs:\n", group)
+	for _, c := range commands {
+		if strings.HasPrefix(c.Name, group+" ") {
+			c.WriteEntry(&b)
+		}
+	}
+	return b.String()
 }
 
 func isHelp(arg string) bool {
