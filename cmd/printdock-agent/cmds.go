@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +15,7 @@ import (
 
 	"printdock/agent"
 	"printdock/agent/localapi"
+	"printdock/cmd/internal/cli"
 	"printdock/protocol"
 )
 
@@ -23,35 +23,32 @@ func quietLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
-func printJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+// cmdStatus prints the agent's state: from the running agent, else from the state directory.
+// It exits exitNotLoggedIn when no secret is stored or the server logged the agent out.
+func cmdStatus(ctx context.Context, c *call) error {
+	g, e := c.g, c.e
+	st, err := g.api(ctx).Status(ctx)
+	if err != nil {
+		return err
+	}
+	if err := printStatus(e.stdout, g, st, c.o.asJSON); err != nil {
+		return err
+	}
+	if st.State == localapi.StateNotLoggedIn || st.State == localapi.StateLoggedOut {
+		return exitCodeError(exitNotLoggedIn)
+	}
+	return nil
 }
 
-// cmdStatus prints the agent's state: from the running agent, else from the state directory.
-func cmdStatus(ctx context.Context, g *globals, e env, asJSON bool) error {
-	var st localapi.Status
-	if c, ok := g.client(ctx); ok {
-		var err error
-		if st, err = c.Status(ctx); err != nil {
-			return err
-		}
-	} else {
-		a, err := g.offline()
-		if err != nil {
-			return err
-		}
-		st = a.Status()
-	}
+func printStatus(out io.Writer, g *globals, st localapi.Status, asJSON bool) error {
 	svc := agent.ServiceState(agent.ServiceOptions{Args: g.serviceArgs()})
 	st.Service.Platform = svc.Platform
 	st.Service.Installed = svc.Installed || (st.Service.Installed && st.AgentRunning)
 	st.Service.Running = svc.Running || (st.Service.Running && st.AgentRunning)
 	if asJSON {
-		return printJSON(e.stdout, st)
+		return printJSON(out, st)
 	}
-	w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(w, "State:\t%s\n", stateWords(st))
 	if st.ServerURL != "" {
 		fmt.Fprintf(w, "Server:\t%s\n", st.ServerURL)
@@ -79,10 +76,12 @@ func cmdStatus(ctx context.Context, g *globals, e env, asJSON bool) error {
 	fmt.Fprintf(w, "Service:\t%s\n", serviceWords(st.Service))
 	fmt.Fprintf(w, "State dir:\t%s\n", st.StateDir)
 	fmt.Fprintf(w, "Version:\t%s\n", st.Version)
-	w.Flush()
+	if err := w.Flush(); err != nil {
+		return err
+	}
 	if len(st.Printers) > 0 {
-		fmt.Fprintln(e.stdout)
-		printPrinters(e.stdout, st.Printers)
+		fmt.Fprintln(out)
+		printPrinters(out, st.Printers)
 	}
 	return nil
 }
@@ -153,42 +152,24 @@ func readSecret(e env) (string, error) {
 }
 
 // cmdLogin reads the secret, checks it locally, and signs in through the running agent or directly.
-func cmdLogin(ctx context.Context, g *globals, e env, server, deviceID string, asJSON bool) error {
+func cmdLogin(ctx context.Context, c *call) error {
+	e := c.e
 	secret, err := readSecret(e)
 	if err != nil {
 		return err
 	}
 	// Local check first: a truncated or mistyped paste never reaches the network.
 	if _, err := protocol.ParseSecret(secret); err != nil {
-		return fmt.Errorf("%s. Nothing was stored", strings.TrimSuffix(upperFirst(err.Error()), "."))
+		return fmt.Errorf("%s. Nothing was stored", strings.TrimSuffix(cli.UpperFirst(err.Error()), "."))
 	}
-	lctx, cancel := withTimeout(ctx, 60*time.Second)
+	api := c.g.api(ctx)
+	lctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	var st localapi.Status
-	running := false
-	if c, ok := g.client(ctx); ok {
-		running = true
-		st, err = c.Login(lctx, localapi.LoginRequest{ServerURL: server, Secret: secret, DeviceID: deviceID})
-	} else {
-		if server == "" {
-			c, cerr := g.config()
-			if cerr == nil {
-				server = c.ServerURL
-			}
-		}
-		a, aerr := g.offline()
-		if aerr != nil {
-			return aerr
-		}
-		if server == "" && a.Status().ServerURL == "" {
-			return usageError{"--server URL is required"}
-		}
-		st, err = a.Login(lctx, server, secret, deviceID)
-	}
+	st, err := api.Login(lctx, localapi.LoginRequest{ServerURL: c.o.server, Secret: secret, DeviceID: c.o.deviceID})
 	if err != nil {
 		return err
 	}
-	if asJSON {
+	if c.o.asJSON {
 		return printJSON(e.stdout, st)
 	}
 	key := st.KeyDesc
@@ -197,188 +178,12 @@ func cmdLogin(ctx context.Context, g *globals, e env, server, deviceID string, a
 	}
 	fmt.Fprintf(e.stdout, "Signed in to %s with key %q (%s).\n", st.ServerURL, key, st.KeyKind)
 	switch {
-	case !running:
+	case !api.Running():
 		fmt.Fprintf(e.stdout, "The secret is stored (%s keystore). The agent is not running: start it with `printdock-agent start` (service) or `printdock-agent run`.\n", st.Keystore)
 	case st.State == localapi.StateConnected:
 		fmt.Fprintln(e.stdout, "The agent is connected.")
 	default:
 		fmt.Fprintf(e.stdout, "The agent is %s. %s\n", st.State, st.LastError)
-	}
-	return nil
-}
-
-func upperFirst(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
-}
-
-// cmdLogout deletes the secret through the running agent or directly.
-func cmdLogout(ctx context.Context, g *globals, e env, asJSON bool) error {
-	var st localapi.Status
-	var err error
-	if c, ok := g.client(ctx); ok {
-		st, err = c.Logout(ctx)
-	} else {
-		a, aerr := g.offline()
-		if aerr != nil {
-			return aerr
-		}
-		st, err = a.Logout(ctx)
-	}
-	if err != nil {
-		return err
-	}
-	if asJSON {
-		return printJSON(e.stdout, st)
-	}
-	fmt.Fprintln(e.stdout, "Logged out: the secret was deleted.")
-	return nil
-}
-
-func printPrinters(w io.Writer, ps []localapi.Printer) {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "PRINTER\tNAME\tSTATE\tDETAIL")
-	for _, p := range ps {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.ID, p.Name, p.State, p.Reason)
-	}
-	tw.Flush()
-}
-
-// cmdPrinters lists printers: the running agent's, else checked once directly.
-func cmdPrinters(ctx context.Context, g *globals, e env, asJSON bool) error {
-	var ps []localapi.Printer
-	if c, ok := g.client(ctx); ok {
-		var err error
-		if ps, err = c.Printers(ctx); err != nil {
-			return err
-		}
-	} else {
-		a, err := g.offline()
-		if err != nil {
-			return err
-		}
-		pctx, cancel := withTimeout(ctx, 20*time.Second)
-		defer cancel()
-		ps = a.Printers(pctx)
-	}
-	if asJSON {
-		if ps == nil {
-			ps = []localapi.Printer{}
-		}
-		return printJSON(e.stdout, ps)
-	}
-	if len(ps) == 0 {
-		fmt.Fprintln(e.stdout, "No printers. Add one with --printer URI (tcp://host:9100) or in the config file.")
-		return nil
-	}
-	printPrinters(e.stdout, ps)
-	return nil
-}
-
-// cmdTestPrint prints the test label through the running agent or directly.
-func cmdTestPrint(ctx context.Context, g *globals, e env, printerID string, asJSON bool) error {
-	var res localapi.TestPrintResult
-	var err error
-	pctx, cancel := withTimeout(ctx, 60*time.Second)
-	defer cancel()
-	if c, ok := g.client(ctx); ok {
-		res, err = c.TestPrint(pctx, localapi.TestPrintRequest{PrinterID: printerID})
-	} else {
-		a, aerr := g.offline()
-		if aerr != nil {
-			return aerr
-		}
-		res, err = a.TestPrint(pctx, printerID)
-	}
-	if err != nil {
-		return err
-	}
-	if asJSON {
-		return printJSON(e.stdout, res)
-	}
-	fmt.Fprintf(e.stdout, "Test label sent to %s.\n", res.PrinterID)
-	if res.PreviewPath != "" {
-		fmt.Fprintf(e.stdout, "Preview: %s\n", res.PreviewPath)
-	}
-	return nil
-}
-
-// cmdJobs lists the recent jobs: the running agent's, else the spool's.
-func cmdJobs(ctx context.Context, g *globals, e env, asJSON bool) error {
-	var js []localapi.Job
-	if c, ok := g.client(ctx); ok {
-		var err error
-		if js, err = c.Jobs(ctx); err != nil {
-			return err
-		}
-	} else {
-		a, err := g.offline()
-		if err != nil {
-			return err
-		}
-		js = a.Jobs()
-	}
-	if js == nil {
-		js = []localapi.Job{}
-	}
-	if asJSON {
-		return printJSON(e.stdout, js)
-	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "JOB\tPRINTER\tSTATE\tUPDATED\tREASON")
-	for _, j := range js {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", j.ID, j.PrinterID, j.State, j.Updated.Local().Format(time.DateTime), j.Reason)
-	}
-	return tw.Flush()
-}
-
-// cmdPreview renders a spooled job's label (through the running agent, else from the spool).
-func cmdPreview(ctx context.Context, g *globals, e env, id, out string, asJSON bool) error {
-	var res localapi.JobPreview
-	var err error
-	if c, ok := g.client(ctx); ok {
-		res, err = c.JobPreview(ctx, id)
-	} else {
-		a, aerr := g.offline()
-		if aerr != nil {
-			return aerr
-		}
-		res, err = a.JobPreview(ctx, id)
-	}
-	if err != nil {
-		return err
-	}
-	if out != "" {
-		if err := os.WriteFile(out, res.PreviewPNG, 0o644); err != nil {
-			return fmt.Errorf("write the preview: %w", err)
-		}
-		res.PreviewPath = out
-	}
-	if asJSON {
-		res.PreviewPNG = nil // the file has it
-		return printJSON(e.stdout, res)
-	}
-	fmt.Fprintf(e.stdout, "Preview of job %s: %s\n", id, res.PreviewPath)
-	return nil
-}
-
-// cmdLogs prints the running agent's recent log lines.
-func cmdLogs(ctx context.Context, g *globals, e env, n int, asJSON bool) error {
-	c, ok := g.client(ctx)
-	if !ok {
-		return localapi.ErrAgentNotRunning
-	}
-	ls, err := c.Logs(ctx, n)
-	if err != nil {
-		return err
-	}
-	if asJSON {
-		return printJSON(e.stdout, ls)
-	}
-	for _, l := range ls {
-		fmt.Fprintf(e.stdout, "%s %-5s %s %s\n", l.Time.Local().Format(time.DateTime), l.Level, l.Message, l.Attrs)
 	}
 	return nil
 }

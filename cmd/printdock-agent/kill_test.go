@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"printdock/agent"
+	"printdock/internal/testenv"
 	"printdock/printer/sim"
 	"printdock/server/jobs"
 	"printdock/server/servertest"
@@ -31,19 +32,10 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// syncBuf collects a child's output.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
 // agentProc is a running printdock-agent process.
 type agentProc struct {
 	cmd  *exec.Cmd
-	out  *syncBuf
+	out  *testenv.SyncBuffer
 	done chan struct{}
 }
 
@@ -51,7 +43,7 @@ func startAgentProc(t *testing.T, args ...string) *agentProc {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], append(args, "run")...)
 	cmd.Env = append(os.Environ(), childEnv+"=1")
-	out := &syncBuf{}
+	out := &testenv.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -127,9 +127,14 @@ func TestLoginOfflineFlow(t *testing.T) {
 	if _, err := os.Stat(secretFile(dir)); !os.IsNotExist(err) {
 		t.Fatal("logout left the secret")
 	}
+	// Not logged in: status says so, and exits exitNotLoggedIn for scripts.
 	r = runCLI(t, "", append(g, "status")...)
-	if r.code != exitOK || !strings.Contains(r.stdout, "not logged in") {
+	if r.code != exitNotLoggedIn || !strings.Contains(r.stdout, "not logged in") || r.stderr != "" {
 		t.Fatalf("status after logout: %+v", r)
+	}
+	r = runCLI(t, "", append(g, "status", "--json")...)
+	if r.code != exitNotLoggedIn || json.Unmarshal([]byte(r.stdout), &st) != nil || st.State != localapi.StateNotLoggedIn {
+		t.Fatalf("status --json after logout: %+v", r)
 	}
 }
 
@@ -207,7 +212,7 @@ func TestConfigFile(t *testing.T) {
 	}
 	r := runCLI(t, "", "--state-dir", dir, "--keystore", "file", "status", "--json")
 	var st localapi.Status
-	if r.code != exitOK || json.Unmarshal([]byte(r.stdout), &st) != nil || st.ServerURL != "https://print.example.com" ||
+	if r.code != exitNotLoggedIn || json.Unmarshal([]byte(r.stdout), &st) != nil || st.ServerURL != "https://print.example.com" ||
 		len(st.Printers) != 1 || st.Printers[0].ID != "sim://from-config" {
 		t.Fatalf("status with config: %+v", r)
 	}

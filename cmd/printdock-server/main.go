@@ -10,16 +10,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
-	"time"
 
-	"printdock/server"
-	"printdock/server/keys"
+	"printdock/cmd/internal/cli"
 )
 
 // version is set at build time (-ldflags "-X main.version=…").
@@ -29,17 +27,27 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
-	if errors.Is(err, flag.ErrHelp) {
-		os.Exit(0)
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+)
+
+// exitCode prints err (if any) and returns the process's exit code.
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return exitOK
 	}
-	if err != nil {
-		var ue usageError
-		fmt.Fprintln(os.Stderr, "printdock-server:", err)
-		if errors.As(err, &ue) {
-			os.Exit(2)
-		}
-		os.Exit(1)
+	fmt.Fprintln(stderr, "printdock-server:", err)
+	var ue usageError
+	if errors.As(err, &ue) {
+		return exitUsage
 	}
+	return exitError
 }
 
 // usageError is a command-line mistake (exit code 2).
@@ -47,178 +55,164 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
 
-const usage = `Usage: printdock-server [COMMAND] [flags]
+// out is where a command writes: its result to stdout, logs and messages to stderr.
+type out struct{ stdout, stderr io.Writer }
 
-Commands:
-  serve     serve the API and the agent endpoint (the default)
-  init      create the first portal and administrator on an empty store; prints their credentials once
-  version   print the version
+// command is one entry of the command table, which drives parsing, per-command help and dispatch.
+// flags registers the command's flags and returns the function that runs it with their values.
+type command struct {
+	cli.Command
+	flags func(fs *flag.FlagSet) func(ctx context.Context, o out) error
+	// layered says which flags the environment (PRINTDOCK_*) and --config FILE may set; nil: none.
+	layered func(name string) bool
+}
 
-Run "printdock-server COMMAND -h" for a command's flags. See docs/server.md.
-`
+func allFlags(string) bool { return true }
+
+// storeOnly layers the flags that find the store, so that recovery commands find the store that
+// serve's environment or configuration file names.
+func storeOnly(name string) bool { return name == "data-dir" || name == "database" }
+
+// flagSet returns the command's flags and the function that runs it with their values.
+func (c *command) flagSet() (*flag.FlagSet, *string, func(context.Context, out) error) {
+	fs := flag.NewFlagSet("printdock-server "+c.Name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	runCmd := c.flags(fs)
+	var config *string
+	if c.layered != nil {
+		config = fs.String("config", "", "configuration `FILE` (TOML; default $"+envName("config")+"): flag = value lines; a flag beats $PRINTDOCK_<FLAG>, which beats the file")
+	}
+	return fs, config, runCmd
+}
+
+// commands is the table of printdock-server's commands, in the order of the usage.
+var commands = []*command{
+	{Command: cli.Command{Name: "serve", Synopsis: "[flags]", Summary: "serve the API and the agent endpoint (the default)",
+		Help: "On an empty store it creates the first portal and administrator and writes their credentials to a\n0600 file in the data directory (its path is logged)."},
+		flags: serveFlags, layered: allFlags},
+	{Command: cli.Command{Name: "init", Synopsis: "--admin-email EMAIL", JSON: true,
+		Summary: "create the first portal and administrator on an empty store; prints their credentials once"},
+		flags: initFlags, layered: storeOnly},
+	{Command: cli.Command{Name: "version", JSON: true, Summary: "print the version"}, flags: versionFlags},
+}
+
+func init() { commands = append(append(commands, userCommands...), keyCommands...) }
+
+// groups are the commands with verbs: "users list", "keys rotate", ….
+var groups = []string{"users", "keys"}
+
+func lookup(name string) *command { return cli.Find(commands, name) }
+
+func usage() string {
+	var b strings.Builder
+	b.WriteString("Usage: printdock-server [COMMAND] [flags]\n\nCommands:\n")
+	for _, c := range commands {
+		c.WriteEntry(&b)
+	}
+	b.WriteString("\nusers and keys work offline, directly on the store (SQLite or PostgreSQL), for whoever can read the data\ndirectory: a locked-out administrator gets back in with users reset-password.\n")
+	b.WriteString("\nRun \"printdock-server COMMAND -h\" for a command's flags. See docs/server.md.\n" + exitUsageText)
+	return b.String()
+}
+
+var exitUsageText = fmt.Sprintf(`
+Exit codes:
+  %d  success
+  %d  failure (the message on stderr says why)
+  %d  usage: unknown command or flag, a missing or unexpected argument
+`, exitOK, exitError, exitUsage)
+
+// getenv reads the environment (tests replace it).
+var getenv = os.Getenv
 
 // onListen is called with the bound address once serve listens (tests).
 var onListen func(net.Addr)
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cmd := "serve"
+	name := "serve"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		cmd, args = args[0], args[1:]
-	}
-	switch cmd {
-	case "serve":
-		return serve(ctx, args, stdout, stderr)
-	case "init":
-		return initCmd(ctx, args, stdout, stderr)
-	case "version":
-		return versionCmd(args, stdout, stderr)
-	case "help":
-		fmt.Fprint(stdout, usage)
+		name, args = args[0], args[1:]
+	} else if len(args) > 0 && isHelp(args[0]) {
+		// `printdock-server --help`: every command, then serve's flags (serve being the default).
+		fmt.Fprint(stdout, usage()+"\n"+lookup("serve").help())
 		return nil
 	}
-	fmt.Fprint(stderr, usage)
-	return usageError{fmt.Sprintf("unknown command %q", cmd)}
-}
-
-func newFlags(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("printdock-server "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	return fs
-}
-
-// parse parses flags and refuses positional arguments.
-func parse(fs *flag.FlagSet, args []string) error {
+	if name == "help" {
+		if c := lookup(strings.Join(args, " ")); c != nil {
+			fmt.Fprint(stdout, c.help())
+		} else {
+			fmt.Fprint(stdout, usage())
+		}
+		return nil
+	}
+	if slices.Contains(groups, name) {
+		if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+			if len(args) > 0 && isHelp(args[0]) {
+				fmt.Fprint(stdout, groupUsage(name))
+				return nil
+			}
+			fmt.Fprint(stderr, groupUsage(name))
+			return usageError{fmt.Sprintf("%s: which one?", name)}
+		}
+		name, args = name+" "+args[0], args[1:]
+	}
+	cmd := lookup(name)
+	if cmd == nil {
+		fmt.Fprint(stderr, usage())
+		return usageError{fmt.Sprintf("unknown command %q", name)}
+	}
+	fs, config, runCmd := cmd.flagSet()
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return err
+			fmt.Fprint(stdout, cmd.help())
+			return nil
 		}
-		return usageError{err.Error()}
+		return usageError{fmt.Sprintf("%s: %v (see printdock-server %s -h)", name, err, name)}
 	}
 	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+		return usageError{fmt.Sprintf("%s: unexpected argument %q", name, fs.Arg(0))}
 	}
-	return nil
-}
-
-// storeFlags are shared by serve and init.
-type storeFlags struct {
-	dataDir  string
-	database string
-}
-
-func (f *storeFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.dataDir, "data-dir", server.DefaultDataDir, "data directory (SQLite database, pepper file)")
-	fs.StringVar(&f.database, "database", "", "database: SQLite (default: in --data-dir; or sqlite:PATH) or a postgres:// URL shared by replicas (docs/postgres.md); the pepper stays in --data-dir, and every replica needs the same one")
-}
-
-func newLogger(w io.Writer, level string, asJSON bool) (*slog.Logger, error) {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, usageError{fmt.Sprintf("--log-level %q: want debug, info, warn or error", level)}
-	}
-	opts := &slog.HandlerOptions{Level: l}
-	if asJSON {
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
-	}
-	return slog.New(slog.NewTextHandler(w, opts)), nil
-}
-
-func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("serve", stderr)
-	var sf storeFlags
-	sf.register(fs)
-	listen := fs.String("listen", server.DefaultListen, "address to listen on (host:port)")
-	cert := fs.String("tls-cert", "", "TLS certificate file (PEM)")
-	key := fs.String("tls-key", "", "TLS private key file (PEM)")
-	insecure := fs.Bool("insecure-http", false, "DANGEROUS: allow plain HTTP on a non-loopback address (secrets travel in clear text)")
-	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
-	asJSON := fs.Bool("json", false, "log (and print the bootstrap credentials) as JSON")
-	adminEmail := fs.String("admin-email", "admin@localhost", "e-mail of the administrator created on an empty store")
-	heartbeat := fs.Duration("heartbeat", 15*time.Second, "how often the server pings each agent")
-	metricsPublic := fs.Bool("metrics-public", false, "serve /metrics to every client (default: loopback clients only)")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	l := server.Listen{Addr: *listen, TLSCert: *cert, TLSKey: *key, InsecureHTTP: *insecure}
-	if err := l.Check(); err != nil {
-		return err
-	}
-	log, err := newLogger(stderr, *logLevel, *asJSON)
-	if err != nil {
-		return err
-	}
-	if *insecure && *cert == "" && !server.IsLoopback(*listen) {
-		log.Warn("serving plain HTTP on a non-loopback address (--insecure-http): secrets travel in clear text")
-	}
-	srv, err := server.New(ctx, server.Config{DataDir: sf.dataDir, DatabaseURL: sf.database, Log: log,
-		Version: version, Heartbeat: *heartbeat, MetricsPublic: *metricsPublic})
-	if err != nil {
-		return err
-	}
-	res, created, err := srv.Bootstrap(ctx, *adminEmail)
-	if err != nil {
-		srv.Close()
-		return err
-	}
-	if created {
-		fmt.Fprintln(stderr, "printdock-server: the store was empty; created the first portal and administrator.")
-		fmt.Fprintln(stderr, "printdock-server: these credentials are shown only now:")
-		if err := writeJSON(stderr, res); err != nil {
-			srv.Close()
+	if config != nil {
+		path := *config
+		if path == "" {
+			path = getenv(envName("config"))
+		}
+		if err := layer(fs, path, getenv, cmd.layered); err != nil {
 			return err
 		}
 	}
-	return srv.Serve(ctx, l, onListen)
+	return runCmd(ctx, out{stdout, stderr})
+}
+
+// groupUsage lists the verbs of a group (users, keys).
+func groupUsage(group string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Usage: printdock-server %s VERB [flags]\n\nVerbs:\n", group)
+	for _, c := range commands {
+		if strings.HasPrefix(c.Name, group+" ") {
+			c.WriteEntry(&b)
+		}
+	}
+	return b.String()
+}
+
+func isHelp(arg string) bool {
+	switch arg {
+	case "-h", "-help", "--help":
+		return true
+	}
+	return false
+}
+
+// help is `printdock-server COMMAND -h`.
+func (c *command) help() string {
+	fs, _, _ := c.flagSet()
+	var b strings.Builder
+	c.WriteHelp(&b, "printdock-server", fs, exitUsageText[1:])
+	return b.String()
 }
 
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
-}
-
-func initCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("init", stderr)
-	var sf storeFlags
-	sf.register(fs)
-	email := fs.String("admin-email", "", "e-mail of the first administrator (required)")
-	asJSON := fs.Bool("json", false, "print the result as JSON")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if *email == "" {
-		return usageError{"--admin-email is required"}
-	}
-	log, _ := newLogger(stderr, "warn", false)
-	srv, err := server.New(ctx, server.Config{DataDir: sf.dataDir, DatabaseURL: sf.database, Log: log, Version: version})
-	if err != nil {
-		return err
-	}
-	defer srv.Close()
-	res, err := srv.Keys.Init(ctx, server.DefaultPortalName, *email)
-	if errors.Is(err, keys.ErrConflict) {
-		return errors.New("the store already has a portal: init works on an empty store only")
-	}
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		return writeJSON(stdout, res)
-	}
-	_, err = fmt.Fprintf(stdout, "portal:          %s\nadmin e-mail:    %s\nadmin password:  %s\nadmin API key:   %s\n\nThese credentials are shown only now; store them safely.\n",
-		res.PortalID, res.AdminEmail, res.AdminPassword, res.AdminAPIKey)
-	return err
-}
-
-func versionCmd(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("version", stderr)
-	asJSON := fs.Bool("json", false, "print as JSON")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if *asJSON {
-		return writeJSON(stdout, map[string]string{"version": version})
-	}
-	_, err := fmt.Fprintln(stdout, "printdock-server", version)
-	return err
 }

@@ -8,23 +8,17 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"printdock/internal/testenv"
 	"printdock/server"
 	"printdock/server/keys"
 	"printdock/server/servertest"
 )
-
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 func TestInitJSON(t *testing.T) {
 	dir := t.TempDir()
@@ -84,7 +78,7 @@ func TestFlagErrors(t *testing.T) {
 	}
 }
 
-// TestServeBootstrapsAndShutsDown: serve on an empty store prints the bootstrap credentials to stderr,
+// TestServeBootstrapsAndShutsDown: serve on an empty store writes the bootstrap credentials to a 0600 file,
 // serves, and on cancellation (SIGINT/SIGTERM) closes agent sessions with 4005 and returns nil.
 func TestServeBootstrapsAndShutsDown(t *testing.T) {
 	dir := t.TempDir()
@@ -93,7 +87,7 @@ func TestServeBootstrapsAndShutsDown(t *testing.T) {
 	t.Cleanup(func() { onListen = nil })
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr syncBuf
+	var stdout, stderr testenv.SyncBuffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"--listen", "127.0.0.1:0", "--data-dir", dir, "--admin-email", "ops@example.com"}, &stdout, &stderr)
@@ -106,11 +100,19 @@ func TestServeBootstrapsAndShutsDown(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("serve did not listen")
 	}
-	log := stderr.String()
-	i := strings.Index(log, "{")
+	// The credentials are in a 0600 file of the data directory, never on stderr; the log names the file.
+	path := filepath.Join(dir, BootstrapFile)
 	var res keys.InitResult
-	if i < 0 || json.NewDecoder(strings.NewReader(log[i:])).Decode(&res) != nil || !strings.HasPrefix(res.AdminAPIKey, "pdu_") {
-		t.Fatalf("no bootstrap JSON on stderr: %q", log)
+	b, err := os.ReadFile(path)
+	if err != nil || json.Unmarshal(b, &res) != nil || !strings.HasPrefix(res.AdminAPIKey, "pdu_") || res.AdminPassword == "" {
+		t.Fatalf("bootstrap file: %v %q", err, b)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("bootstrap file mode: %v %v", fi.Mode(), err)
+	}
+	log := stderr.String()
+	if !strings.Contains(log, path) || strings.Contains(log, res.AdminPassword) || strings.Contains(log, "admin_api_key") {
+		t.Fatalf("serve log: %q", log)
 	}
 	if stdout.String() != "" {
 		t.Fatalf("serve wrote to stdout: %q", stdout.String())
@@ -143,18 +145,18 @@ func TestServeBootstrapsAndShutsDown(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("serve did not stop")
 	}
-	if leaks := servertest.ScanText("serve log", strings.Replace(log, res.AdminAPIKey, "", 1)+stderr.String()[len(log):]); len(leaks) > 0 {
+	if leaks := servertest.ScanText("serve log", stderr.String()); len(leaks) > 0 {
 		t.Fatalf("leaks: %v", leaks)
 	}
 
 	// A second serve on the same data directory does not bootstrap again.
 	ctx2, cancel2 := context.WithCancel(context.Background())
-	var stderr2 syncBuf
+	var stderr2 testenv.SyncBuffer
 	onListen = func(net.Addr) { cancel2() }
 	if err := run(ctx2, []string{"--listen", "127.0.0.1:0", "--data-dir", dir}, io.Discard, &stderr2); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(stderr2.String(), "admin_api_key") {
-		t.Fatalf("second serve printed credentials again")
+	if strings.Contains(stderr2.String(), BootstrapFile) {
+		t.Fatalf("second serve bootstrapped again: %s", stderr2.String())
 	}
 }

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"printdock/server"
+	"printdock/server/api"
+	"printdock/server/keys"
+)
+
+// Offline recovery: `printdock-server users …` and `keys …` work directly on the store (SQLite or
+// PostgreSQL) for whoever can read the data directory, through keys.Service as the portal's
+// administrator (the audit log names them "local:USER@HOST"), never with SQL of their own.
+
+// recoveryKeys is what recovery needs from keys.Service beyond an administrator's API: finding a user
+// (and so a portal) by e-mail, and resetting a password.
+type recoveryKeys interface {
+	UserByEmail(ctx context.Context, email string) (keys.User, error)
+	ResetPassword(ctx context.Context, a keys.Actor, userID string) (string, error)
+}
+
+// errNoRecovery: this build's keys package lacks the recovery methods (a portal then has to be named
+// by its ID, and reset-password is not available).
+var errNoRecovery = errors.New("this build's server/keys has no UserByEmail/ResetPassword: name the portal by its ID (prt_…); reset-password and --email are not available")
+
+// recovery is the flags and the store of one recovery command.
+type recovery struct {
+	sf     storeFlags
+	portal string
+	asJSON bool
+}
+
+func (r *recovery) register(fs *flag.FlagSet, portal bool) {
+	r.sf.register(fs)
+	if portal {
+		fs.StringVar(&r.portal, "portal", "", "the portal: its `ID` (prt_…) or the e-mail of one of its users (required)")
+	}
+	fs.BoolVar(&r.asJSON, "json", false, "print JSON")
+}
+
+// do opens the store, runs fn on the keys service and its recovery interface (nil when this build's
+// keys lacks it), and closes the store.
+func (r *recovery) do(ctx context.Context, fn func(ks *keys.Service, rk recoveryKeys) error) error {
+	log, _ := newLogger(io.Discard, "error", false)
+	srv, err := server.New(ctx, server.Config{DataDir: r.sf.dataDir, DatabaseURL: r.sf.database, Log: log, Version: version})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	rk, _ := any(srv.Keys).(recoveryKeys)
+	return fn(srv.Keys, rk)
+}
+
+// admin returns the local administrator of the portal named by ref (--portal, or a user's e-mail).
+func (r *recovery) admin(ctx context.Context, rk recoveryKeys, ref string) (keys.Actor, error) {
+	if ref == "" {
+		return keys.Actor{}, usageError{"--portal ID|EMAIL is required"}
+	}
+	pid := ref
+	if !strings.HasPrefix(ref, "prt_") {
+		if rk == nil {
+			return keys.Actor{}, errNoRecovery
+		}
+		u, err := rk.UserByEmail(ctx, ref)
+		if err != nil {
+			return keys.Actor{}, fmt.Errorf("find %s: %w", ref, err)
+		}
+		pid = u.PortalID
+	}
+	return keys.Actor{Principal: keys.Principal{PortalID: pid, Role: keys.RoleAdmin, Kind: keys.KindUser, Email: localActor()},
+		RemoteAddr: "local"}, nil
+}
+
+// localActor names the person at the server machine in the audit log: local:USER@HOST.
+func localActor() string {
+	name := "unknown"
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	host, _ := os.Hostname()
+	return "local:" + name + "@" + host
+}
+
+func userJSON(u keys.User) api.UserJSON {
+	return api.UserJSON{ID: u.ID, PortalID: u.PortalID, Email: u.Email, Role: string(u.Role), APIKeyPrefix: u.APIKeyPrefix, CreatedAt: u.CreatedAt}
+}
+
+func keyJSON(k keys.ClientKey) api.ClientKeyJSON {
+	return api.ClientKeyJSON{ID: k.ID, Description: k.Description, Prefix: k.Prefix, Status: string(k.Status),
+		UseSharedSecret: k.UseSharedSecret, CreatedAt: k.CreatedAt, CreatedBy: k.CreatedBy, LastAccessedAt: k.LastAccessedAt}
+}
+
+// table writes rows under a header, tab-separated columns aligned.
+func table(w io.Writer, header string, rows [][]string) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, header)
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	return tw.Flush()
+}
+
+func day(t time.Time) string { return t.Local().Format(time.DateTime) }
+
+// oneTime prints a secret shown only now (text), with what it is for.
+func oneTime(w io.Writer, lines ...string) error {
+	for i := 0; i+1 < len(lines); i += 2 {
+		fmt.Fprintf(w, "%-16s %s\n", lines[i]+":", lines[i+1])
+	}
+	_, err := fmt.Fprintln(w, "\nShown only now; store it safely.")
+	return err
+}
