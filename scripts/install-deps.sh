@@ -4,6 +4,7 @@ set -euo pipefail
 pkgs=(pkg-config gcc libc6-dev libgl1-mesa-dev xorg-dev libwayland-dev libxkbcommon-dev wayland-protocols libusb-1.0-0-dev xvfb xauth x11-apps imagemagick
   dbus dbus-x11 gnome-keyring libsecret-tools chromium postgresql
   qemu-system-x86 busybox-static cpio kmod
+  cups
   wixl msitools desktop-file-utils)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,5 +1,5 @@
 // Package registry knows which printers the agent has: the configured ones (tcp://, sim://,
-// winspool://, usb:// URIs) and the discovered ones (USB, the Windows spooler), found by polling
+// winspool://, usb://, cups:// URIs) and the discovered ones (USB, the Windows spooler), found by polling
 // pluggable Sources. It notices printers arriving and leaving, reports each change to a callback, and
 // opens printers by ID (Open is also usable on its own as the URI → printer.Printer factory).
 package registry
@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"printdock/printer"
+	"printdock/printer/cups"
 	"printdock/printer/netraw"
 	"printdock/printer/sim"
 	"printdock/printer/usb"
@@ -26,13 +27,14 @@ const (
 	SchemeSim      = "sim"
 	SchemeUSB      = "usb"
 	SchemeWinspool = "winspool"
+	SchemeCUPS     = "cups"
 )
 
 // URI is a parsed printer URI.
 type URI struct {
 	Scheme string
 	Addr   string // tcp: host:port
-	Name   string // sim: the simulator's name; winspool: the Windows printer name
+	Name   string // sim: the simulator's name; winspool: the Windows printer name; cups: the queue
 	USB    usb.ID // usb
 	// Settings are the options in the URI's query (?lang=epl&dpi=203&status=none); not part of the ID.
 	Settings Settings
@@ -50,12 +52,14 @@ func (u URI) String() string {
 		return u.USB.String()
 	case SchemeWinspool:
 		return winspool.URI(u.Name)
+	case SchemeCUPS:
+		return cups.URI(u.Name)
 	}
 	return u.Original
 }
 
-// ParseURI parses tcp://host[:port] (port 9100 by default), sim://name, usb://VID:PID[/SERIAL] and
-// winspool://name, each optionally followed by a query of Settings (?lang=epl&dpi=203&status=none;
+// ParseURI parses tcp://host[:port] (port 9100 by default), sim://name, usb://VID:PID[/SERIAL],
+// winspool://name and cups://QUEUE, each optionally followed by a query of Settings (?lang=epl&dpi=203&status=none;
 // sim:// also takes dialect=).
 func ParseURI(full string) (URI, error) {
 	s, query, _ := strings.Cut(full, "?")
@@ -92,16 +96,22 @@ func ParseURI(full string) (URI, error) {
 			return URI{}, fmt.Errorf("%w: %w", ErrBadURI, err)
 		}
 		u.Name = name
+	case SchemeCUPS:
+		q, err := cups.ParseURI(s)
+		if err != nil {
+			return URI{}, fmt.Errorf("%w: %w", ErrBadURI, err)
+		}
+		u.Name = q
 	default:
-		return URI{}, fmt.Errorf("%w: %q: unknown scheme %q (tcp, sim, usb, winspool)", ErrBadURI, s, scheme)
+		return URI{}, fmt.Errorf("%w: %q: unknown scheme %q (tcp, sim, usb, winspool, cups)", ErrBadURI, full, scheme)
 	}
 	return u, nil
 }
 
 // Open returns the printer a URI names: tcp:// a raw TCP printer (no connection yet), sim:// the
 // process-wide simulator of that name (sim.Named, in the URI's dialect when given), usb:// the
-// attached USB printer (claimed now), winspool:// a Windows spooler printer. Its Info carries the URI's
-// Settings.
+// attached USB printer (claimed now), winspool:// a Windows spooler printer, cups:// a queue of the local
+// CUPS server (not contacted yet). Its Info carries the URI's Settings.
 func Open(ctx context.Context, uri string) (printer.Printer, error) {
 	u, err := ParseURI(uri)
 	if err != nil {
@@ -122,6 +132,8 @@ func (u URI) open(ctx context.Context) (printer.Printer, error) {
 		return u.sim(), nil
 	case SchemeUSB:
 		return usb.Open(ctx, u.String(), usb.Options{})
+	case SchemeCUPS:
+		return cups.Open(ctx, u.String(), cups.Options{})
 	default: // SchemeWinspool
 		return winspool.Open(ctx, u.String())
 	}
@@ -152,7 +164,7 @@ func Describe(uri string) (printer.Info, error) {
 	case SchemeUSB:
 		info.Name = fmt.Sprintf("USB printer %04x:%04x", u.USB.Vendor, u.USB.Product)
 		info.Serial = u.USB.Serial
-	case SchemeWinspool:
+	case SchemeWinspool, SchemeCUPS:
 		info.Name = u.Name
 	}
 	return u.Settings.Apply(info), nil
