@@ -47,6 +47,13 @@ func (s Settings) Apply(info printer.Info) printer.Info {
 	return info
 }
 
+// noHostStatus reports whether the settings forbid asking with ~HS: status=none, or a language other
+// than ZPL (the printer would print the "~HS" or choke on it).
+func (s Settings) noHostStatus() bool {
+	return s.StatusMode == printer.StatusNone ||
+		s.Language != "" && s.Language != printer.LangZPL && s.Language != printer.LangUnknown
+}
+
 // parseSettings returns the settings in a URI's raw query; uri is the whole URI, for the error messages.
 func parseSettings(uri, scheme, rawQuery string) (Settings, error) {
 	var s Settings

@@ -131,7 +131,7 @@ func (u URI) open(ctx context.Context) (printer.Printer, error) {
 	case SchemeSim:
 		return u.sim(), nil
 	case SchemeUSB:
-		return usb.Open(ctx, u.String(), usb.Options{})
+		return usb.Open(ctx, u.String(), usb.Options{PortStatusOnly: u.Settings.noHostStatus()})
 	case SchemeCUPS:
 		return cups.Open(ctx, u.String(), cups.Options{})
 	default: // SchemeWinspool
