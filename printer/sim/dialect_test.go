@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"testing"
+	"time"
 
 	"printdock/printer"
+	"printdock/printer/netraw"
 )
 
 const (
@@ -170,6 +172,54 @@ func TestDialectKeepsInlinePolls(t *testing.T) {
 			jobs, err := p.WaitJobs(ctx, 1)
 			if err != nil || !bytes.Equal(jobs[0].Data, job) || p.StatusRequests() != 0 {
 				t.Fatalf("jobs %+v, %d status requests, %v", jobs, p.StatusRequests(), err)
+			}
+		})
+	}
+}
+
+// TestDialectsWithNetraw: the real raw TCP transport against each dialect. Its ~HS connection is a
+// status request (answered by the Zebra only), never a job; the label arrives once, byte-exact.
+func TestDialectsWithNetraw(t *testing.T) {
+	for _, tt := range []struct {
+		d      Dialect
+		label  string
+		answer bool
+	}{
+		{DialectZPL, label, true},
+		{DialectSilent, label, false},
+		{DialectEPL, eplLabel, false},
+		{DialectTSPL, tsplLabel, false},
+	} {
+		t.Run(string(tt.d), func(t *testing.T) {
+			ctx := testCtx(t)
+			p := New("netraw-" + string(tt.d))
+			p.SetDialect(tt.d)
+			srv, err := p.Listen(ctx, "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Close()
+			np, err := netraw.New(srv.URI(), netraw.Options{StatusTimeout: 300 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = np.Status(ctx)
+			if answered := err == nil; answered != tt.answer {
+				t.Fatalf("status answered %v, want %v (%v)", answered, tt.answer, err)
+			}
+			if err := np.Write(ctx, []byte(tt.label)); err != nil {
+				t.Fatal(err)
+			}
+			jobs, err := p.WaitJobs(ctx, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := p.WaitStatusRequests(ctx, 1); err != nil {
+				t.Fatal(err)
+			}
+			jobs = p.Jobs() // the poll's connection is closed and counted by now: it must not be a job
+			if len(jobs) != 1 || !bytes.Equal(jobs[0].Data, []byte(tt.label)) || jobs[0].Labels != 1 {
+				t.Fatalf("jobs %+v, want the label once", jobs)
 			}
 		})
 	}
