@@ -4,7 +4,8 @@ set -euo pipefail
 pkgs=(pkg-config gcc libc6-dev libgl1-mesa-dev xorg-dev libwayland-dev libxkbcommon-dev wayland-protocols libusb-1.0-0-dev xvfb xauth x11-apps imagemagick
   dbus dbus-x11 gnome-keyring libsecret-tools chromium postgresql
   qemu-system-x86 busybox-static cpio kmod
-  wixl msitools desktop-file-utils nginx)
+  cups nginx
+  wixl msitools desktop-file-utils)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

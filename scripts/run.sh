@@ -10,7 +10,11 @@
 # Ctrl-C stops the agent and the server. Needs only Go (and bash, coreutils): no curl, no jq.
 #
 # Environment: PRINTDOCK_LISTEN (default 127.0.0.1:8080), PRINTDOCK_DATA (default ./printdock-data),
-# PRINTDOCK_ADMIN_KEY (an administrator's API key, for a data directory this script did not create).
+# PRINTDOCK_ADMIN_KEY (an administrator's API key, for a data directory this script did not create),
+# PRINTDOCK_RUN_ONCE=1 (non-interactive: stop the agent and the server and exit 0 once the first label
+# printed and its preview is written; for tests and CI).
+# Without libusb's headers (pkg-config libusb-1.0, Debian's libusb-1.0-0-dev) the binaries are built
+# without USB printer support (the nousb build tag), which this script says in one line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,7 +55,12 @@ field() { sed -n "s/.*\"$1\": *\"\{0,1\}\([^\",}]*\)\"\{0,1\}.*/\1/p" | head -n1
 
 mkdir -p bin
 say "building printdock-server and printdock-agent"
-go build -o bin/ ./cmd/printdock-server ./cmd/printdock-agent
+TAGS=()
+if ! pkg-config --exists libusb-1.0 2>/dev/null; then
+	say "libusb-1.0 headers not found (apt install libusb-1.0-0-dev): building without USB printer support"
+	TAGS=(-tags nousb)
+fi
+go build "${TAGS[@]}" -o bin/ ./cmd/printdock-server ./cmd/printdock-agent
 
 umask 077
 mkdir -p "$DATA"
@@ -158,4 +167,7 @@ cat <<EOF
 
   Ctrl-C stops the agent and the server.
 EOF
+if [ "${PRINTDOCK_RUN_ONCE:-}" = 1 ]; then
+	exit 0 # the EXIT trap stops the agent and the server
+fi
 wait

@@ -97,10 +97,11 @@ func New(uri string, opts Options) (*Printer, error) {
 // Addr returns the printer's host:port.
 func (p *Printer) Addr() string { return p.addr }
 
-// Info implements printer.Printer. Raw TCP cannot tell the make or model without asking; the language
-// is assumed to be ZPL.
+// Info implements printer.Printer. Raw TCP cannot tell the make, model or language without asking: the
+// language is unknown until configured (tcp://…?lang=epl) or learned (a printer that answers ~HS
+// speaks ZPL).
 func (p *Printer) Info() printer.Info {
-	return printer.Info{ID: "tcp://" + p.addr, Name: p.addr, Language: printer.LangZPL, Bidirectional: true}
+	return printer.Info{ID: "tcp://" + p.addr, Name: p.addr, Language: printer.LangUnknown, Bidirectional: true}
 }
 
 // Close implements printer.Printer; there is nothing to release.

@@ -82,6 +82,8 @@ type Options struct {
 
 type entry struct {
 	info       printer.Info
+	uri        string   // what Open gets: the configured URI with its query, else the ID
+	settings   Settings // the configured URI's settings, laid over what the source reports
 	configured bool
 	source     string // discovering source, "" if only configured
 	p          printer.Printer
@@ -120,24 +122,31 @@ func (r *Registry) emit(events []Event) {
 	}
 }
 
-// Add configures a printer by URI (it is not contacted) and returns its Info. Adding a URI already
-// present marks it configured.
+// Add configures a printer by URI (it is not contacted) and returns its Info. The printer's ID is the
+// URI without its query; the query's Settings (lang, dpi, status) override what discovery reports.
+// Adding a URI already present marks it configured and applies its settings.
 func (r *Registry) Add(uri string) (printer.Info, error) {
 	info, err := Describe(uri)
 	if err != nil {
 		return printer.Info{}, err
 	}
+	u, _ := ParseURI(uri) // Describe parsed it
 	r.scanMu.Lock()
 	defer r.scanMu.Unlock()
 	r.mu.Lock()
 	e, ok := r.m[info.ID]
 	if ok {
-		e.configured = true
+		e.configured, e.uri, e.settings = true, uri, u.Settings
+		old := e.info
+		e.info = u.Settings.Apply(e.info)
 		info = e.info
 		r.mu.Unlock()
+		if info != old {
+			r.emit([]Event{{Changed, info}})
+		}
 		return info, nil
 	}
-	r.m[info.ID] = &entry{info: info, configured: true}
+	r.m[info.ID] = &entry{info: info, uri: uri, settings: u.Settings, configured: true}
 	r.mu.Unlock()
 	r.emit([]Event{{Added, info}})
 	return info, nil
@@ -207,9 +216,13 @@ func (r *Registry) Printer(ctx context.Context, id string) (printer.Printer, err
 		r.mu.Unlock()
 		return p, nil
 	}
+	uri := e.uri
+	if uri == "" {
+		uri = id
+	}
 	r.mu.Unlock()
 
-	p, err := r.opts.Open(ctx, id) // outside the lock: opening USB takes time
+	p, err := r.opts.Open(ctx, uri) // outside the lock: opening USB takes time
 	if err != nil {
 		return nil, fmt.Errorf("registry: open %s: %w", id, err)
 	}
@@ -290,6 +303,7 @@ func (r *Registry) apply(source string, infos []printer.Info) (events []Event, t
 			events = append(events, Event{Added, info})
 		case e.source == "" || e.source == source:
 			e.source = source
+			info = e.settings.Apply(info)
 			if e.info != info {
 				e.info = info
 				events = append(events, Event{Changed, info})

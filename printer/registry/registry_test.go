@@ -28,6 +28,9 @@ func TestParseURI(t *testing.T) {
 		{in: "usb://0A5F:0181/XXQ123456", canon: "usb://0a5f:0181/XXQ123456", scheme: SchemeUSB},
 		{in: "usb://0a5f:0181", canon: "usb://0a5f:0181", scheme: SchemeUSB},
 		{in: "winspool://ZDesigner%20ZD420", canon: "winspool://ZDesigner%20ZD420", scheme: SchemeWinspool},
+		{in: "cups://Zebra_ZD420", canon: "cups://Zebra_ZD420", scheme: SchemeCUPS},
+		{in: "cups://", wantErr: true},
+		{in: "cups://a/b", wantErr: true},
 		{in: "sim://", wantErr: true},
 		{in: "sim://a/b", wantErr: true},
 		{in: "tcp://", wantErr: true},
@@ -70,6 +73,10 @@ func TestOpen(t *testing.T) {
 	if _, err := Open(ctx, "winspool://Nope"); winspool.Supported() && !errors.Is(err, printer.ErrNotFound) ||
 		!winspool.Supported() && !errors.Is(err, winspool.ErrNotSupported) {
 		t.Fatalf("winspool: %v", err)
+	}
+	if p, err := Open(ctx, "cups://registry-open?lang=tspl"); err != nil || p.Info().ID != "cups://registry-open" ||
+		p.Info().Language != printer.LangTSPL {
+		t.Fatalf("cups: %v %v", p, err)
 	}
 	if _, err := Open(ctx, "nope://x"); !errors.Is(err, ErrBadURI) {
 		t.Fatalf("bad: %v", err)

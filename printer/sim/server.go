@@ -11,9 +11,10 @@ import (
 	"time"
 )
 
-// Server serves a simulated printer as a raw TCP 9100 printer: each connection's bytes (minus ~HS
-// commands, which are answered on the same connection) are one job, received when the client closes its
-// side. The server then closes the connection, so a client that half-closes and waits for EOF knows the
+// Server serves a simulated printer as a raw TCP 9100 printer: each connection's bytes are one job,
+// received when the client closes its side. A Zebra (DialectZPL) removes the ~HS commands and answers them
+// on the same connection; the other dialects keep every byte and answer nothing, and a connection that
+// carried only ~HS commands counts as a status request instead of a job. The server then closes the connection, so a client that half-closes and waits for EOF knows the
 // job arrived.
 type Server struct {
 	p    *Printer
@@ -147,6 +148,7 @@ func (s *Server) handle(c net.Conn) {
 		f   hsFilter
 		job []byte
 		buf = make([]byte, 32<<10)
+		zpl = p.Dialect().answersHS()
 	)
 	// accept adds job data, unplugging the printer when it must; it reports whether to go on.
 	accept := func(d []byte) bool {
@@ -168,7 +170,10 @@ func (s *Server) handle(c net.Conn) {
 	for {
 		n, err := c.Read(buf)
 		if n > 0 {
-			d, hs := f.feed(buf[:n])
+			d, hs := buf[:n], 0
+			if zpl {
+				d, hs = f.feed(d)
+			}
 			if !accept(d) {
 				return
 			}
@@ -190,7 +195,10 @@ func (s *Server) handle(c net.Conn) {
 			if !accept(f.flush()) {
 				return
 			}
-			if len(job) > 0 {
+			switch {
+			case !zpl && onlyPolls(job):
+				_, _ = p.hsReply() // counted; never answered
+			case len(job) > 0:
 				p.enqueue(job, "tcp", false)
 			}
 			_ = c.Close()

@@ -1,6 +1,7 @@
-// Package sim is a simulated Zebra label printer for tests, demos and benchmarks. A *Printer implements
-// printer.Printer in process and can also serve raw TCP 9100 (Listen). It accepts ZPL, answers ~HS with
-// a real three-string host status, and can be told to run out of media, open its head, pause, print
+// Package sim is a simulated label printer for tests, demos and benchmarks. A *Printer implements
+// printer.Printer in process and can also serve raw TCP 9100 (Listen). By default it is a Zebra: it
+// accepts ZPL, answers ~HS with a real three-string host status. Other dialects (SetDialect: silent, EPL,
+// TSPL) never answer and record every byte they receive, ~HS included. A printer can be told to run out of media, open its head, pause, print
 // slowly or be unplugged (also in the middle of a job) and plugged back in. It keeps every job it
 // printed, byte for byte, and counts labels (complete ^XA…^XZ formats), so tests can check that nothing
 // was lost and nothing printed twice; Wait* methods let them wait for an outcome without sleeping.
@@ -26,19 +27,20 @@ import (
 // Job is one job the simulator received and printed.
 type Job struct {
 	Seq         int       // 1-based, in print order
-	Data        []byte    // the bytes received, with ~HS commands removed
-	Labels      int       // complete ^XA…^XZ formats in Data: the labels that printed
+	Data        []byte    // the bytes received; a Zebra (DialectZPL) removes the ~HS commands it executed
+	Labels      int       // the labels that printed: complete ^XA…^XZ formats, EPL P or TSPL PRINT quantities
 	Interrupted bool      // the connection dropped mid-job; Data is what arrived before the drop
 	Via         string    // "direct" (Write) or "tcp"
 	PrintedAt   time.Time // when the last label of the job came out
-	formatDots  []int     // label length of each format, for the print time
+	formatDots  []int     // paper fed by each format or print command, for the print time
 }
 
-// Printer is a simulated Zebra. All methods are safe for concurrent use.
+// Printer is a simulated label printer. All methods are safe for concurrent use.
 type Printer struct {
 	name string
 
 	mu             sync.Mutex
+	dialect        Dialect
 	changed        chan struct{} // closed and replaced on every change
 	mediaOut       bool
 	headOpen       bool
@@ -62,6 +64,7 @@ var _ printer.Printer = (*Printer)(nil)
 func New(name string) *Printer {
 	return &Printer{
 		name:        name,
+		dialect:     DialectZPL,
 		changed:     make(chan struct{}),
 		unplugAfter: -1,
 		servers:     map[*Server]struct{}{},
@@ -100,29 +103,60 @@ func Lookup(name string) (*Printer, bool) {
 // Name returns the printer's name.
 func (p *Printer) Name() string { return p.name }
 
-// Info implements printer.Printer.
+// SetDialect makes the printer speak d from now on (jobs already received keep their count).
+func (p *Printer) SetDialect(d Dialect) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.dialect = d
+	p.changedLocked()
+}
+
+// Dialect returns what the printer speaks.
+func (p *Printer) Dialect() Dialect {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.dialect
+}
+
+// Info implements printer.Printer. Every dialect is bidirectional, like a TCP printer: whether it
+// answers is what the agent has to find out.
 func (p *Printer) Info() printer.Info {
+	d := p.Dialect()
+	mk, model := d.model()
 	return printer.Info{
 		ID:            "sim://" + p.name,
 		Name:          p.name,
-		Make:          "Zebra Technologies",
-		Model:         "ZD420 (simulated)",
+		Make:          mk,
+		Model:         model,
 		Serial:        "SIM-" + p.name,
-		Language:      printer.LangZPL,
+		Language:      d.language(),
 		Bidirectional: true,
 	}
 }
 
 // Write implements printer.Printer: the job is received into the printer's buffer and prints when the
-// printer can. It fails with printer.ErrDisconnected while unplugged, or when an UnplugAfter budget runs
+// printer can. A Zebra executes the ~HS commands in data; the other dialects keep them in the job, but
+// count data made only of ~HS commands as a status request instead of a job. It fails with printer.ErrDisconnected while unplugged, or when an UnplugAfter budget runs
 // out in the middle of data (the part received is kept as an interrupted job).
 func (p *Printer) Write(ctx context.Context, data []byte) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("sim %s: write: %w", p.name, &printer.WriteError{Total: len(data), Err: err})
 	}
-	var f hsFilter
-	d, _ := f.feed(data)
-	d = append(d, f.flush()...)
+	d := data
+	if p.Dialect().answersHS() {
+		var (
+			f  hsFilter
+			hs int
+		)
+		d, hs = f.feed(data)
+		d = append(d, f.flush()...)
+		for range hs {
+			_, _ = p.hsReply() // executed; a direct Write has nowhere to put the answer
+		}
+	} else if onlyPolls(data) {
+		_, _ = p.hsReply()
+		return nil
+	}
 	if len(d) == 0 {
 		return nil
 	}
@@ -139,8 +173,8 @@ func (p *Printer) Write(ctx context.Context, data []byte) error {
 }
 
 // Status implements printer.Printer by building the ~HS reply a Zebra would send and parsing it. Out of
-// media or with the head open the printer is silent: Status returns printer.ErrNoStatus at once (a real
-// transport would wait for its timeout first).
+// media or with the head open, or in a dialect other than ZPL, the printer is silent: Status returns
+// state unknown and printer.ErrNoStatus at once (a real transport would wait for its timeout first).
 func (p *Printer) Status(ctx context.Context) (printer.Status, error) {
 	if err := ctx.Err(); err != nil {
 		return printer.Status{State: printer.StateUnknown}, fmt.Errorf("sim %s: status: %w", p.name, err)
@@ -235,7 +269,7 @@ func (p *Printer) Plugged() bool {
 }
 
 // Reset empties the buffer and the record of printed jobs and returns the printer to ready, plugged in,
-// instant printing.
+// instant printing. It keeps the dialect.
 func (p *Printer) Reset() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -269,7 +303,8 @@ func (p *Printer) Pending() int {
 }
 
 // StatusRequests returns how many ~HS requests (and Status calls) the printer has received, answered
-// or not.
+// or not. For dialects other than ZPL these are the Status calls and the writes or connections that
+// carried nothing but ~HS; a ~HS inside a job is not counted (it stays in the job's Data).
 func (p *Printer) StatusRequests() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -356,10 +391,10 @@ func (p *Printer) take(k int) (n int, drop bool) {
 
 // enqueue puts a received job into the buffer and starts printing if the printer can.
 func (p *Printer) enqueue(data []byte, via string, interrupted bool) {
-	dots := formats(data)
-	j := &Job{Data: slices.Clone(data), Labels: len(dots), Interrupted: interrupted, Via: via, formatDots: dots}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	labels, dots := p.dialect.count(data)
+	j := &Job{Data: slices.Clone(data), Labels: labels, Interrupted: interrupted, Via: via, formatDots: dots}
 	p.queue = append(p.queue, j)
 	p.changedLocked()
 	p.kickLocked()
@@ -428,7 +463,7 @@ func (p *Printer) hsReply() ([]byte, error) {
 	switch {
 	case p.unplugged:
 		return nil, printer.ErrDisconnected
-	case p.silentLocked():
+	case p.silentLocked() || !p.dialect.answersHS():
 		return nil, fmt.Errorf("%s: %w", zpl.ReasonNoReply, printer.ErrNoStatus)
 	}
 	return p.hostStatusLocked().Bytes(), nil

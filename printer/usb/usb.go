@@ -290,6 +290,14 @@ type Options struct {
 	TransferTimeout time.Duration // each bulk OUT transfer; default 10 s
 	StatusTimeout   time.Duration // waiting for the ~HS reply; default 3 s
 	ControlTimeout  time.Duration // control requests (device ID, port status); default 2 s
+	// PortStatusOnly never sends ~HS: Status reports GET_PORT_STATUS only (status mode none). It is
+	// implied for a printer whose 1284 ID names a language other than ZPL.
+	PortStatusOnly bool
+}
+
+// asksHostStatus reports whether Status may send ~HS to a printer: it speaks ZPL or nobody knows.
+func asksHostStatus(info printer.Info, o Options) bool {
+	return !o.PortStatusOnly && (info.Language == printer.LangZPL || info.Language == printer.LangUnknown || info.Language == "")
 }
 
 func (o Options) withDefaults() Options {

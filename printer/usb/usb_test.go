@@ -298,3 +298,24 @@ func TestMakeInfo(t *testing.T) {
 		}
 	}
 }
+
+func TestAsksHostStatus(t *testing.T) {
+	tests := []struct {
+		lang printer.Language
+		opts Options
+		want bool
+	}{
+		{printer.LangZPL, Options{}, true},
+		{printer.LangUnknown, Options{}, true},
+		{"", Options{}, true},
+		{printer.LangTSPL, Options{}, false},
+		{printer.LangEPL, Options{}, false},
+		{printer.LangESCPOS, Options{}, false},
+		{printer.LangZPL, Options{PortStatusOnly: true}, false},
+	}
+	for _, tt := range tests {
+		if got := asksHostStatus(printer.Info{Language: tt.lang}, tt.opts); got != tt.want {
+			t.Errorf("asksHostStatus(%q, %+v) = %v", tt.lang, tt.opts, got)
+		}
+	}
+}

@@ -169,6 +169,7 @@ func TestGuestVerdict(t *testing.T) {
 		"--- PASS: TestDiscovery (0.20s)",
 		"USBVM_TIMING label_write 3.10 MB/s (…)",
 		"USBVM_TIMING hs_rtt 4.0 ms median",
+		"USBVM_TIMING tspl_discovery 600 ms from the profile switch",
 		"    --- PASS: TestX/sub (0.00s)",
 		"USBVM_DONE uptime=9.25",
 		"TEST_EXIT=0",
@@ -183,6 +184,8 @@ func TestGuestVerdict(t *testing.T) {
 		{"exit 1", append(slices.Clone(clean[:len(clean)-1]), "--- FAIL: TestY (1.00s)", "TEST_EXIT=1"), "TEST_EXIT=1, failed: TestY"},
 		{"skipped", append([]string{"--- SKIP: TestZ (0.00s)"}, clean...), "skipped: TestZ"},
 		{"no timings", []string{"--- PASS: TestDiscovery (0.20s)", "TEST_EXIT=0"}, "no label_write timing"},
+		{"no tspl timing", slices.DeleteFunc(slices.Clone(clean), func(l string) bool { return strings.Contains(l, "tspl") }),
+			"no tspl_discovery timing"},
 		{"nothing passed", []string{"TEST_EXIT=0"}, "no guest test passed"},
 		{"insmod failed", []string{"USBVM_ERROR insmod usbcore.ko failed", "TEST_EXIT=97"}, "insmod usbcore.ko failed"},
 	}
@@ -197,7 +200,7 @@ func TestGuestVerdict(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if g.booted != 1.5 || g.done != 9.25 || len(g.passed) != 2 || len(g.timings) != 2 || g.timings[0].Name != "label_write" {
+				if g.booted != 1.5 || g.done != 9.25 || len(g.passed) != 2 || len(g.timings) != 3 || g.timings[0].Name != "label_write" {
 					t.Fatalf("parsed %+v", g)
 				}
 				return

@@ -56,25 +56,14 @@ func NewConfigFS(configfsRoot, name, udc string, id Identity) (*ConfigFS, error)
 		}
 	}
 	mkdir(".")
-	write("idVendor", fmt.Sprintf("0x%04x", id.Vendor))
-	write("idProduct", fmt.Sprintf("0x%04x", id.Product))
-	write("bcdUSB", "0x0200")
-	write("bcdDevice", "0x0100")
-	mkdir("strings/0x409")
-	write("strings/0x409/manufacturer", id.Manufacturer)
-	write("strings/0x409/product", id.ProductName)
-	write("strings/0x409/serialnumber", id.Serial)
+	if err == nil {
+		err = g.writeIdentity(id)
+	}
 	mkdir("configs/c.1")
 	mkdir("configs/c.1/strings/0x409")
 	write("configs/c.1/strings/0x409/configuration", "printer")
 	write("configs/c.1/MaxPower", "2")
 	mkdir("functions/printer.usb0")
-	// f_printer (Debian's 6.1) answers GET_DEVICE_ID with strlen(pnp_string) as the length prefix and
-	// sends that many bytes including the 2-byte prefix, so the last two characters would be cut off.
-	// Two padding bytes make the answer exactly what a printer sends: a length that counts itself, then
-	// the whole ID. (Were the kernel to send them, they would be two spaces after the last ';', which
-	// parsers ignore.)
-	write("functions/printer.usb0/pnp_string", id.DeviceID+"  ")
 	if err == nil {
 		e := os.Symlink(filepath.Join(g.Dir, "functions/printer.usb0"), filepath.Join(g.Dir, "configs/c.1/printer.usb0"))
 		if e != nil && !errors.Is(e, os.ErrExist) {
@@ -85,6 +74,49 @@ func NewConfigFS(configfsRoot, name, udc string, id Identity) (*ConfigFS, error)
 		return nil, fmt.Errorf("gadget: configfs: %w", err)
 	}
 	return g, nil
+}
+
+// writeIdentity writes what the gadget tells the host: USB IDs, strings and the 1284 device ID.
+func (g *ConfigFS) writeIdentity(id Identity) error {
+	var err error
+	write := func(p, v string) {
+		if err == nil {
+			err = os.WriteFile(filepath.Join(g.Dir, p), []byte(v), 0)
+		}
+	}
+	if err = os.MkdirAll(filepath.Join(g.Dir, "strings/0x409"), 0o755); err != nil {
+		return err
+	}
+	if err = os.MkdirAll(filepath.Join(g.Dir, "functions/printer.usb0"), 0o755); err != nil {
+		return err
+	}
+	write("idVendor", fmt.Sprintf("0x%04x", id.Vendor))
+	write("idProduct", fmt.Sprintf("0x%04x", id.Product))
+	write("bcdUSB", "0x0200")
+	write("bcdDevice", "0x0100")
+	write("strings/0x409/manufacturer", id.Manufacturer)
+	write("strings/0x409/product", id.ProductName)
+	write("strings/0x409/serialnumber", id.Serial)
+	// f_printer (Debian's 6.1) answers GET_DEVICE_ID with strlen(pnp_string) as the length prefix and
+	// sends that many bytes including the 2-byte prefix, so the last two characters would be cut off.
+	// Two padding bytes make the answer exactly what a printer sends: a length that counts itself, then
+	// the whole ID. (Were the kernel to send them, they would be two spaces after the last ';', which
+	// parsers ignore.)
+	write("functions/printer.usb0/pnp_string", id.DeviceID+"  ")
+	return err
+}
+
+// SetIdentity changes what the gadget tells the host; the gadget must be unplugged.
+func (g *ConfigFS) SetIdentity(id Identity) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.bound {
+		return errors.New("gadget: set identity: still plugged in")
+	}
+	if err := g.writeIdentity(id); err != nil {
+		return fmt.Errorf("gadget: set identity: %w", err)
+	}
+	return nil
 }
 
 // Plug binds the gadget to its UDC: the host enumerates the printer.

@@ -19,4 +19,5 @@ func NewConfigFS(configfsRoot, name, udc string, id Identity) (*ConfigFS, error)
 
 func (g *ConfigFS) Plug() error                              { return errNotLinux }
 func (g *ConfigFS) Unplug() error                            { return errNotLinux }
+func (g *ConfigFS) SetIdentity(id Identity) error            { return errNotLinux }
 func (g *ConfigFS) Open(ctx context.Context) (Device, error) { return nil, errNotLinux }

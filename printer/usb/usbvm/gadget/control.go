@@ -23,12 +23,14 @@ const (
 	OpUnplug      = "unplug"       // unbind from the UDC; answers once unplugged
 	OpPlug        = "plug"         // bind to the UDC; answers once the device is open
 	OpUnplugAfter = "unplug-after" // unplug once N more job bytes have arrived
+	OpProfile     = "profile"      // become Profiles[Profile]: unplug, new identity, plug; answers once plugged
 )
 
 // Request is one control request: a JSON object per line.
 type Request struct {
-	Op string `json:"op"`
-	N  int64  `json:"n,omitempty"`
+	Op      string `json:"op"`
+	N       int64  `json:"n,omitempty"`
+	Profile string `json:"profile,omitempty"` // OpProfile
 }
 
 // Response answers a Request with the state after it.
@@ -61,6 +63,10 @@ func (p *Printer) Handle(ctx context.Context, req Request) Response {
 		cancel()
 	case OpUnplugAfter:
 		p.UnplugAfter(req.N)
+	case OpProfile:
+		ctx, cancel := context.WithTimeout(ctx, 2*plugTimeout)
+		err = p.SetProfile(ctx, req.Profile)
+		cancel()
 	default:
 		err = fmt.Errorf("gadget: unknown op %q", req.Op)
 	}
@@ -130,14 +136,25 @@ func Dial(ctx context.Context, path string) (*Client, error) {
 
 // Do sends one request and returns the printer's response; a request the printer failed is an error.
 func (c *Client) Do(ctx context.Context, op string, n int64) (Response, error) {
+	return c.do(ctx, Request{Op: op, N: n})
+}
+
+// SetProfile makes the printer the model Profiles[name] (unplug, new identity, plug).
+func (c *Client) SetProfile(ctx context.Context, name string) (State, error) {
+	r, err := c.do(ctx, Request{Op: OpProfile, Profile: name})
+	return r.State, err
+}
+
+func (c *Client) do(ctx context.Context, req Request) (Response, error) {
+	op := req.Op
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	deadline := time.Now().Add(plugTimeout + 5*time.Second)
+	deadline := time.Now().Add(2*plugTimeout + 5*time.Second)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
 	_ = c.c.SetDeadline(deadline)
-	if err := c.enc.Encode(Request{Op: op, N: n}); err != nil {
+	if err := c.enc.Encode(req); err != nil {
 		return Response{}, fmt.Errorf("gadget: %s: %w", op, err)
 	}
 	var resp Response

@@ -34,6 +34,7 @@ type Identity struct {
 	ProductName     string
 	Serial          string
 	DeviceID        string // IEEE 1284 device ID answered to GET_DEVICE_ID (without the length prefix)
+	Raw             bool   // not a ZPL printer: keeps ~HS in the job data and never answers it
 }
 
 // Zebra is the identity the guest tests expect. The USB product string differs from the 1284 model on
@@ -70,6 +71,8 @@ type Device interface {
 type Port interface {
 	Plug() error
 	Unplug() error
+	// SetIdentity changes what the gadget tells the host; only while unplugged.
+	SetIdentity(id Identity) error
 	// Open waits for the device node of a plugged gadget and opens it.
 	Open(ctx context.Context) (Device, error)
 }
@@ -84,7 +87,7 @@ type State struct {
 	Pending    int   `json:"pending"`  // job bytes recorded since the last Take
 	Jobs       int   `json:"jobs"`     // complete ^XA…^XZ formats since start
 	HSAnswered int   `json:"hs_answered"`
-	HSIgnored  int   `json:"hs_ignored"` // ~HS seen while media out: no reply, like a Zebra
+	HSIgnored  int   `json:"hs_ignored"` // ~HS seen while media out (no reply, like a Zebra) or by a Raw printer
 	Plugs      int   `json:"plugs"`      // times the gadget was plugged in
 	Unplugs    int   `json:"unplugs"`
 	Port       byte  `json:"port"` // the port status byte in effect
@@ -105,6 +108,7 @@ type Printer struct {
 	applied     int // port status applied to dev, -1 = none
 	rec         recorder
 	hs          hsFilter
+	raw         bool // the profile is no Zebra (Identity.Raw)
 }
 
 // New returns a printer on port, plugged in once Run starts.
@@ -305,7 +309,7 @@ func (p *Printer) unplug() {
 	p.mu.Lock()
 	p.st.Plugged = false
 	p.st.Unplugs++
-	if pend := p.hs.flush(); len(pend) > 0 {
+	if pend := p.hs.flush(); len(pend) > 0 && !p.raw {
 		p.rec.add(pend, p.log)
 		p.st.Received += int64(len(pend))
 	}
@@ -361,11 +365,14 @@ func (p *Printer) consume(b []byte) (replies [][]byte) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	data, hs := p.hs.feed(b)
+	if p.raw {
+		data = b // not a Zebra: ~HS is data it does not understand, counted as ignored
+	}
 	p.rec.add(data, p.log)
 	p.st.Received += int64(len(data))
 	p.st.Jobs = p.rec.jobs
 	for range hs {
-		if p.st.MediaOut {
+		if p.st.MediaOut || p.raw {
 			p.st.HSIgnored++
 			continue
 		}

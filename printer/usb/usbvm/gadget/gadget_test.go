@@ -75,6 +75,7 @@ func TestRecorderJobsAcrossPieces(t *testing.T) {
 type fakePort struct {
 	mu      sync.Mutex
 	plugged bool
+	id      Identity
 	host    chan net.Conn
 	status  []byte
 }
@@ -93,6 +94,15 @@ func (d pipeDevice) SetPortStatus(s byte) error {
 
 func (p *fakePort) Plug() error   { p.mu.Lock(); p.plugged = true; p.mu.Unlock(); return nil }
 func (p *fakePort) Unplug() error { p.mu.Lock(); p.plugged = false; p.mu.Unlock(); return nil }
+func (p *fakePort) SetIdentity(id Identity) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.plugged {
+		return errors.New("plugged")
+	}
+	p.id = id
+	return nil
+}
 func (p *fakePort) Open(ctx context.Context) (Device, error) {
 	dev, host := net.Pipe()
 	select {
