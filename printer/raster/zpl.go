@@ -44,7 +44,7 @@ func encodeZPL(pages []*Bitmap, comp ZPLCompression) ([]byte, error) {
 func z64(data []byte) string {
 	var zbuf bytes.Buffer
 	zw, _ := zlib.NewWriterLevel(&zbuf, zlib.BestCompression) // a valid level never fails
-	zw.Write(data)                                             // writes to a bytes.Buffer cannot fail
+	zw.Write(data)                                            // writes to a bytes.Buffer cannot fail
 	zw.Close()
 	b64 := base64.StdEncoding.EncodeToString(zbuf.Bytes())
 	return fmt.Sprintf(":Z64:%s:%04X", b64, crc16XModem([]byte(b64)))
