@@ -73,6 +73,11 @@ type Limits struct {
 	Timeout         time.Duration // one conversion, from the call; default 20 s
 	MemoryMiB       int           // the PDF engine's WebAssembly memory per worker; default 256 MiB
 	Workers         int           // conversions at once; default min(2, GOMAXPROCS)
+
+	// CacheDir, when set, keeps the PDF engine's compiled code on disk (wazero's compilation cache), so
+	// that a restarted process starts it in well under a second instead of seconds. Not a limit, but
+	// configured with them.
+	CacheDir string
 }
 
 func (l Limits) withDefaults() Limits {
@@ -93,33 +98,24 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
-// Converter converts PDF and PNG labels within its Limits. Its PDF engine starts on first use and is
-// reused; at most Limits.Workers conversions run at once, the others wait (bounded by their context).
-// A Converter is safe for concurrent use.
+// Converter converts PDF and PNG labels within its Limits. Its PDF engine starts in the background on
+// the first PDF (or on Start) and is reused; at most Limits.Workers conversions run at once, the others
+// wait (bounded by their context). A Converter is safe for concurrent use.
 type Converter struct {
 	lim Limits
 	sem chan struct{}
 
-	mu  sync.Mutex
-	pdf *pdfEngine // nil until the first PDF
+	mu       sync.Mutex
+	pdf      *pdfEngine    // nil until started
+	starting chan struct{} // closed when the start in progress ends; nil when none is
+	startErr error         // why the last start failed
+	closed   bool
 }
 
 // New returns a Converter with the given limits.
 func New(lim Limits) *Converter {
 	lim = lim.withDefaults()
 	return &Converter{lim: lim, sem: make(chan struct{}, lim.Workers)}
-}
-
-// Close stops the PDF engine, if it was started. Conversions in progress fail.
-func (c *Converter) Close() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.pdf == nil {
-		return nil
-	}
-	err := c.pdf.close()
-	c.pdf = nil
-	return err
 }
 
 var (
@@ -168,7 +164,7 @@ func (c *Converter) Convert(ctx context.Context, content []byte, kind string, t 
 		pages, rotated, err = c.pngLabels(ctx, content, t, w, h)
 	} else {
 		var eng *pdfEngine
-		if eng, err = c.engine(); err == nil {
+		if eng, err = c.engine(ctx); err == nil {
 			pages, docPages, rotated, err = eng.render(ctx, content, t, w, h)
 		}
 	}
@@ -188,21 +184,6 @@ func (c *Converter) Convert(ctx context.Context, content []byte, kind string, t 
 
 // previewGap is the white band between pages in a multi-page preview, in dots.
 const previewGap = 24
-
-// engine returns the PDF engine, starting it on first use. A failed start is retried on the next call.
-func (c *Converter) engine() (*pdfEngine, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.pdf != nil {
-		return c.pdf, nil
-	}
-	e, err := startPDFEngine(c.lim)
-	if err != nil {
-		return nil, fmt.Errorf("raster: start pdf engine: %v: %w", err, ErrUnavailable)
-	}
-	c.pdf = e
-	return e, nil
-}
 
 // normalize fills in the Target's defaults, checks it and returns the label size in dots.
 func (c *Converter) normalize(t Target) (Target, int, int, error) {

@@ -70,9 +70,15 @@ func labelPDF(t testing.TB, wPt, hPt float64) []byte {
 	fmt.Fprintf(&c, "BT /F1 10 Tf 20 %s Td (TRACKING #: %s) Tj ET\n", pt(hPt-76), testTracking)
 	c.WriteString("8 " + pt(hPt-90) + " m " + pt(wPt-8) + " " + pt(hPt-90) + " l S\n")
 	// Code 128: modules of mod points, 72 pt high, quiet zone of 10 modules included in the margins.
+	// Portrait: the QR code below the bars; landscape: beside them.
+	side := 115.2 // 1.6 in
+	barW, qx, qy := wPt-40, (wPt-side)/2, hPt-220-side
+	if wPt > hPt {
+		barW, qx, qy = wPt-side-60, wPt-side-20, 24.0
+	}
 	modules := bc.Bounds().Dx()
-	mod := min(1.0, (wPt-40)/float64(modules))
-	x0, y0 := (wPt-mod*float64(modules))/2, hPt-180
+	mod := min(1.0, barW/float64(modules))
+	x0, y0 := 20+(barW-mod*float64(modules))/2, hPt-180
 	for x := 0; x < modules; {
 		if !isDark(bc, x) {
 			x++
@@ -85,9 +91,7 @@ func labelPDF(t testing.TB, wPt, hPt float64) []byte {
 		fmt.Fprintf(&c, "%s %s %s 72 re f\n", pt(x0+float64(x)*mod), pt(y0), pt(float64(n)*mod))
 		x += n
 	}
-	// QR: 1.6 in square, centred below.
-	side := 115.2
-	fmt.Fprintf(&c, "q %s 0 0 %s %s %s cm /Im1 Do Q\nQ\n", pt(side), pt(side), pt((wPt-side)/2), pt(y0-40-side))
+	fmt.Fprintf(&c, "q %s 0 0 %s %s %s cm /Im1 Do Q\nQ\n", pt(side), pt(side), pt(qx), pt(qy))
 
 	qb := qrc.Bounds()
 	pix := make([]byte, 0, qb.Dx()*qb.Dy())

@@ -34,6 +34,13 @@ func startPDFEngine(lim Limits) (*pdfEngine, error) {
 		// Killing an instance (on timeout) interrupts the call in progress.
 		WithCloseOnContextDone(true).
 		WithMemoryLimitPages(uint32(lim.MemoryMiB) * 16) // 64 KiB pages
+	if lim.CacheDir != "" {
+		cache, err := wazero.NewCompilationCacheWithDir(lim.CacheDir)
+		if err != nil {
+			return nil, fmt.Errorf("compilation cache: %w", err)
+		}
+		rc = rc.WithCompilationCache(cache)
+	}
 	pool, err := webassembly.Init(webassembly.Config{
 		MinIdle:       1,
 		MaxIdle:       lim.Workers,
