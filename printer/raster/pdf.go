@@ -7,6 +7,7 @@ import (
 	"image"
 	"io"
 	"math"
+	"strings"
 
 	"github.com/klippa-app/go-pdfium"
 	"github.com/klippa-app/go-pdfium/enums"
@@ -150,7 +151,7 @@ func renderPage(inst pdfium.Pdfium, doc references.FPDF_DOCUMENT, index int, t T
 		ImageFormat: requests.RenderImageFormatGrayscale,
 	})
 	if err != nil {
-		return nil, false, fmt.Errorf("render: %v: %w", err, ErrBadDocument)
+		return nil, false, engineError("render", err)
 	}
 	defer res.Cleanup()
 	g, ok := res.Result.RenderedImage.(*image.Gray)
@@ -173,7 +174,17 @@ func openError(err error) error {
 	case errors.Is(err, pdferrors.ErrFormat), errors.Is(err, pdferrors.ErrFile):
 		why = "not a PDF or damaged"
 	default:
-		why = err.Error()
+		return engineError("raster: pdf: open", err)
 	}
 	return fmt.Errorf("raster: pdf: open: %s: %w", why, ErrBadDocument)
+}
+
+// engineError classifies a PDFium failure: running out of its memory (Limits.MemoryMiB) is ErrTooLarge,
+// anything else ErrBadDocument.
+func engineError(op string, err error) error {
+	msg := err.Error()
+	if strings.Contains(msg, "allocate memory") || strings.Contains(msg, "too large") || strings.Contains(msg, "out of memory") {
+		return fmt.Errorf("%s: %s (renderer memory limit): %w", op, msg, ErrTooLarge)
+	}
+	return fmt.Errorf("%s: %s: %w", op, msg, ErrBadDocument)
 }

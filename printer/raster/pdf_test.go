@@ -24,12 +24,15 @@ import (
 // testConverter is shared by the tests: starting the PDF engine takes seconds (minutes under the race
 // detector on a busy machine), so it keeps its compiled code in a cache directory across test runs.
 var testConverter = sync.OnceValue(func() *Converter {
-	c := New(Limits{CacheDir: filepath.Join(os.TempDir(), "printdock-raster-wazero-cache")})
+	c := New(Limits{CacheDir: testCacheDir()})
 	if err := c.Start(context.Background()); err != nil {
 		panic(err)
 	}
 	return c
 })
+
+// testCacheDir is where the tests keep the engine's compiled code between runs.
+func testCacheDir() string { return filepath.Join(os.TempDir(), "printdock-raster-wazero-cache") }
 
 // decodeBarcodes reads the Code 128 and the QR code of a label image.
 func decodeBarcodes(t *testing.T, img image.Image) (code128, qr string) {
