@@ -2,7 +2,7 @@ package raster
 
 import (
 	"bytes"
-		"context"
+	"context"
 	"errors"
 	"fmt"
 	"strings"
