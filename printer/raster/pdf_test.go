@@ -1,0 +1,224 @@
+package raster
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"sync"
+	"testing"
+
+	"printdock/printer"
+	"printdock/printer/zpl"
+
+	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/oned"
+	"github.com/makiuchi-d/gozxing/qrcode"
+)
+
+// testConverter is shared by the tests: starting the PDF engine takes seconds (minutes under the race
+// detector on a busy machine), so it keeps its compiled code in a cache directory across test runs.
+var testConverter = sync.OnceValue(func() *Converter {
+	c := New(Limits{CacheDir: testCacheDir()})
+	if err := c.Start(context.Background()); err != nil {
+		panic(err)
+	}
+	return c
+})
+
+// testCacheDir is where the tests keep the engine's compiled code between runs.
+func testCacheDir() string { return filepath.Join(os.TempDir(), "printdock-raster-wazero-cache") }
+
+// decodeBarcodes reads the Code 128 and the QR code of a label image.
+func decodeBarcodes(t *testing.T, img image.Image) (code128, qr string) {
+	t.Helper()
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hints := map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true}
+	if r, err := oned.NewCode128Reader().Decode(bmp, hints); err != nil {
+		t.Errorf("Code 128 not decoded: %v", err)
+	} else {
+		code128 = r.GetText()
+	}
+	if r, err := qrcode.NewQRCodeReader().Decode(bmp, hints); err != nil {
+		t.Errorf("QR code not decoded: %v", err)
+	} else {
+		qr = r.GetText()
+	}
+	return code128, qr
+}
+
+// printedBitmap recovers the dots a printer would print from a job: ZPL through printer/zpl's renderer,
+// EPL and TSPL by reading their GW / BITMAP data back (0 bits are black).
+func printedBitmap(t *testing.T, lang printer.Language, dpi int, data []byte, label int) *Bitmap {
+	t.Helper()
+	if lang == printer.LangZPL {
+		res, err := zpl.RenderLabel(data, zpl.RenderOptions{DotsPerMM: (dpi + 12) / 25, Label: label})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Warnings) > 0 || len(res.Skipped) > 0 {
+			t.Errorf("zpl renderer: warnings %q, skipped %q", res.Warnings, res.Skipped)
+		}
+		img := res.Image
+		b := NewBitmap(img.Rect.Dx(), img.Rect.Dy())
+		for y := range b.H {
+			for x := range b.W {
+				b.Set(x, y, img.ColorIndexAt(x, y) == 1)
+			}
+		}
+		return b
+	}
+	re := regexp.MustCompile(`(?:GW0,0,|BITMAP 0,0,)(\d+),(\d+),(?:0,)?`)
+	locs := re.FindAllSubmatchIndex(data, -1)
+	if len(locs) <= label {
+		t.Fatalf("%s job has %d graphics, want label %d", lang, len(locs), label)
+	}
+	m := locs[label]
+	stride, _ := strconv.Atoi(string(data[m[2]:m[3]]))
+	h, _ := strconv.Atoi(string(data[m[4]:m[5]]))
+	raw := data[m[1] : m[1]+stride*h]
+	b := &Bitmap{W: stride * 8, H: h, Stride: stride, Bits: make([]byte, len(raw))}
+	for i, c := range raw {
+		b.Bits[i] = ^c
+	}
+	return b
+}
+
+func TestCarrierLabelPDF(t *testing.T) {
+	pdf := labelPDF(t, 288, 432)
+	tests := []struct {
+		lang       printer.Language
+		dpi        int
+		wantW, wth int
+	}{
+		{printer.LangZPL, 203, 812, 1218},
+		{printer.LangTSPL, 300, 1200, 1800},
+		{printer.LangEPL, 203, 812, 1218},
+		{printer.LangZPL, 300, 1200, 1800},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.lang)+"-"+strconv.Itoa(tt.dpi), func(t *testing.T) {
+			res, err := testConverter().Convert(context.Background(), pdf, "pdf", Target{Language: tt.lang, DPI: tt.dpi})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Width != tt.wantW || res.Height != tt.wth || res.Pages != 1 || res.DocumentPages != 1 || res.Rotated {
+				t.Errorf("result %d×%d, %d of %d pages, rotated %v", res.Width, res.Height, res.Pages, res.DocumentPages, res.Rotated)
+			}
+			b := printedBitmap(t, tt.lang, tt.dpi, res.Data, 0)
+			if b.H != tt.wth || b.W < tt.wantW || b.W > tt.wantW+7 {
+				t.Fatalf("printed %d×%d dots", b.W, b.H)
+			}
+			prev, err := png.Decode(bytes.NewReader(res.Preview))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := sameDots(prev, b); d != "" {
+				t.Errorf("preview differs from the printed dots: %s", d)
+			}
+			c128, qr := decodeBarcodes(t, b)
+			if c128 != testTracking || qr != testQR {
+				t.Errorf("decoded %q and %q, want %q and %q", c128, qr, testTracking, testQR)
+			}
+		})
+	}
+}
+
+// sameDots compares an image (dark = black) with a bitmap over the image's area; the bitmap may be
+// wider by its padding.
+func sameDots(img image.Image, b *Bitmap) string {
+	r := img.Bounds()
+	if r.Dy() != b.H || r.Dx() > b.W {
+		return "size " + r.Size().String()
+	}
+	for y := range r.Dy() {
+		for x := range r.Dx() {
+			c, _, _, _ := img.At(r.Min.X+x, r.Min.Y+y).RGBA()
+			if (c < 0x8000) != b.Black(x, y) {
+				return "dot " + image.Pt(x, y).String()
+			}
+		}
+	}
+	return ""
+}
+
+func TestPDFLandscapeIsTurned(t *testing.T) {
+	res, err := testConverter().Convert(context.Background(), labelPDF(t, 432, 288), "pdf", Target{Language: printer.LangZPL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Rotated || res.Width != 812 || res.Height != 1218 {
+		t.Fatalf("rotated %v, %d×%d", res.Rotated, res.Width, res.Height)
+	}
+	b := printedBitmap(t, printer.LangZPL, 203, res.Data, 0)
+	c128, qr := decodeBarcodes(t, turnBack(b))
+	if c128 != testTracking || qr != testQR {
+		t.Errorf("decoded %q and %q", c128, qr)
+	}
+}
+
+// turnBack turns a bitmap 90° counter-clockwise, undoing place's turn.
+func turnBack(b *Bitmap) *Bitmap {
+	out := NewBitmap(b.H, b.W)
+	for y := range b.H {
+		for x := range b.W {
+			if b.Black(x, y) {
+				out.Set(y, b.W-1-x, true)
+			}
+		}
+	}
+	return out
+}
+
+func TestPDFErrors(t *testing.T) {
+	good := labelPDF(t, 288, 432)
+	zpl := Target{Language: printer.LangZPL}
+	tests := []struct {
+		name    string
+		content []byte
+		kind    string
+		t       Target
+		want    error
+	}{
+		{"not a pdf", []byte("hello, world"), "pdf", zpl, ErrBadDocument},
+		{"empty", nil, "pdf", zpl, ErrBadDocument},
+		{"header only", []byte("%PDF-1.4\n%%EOF\n"), "pdf", zpl, ErrBadDocument},
+		{"no pages", emptyPDF(), "pdf", zpl, ErrBadDocument},
+		{"page out of range", good, "pdf", Target{Language: printer.LangZPL, Pages: []int{2}}, ErrBadTarget},
+		{"page zero", good, "pdf", Target{Language: printer.LangZPL, Pages: []int{0}}, ErrBadTarget},
+		{"too many pages", good, "pdf", Target{Language: printer.LangZPL, Pages: make([]int, 17)}, ErrTooLarge},
+		{"unknown kind", good, "tiff", zpl, ErrBadTarget},
+		{"dpl printer", good, "pdf", Target{Language: printer.LangDPL}, ErrUnsupported},
+		{"unknown language", good, "pdf", Target{}, ErrUnsupported},
+		{"dpi", good, "pdf", Target{Language: printer.LangZPL, DPI: 2400}, ErrBadTarget},
+		{"label size", good, "pdf", Target{Language: printer.LangZPL, WidthMM: -1, HeightMM: 10}, ErrBadTarget},
+		{"huge label", good, "pdf", Target{Language: printer.LangZPL, DPI: 600, WidthMM: 500, HeightMM: 2000}, ErrTooLarge},
+		{"dither", good, "pdf", Target{Language: printer.LangZPL, Dither: "fs"}, ErrBadTarget},
+		{"zpl compression", good, "pdf", Target{Language: printer.LangZPL, ZPLCompression: "b64"}, ErrBadTarget},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := testConverter().Convert(context.Background(), tt.content, tt.kind, tt.t)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+			t.Log(err)
+		})
+	}
+}
+
+// emptyPDF is a well-formed PDF whose page tree has no pages.
+func emptyPDF() []byte {
+	var d pdfDoc
+	d.obj("<< /Type /Catalog /Pages 2 0 R >>")
+	d.obj("<< /Type /Pages /Kids [] /Count 0 >>")
+	return d.bytes()
+}
