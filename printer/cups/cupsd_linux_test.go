@@ -23,12 +23,21 @@ import (
 )
 
 // captureBackend is the throwaway queue's CUPS backend: it writes each job's bytes to
-// <out>/job-<id>.bin (atomically, through a rename) for the test to read. Run without arguments (device
-// discovery) it names itself.
+// <out>/job-<id>.bin (atomically, through a rename) for the test to read. A job that begins with
+// "#media-empty" plays a printer out of paper: the backend reports the media-empty-error state reason to
+// cupsd (as real backends do, on stderr) until the test creates <out>/paper. Run without arguments
+// (device discovery) it names itself.
 const captureBackend = `#!/bin/sh
 if [ $# -eq 0 ]; then echo 'direct capture "Unknown" "printdock test capture"'; exit 0; fi
 out=${DEVICE_URI#capture:}
-if [ -n "$6" ]; then cat "$6"; else cat; fi >"$out/job-$1.tmp" && mv "$out/job-$1.tmp" "$out/job-$1.bin"
+if [ -n "$6" ]; then cat "$6"; else cat; fi >"$out/job-$1.tmp"
+if [ "$(head -c 12 "$out/job-$1.tmp")" = "#media-empty" ]; then
+	echo "STATE: +media-empty-error" >&2
+	n=0
+	while [ ! -e "$out/paper" ] && [ $n -lt 600 ]; do sleep 0.05; n=$((n + 1)); done
+	echo "STATE: -media-empty-error" >&2
+fi
+mv "$out/job-$1.tmp" "$out/job-$1.bin"
 `
 
 // cupsd is a throwaway CUPS server started by a test: its own configuration, spool, logs and unix
@@ -287,6 +296,28 @@ func TestCUPSRaw(t *testing.T) {
 	}
 	c.ipp(t, p, opResumePrinter)
 	testenv.WaitFor(t, "the job held while paused", func() bool { return len(c.jobs(t)) == len(want)+1 })
+
+	// Out of paper: the backend's printer-state-reasons media-empty-error comes back as media out; the
+	// job prints once paper is loaded and the queue is ready again.
+	paper := []byte("#media-empty\n^XA^FDafter paper^FS^XZ\n")
+	if err := p.Write(ctx, paper); err != nil {
+		t.Fatal(err)
+	}
+	testenv.WaitFor(t, "media out from CUPS", func() bool {
+		st, err := p.Status(ctx)
+		return err == nil && st.State == printer.StateMediaOut && errors.Is(st.Err(), printer.ErrMediaOut)
+	})
+	if err := os.WriteFile(filepath.Join(c.out, "paper"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	testenv.WaitFor(t, "the job after paper", func() bool { return len(c.jobs(t)) == len(want)+2 })
+	if got := c.jobs(t)[len(want)+1]; !bytes.Equal(got, paper) {
+		t.Fatalf("job after paper: %q", got)
+	}
+	testenv.WaitFor(t, "ready again", func() bool {
+		st, err := p.Status(ctx)
+		return err == nil && st.State == printer.StateReady
+	})
 
 	// A queue cupsd does not have.
 	q, err := Open(ctx, "cups://nosuchqueue", Options{Server: c.sock})

@@ -162,7 +162,7 @@ func (r *Registry) Remove(id string) error {
 		r.mu.Unlock()
 		return fmt.Errorf("registry: remove %s: %w", id, printer.ErrNotFound)
 	}
-	e.configured = false
+	e.configured, e.uri, e.settings = false, "", Settings{} // the next scan reports the discovered Info without them
 	var p printer.Printer
 	gone := e.source == ""
 	if gone {

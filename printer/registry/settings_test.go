@@ -133,4 +133,14 @@ func TestSettingsKeepIDAndOverlayDiscovery(t *testing.T) {
 	if len(opened) != 1 || opened[0] != usbA+"?status=none&dpi=203" {
 		t.Fatalf("opened %q, want the configured URI with its query", opened)
 	}
+	// Configuration removed: the discovered printer stays, without the settings.
+	if err := r.Remove(usbA); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Scan(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := r.Lookup(usbA); !ok || got.StatusMode != "" || got.DPI != 0 {
+		t.Fatalf("after Remove: %+v, %v", got, ok)
+	}
 }
