@@ -134,15 +134,22 @@ func (c *Client) backoff(i int) time.Duration {
 	return d/2 + rand.N(d)
 }
 
-// transient reports whether err is worth a retry: the connection failed, or the server answered 429
-// or 5xx.
+// transient reports whether err is worth a retry: the connection failed (connErr), or the server
+// answered 429 or 5xx.
 func transient(err error) bool {
 	var ae *Error
 	if errors.As(err, &ae) {
 		return ae.Status == http.StatusTooManyRequests || ae.Status >= 500
 	}
-	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+	var ce connErr
+	return errors.As(err, &ce) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
 }
+
+// connErr is a failure to send a request or to read its answer: worth a retry when the request is
+// safe to repeat.
+type connErr struct{ error }
+
+func (e connErr) Unwrap() error { return e.error }
 
 // once sends r one time.
 func (c *Client) once(ctx context.Context, r request, body []byte) (response, error) {
@@ -163,12 +170,12 @@ func (c *Client) once(ctx context.Context, r request, body []byte) (response, er
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return response{}, fmt.Errorf("client: %s %s: %w", r.method, r.path, err)
+		return response{}, connErr{fmt.Errorf("client: %s %s: %w", r.method, r.path, err)}
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseSize))
 	if err != nil {
-		return response{}, fmt.Errorf("client: %s %s: read the answer: %w", r.method, r.path, err)
+		return response{}, connErr{fmt.Errorf("client: %s %s: read the answer: %w", r.method, r.path, err)}
 	}
 	out := response{status: resp.StatusCode, header: resp.Header}
 	if resp.StatusCode/100 != 2 {

@@ -229,3 +229,34 @@ func TestNewRefusesBadURL(t *testing.T) {
 		}
 	}
 }
+
+// A connection error on a GET is retried; an answer that is not JSON is not.
+func TestRetryConnectionErrors(t *testing.T) {
+	t.Parallel()
+	var n atomic.Int64
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 1 {
+			hj, _ := w.(http.Hijacker)
+			c, _, _ := hj.Hijack()
+			c.Close() // the connection drops without an answer
+			return
+		}
+		w.Write([]byte(`{"items":[{"id":"prn_1"}]}`))
+	}))
+	t.Cleanup(hs.Close)
+	c := newClient(t, hs.URL, "pdu_x", client.WithRetry(client.RetryPolicy{Attempts: 3, Backoff: time.Millisecond, MaxWait: time.Second}))
+	ps, err := c.ListPrinters(context.Background())
+	if err != nil || len(ps) != 1 || n.Load() != 2 {
+		t.Fatalf("%v %v after %d requests", ps, err, n.Load())
+	}
+	bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		w.Write([]byte(`not json`))
+	}))
+	t.Cleanup(bad.Close)
+	n.Store(0)
+	c = newClient(t, bad.URL, "pdu_x", client.WithRetry(client.RetryPolicy{Attempts: 3, Backoff: time.Millisecond, MaxWait: time.Second}))
+	if _, err := c.ListPrinters(context.Background()); err == nil || n.Load() != 1 {
+		t.Fatalf("%v after %d requests", err, n.Load())
+	}
+}

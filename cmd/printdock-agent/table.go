@@ -105,15 +105,8 @@ func (c *command) flagSet(g *globals, o *opts) *flag.FlagSet {
 
 // usage is the whole CLI's help, from the table.
 func usage() string {
-	var b strings.Builder
-	b.WriteString("Usage: printdock-agent [global flags] COMMAND [flags]\n\nCommands:\n")
-	for _, c := range commands {
-		c.WriteEntry(&b)
-	}
-	b.WriteString("\nRun \"printdock-agent COMMAND -h\" for a command's help.\n\n")
-	b.WriteString(globalUsage)
-	b.WriteString(exitUsageText)
-	return b.String()
+	return cli.List("Usage: printdock-agent [global flags] COMMAND [flags]\n\nCommands:\n", commands, "",
+		"\nRun \"printdock-agent COMMAND -h\" for a command's help.\n\n"+globalUsage+exitUsageText)
 }
 
 // commandHelp is `printdock-agent COMMAND -h`.

@@ -5,7 +5,6 @@ import (
 	"flag"
 
 	"printdock/cmd/internal/cli"
-	"printdock/server/api"
 	"printdock/server/keys"
 )
 
@@ -24,32 +23,10 @@ var keyCommands = []*command{
 		flags: keyAction("revoke"), layered: storeOnly},
 }
 
-func keysList(fs *flag.FlagSet) func(context.Context, out) error {
-	var r recovery
-	r.register(fs, true)
-	return func(ctx context.Context, o out) error {
-		return r.do(ctx, func(ks *keys.Service, rk recoveryKeys) error {
-			a, err := r.admin(ctx, rk, r.portal)
-			if err != nil {
-				return err
-			}
-			list, err := ks.ListClientKeys(ctx, a)
-			if err != nil {
-				return err
-			}
-			items := make([]api.ClientKeyJSON, 0, len(list))
-			var rows [][]string
-			for _, k := range list {
-				items = append(items, keyJSON(k))
-				rows = append(rows, []string{k.ID, k.Prefix + "…", string(k.Status), k.Description, day(k.CreatedAt)})
-			}
-			if r.asJSON {
-				return writeJSON(o.stdout, map[string]any{"items": items})
-			}
-			return table(o.stdout, "ID\tPREFIX\tSTATUS\tDESCRIPTION\tCREATED", rows)
-		})
-	}
-}
+var keysList = portalList((*keys.Service).ListClientKeys, keyJSON, "ID\tPREFIX\tSTATUS\tDESCRIPTION\tCREATED",
+	func(k keys.ClientKey) []string {
+		return []string{k.ID, k.Prefix + "…", string(k.Status), k.Description, day(k.CreatedAt)}
+	})
 
 func keysCreate(fs *flag.FlagSet) func(context.Context, out) error {
 	var r recovery
@@ -59,11 +36,7 @@ func keysCreate(fs *flag.FlagSet) func(context.Context, out) error {
 		if *desc == "" {
 			return usageError{"--description is required"}
 		}
-		return r.do(ctx, func(ks *keys.Service, rk recoveryKeys) error {
-			a, err := r.admin(ctx, rk, r.portal)
-			if err != nil {
-				return err
-			}
+		return r.asAdmin(ctx, func(ks *keys.Service, a keys.Actor) error {
 			c, err := ks.CreateClientKey(ctx, a, keys.NewClientKey{Description: *desc})
 			if err != nil {
 				return err
@@ -91,11 +64,7 @@ func keyAction(action string) func(fs *flag.FlagSet) func(context.Context, out) 
 			if *id == "" {
 				return usageError{"--id is required"}
 			}
-			return r.do(ctx, func(ks *keys.Service, rk recoveryKeys) error {
-				a, err := r.admin(ctx, rk, r.portal)
-				if err != nil {
-					return err
-				}
+			return r.asAdmin(ctx, func(ks *keys.Service, a keys.Actor) error {
 				if action == "rotate" {
 					c, err := ks.RotateClientKey(ctx, a, *id)
 					if err != nil {

@@ -104,14 +104,10 @@ var groups = []string{"users", "keys"}
 func lookup(name string) *command { return cli.Find(commands, name) }
 
 func usage() string {
-	var b strings.Builder
-	b.WriteString("Usage: printdock-server [COMMAND] [flags]\n\nCommands:\n")
-	for _, c := range commands {
-		c.WriteEntry(&b)
-	}
-	b.WriteString("\nusers and keys work offline, directly on the store (SQLite or PostgreSQL), for whoever can read the data\ndirectory: a locked-out administrator gets back in with users reset-password.\n")
-	b.WriteString("\nRun \"printdock-server COMMAND -h\" for a command's flags. See docs/server.md.\n" + exitUsageText)
-	return b.String()
+	return cli.List("Usage: printdock-server [COMMAND] [flags]\n\nCommands:\n", commands, "",
+		"\nusers and keys work offline, directly on the store (SQLite or PostgreSQL), for whoever can read the data\n"+
+			"directory: a locked-out administrator gets back in with users reset-password.\n"+
+			"\nRun \"printdock-server COMMAND -h\" for a command's flags. See docs/server.md.\n"+exitUsageText)
 }
 
 var exitUsageText = fmt.Sprintf(`
@@ -185,14 +181,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // groupUsage lists the verbs of a group (users, keys).
 func groupUsage(group string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "Usage: printdock-server %s VERB [flags]\n\nVerbs:\n", group)
-	for _, c := range commands {
-		if strings.HasPrefix(c.Name, group+" ") {
-			c.WriteEntry(&b)
-		}
-	}
-	return b.String()
+	return cli.List("Usage: printdock-server "+group+" VERB [flags]\n\nVerbs:\n", commands, group+" ", "")
 }
 
 func isHelp(arg string) bool {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"printdock/client"
 	"printdock/internal/testenv"
 	"printdock/server"
 	"printdock/server/keys"
@@ -125,15 +126,14 @@ func TestServeBootstrapsAndShutsDown(t *testing.T) {
 	resp.Body.Close()
 
 	// An agent connected when the signal arrives is closed with 4005.
-	req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/print-client-secrets", strings.NewReader(`{"description":"cli"}`))
-	req.Header.Set("Authorization", "Bearer "+res.AdminAPIKey)
-	resp, err = http.DefaultClient.Do(req)
-	if err != nil || resp.StatusCode != 201 {
-		t.Fatalf("create key: %v %v", resp, err)
+	api, err := client.New(base, res.AdminAPIKey)
+	if err != nil {
+		t.Fatal(err)
 	}
-	var k servertest.Key
-	json.NewDecoder(resp.Body).Decode(&k)
-	resp.Body.Close()
+	k, err := api.CreateKey(context.Background(), client.NewKey{Description: "cli"})
+	if err != nil {
+		t.Fatalf("create key: %v", err)
+	}
 	a := connectRaw(t, "ws://"+addr.String()+"/api/v1/agent/ws", k.Secret)
 	cancel()
 	a.expectClose(t, 4005)

@@ -60,6 +60,45 @@ func (r *recovery) do(ctx context.Context, fn func(ks *keys.Service, rk recovery
 	return fn(srv.Keys, rk)
 }
 
+// asAdmin opens the store and runs fn as the local administrator of the portal named by --portal.
+func (r *recovery) asAdmin(ctx context.Context, fn func(ks *keys.Service, a keys.Actor) error) error {
+	return r.do(ctx, func(ks *keys.Service, rk recoveryKeys) error {
+		a, err := r.admin(ctx, rk, r.portal)
+		if err != nil {
+			return err
+		}
+		return fn(ks, a)
+	})
+}
+
+// portalList is a list command over the portal named by --portal: {"items":[…]} as the REST API
+// answers (--json), else a table.
+func portalList[T, J any](list func(*keys.Service, context.Context, keys.Actor) ([]T, error), toJSON func(T) J,
+	header string, row func(T) []string) func(*flag.FlagSet) func(context.Context, out) error {
+	return func(fs *flag.FlagSet) func(context.Context, out) error {
+		var r recovery
+		r.register(fs, true)
+		return func(ctx context.Context, o out) error {
+			return r.asAdmin(ctx, func(ks *keys.Service, a keys.Actor) error {
+				all, err := list(ks, ctx, a)
+				if err != nil {
+					return err
+				}
+				items := make([]J, 0, len(all))
+				rows := make([][]string, 0, len(all))
+				for _, x := range all {
+					items = append(items, toJSON(x))
+					rows = append(rows, row(x))
+				}
+				if r.asJSON {
+					return writeJSON(o.stdout, map[string]any{"items": items})
+				}
+				return table(o.stdout, header, rows)
+			})
+		}
+	}
+}
+
 // admin returns the local administrator of the portal named by ref (--portal, or a user's e-mail).
 func (r *recovery) admin(ctx context.Context, rk recoveryKeys, ref string) (keys.Actor, error) {
 	if ref == "" {

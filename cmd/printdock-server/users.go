@@ -24,32 +24,10 @@ var userCommands = []*command{
 		flags: usersSetRole, layered: storeOnly},
 }
 
-func usersList(fs *flag.FlagSet) func(context.Context, out) error {
-	var r recovery
-	r.register(fs, true)
-	return func(ctx context.Context, o out) error {
-		return r.do(ctx, func(ks *keys.Service, rk recoveryKeys) error {
-			a, err := r.admin(ctx, rk, r.portal)
-			if err != nil {
-				return err
-			}
-			us, err := ks.ListUsers(ctx, a)
-			if err != nil {
-				return err
-			}
-			items := make([]api.UserJSON, 0, len(us))
-			var rows [][]string
-			for _, u := range us {
-				items = append(items, userJSON(u))
-				rows = append(rows, []string{u.Email, string(u.Role), u.ID, u.APIKeyPrefix + "…", day(u.CreatedAt)})
-			}
-			if r.asJSON {
-				return writeJSON(o.stdout, map[string]any{"items": items})
-			}
-			return table(o.stdout, "EMAIL\tROLE\tID\tAPI KEY\tCREATED", rows)
-		})
-	}
-}
+var usersList = portalList((*keys.Service).ListUsers, userJSON, "EMAIL\tROLE\tID\tAPI KEY\tCREATED",
+	func(u keys.User) []string {
+		return []string{u.Email, string(u.Role), u.ID, u.APIKeyPrefix + "…", day(u.CreatedAt)}
+	})
 
 func usersCreate(fs *flag.FlagSet) func(context.Context, out) error {
 	var r recovery
@@ -60,11 +38,7 @@ func usersCreate(fs *flag.FlagSet) func(context.Context, out) error {
 		if *email == "" {
 			return usageError{"--email is required"}
 		}
-		return r.do(ctx, func(ks *keys.Service, rk recoveryKeys) error {
-			a, err := r.admin(ctx, rk, r.portal)
-			if err != nil {
-				return err
-			}
+		return r.asAdmin(ctx, func(ks *keys.Service, a keys.Actor) error {
 			u, pw, key, err := ks.CreateUser(ctx, a, *email, keys.Role(*role))
 			if err != nil {
 				return err

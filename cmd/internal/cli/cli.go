@@ -33,6 +33,26 @@ func Find[T interface{ CommandName() string }](table []T, name string) T {
 	return zero
 }
 
+// entry is what List needs of a command table's entries (types embedding Command).
+type entry interface {
+	CommandName() string
+	WriteEntry(w io.Writer)
+}
+
+// List returns head, the entries of table whose names start with prefix ("" for all), and tail: a
+// usage's command list.
+func List[T entry](head string, table []T, prefix, tail string) string {
+	var b strings.Builder
+	b.WriteString(head)
+	for _, c := range table {
+		if strings.HasPrefix(c.CommandName(), prefix) {
+			c.WriteEntry(&b)
+		}
+	}
+	b.WriteString(tail)
+	return b.String()
+}
+
 // Line is the command with its synopsis: "status [--json]".
 func (c Command) Line() string {
 	s := c.Name
