@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -28,9 +27,7 @@ type recoveryKeys interface {
 	ResetPassword(ctx context.Context, a keys.Actor, userID string) (string, error)
 }
 
-// errNoRecovery: this build's keys package lacks the recovery methods (a portal then has to be named
-// by its ID, and reset-password is not available).
-var errNoRecovery = errors.New("this build's server/keys has no UserByEmail/ResetPassword: name the portal by its ID (prt_…); reset-password and --email are not available")
+var _ recoveryKeys = (*keys.Service)(nil)
 
 // recovery is the flags and the store of one recovery command.
 type recovery struct {
@@ -47,8 +44,7 @@ func (r *recovery) register(fs *flag.FlagSet, portal bool) {
 	fs.BoolVar(&r.asJSON, "json", false, "print JSON")
 }
 
-// do opens the store, runs fn on the keys service and its recovery interface (nil when this build's
-// keys lacks it), and closes the store.
+// do opens the store, runs fn on the keys service (also as its recovery interface), and closes the store.
 func (r *recovery) do(ctx context.Context, fn func(ks *keys.Service, rk recoveryKeys) error) error {
 	log, _ := newLogger(io.Discard, "error", false)
 	srv, err := server.New(ctx, server.Config{DataDir: r.sf.dataDir, DatabaseURL: r.sf.database, Log: log, Version: version})
@@ -56,8 +52,7 @@ func (r *recovery) do(ctx context.Context, fn func(ks *keys.Service, rk recovery
 		return err
 	}
 	defer srv.Close()
-	rk, _ := any(srv.Keys).(recoveryKeys)
-	return fn(srv.Keys, rk)
+	return fn(srv.Keys, srv.Keys)
 }
 
 // asAdmin opens the store and runs fn as the local administrator of the portal named by --portal.
@@ -106,9 +101,6 @@ func (r *recovery) admin(ctx context.Context, rk recoveryKeys, ref string) (keys
 	}
 	pid := ref
 	if !strings.HasPrefix(ref, "prt_") {
-		if rk == nil {
-			return keys.Actor{}, errNoRecovery
-		}
 		u, err := rk.UserByEmail(ctx, ref)
 		if err != nil {
 			return keys.Actor{}, fmt.Errorf("find %s: %w", ref, err)

@@ -31,19 +31,10 @@ func runJSON(t *testing.T, out any, args ...string) {
 	}
 }
 
-func requireRecovery(t *testing.T) {
-	t.Helper()
-	var ks *keys.Service
-	if _, ok := any(ks).(recoveryKeys); !ok {
-		t.Skip(errNoRecovery.Error())
-	}
-}
-
 // A locked-out administrator (password and API key lost) gets back in: reset-password on the server
 // machine prints a one-time password, and the real portal signs them in with it. On SQLite and on
 // PostgreSQL (a fresh schema of the test command's cluster; the pepper stays in the data directory).
 func TestLockedOutAdminGetsBackIn(t *testing.T) {
-	requireRecovery(t)
 	t.Run("sqlite", func(t *testing.T) { lockedOut(t, []string{"--data-dir", t.TempDir()}) })
 	t.Run("postgres", func(t *testing.T) {
 		lockedOut(t, []string{"--data-dir", t.TempDir(), "--database", pgtest.FreshSchema(t)})
@@ -194,7 +185,6 @@ func TestKeysOffline(t *testing.T) {
 
 // users: create, set-role and list, the portal named by ID or by a member's e-mail.
 func TestUsersOffline(t *testing.T) {
-	requireRecovery(t)
 	dir := t.TempDir()
 	st := []string{"--data-dir", dir}
 	var first keys.InitResult

@@ -59,9 +59,6 @@ func userFlags(fs *flag.FlagSet, r *recovery) func(ctx context.Context, rk recov
 		if *email == "" {
 			return keys.User{}, keys.Actor{}, usageError{"--email is required"}
 		}
-		if rk == nil {
-			return keys.User{}, keys.Actor{}, errNoRecovery
-		}
 		u, err := rk.UserByEmail(ctx, *email)
 		if err != nil {
 			return keys.User{}, keys.Actor{}, err
