@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"printdock/server"
@@ -50,6 +51,9 @@ func serveFlags(fs *flag.FlagSet) func(context.Context, out) error {
 	adminEmail := fs.String("admin-email", "admin@localhost", "e-mail of the administrator created on an empty store")
 	heartbeat := fs.Duration("heartbeat", 15*time.Second, "how often the server pings each agent")
 	metricsPublic := fs.Bool("metrics-public", false, "serve /metrics to every client (default: loopback clients only)")
+	var trusted multiFlag
+	fs.Var(&trusted, "trusted-proxy", "`CIDR` of a reverse proxy whose X-Forwarded-For/-Proto are believed (repeatable or comma-separated; docs/server.md)")
+	secureCookies := fs.Bool("secure-cookies", false, "always give the portal's cookies the Secure attribute (a TLS proxy that sends no X-Forwarded-Proto)")
 	return func(ctx context.Context, o out) error {
 		stderr := o.stderr
 		l := server.Listen{Addr: *listen, TLSCert: *cert, TLSKey: *key, InsecureHTTP: *insecure}
@@ -64,7 +68,8 @@ func serveFlags(fs *flag.FlagSet) func(context.Context, out) error {
 			log.Warn("serving plain HTTP on a non-loopback address (--insecure-http): secrets travel in clear text")
 		}
 		srv, err := server.New(ctx, server.Config{DataDir: sf.dataDir, DatabaseURL: sf.database, Log: log,
-			Version: version, Heartbeat: *heartbeat, MetricsPublic: *metricsPublic})
+			Version: version, Heartbeat: *heartbeat, MetricsPublic: *metricsPublic,
+			TrustedProxies: trusted, SecureCookies: *secureCookies})
 		if err != nil {
 			return err
 		}
@@ -155,4 +160,19 @@ func writeBootstrap(dataDir string, res keys.InitResult) (string, error) {
 		return "", fmt.Errorf("write the bootstrap credentials: %w", werr)
 	}
 	return path, nil
+}
+
+// multiFlag is a repeatable string flag ("--trusted-proxy A --trusted-proxy B"); the config file and
+// PRINTDOCK_TRUSTED_PROXY give it comma-separated.
+type multiFlag []string
+
+func (m *multiFlag) String() string { return strings.Join(*m, ",") }
+
+func (m *multiFlag) Set(v string) error {
+	for _, f := range strings.Split(v, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			*m = append(*m, f)
+		}
+	}
+	return nil
 }
