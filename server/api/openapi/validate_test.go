@@ -68,3 +68,18 @@ func TestValidatorCatchesDrift(t *testing.T) {
 		})
 	}
 }
+
+// TestEmptyListsMatch calls every list endpoint of a fresh server: an empty list must still be what the
+// document says ({"items":[]}, never null). servertest validates each answer.
+func TestEmptyListsMatch(t *testing.T) {
+	s := servertest.New(t, servertest.Options{})
+	for _, path := range []string{"/api/v1/print-client-secrets", "/api/v1/shared-secret/devices",
+		"/api/v1/oauth-clients", "/api/v1/clients", "/api/v1/printers", "/api/v1/jobs",
+		"/api/v1/jobs?state=failed", "/api/v1/audit?action=nothing", "/api/v1/users"} {
+		var out struct{ Items *[]json.RawMessage }
+		s.JSON(t, http.MethodGet, path, s.AdminKey, nil, http.StatusOK, &out)
+		if out.Items == nil {
+			t.Errorf("GET %s: items is null or absent", path)
+		}
+	}
+}
