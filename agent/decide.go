@@ -74,6 +74,18 @@ type printerView struct {
 	// before it failed (writeOutcome). Problem then says why it failed.
 	WriteFailed    bool
 	MayHavePrinted bool
+
+	// The printer's status capability (caps): its status mode ("" = auto), whether it ever answered
+	// ~HS, and whether it has a status channel besides ~HS (USB port status). Silent: the status
+	// request got no answer (Problem is ReasonNotAnswering).
+	Mode       printer.StatusMode
+	Answered   bool
+	PortStatus bool
+	Silent     bool
+}
+
+func (pv *printerView) setCaps(c caps) {
+	pv.Mode, pv.Answered, pv.PortStatus = c.Mode, c.Answered, c.PortStatus
 }
 
 // decide is the spooler's policy: what to do next with open job j, given its printer and the
@@ -105,7 +117,18 @@ func decide(j spool.Job, pv printerView, pol policies, now time.Time) decision {
 		return problem(ReasonDisconnected, pol)
 	}
 	if !pv.Checked {
+		if pv.Mode == printer.StatusNone && !pv.PortStatus {
+			return decision{Act: actPrint} // status mode none: print without asking
+		}
 		return decision{Act: actCheck}
+	}
+	if pv.Silent {
+		switch {
+		case pv.Mode == printer.StatusNone:
+			return decision{Act: actPrint} // only the port status counts
+		case pv.Mode != printer.StatusZPL && !pv.Answered:
+			return decision{Act: actPrint} // auto: a printer that never answered has no ~HS to ask
+		}
 	}
 	return problem(pv.Problem, pol)
 }
