@@ -78,14 +78,16 @@ type printerView struct {
 	// The printer's status capability (caps): its status mode ("" = auto), whether it ever answered
 	// ~HS, and whether it has a status channel besides ~HS (USB port status). Silent: the status
 	// request got no answer (Problem is ReasonNotAnswering).
+	// LastSilent: the poller's last status request got no answer either.
 	Mode       printer.StatusMode
 	Answered   bool
 	PortStatus bool
 	Silent     bool
+	LastSilent bool
 }
 
 func (pv *printerView) setCaps(c caps) {
-	pv.Mode, pv.Answered, pv.PortStatus = c.Mode, c.Answered, c.PortStatus
+	pv.Mode, pv.Answered, pv.PortStatus, pv.LastSilent = c.Mode, c.Answered, c.PortStatus, c.LastSilent
 }
 
 // decide is the spooler's policy: what to do next with open job j, given its printer and the
@@ -117,8 +119,13 @@ func decide(j spool.Job, pv printerView, pol policies, now time.Time) decision {
 		return problem(ReasonDisconnected, pol)
 	}
 	if !pv.Checked {
-		if pv.Mode == printer.StatusNone && !pv.PortStatus {
+		switch {
+		case pv.Mode == printer.StatusNone && !pv.PortStatus:
 			return decision{Act: actPrint} // status mode none: print without asking
+		case pv.LastSilent && !pv.Answered && !pv.PortStatus && pv.Mode != printer.StatusNone && pv.Mode != printer.StatusZPL:
+			// auto: the poller found it silent and it never answered: no need to wait for another
+			// status timeout before every job.
+			return decision{Act: actPrint}
 		}
 		return decision{Act: actCheck}
 	}

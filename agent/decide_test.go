@@ -46,6 +46,7 @@ func TestDecideMatrix(t *testing.T) {
 		return v
 	}
 	silent := checked(printer.StateUnknown, "", printer.ErrNoStatus)
+	lastSilent := func(v printerView) printerView { v.LastSilent = true; return v }
 	mediaOut := checked(printer.StateMediaOut, "", printer.ErrNoStatus) // told by the USB port status
 	failedWrite := func(ambiguous bool) printerView {
 		return printerView{WriteFailed: true, MayHavePrinted: ambiguous, Problem: ReasonDisconnected}
@@ -90,6 +91,10 @@ func TestDecideMatrix(t *testing.T) {
 		{"auto, answered before, silent", fresh, mode(silent, printer.StatusAuto, true, false), "WWFF", []string{ReasonNotAnswering}},
 		{"auto, never answered, port says media out", fresh, mode(mediaOut, printer.StatusAuto, false, true), "WWFF", []string{media}},
 		{"auto, never answered, not checked", fresh, mode(present, printer.StatusAuto, false, false), "CCCC", []string{""}},
+		{"auto, never answered, poller found it silent", fresh, lastSilent(mode(present, printer.StatusAuto, false, false)), "PPPP", []string{""}},
+		{"auto, answered before, poller found it silent", fresh, lastSilent(mode(present, printer.StatusAuto, true, false)), "CCCC", []string{""}},
+		{"auto, USB, never answered, poller found it silent", fresh, lastSilent(mode(present, printer.StatusAuto, false, true)), "CCCC", []string{""}},
+		{"zpl, never answered, poller found it silent", fresh, lastSilent(mode(present, printer.StatusZPL, false, false)), "CCCC", []string{""}},
 		{"zpl, never answered, silent", fresh, mode(silent, printer.StatusZPL, false, false), "WWFF", []string{ReasonNotAnswering}},
 		{"zpl, ready", fresh, mode(checked(printer.StateReady, "", nil), printer.StatusZPL, true, false), "PPPP", []string{""}},
 		{"none, no port status", fresh, mode(present, printer.StatusNone, false, false), "PPPP", []string{""}},

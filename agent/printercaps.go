@@ -53,6 +53,7 @@ type caps struct {
 	Mode       printer.StatusMode
 	Answered   bool // it has answered ~HS (now or before a restart): it speaks ZPL
 	PortStatus bool // its transport has a status channel besides ~HS (USB GET_PORT_STATUS)
+	LastSilent bool // the last status request (poll) got no answer
 }
 
 // capsOf applies the sources in order: configuration, the printer's own Info (URI query, IEEE 1284),
@@ -94,10 +95,22 @@ func (s *printerSet) caps(id string) caps {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var info printer.Info
+	silent := false
 	if ps, ok := s.st[id]; ok {
-		info = ps.info
+		info, silent = ps.info, ps.silent
 	}
-	return s.capsLocked(id, info)
+	c := s.capsLocked(id, info)
+	c.LastSilent = silent
+	return c
+}
+
+// noteSilent records whether the last status request of printer id got no answer.
+func (s *printerSet) noteSilent(id string, silent bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ps, ok := s.st[id]; ok {
+		ps.silent = silent
+	}
 }
 
 // capsFor is caps with the printer's freshly read info.

@@ -30,8 +30,8 @@ type printerSet struct {
 	settings map[string]PrinterSettings // by canonical ID (configuration)
 	learned  *learned
 
-	// Lock order: a printer's use lock (printerState.use) before mu; mu is never held across I/O, use
-	// is held across the device's I/O.
+	// Lock order: a printer's use lock (printerState.use) before mu, mu before learned's locks; mu is
+	// never held across I/O, use is held across the device's I/O.
 	mu         sync.Mutex               // protects the following
 	configured []string                 // canonical IDs of configured printers, in configuration order
 	bad        []localapi.Printer       // configured URIs that could not be parsed
@@ -43,6 +43,7 @@ type printerState struct {
 	use    sync.Mutex // serialises the device: status queries and writes
 	info   printer.Info
 	status printer.Status
+	silent bool // the last status request got no answer (printer.ErrNoStatus)
 }
 
 // newPrinterSet returns the set; set onChange before starting it.
@@ -227,6 +228,7 @@ func (s *printerSet) queryErr(ctx context.Context, id string) (printer.Status, *
 	if err == nil && st.State != printer.StateUnknown {
 		s.learn(id)
 	}
+	s.noteSilent(id, errors.Is(err, printer.ErrNoStatus))
 	if err != nil {
 		got := st
 		st = printer.Status{State: printer.StateOffline, Reason: plainPrinterError(err)}
