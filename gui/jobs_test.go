@@ -6,9 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
-	"fyne.io/fyne/v2/widget"
 
 	"printdock/agent/localapi"
 )
@@ -59,23 +57,4 @@ func TestPrinterShowsLanguageAndStatusMode(t *testing.T) {
 	if row().state.Text == "Ready" || strings.Contains(row().advice.Text, "out of labels") {
 		t.Fatalf("a printer whose status is not asked shows %q / %q", row().state.Text, row().advice.Text)
 	}
-}
-
-func hasButton(root fyne.CanvasObject, text string) bool {
-	for _, o := range test.LaidOutObjects(root) {
-		if b, ok := o.(*widget.Button); ok && b.Text == text {
-			return true
-		}
-	}
-	return false
-}
-
-func labels(root fyne.CanvasObject) string {
-	var out []string
-	for _, o := range test.LaidOutObjects(root) {
-		if l, ok := o.(*widget.Label); ok {
-			out = append(out, l.Text)
-		}
-	}
-	return strings.Join(out, "|")
 }
