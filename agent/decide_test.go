@@ -122,3 +122,32 @@ func TestDecideMatrix(t *testing.T) {
 		}
 	}
 }
+
+// What a cancel (or a local discard) may do with a job, by its state in the spool.
+func TestCancelRules(t *testing.T) {
+	tests := []struct {
+		name    string
+		job     spool.Job
+		discard bool
+		tooLate string
+	}{
+		{"received", spool.Job{State: spool.Received, Copies: 1}, true, ""},
+		{"waiting", spool.Job{State: spool.Received, Waiting: true, Copies: 1}, true, ""},
+		{"write failed before anything went out", spool.Job{State: spool.Printing, Waiting: true, Copies: 1}, true, ""},
+		{"copy in flight", spool.Job{State: spool.Printing, InFlight: true, Copies: 1}, false, "too late to cancel: the agent has started writing it to the printer"},
+		{"one of two copies written", spool.Job{State: spool.Printing, CopiesDone: 1, Copies: 2, Waiting: true}, false, "too late to cancel: the agent has started writing it to the printer"},
+		{"done", spool.Job{State: spool.Done, CopiesDone: 1, Copies: 1}, false, "too late to cancel: the job was already printed"},
+		{"failed", spool.Job{State: spool.Failed, Copies: 1}, false, "too late to cancel: the job is already failed"},
+		{"cancelled", spool.Job{State: spool.Cancelled, Copies: 1}, false, "too late to cancel: the job is already cancelled"},
+	}
+	for _, tt := range tests {
+		if got := discardable(tt.job); got != tt.discard {
+			t.Errorf("%s: discardable = %v", tt.name, got)
+		}
+		if !tt.discard {
+			if got := tooLate(tt.job); got != tt.tooLate {
+				t.Errorf("%s: tooLate = %q", tt.name, got)
+			}
+		}
+	}
+}
