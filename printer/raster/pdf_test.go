@@ -286,3 +286,20 @@ func TestConcurrentConversions(t *testing.T) {
 		}
 	}
 }
+
+// TestPDFPageRotateIsHonoured: a landscape page with /Rotate 90 is shown portrait by PDFium, so it fits
+// a 4×6 label without being turned again.
+func TestPDFPageRotateIsHonoured(t *testing.T) {
+	pdf := bytes.Replace(labelPDF(t, 432, 288), []byte("/Type /Page /Parent"), []byte("/Type /Page /Rotate 90 /Parent"), 1)
+	res, err := testConverter().Convert(context.Background(), pdf, "pdf", Target{Language: printer.LangZPL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Rotated {
+		t.Error("turned a page that /Rotate already made portrait")
+	}
+	b := printedBitmap(t, printer.LangZPL, 203, res.Data, 0)
+	if c128, qr := decodeBarcodes(t, turnBack(b)); c128 != testTracking || qr != testQR {
+		t.Errorf("decoded %q, %q", c128, qr)
+	}
+}
