@@ -21,8 +21,9 @@
 //
 // Bounds (Limits): input size, pages per job, dots per label, PNG pixels, time per conversion (a
 // stuck PDFium instance is killed and replaced), PDFium's WebAssembly memory, and conversions at once.
-// Failures are ErrBadDocument, ErrTooLarge, ErrTimeout, ErrBadTarget, ErrUnsupported or ErrUnavailable,
-// wrapped with the reason; nothing in a document makes it panic or hang (FuzzConvert).
+// Failures are ErrBadDocument, ErrTooLarge, ErrTimeout, ErrBadTarget, ErrUnsupported or ErrUnavailable
+// wrapped with the reason (context.Canceled when the caller cancelled); nothing in a document makes it
+// panic or hang (FuzzConvert).
 //
 // The PDF engine starts in the background on the first PDF (seconds: WebAssembly compilation; well
 // under one with Limits.CacheDir) or on Converter.Start, and lives until Converter.Close.
