@@ -35,6 +35,7 @@ type Queries interface {
 	ClientStore
 	PrinterStore
 	JobStore
+	RetentionStore
 }
 
 // Store is the persistence interface. Methods that look up one row return ErrNotFound (wrapped) when

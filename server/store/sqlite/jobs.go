@@ -45,20 +45,27 @@ func scanJob(sc rowScanner, content bool) (store.Job, error) {
 	return j, err
 }
 
+// CreateJob stores the job's row and its content (table job_content) in one transaction.
 func (q q) CreateJob(ctx context.Context, j store.Job) error {
 	content := j.Content
 	if content == nil {
 		content = []byte{}
 	}
-	_, err := q.w.ExecContext(ctx, `INSERT INTO jobs (id, portal_id, printer_id, client_id, title, content, size,
-		copies, idempotency_key, fingerprint, created_by, state, reason, attempts, sent_session, created_at,
-		updated_at, expires_at, sent_at, received_at, printing_at, finished_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		j.ID, j.PortalID, j.PrinterID, j.ClientID, j.Title, content, len(content), j.Copies,
-		sqlq.NullStr(j.IdempotencyKey), j.Fingerprint, j.CreatedBy, string(j.State), j.Reason, j.Attempts,
-		j.SentSession, us(j.CreatedAt), us(j.UpdatedAt), us(j.ExpiresAt), optUs(j.SentAt), optUs(j.ReceivedAt),
-		optUs(j.PrintingAt), optUs(j.FinishedAt))
-	return mapErr("create job", err)
+	return q.atomic(ctx, func(w execer) error {
+		_, err := w.ExecContext(ctx, `INSERT INTO jobs (id, portal_id, printer_id, client_id, title, size,
+			copies, idempotency_key, fingerprint, created_by, state, reason, attempts, sent_session, created_at,
+			updated_at, expires_at, sent_at, received_at, printing_at, finished_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			j.ID, j.PortalID, j.PrinterID, j.ClientID, j.Title, len(content), j.Copies,
+			sqlq.NullStr(j.IdempotencyKey), j.Fingerprint, j.CreatedBy, string(j.State), j.Reason, j.Attempts,
+			j.SentSession, us(j.CreatedAt), us(j.UpdatedAt), us(j.ExpiresAt), optUs(j.SentAt), optUs(j.ReceivedAt),
+			optUs(j.PrintingAt), optUs(j.FinishedAt))
+		if err != nil {
+			return mapErr("create job", err)
+		}
+		_, err = w.ExecContext(ctx, `INSERT INTO job_content (job_id, content) VALUES (?, ?)`, j.ID, content)
+		return mapErr("create job", err)
+	})
 }
 
 func (q q) GetJob(ctx context.Context, id string) (store.Job, error) {
@@ -74,7 +81,8 @@ func (q q) GetJobByIdempotencyKey(ctx context.Context, portalID, key string) (st
 
 func (q q) JobContent(ctx context.Context, id string) ([]byte, error) {
 	var b []byte
-	err := q.r.QueryRowContext(ctx, `SELECT content FROM jobs WHERE id = ?`, id).Scan(&b)
+	err := q.r.QueryRowContext(ctx, `SELECT COALESCE(c.content, x'') FROM jobs j
+		LEFT JOIN job_content c ON c.job_id = j.id WHERE j.id = ?`, id).Scan(&b)
 	return b, mapErr("job content", err)
 }
 
@@ -92,7 +100,8 @@ func (q q) PendingJobs(ctx context.Context, clientID string, session int64, limi
 	if limit <= 0 {
 		limit = 100
 	}
-	return q.queryJobs(ctx, "pending jobs", true, `SELECT `+sqlq.JobCols+`, j.content`+sqlq.JobFrom+`
+	return q.queryJobs(ctx, "pending jobs", true, `SELECT `+sqlq.JobCols+`, COALESCE(c.content, x'')`+sqlq.JobFrom+`
+		LEFT JOIN job_content c ON c.job_id = j.id
 		WHERE j.client_id = ? AND p.present <> 0 AND (j.state = 'queued'
 			OR (j.state = 'sent' AND j.received_at IS NULL AND j.sent_session < ?))
 		ORDER BY j.created_at, j.id LIMIT ?`, clientID, session, limit)

@@ -36,8 +36,21 @@ func queryAll[T any](ctx context.Context, db execer, op, query string, args []an
 	return out, mapErr(op, rows.Err())
 }
 
-// q implements the store methods over a writer and a reader (both the transaction inside InTx).
-type q struct{ w, r execer }
+// q implements the store methods over a writer and a reader (both the transaction inside InTx). db is set
+// outside transactions: atomic then runs its work in InTx.
+type q struct {
+	w, r execer
+	db   *DB
+}
+
+// atomic runs fn, whose writes must commit together, on the writer of a transaction: the current one, or
+// InTx's.
+func (q q) atomic(ctx context.Context, fn func(w execer) error) error {
+	if q.db == nil {
+		return fn(q.w)
+	}
+	return q.db.InTx(ctx, func(tx store.Store) error { return fn(tx.(*txStore).w) })
+}
 
 func us(t time.Time) int64 { return t.UnixMicro() }
 

@@ -38,6 +38,8 @@ const readers = 4
 // DB is a store.Store backed by SQLite.
 type DB struct {
 	q
+	path   string // the database file
+	dsn    string // its data source name, without _txlock or _query_only
 	w, r   *sql.DB
 	ws, rs *stmts // prepared statements of w and r
 
@@ -75,9 +77,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	r.SetMaxOpenConns(readers)
 	r.SetMaxIdleConns(readers)
-	db := &DB{w: w, r: r, ws: newStmts(w), rs: newStmts(r),
+	db := &DB{path: path, dsn: base, w: w, r: r, ws: newStmts(w), rs: newStmts(r),
 		reqs: make(chan *txReq), quit: make(chan struct{}), loopDone: make(chan struct{})}
-	db.q = q{w: pooled{w, db.ws}, r: pooled{r, db.rs}}
+	db.q = q{w: pooled{w, db.ws}, r: pooled{r, db.rs}, db: db}
 	go db.writeLoop()
 	return db, nil
 }

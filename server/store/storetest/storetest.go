@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"PendingJobs", testPendingJobs},
 		{"JobEvents", testJobEvents},
 		{"ConcurrentTx", testConcurrentTx},
+		{"Retention", testRetention},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -6,6 +6,7 @@ package sqlq
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"printdock/server/store"
 )
@@ -137,4 +138,16 @@ func Optimistic(op string, n int64, current func() (string, error)) error {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	return fmt.Errorf("%s: %s: %w", op, why, store.ErrConflict)
+}
+
+// DeleteFinishedJobs deletes at most limit jobs (their events go with them) that finished before before.
+func DeleteFinishedJobs(arg Arg, before time.Time, limit int) string {
+	return `DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ` +
+		arg(before) + ` ORDER BY finished_at LIMIT ` + arg(limit) + `)`
+}
+
+// DeleteAudit deletes at most limit audit entries recorded before before.
+func DeleteAudit(arg Arg, before time.Time, limit int) string {
+	return `DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < ` + arg(before) +
+		` ORDER BY at LIMIT ` + arg(limit) + `)`
 }
