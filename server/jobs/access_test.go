@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -144,4 +145,24 @@ func TestListFilter(t *testing.T) {
 	wantErr(t, "unknown state", err, ErrInvalid)
 	_, err = e.svc.List(ctx, actor("p1", "", "", keys.KindPrintClient), ListFilter{})
 	wantErr(t, "print client lists jobs", err, ErrForbidden)
+}
+
+// TestContentDropped: once retention has dropped a finished job's content, Content says so.
+func TestContentDropped(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	client, prs := e.agent("p1", "key1", "inst1", "usb://a")
+	done := e.submit(e.alice, prs[0], SubmitRequest{Content: []byte("^XA^XZ")})
+	kept := e.submit(e.alice, prs[0], SubmitRequest{Content: []byte("^XA^FDkept^XZ")})
+	e.must(e.svc.MarkSent(ctx, done.ID))
+	e.must(e.ack(client, done.ID, "done", "", false))
+	if n, err := e.st.DropJobContent(ctx, e.clock.Now().Add(time.Hour), 10); err != nil || n != 1 {
+		t.Fatalf("drop content = %d, %v", n, err)
+	}
+	if _, err := e.svc.Content(ctx, e.alice, done.ID); !errors.Is(err, ErrContentDropped) || !errors.Is(err, ErrNotFound) {
+		t.Errorf("content of a dropped job: %v", err)
+	}
+	if b, err := e.svc.Content(ctx, e.alice, kept.ID); err != nil || string(b) != "^XA^FDkept^XZ" {
+		t.Errorf("content of a queued job = %q, %v", b, err)
+	}
 }

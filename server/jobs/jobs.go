@@ -32,6 +32,8 @@ var (
 	ErrConflict  = keys.ErrConflict
 	ErrInvalid   = keys.ErrInvalid
 	ErrForbidden = keys.ErrForbidden
+	// ErrContentDropped is the content of a finished job that retention has dropped (wraps ErrNotFound).
+	ErrContentDropped = fmt.Errorf("%w: the job's content was dropped after it finished (retention)", keys.ErrNotFound)
 	// ErrTooLarge is content larger than MaxContentSize (wraps ErrInvalid; the API may answer 413).
 	ErrTooLarge = fmt.Errorf("%w: content larger than %d bytes", keys.ErrInvalid, MaxContentSize)
 	// ErrAlreadyPrinting is a cancellation of a job the agent has started printing (wraps ErrConflict).

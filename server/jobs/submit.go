@@ -183,14 +183,19 @@ func (s *Service) Submit(ctx context.Context, a keys.Actor, printerID string, re
 	return jobOf(out), true, nil
 }
 
-// Content returns a job's content (for previews), for the actor's portal only (ErrNotFound otherwise).
+// Content returns a job's content (for previews), for the actor's portal only (ErrNotFound otherwise;
+// ErrContentDropped once retention has dropped it).
 func (s *Service) Content(ctx context.Context, a keys.Actor, id string) ([]byte, error) {
-	if _, err := s.job(ctx, s.st, a, id); err != nil {
+	j, err := s.job(ctx, s.st, a, id)
+	if err != nil {
 		return nil, err
 	}
 	b, err := s.st.JobContent(ctx, id)
 	if err != nil {
 		return nil, storeErr("job content", fmt.Sprintf("job %q not found", id), err)
+	}
+	if len(b) == 0 && j.Size > 0 {
+		return nil, fmt.Errorf("jobs: job %q: %w", id, ErrContentDropped)
 	}
 	return b, nil
 }

@@ -81,6 +81,14 @@ func TestBackupUnderLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	admin, err := ks.Authenticate(ctx, init.AdminAPIKey, "", "192.0.2.1:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	agent, err := ks.CreateClientKey(ctx, keys.Actor{Principal: admin}, keys.NewClientKey{Description: "agent"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if got, err := db.EnsureSetting(ctx, store.PepperSetting, store.PepperFingerprint(pep)); err != nil || got != store.PepperFingerprint(pep) {
 		t.Fatalf("record the pepper = %q, %v", got, err)
 	}
@@ -129,8 +137,10 @@ func TestBackupUnderLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := rks.Authenticate(ctx, init.AdminAPIKey, "", "192.0.2.1:1"); err != nil {
-		t.Errorf("the admin's API key after restore: %v", err)
+	for what, secret := range map[string]string{"the admin's API key": init.AdminAPIKey, "the agent's secret": agent.Secret} {
+		if _, err := rks.Authenticate(ctx, secret, "", "192.0.2.1:1"); err != nil {
+			t.Errorf("%s after restore: %v", what, err)
+		}
 	}
 	got, err := rdb.ListJobs(ctx, store.JobFilter{PortalID: init.PortalID, Limit: 1 << 20})
 	if err != nil || int64(len(got)) < before || int64(len(got)) > after {
