@@ -201,7 +201,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			return err
 		},
 	})
-	s.Portal = portal.New(ks, s.Hub, portal.Options{Logger: log.With("component", "portal"), Jobs: js})
+	s.Portal = portal.New(ks, s.Hub, portal.Options{Logger: log.With("component", "portal"), Jobs: js, Sessions: db})
 	events, unsub := ks.Subscribe()
 	s.unsub = unsub
 	runCtx, stop := context.WithCancel(context.Background())

@@ -36,6 +36,7 @@ type Queries interface {
 	PrinterStore
 	JobStore
 	RetentionStore
+	SessionStore
 }
 
 // Store is the persistence interface. Methods that look up one row return ErrNotFound (wrapped) when

@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"JobEvents", testJobEvents},
 		{"ConcurrentTx", testConcurrentTx},
 		{"Retention", testRetention},
+		{"Sessions", testSessions},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
