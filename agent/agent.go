@@ -127,7 +127,15 @@ func New(cfg Config) (*Agent, error) {
 	if sources == nil && !cfg.NoDiscovery {
 		sources = registry.DefaultSources()
 	}
+	settings, err := canonicalSettings(cfg.PrinterSettings)
+	if err != nil {
+		return nil, err
+	}
 	a.printers = newPrinterSet(cfg.Printers, cfg.OpenPrinter, sources, poll, a.log)
+	a.printers.settings = settings
+	if a.printers.learned, err = loadLearned(cfg.StateDir); err != nil {
+		a.log.Warn("agent: what was learnt about printers is lost", "error", err)
+	}
 	a.printers.onChange = a.notify
 	a.handler = localapi.NewHandler(backend{a}, a.log).SetAccess(localapi.Access{
 		PeerCred:   cfg.PeerCred,

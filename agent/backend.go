@@ -43,6 +43,11 @@ func (b backend) JobPreview(ctx context.Context, id string) (localapi.JobPreview
 	return res, apiError(err)
 }
 
+func (b backend) DiscardJob(ctx context.Context, id string) (localapi.Job, error) {
+	res, err := b.a.DiscardJob(ctx, id)
+	return res, apiError(err)
+}
+
 func (b backend) Logs(_ context.Context, n int) ([]localapi.LogEntry, error) {
 	return b.a.ring.last(n), nil
 }
@@ -73,6 +78,8 @@ func apiError(err error) error {
 		code, status = localapi.CodeNotLoggedIn, http.StatusConflict
 	case errors.Is(err, ErrJobNotFound):
 		code, status = localapi.CodeNotFound, http.StatusNotFound
+	case errors.Is(err, ErrTooLate), errors.Is(err, ErrNotWaiting):
+		code, status = localapi.CodeTooLate, http.StatusConflict
 	case errors.Is(err, ErrNoPreview):
 		code, status = localapi.CodeNoPreview, http.StatusUnprocessableEntity
 	case errors.Is(err, ErrPrinterNotFound):

@@ -1,16 +1,19 @@
 package agent
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -73,6 +76,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Backoff is the reconnect policy (zero fields: DefaultBackoff).
 	Backoff Backoff
+	// PrinterSettings override what the agent knows of printers, by printer URI: command language,
+	// status mode (auto, zpl, none) and dpi (the config file's "printers" map). See docs/agent.md.
+	PrinterSettings map[string]PrinterSettings
 	// OpenPrinter opens a printer by URI (nil: registry.Open: tcp://, sim://, usb://, winspool://).
 	OpenPrinter func(ctx context.Context, uri string) (printer.Printer, error)
 	// PrinterSources discover printers (nil: registry.DefaultSources(), USB and the Windows spooler,
@@ -118,6 +124,49 @@ type FileConfig struct {
 	SpoolRetentionDays int    `json:"spool_retention_days,omitempty"`
 	// AdminGroup: see Config.AdminGroup.
 	AdminGroup string `json:"admin_group,omitempty"`
+
+	// PrinterSettings is the object form of "printers": {"tcp://10.0.0.5:9100": {"language": "epl",
+	// "status_mode": "none", "dpi": 203}, …}. Each key is also a printer URI the agent uses (except
+	// usb:// and winspool://, which are discovered). The list form ["tcp://…", …] sets Printers only.
+	PrinterSettings map[string]PrinterSettings `json:"-"`
+}
+
+// UnmarshalJSON reads the config file, whose "printers" is a list of URIs or a map of URI to
+// PrinterSettings. Unknown fields are errors.
+func (fc *FileConfig) UnmarshalJSON(b []byte) error {
+	type plain FileConfig
+	var aux struct {
+		plain
+		Printers json.RawMessage `json:"printers,omitempty"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&aux); err != nil {
+		return err
+	}
+	*fc = FileConfig(aux.plain)
+	fc.Printers, fc.PrinterSettings = nil, nil
+	raw := bytes.TrimSpace(aux.Printers)
+	switch {
+	case len(raw) == 0 || string(raw) == "null":
+	case raw[0] == '{':
+		d := json.NewDecoder(bytes.NewReader(raw))
+		d.DisallowUnknownFields()
+		if err := d.Decode(&fc.PrinterSettings); err != nil {
+			return fmt.Errorf("printers: %w", err)
+		}
+		for uri := range fc.PrinterSettings {
+			if s, _, _ := strings.Cut(strings.ToLower(uri), "://"); s != registry.SchemeUSB && s != registry.SchemeWinspool {
+				fc.Printers = append(fc.Printers, uri)
+			}
+		}
+		slices.Sort(fc.Printers)
+	default:
+		if err := json.Unmarshal(raw, &fc.Printers); err != nil {
+			return fmt.Errorf("printers: want a list of URIs or a map of URI to settings: %w", err)
+		}
+	}
+	return nil
 }
 
 // DefaultConfigFile is where the config file is read from: <stateDir>/agent.json when a state
@@ -188,6 +237,11 @@ func (fc FileConfig) Apply(c *Config) {
 	}
 	if c.AdminGroup == "" {
 		c.AdminGroup = fc.AdminGroup
+	}
+	if len(fc.PrinterSettings) > 0 {
+		m := maps.Clone(fc.PrinterSettings)
+		maps.Copy(m, c.PrinterSettings)
+		c.PrinterSettings = m
 	}
 }
 

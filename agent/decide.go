@@ -74,6 +74,20 @@ type printerView struct {
 	// before it failed (writeOutcome). Problem then says why it failed.
 	WriteFailed    bool
 	MayHavePrinted bool
+
+	// The printer's status capability (caps): its status mode ("" = auto), whether it ever answered
+	// ~HS, and whether it has a status channel besides ~HS (USB port status). Silent: the status
+	// request got no answer (Problem is ReasonNotAnswering).
+	// LastSilent: the poller's last status request got no answer either.
+	Mode       printer.StatusMode
+	Answered   bool
+	PortStatus bool
+	Silent     bool
+	LastSilent bool
+}
+
+func (pv *printerView) setCaps(c caps) {
+	pv.Mode, pv.Answered, pv.PortStatus, pv.LastSilent = c.Mode, c.Answered, c.PortStatus, c.LastSilent
 }
 
 // decide is the spooler's policy: what to do next with open job j, given its printer and the
@@ -105,7 +119,23 @@ func decide(j spool.Job, pv printerView, pol policies, now time.Time) decision {
 		return problem(ReasonDisconnected, pol)
 	}
 	if !pv.Checked {
+		switch {
+		case pv.Mode == printer.StatusNone && !pv.PortStatus:
+			return decision{Act: actPrint} // status mode none: print without asking
+		case pv.LastSilent && !pv.Answered && !pv.PortStatus && pv.Mode != printer.StatusNone && pv.Mode != printer.StatusZPL:
+			// auto: the poller found it silent and it never answered: no need to wait for another
+			// status timeout before every job.
+			return decision{Act: actPrint}
+		}
 		return decision{Act: actCheck}
+	}
+	if pv.Silent {
+		switch {
+		case pv.Mode == printer.StatusNone:
+			return decision{Act: actPrint} // only the port status counts
+		case pv.Mode != printer.StatusZPL && !pv.Answered:
+			return decision{Act: actPrint} // auto: a printer that never answered has no ~HS to ask
+		}
 	}
 	return problem(pv.Problem, pol)
 }

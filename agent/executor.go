@@ -29,14 +29,19 @@ func (r *spooler) process(ctx context.Context, id string) {
 		var pid string
 		if !pv.WriteFailed {
 			pid, pv.Present, pv.Known = r.resolve(j.PrinterID)
+			if pv.Present {
+				pv.setCaps(r.printers.caps(pid))
+			}
 		}
 		d := decide(j, pv, r.pol, time.Now())
 		if d.Act == actCheck {
-			st, serr := r.printers.checkNow(ctx, pid)
+			st, c, serr := r.printers.checkNow(ctx, pid)
 			if ctx.Err() != nil {
 				return
 			}
+			pv.setCaps(c)
 			pv.Checked, pv.Problem = true, problemOf(st, serr)
+			pv.Silent = pv.Problem == ReasonNotAnswering
 			d = decide(j, pv, r.pol, time.Now())
 		}
 		if pv.WriteFailed && d.Reason != ReasonDisconnectedMidJob {
@@ -97,6 +102,9 @@ func (r *spooler) process(ctx context.Context, id string) {
 		}
 		r.pause(ctx, attempt)
 		attempt++
+		if nj, err := r.sp.Get(ctx, id); err == nil {
+			j = nj // it may have been discarded meanwhile
+		}
 	}
 }
 
@@ -145,11 +153,21 @@ func (r *spooler) pause(ctx context.Context, attempt int) {
 	d = min(d, r.retryMax)
 	ch := r.printers.subscribe()
 	defer r.printers.unsubscribe(ch)
+	wake := make(chan struct{}, 1)
+	r.mu.Lock()
+	r.waiters[wake] = true
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		delete(r.waiters, wake)
+		r.mu.Unlock()
+	}()
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
 	case <-t.C:
 	case <-ch:
+	case <-wake:
 	}
 }

@@ -73,15 +73,17 @@ func TestJobServerRestart(t *testing.T) {
 type scriptedServer struct {
 	*httptest.Server
 	answerPings atomic.Bool
-	jobs        chan protocol.Job // sent on the next connection that reports its printers
+	jobs        chan protocol.Message // jobs and cancels, sent on the live connection after the next message
 	mu          sync.Mutex
+	hello       protocol.Hello       // the last hello
+	all         []protocol.JobStatus // every job status, all connections
 	conns       []*websocket.Conn
 	statuses    [][]string // per connection: "job_id state"
 	pingedAfter []int      // per connection: statuses seen before the last answered ping
 }
 
 func newScriptedServer(t *testing.T) *scriptedServer {
-	s := &scriptedServer{jobs: make(chan protocol.Job, 8)}
+	s := &scriptedServer{jobs: make(chan protocol.Message, 8)}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := websocket.Accept(w, r, nil)
 		if err != nil {
@@ -89,10 +91,14 @@ func newScriptedServer(t *testing.T) *scriptedServer {
 		}
 		defer c.CloseNow()
 		ctx := r.Context()
-		if _, _, err := c.Read(ctx); err != nil { // hello
+		_, hb, err := c.Read(ctx)
+		if err != nil {
 			return
 		}
 		s.mu.Lock()
+		if h, err := protocol.Decode(hb); err == nil {
+			s.hello, _ = h.(protocol.Hello)
+		}
 		idx := len(s.conns)
 		s.conns = append(s.conns, c)
 		s.statuses = append(s.statuses, nil)
@@ -126,6 +132,7 @@ func newScriptedServer(t *testing.T) *scriptedServer {
 			case protocol.JobStatus:
 				s.mu.Lock()
 				s.statuses[idx] = append(s.statuses[idx], m.JobID+" "+m.State)
+				s.all = append(s.all, m)
 				s.mu.Unlock()
 			case protocol.Ping:
 				if s.answerPings.Load() {
@@ -145,6 +152,18 @@ func (s *scriptedServer) seen(conn int, status string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return conn < len(s.statuses) && slices.Contains(s.statuses[conn], status)
+}
+
+// status returns the last status of job id with state, if the agent sent one.
+func (s *scriptedServer) status(id, state string) (protocol.JobStatus, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := len(s.all) - 1; i >= 0; i-- {
+		if s.all[i].JobID == id && s.all[i].State == state {
+			return s.all[i], true
+		}
+	}
+	return protocol.JobStatus{}, false
 }
 
 func (s *scriptedServer) numConns() int {

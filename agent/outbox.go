@@ -141,6 +141,8 @@ func statusOf(j spool.Job) protocol.JobStatus {
 		st.State = protocol.JobPrinting
 	case j.State == spool.Done:
 		st.State = protocol.JobDone
+	case j.State == spool.Cancelled:
+		st.State, st.Reason = protocol.JobCancelled, j.Reason
 	default:
 		st.State, st.Reason = protocol.JobFailed, j.Reason
 	}
@@ -201,7 +203,7 @@ func (o *outbox) step(id string, change func() (spool.Job, error), report bool) 
 			o.sendLocked(j)
 		}
 	})
-	if err != nil && !errors.Is(err, spool.ErrClosed) && !errors.Is(err, context.Canceled) {
+	if err != nil && !errors.Is(err, spool.ErrClosed) && !errors.Is(err, context.Canceled) && !errors.Is(err, spool.ErrFinished) {
 		o.log.Error(spoolStorageFailed, "job_id", id, "error", err)
 	}
 	return j, err

@@ -27,9 +27,11 @@ type printerSet struct {
 	poll     time.Duration
 	log      *slog.Logger
 	onChange func()
+	settings map[string]PrinterSettings // by canonical ID (configuration)
+	learned  *learned
 
-	// Lock order: a printer's use lock (printerState.use) before mu; mu is never held across I/O, use
-	// is held across the device's I/O.
+	// Lock order: a printer's use lock (printerState.use) before mu, mu before learned's locks; mu is
+	// never held across I/O, use is held across the device's I/O.
 	mu         sync.Mutex               // protects the following
 	configured []string                 // canonical IDs of configured printers, in configuration order
 	bad        []localapi.Printer       // configured URIs that could not be parsed
@@ -41,11 +43,13 @@ type printerState struct {
 	use    sync.Mutex // serialises the device: status queries and writes
 	info   printer.Info
 	status printer.Status
+	silent bool // the last status request got no answer (printer.ErrNoStatus)
 }
 
 // newPrinterSet returns the set; set onChange before starting it.
 func newPrinterSet(uris []string, open func(context.Context, string) (printer.Printer, error), sources []registry.Source, poll time.Duration, log *slog.Logger) *printerSet {
-	s := &printerSet{poll: poll, log: log, st: map[string]*printerState{}, subs: map[chan struct{}]bool{}}
+	s := &printerSet{poll: poll, log: log, st: map[string]*printerState{}, subs: map[chan struct{}]bool{},
+		settings: map[string]PrinterSettings{}, learned: &learned{}}
 	s.reg = registry.New(registry.Options{Sources: sources, Open: open, Logger: log, OnChange: s.event, Interval: poll})
 	for _, u := range uris {
 		info, err := s.reg.Add(u)
@@ -213,17 +217,31 @@ func (s *printerSet) queryErr(ctx context.Context, id string) (printer.Status, *
 		return printer.Status{State: printer.StateOffline, Reason: plainPrinterError(err), CheckedAt: time.Now()}, nil, err
 	}
 	info := p.Info()
+	c := s.capsFor(id, info)
+	if c.Mode == printer.StatusNone && !c.PortStatus {
+		// Never asked: a printer without a status channel may print the request as text.
+		return printer.Status{State: printer.StateUnknown, Reason: reasonNotChecked, CheckedAt: time.Now()}, &info, nil
+	}
 	sctx, cancel := context.WithTimeout(ctx, printerStatusTimeout)
 	st, err := p.Status(sctx)
 	cancel()
+	if err == nil && st.State != printer.StateUnknown {
+		s.learn(id)
+	}
+	s.noteSilent(id, errors.Is(err, printer.ErrNoStatus))
 	if err != nil {
 		got := st
 		st = printer.Status{State: printer.StateOffline, Reason: plainPrinterError(err)}
 		if errors.Is(err, printer.ErrNoStatus) {
 			st.State = printer.StateUnknown
-			if got.Err() != nil && got.State != printer.StateOffline {
+			switch {
+			case got.Err() != nil && got.State != printer.StateOffline:
 				// A silent printer whose other channel told why (USB port status: paper empty).
 				st.State, st.Reason = got.State, plainPrinterError(got.Err())
+			case c.Mode == printer.StatusNone:
+				st.Reason = reasonNotChecked
+			case c.Mode == printer.StatusAuto && !c.Answered:
+				st.Reason = reasonNeverAnswer
 			}
 		}
 	}
@@ -293,7 +311,11 @@ func (s *printerSet) snapshot() []localapi.Printer {
 		if name == "" {
 			name = id
 		}
+		c := s.capsLocked(id, ps.info)
 		out = append(out, localapi.Printer{
+			Language:        string(c.Language),
+			DPI:             c.DPI,
+			StatusMode:      string(c.Mode),
 			ID:              id,
 			Name:            name,
 			Make:            ps.info.Make,
@@ -311,7 +333,8 @@ func (s *printerSet) snapshot() []localapi.Printer {
 func (s *printerSet) protocolList() []protocol.Printer {
 	var out []protocol.Printer
 	for _, p := range s.snapshot() {
-		out = append(out, protocol.Printer{ID: p.ID, Name: p.Name, Make: p.Make, Model: p.Model, Status: p.State, Reason: p.Reason})
+		out = append(out, protocol.Printer{ID: p.ID, Name: p.Name, Make: p.Make, Model: p.Model, Status: p.State, Reason: p.Reason,
+			Language: p.Language, DPI: p.DPI, StatusMode: p.StatusMode})
 	}
 	if out == nil {
 		out = []protocol.Printer{}
@@ -373,11 +396,11 @@ func (s *printerSet) write(ctx context.Context, id string, data []byte) (string,
 }
 
 // checkNow asks printer id for its status now (serialised with its other uses), records the result and
-// returns it with the error of the request, if any.
-func (s *printerSet) checkNow(ctx context.Context, id string) (printer.Status, error) {
+// returns it with the printer's capabilities and the error of the request, if any.
+func (s *printerSet) checkNow(ctx context.Context, id string) (printer.Status, caps, error) {
 	ps := s.state(id)
 	if ps == nil {
-		return printer.Status{State: printer.StateOffline, Reason: "printer not found"}, printer.ErrNotFound
+		return printer.Status{State: printer.StateOffline, Reason: "printer not found"}, caps{}, printer.ErrNotFound
 	}
 	ps.use.Lock()
 	st, info, err := s.queryErr(ctx, id)
@@ -386,7 +409,7 @@ func (s *printerSet) checkNow(ctx context.Context, id string) (printer.Status, e
 	if changed {
 		s.changed()
 	}
-	return st, err
+	return st, s.caps(id), err
 }
 
 // send writes data to printer id (serialised with its other uses). Unlike write it does not ask for the

@@ -77,33 +77,62 @@ func SystemdUnit(exe string, args []string) (string, error) {
 	}
 	unit := `[Unit]
 Description=printdock agent (label printing for printdock-server)
+Documentation=file:///usr/share/doc/printdock-agent/packaging.md
 Wants=network-online.target
 After=network-online.target
 
 [Service]
 Type=simple
+# Its own system user (made by the package's postinst), in group printdock: the group the udev rule
+# (60-printdock.rules) gives the USB label printers to. Never root.
+User=printdock-agent
+Group=printdock
 ExecStart=` + strings.Join(cmd, " ") + `
 Restart=on-failure
 RestartSec=5s
-# /var/lib/printdock: state.json, installation-id, agent.secret (file keystore), logs/
+# /var/lib/printdock: state.json, installation-id, agent.secret (file keystore, 0600), logs/.
+# systemd hands the directory to the service user at start (also what "sudo printdock-agent login" wrote).
 StateDirectory=printdock
 StateDirectoryMode=0700
 # /run/printdock/agent.sock: the local API (mode 0660, group printdock; login, logout and logs only
-# for root and group printdock-admin, see docs/agent.md)
+# for root, this user and group printdock-admin, see docs/agent.md)
 RuntimeDirectory=printdock
 RuntimeDirectoryMode=0755
-# /etc/printdock/agent.json: server URL, printers, log level (never the secret)
+# /etc/printdock/agent.json: server URL, printers, log level (never the secret); read-only here.
 ConfigurationDirectory=printdock
 UMask=0077
+
+# Hardening: the agent needs its state directory, the network (server, TCP 9100 printers), USB printer
+# device nodes (libusb opens /dev/bus/usb/BBB/DDD; it watches hotplug over netlink) and nothing else.
 NoNewPrivileges=yes
+CapabilityBoundingSet=
+AmbientCapabilities=
 ProtectSystem=strict
 ProtectHome=yes
 PrivateTmp=yes
+DevicePolicy=closed
+DeviceAllow=char-usb_device rw
+ProtectHostname=yes
+ProtectClock=yes
 ProtectKernelTunables=yes
 ProtectKernelModules=yes
+ProtectKernelLogs=yes
 ProtectControlGroups=yes
+ProtectProc=invisible
+ProcSubset=pid
+KeyringMode=private
+RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK
+RestrictNamespaces=yes
+RestrictRealtime=yes
 RestrictSUIDSGID=yes
 LockPersonality=yes
+MemoryDenyWriteExecute=yes
+RemoveIPC=yes
+PrivateMounts=yes
+SystemCallArchitectures=native
+SystemCallFilter=@system-service
+SystemCallFilter=~@privileged @resources
+SystemCallErrorNumber=EPERM
 
 [Install]
 WantedBy=multi-user.target
@@ -169,7 +198,18 @@ func NewService(a *Agent, o ServiceOptions, onFail func(error)) (service.Service
 	if err != nil {
 		return nil, fmt.Errorf("agent: service: %w", err)
 	}
-	return s, nil
+	return accountInstaller{s}, nil
+}
+
+// accountInstaller makes sure the service's account exists before the service is installed (the
+// systemd unit runs as User=printdock-agent, Group=printdock; see ensureServiceAccount).
+type accountInstaller struct{ service.Service }
+
+func (s accountInstaller) Install() error {
+	if err := ensureServiceAccount(); err != nil {
+		return err
+	}
+	return s.Service.Install()
 }
 
 // ServiceState asks the service manager whether the service is installed and running.

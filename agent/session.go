@@ -162,6 +162,7 @@ func (a *Agent) hello() protocol.Hello {
 		Hostname:        a.hostname,
 		OS:              osName(),
 		InstallationID:  a.creds.snapshot().InstID,
+		Features:        []string{protocol.FeatureCancel},
 	}
 }
 
@@ -219,6 +220,10 @@ func (h *sessionHandler) Message(ctx context.Context, _ *link.Conn, m protocol.M
 	case protocol.Job:
 		if h.spr != nil {
 			h.spr.accept(ctx, m)
+		}
+	case protocol.Cancel:
+		if h.spr != nil {
+			h.spr.cancel(ctx, m.JobID)
 		}
 	default:
 		h.a.log.Debug("agent: ignoring message", "type", m.MessageType())

@@ -36,7 +36,8 @@ type printerPort interface {
 	ids() []string
 	configuredIDs() []string
 	find(id string) (string, error)
-	checkNow(ctx context.Context, id string) (printer.Status, error)
+	checkNow(ctx context.Context, id string) (printer.Status, caps, error)
+	caps(id string) caps
 	send(ctx context.Context, id string, data []byte) error
 	subscribe() chan struct{}
 	unsubscribe(chan struct{})
@@ -71,8 +72,9 @@ type spooler struct {
 	sched     *scheduler
 	wg        sync.WaitGroup // background work and resyncs
 
-	mu    sync.Mutex      // protects the following
-	known map[string]bool // printers this agent has had
+	mu      sync.Mutex             // protects the following
+	known   map[string]bool        // printers this agent has had
+	waiters map[chan struct{}]bool // pauses to cut short when a job is discarded
 }
 
 func newSpooler(d spoolerDeps, sp *spool.Spool) *spooler {
@@ -82,8 +84,9 @@ func newSpooler(d spoolerDeps, sp *spool.Spool) *spooler {
 		pol:      policies{Problem: cfg.PrinterProblem, Interrupted: cfg.Interrupted},
 		retryMin: cfg.PrinterRetryMin, retryMax: cfg.PrinterRetryMax,
 		retention: cfg.SpoolRetention, keep: cfg.SpoolKeep,
-		out:   newOutbox(sp, d.log, time.Now()),
-		known: map[string]bool{},
+		out:     newOutbox(sp, d.log, time.Now()),
+		known:   map[string]bool{},
+		waiters: map[chan struct{}]bool{},
 	}
 	r.sched = newScheduler(r.process)
 	if r.pol.Problem == "" {
@@ -242,4 +245,16 @@ func (r *spooler) resolve(id string) (string, bool, bool) {
 		return pid, true, true
 	}
 	return id, false, r.known[id]
+}
+
+// wakeWaiters cuts short every pause (a waiting job was discarded: its worker moves on).
+func (r *spooler) wakeWaiters() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for c := range r.waiters {
+		select {
+		case c <- struct{}{}:
+		default:
+		}
+	}
 }

@@ -9,7 +9,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -115,4 +117,73 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode) (err error) {
 		return fmt.Errorf("agent: write %s: %w", filepath.Base(path), err)
 	}
 	return nil
+}
+
+// learnedFile keeps what the agent learnt about printers across restarts.
+const learnedFile = "printers.json"
+
+// learned is the agent's learned printer facts (<StateDir>/printers.json): which printers answered a
+// ZPL status request once. It is written when a printer answers for the first time.
+type learned struct {
+	path string
+
+	mu  sync.Mutex // protects the following; never held across I/O
+	zpl []string   // printer IDs that answered ~HS
+	// ioMu orders the file's writers (lock order: ioMu before mu).
+	ioMu sync.Mutex
+}
+
+type learnedJSON struct {
+	AnsweredStatus []string `json:"answered_status,omitempty"`
+}
+
+func loadLearned(dir string) (*learned, error) {
+	l := &learned{}
+	if dir == "" {
+		return l, nil
+	}
+	l.path = filepath.Join(dir, learnedFile)
+	b, err := os.ReadFile(l.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return l, nil
+	}
+	if err != nil {
+		return l, fmt.Errorf("agent: read %s: %w", learnedFile, err)
+	}
+	var lj learnedJSON
+	if err := json.Unmarshal(b, &lj); err != nil {
+		return l, fmt.Errorf("agent: parse %s: %w", learnedFile, err)
+	}
+	l.zpl = lj.AnsweredStatus
+	return l, nil
+}
+
+func (l *learned) answered(id string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Contains(l.zpl, id)
+}
+
+// learnAnswered records that printer id answered ~HS; it reports whether that is new. The file is
+// written outside mu.
+func (l *learned) learnAnswered(id string) (bool, error) {
+	l.ioMu.Lock()
+	defer l.ioMu.Unlock()
+	l.mu.Lock()
+	if slices.Contains(l.zpl, id) {
+		l.mu.Unlock()
+		return false, nil
+	}
+	l.zpl = append(l.zpl, id)
+	slices.Sort(l.zpl)
+	lj := learnedJSON{AnsweredStatus: slices.Clone(l.zpl)}
+	l.mu.Unlock()
+	if l.path == "" {
+		return true, nil
+	}
+	b, err := json.MarshalIndent(lj, "", "  ")
+	if err != nil {
+		return true, fmt.Errorf("agent: encode %s: %w", learnedFile, err)
+	}
+	return true, writeFileAtomic(l.path, append(b, '\n'), 0o600)
 }

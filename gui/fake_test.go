@@ -17,6 +17,7 @@ type fakeBackend struct {
 	logins   []localapi.LoginRequest
 	prints   []localapi.TestPrintRequest
 	jobs     []localapi.Job
+	discards []string // DiscardJob calls
 
 	// login answers a Login; nil means "connected at once".
 	login func(req localapi.LoginRequest) (localapi.Status, error)
@@ -90,6 +91,20 @@ func (f *fakeBackend) Jobs(context.Context) ([]localapi.Job, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]localapi.Job(nil), f.jobs...), nil
+}
+
+func (f *fakeBackend) DiscardJob(_ context.Context, id string) (localapi.Job, error) {
+	defer f.enter()()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.discards = append(f.discards, id)
+	for i, j := range f.jobs {
+		if j.ID == id && j.State == localapi.JobWaiting {
+			f.jobs[i].State = localapi.JobCancelled
+			return f.jobs[i], nil
+		}
+	}
+	return localapi.Job{}, localapi.NewError(409, localapi.CodeTooLate, "too late", nil)
 }
 
 func (f *fakeBackend) Watch(ctx context.Context) <-chan localapi.Status {

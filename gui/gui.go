@@ -37,6 +37,13 @@ type Backend interface {
 	Watch(ctx context.Context) <-chan localapi.Status
 }
 
+// JobDiscarder is an optional capability of a Backend (localapi.Client has it): discarding a job that
+// waits on its printer, so that it never prints. The Jobs screen offers a Discard button for such jobs
+// only when the Backend has it; the agent decides (the app holds no job logic).
+type JobDiscarder interface {
+	DiscardJob(ctx context.Context, id string) (localapi.Job, error)
+}
+
 // ServiceControl is an optional capability of a Backend: installing and starting the agent as an OS
 // service from the app (cmd/printdock implements it with the agent's kardianos/service wrapper for the
 // installed printdock-agent binary). The Settings screen offers its Install / Start buttons only when

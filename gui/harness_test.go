@@ -2,12 +2,14 @@ package gui
 
 import (
 	"printdock/internal/testenv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 )
 
 // loopApp is Fyne's headless test app with one change: fyne.Do queues its function for the test
@@ -130,4 +132,25 @@ func startUI(t *testing.T, b Backend, opts Options) (*UI, *loopApp) {
 		}
 	})
 	return u, a
+}
+
+// hasButton reports whether root shows a button labelled text.
+func hasButton(root fyne.CanvasObject, text string) bool {
+	for _, o := range test.LaidOutObjects(root) {
+		if b, ok := o.(*widget.Button); ok && b.Text == text {
+			return true
+		}
+	}
+	return false
+}
+
+// labels joins the texts of root's labels.
+func labels(root fyne.CanvasObject) string {
+	var out []string
+	for _, o := range test.LaidOutObjects(root) {
+		if l, ok := o.(*widget.Label); ok {
+			out = append(out, l.Text)
+		}
+	}
+	return strings.Join(out, "|")
 }

@@ -123,6 +123,13 @@ func (s *jobsScreen) render(js []localapi.Job) {
 		}
 		row := container.NewVBox(container.NewGridWithColumns(4,
 			cell(clock(now, j.Updated)), cell(printer), cell(title), state))
+		if d, ok := s.u.b.(JobDiscarder); ok && j.State == localapi.JobWaiting {
+			id := j.ID
+			discard := widget.NewButtonWithIcon("Discard", theme.DeleteIcon(), func() { s.discard(d, id) })
+			discard.Importance = widget.DangerImportance
+			row.Add(container.NewHBox(discard,
+				widget.NewLabel("It waits for the printer; discard it if it must not print later.")))
+		}
 		if j.Reason != "" {
 			reason := widget.NewLabel("Reason: " + j.Reason)
 			reason.Wrapping = fyne.TextWrapWord
@@ -135,4 +142,22 @@ func (s *jobsScreen) render(js []localapi.Job) {
 	}
 	s.list.Objects = objs
 	s.list.Refresh()
+}
+
+// discard asks the agent to discard job id (waiting on its printer), then reloads the list. Main
+// goroutine only.
+func (s *jobsScreen) discard(d JobDiscarder, id string) {
+	s.u.goBackground(func(ctx context.Context) {
+		rctx, cancel := s.u.reqCtx(ctx)
+		defer cancel()
+		_, err := d.DiscardJob(rctx, id)
+		s.u.do(func() {
+			if err != nil {
+				s.msg.SetText("Could not discard the job: " + errorText(err))
+				s.msg.Show()
+				return
+			}
+			s.refresh()
+		})
+	})
 }

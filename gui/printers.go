@@ -38,6 +38,7 @@ type printerRow struct {
 	name   *widget.Label
 	id     *widget.Label
 	state  *widget.Label
+	caps   *widget.Label // language, dpi, status mode
 	advice *widget.Label
 	test   *widget.Button
 }
@@ -113,13 +114,17 @@ func (s *printersScreen) newRow(id string) *printerRow {
 	r.id.Truncation = fyne.TextTruncateEllipsis
 	r.state = widget.NewLabel("")
 	r.state.Truncation = fyne.TextTruncateEllipsis
+	r.caps = widget.NewLabel("")
+	r.caps.Importance = widget.LowImportance
+	r.caps.Truncation = fyne.TextTruncateEllipsis
+	r.caps.Hide()
 	r.advice = widget.NewLabel("")
 	r.advice.Wrapping = fyne.TextWrapWord
 	r.advice.Hide()
 	r.test = widget.NewButtonWithIcon("Test print", theme.DocumentPrintIcon(), func() { s.testPrint(id) })
 	r.box = container.NewVBox(
 		container.NewBorder(nil, nil, container.NewCenter(dot), container.NewCenter(r.test),
-			container.NewVBox(r.name, r.state, r.id)),
+			container.NewVBox(r.name, r.state, r.caps, r.id)),
 		r.advice,
 		widget.NewSeparator(),
 	)
@@ -153,6 +158,12 @@ func (r *printerRow) render(p localapi.Printer) {
 	}
 	r.state.Refresh()
 	r.dot.Refresh()
+	if c := printerCapsText(p); c != "" {
+		r.caps.SetText(c)
+		r.caps.Show()
+	} else {
+		r.caps.Hide()
+	}
 	if d := printerDetail(p); d != "" {
 		r.advice.SetText(d)
 		r.advice.Show()
@@ -230,6 +241,9 @@ func printerDetail(p localapi.Printer) string {
 		reason = ""
 	}
 	advice := printerAdvice(p.State)
+	if p.State == "unknown" && (p.StatusMode == "none" || p.StatusMode == "auto" && p.Language != "zpl") {
+		advice = "" // a printer the agent does not ask (or that never answered): nothing to check
+	}
 	switch {
 	case reason == "":
 		return advice

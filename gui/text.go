@@ -130,8 +130,38 @@ func jobStateText(state string) string {
 		return "Printed"
 	case "failed":
 		return "Failed"
+	case "waiting":
+		return "Waiting for the printer"
+	case "cancelled":
+		return "Discarded"
 	}
 	return state
+}
+
+// printerCapsText describes what the agent knows of a printer's language and status channel, e.g.
+// "EPL · 203 dpi · status: not asked (mode none)"; "" when it knows nothing to say.
+func printerCapsText(p localapi.Printer) string {
+	var parts []string
+	switch p.Language {
+	case "", "unknown":
+		if p.StatusMode != "" {
+			parts = append(parts, "Language not known yet")
+		}
+	default:
+		parts = append(parts, strings.ToUpper(p.Language))
+	}
+	if p.DPI > 0 {
+		parts = append(parts, fmt.Sprintf("%d dpi", p.DPI))
+	}
+	switch p.StatusMode {
+	case "none":
+		parts = append(parts, "status: not asked (mode none)")
+	case "zpl":
+		parts = append(parts, "status: ZPL ~HS (mode zpl)")
+	case "auto":
+		parts = append(parts, "status: automatic")
+	}
+	return strings.Join(parts, " · ")
 }
 
 // errorText turns an error from the agent into a sentence for staff with what to do.

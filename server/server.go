@@ -11,9 +11,7 @@ package server
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/sha256"
 	"crypto/tls"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -35,6 +33,7 @@ import (
 	"printdock/server/portal"
 	"printdock/server/store"
 	"printdock/server/store/postgres"
+	"printdock/server/store/retention"
 	"printdock/server/store/sqlite"
 )
 
@@ -98,6 +97,15 @@ type Config struct {
 	// SecureCookies forces Secure __Host- cookies even for requests that did not arrive over HTTPS (a
 	// TLS proxy that does not send X-Forwarded-Proto).
 	SecureCookies bool
+
+	// Retention (package store/retention, docs/server.md): how long finished jobs' content (7 days),
+	// finished jobs (90 days) and audit entries (400 days) are kept; 0 takes the default, a negative
+	// duration keeps forever. RetentionEvery is the time between passes (an hour); with replicas one at a
+	// time runs a pass.
+	RetainJobContent time.Duration
+	RetainJobs       time.Duration
+	RetainAudit      time.Duration
+	RetentionEvery   time.Duration
 }
 
 // database is what the server needs of a store: sqlite.DB and postgres.DB.
@@ -208,7 +216,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			return err
 		},
 	})
-	s.Portal = portal.New(ks, s.Hub, portal.Options{Logger: log.With("component", "portal"), Jobs: js,
+	s.Portal = portal.New(ks, s.Hub, portal.Options{Logger: log.With("component", "portal"), Jobs: js, Sessions: db,
 		SecureCookies: cfg.SecureCookies})
 	events, unsub := ks.Subscribe()
 	s.unsub = unsub
@@ -230,6 +238,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	go func() {
 		defer s.bg.Done()
 		js.Run(runCtx, cfg.JobSweepEvery)
+	}()
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		retention.Run(runCtx, db, retention.Options{Log: log, Clock: cfg.JobClock, Every: cfg.RetentionEvery,
+			Policy: retention.Policy{JobContent: cfg.RetainJobContent, Jobs: cfg.RetainJobs, Audit: cfg.RetainAudit}})
 	}()
 	return s, nil
 }
@@ -276,23 +290,17 @@ func databasePath(cfg Config) (string, error) {
 	return u, nil
 }
 
-// pepperSetting names the pepper's fingerprint among a shared store's settings.
-const pepperSetting = "pepper_fingerprint"
-
-// checkPepper makes replicas that share a store (PostgreSQL) agree on the pepper: the first one records a
-// fingerprint of its pepper (an HMAC of a constant, which reveals nothing about the pepper), and a
-// replica with another pepper — which would fail every secret issued by the others — refuses to start.
+// checkPepper makes the store and the pepper agree (store.Settings, both stores): the first start records
+// a fingerprint of the pepper (store.PepperFingerprint, which reveals nothing about it), and a server with
+// another pepper — which would fail every secret issued with the first, e.g. a replica set up apart or a
+// database restored next to another pepper — refuses to start.
 func checkPepper(ctx context.Context, db database, pepper []byte) error {
-	st, ok := db.(interface {
-		EnsureSetting(ctx context.Context, name, value string) (string, error)
-	})
+	st, ok := db.(store.Settings)
 	if !ok {
 		return nil
 	}
-	m := hmac.New(sha256.New, pepper)
-	m.Write([]byte("printdock pepper fingerprint v1"))
-	fp := hex.EncodeToString(m.Sum(nil))
-	got, err := st.EnsureSetting(ctx, pepperSetting, fp)
+	fp := store.PepperFingerprint(pepper)
+	got, err := st.EnsureSetting(ctx, store.PepperSetting, fp)
 	if err != nil {
 		return fmt.Errorf("server: pepper check: %w", err)
 	}

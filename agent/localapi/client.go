@@ -148,6 +148,14 @@ func (c *Client) Jobs(ctx context.Context) ([]Job, error) {
 	return js, err
 }
 
+// DiscardJob discards the agent's job id while it waits on its printer: it never prints. An error with
+// code CodeTooLate when it has started printing or is finished.
+func (c *Client) DiscardJob(ctx context.Context, id string) (Job, error) {
+	var res Job
+	err := c.do(ctx, http.MethodPost, "job-discard", DiscardRequest{JobID: id}, &res)
+	return res, err
+}
+
 // JobPreview renders the label of the agent's job id (PNG); the agent also writes it to its previews
 // directory (PreviewPath).
 func (c *Client) JobPreview(ctx context.Context, id string) (JobPreview, error) {

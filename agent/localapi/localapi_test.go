@@ -261,6 +261,36 @@ func TestClientCalls(t *testing.T) {
 	if st, err := c.Logout(ctx); err != nil || st.State != StateNotLoggedIn {
 		t.Fatalf("logout: %v %+v", err, st)
 	}
+	// A backend that cannot discard jobs answers job-discard 404.
+	if _, err := c.DiscardJob(ctx, "j1"); ErrorCode(err) != CodeNotFound {
+		t.Fatalf("discard without DiscardBackend: %v", err)
+	}
+}
+
+// discardStub is a stubBackend that can discard the job "waiting".
+type discardStub struct{ *stubBackend }
+
+func (discardStub) DiscardJob(_ context.Context, id string) (Job, error) {
+	if id != "waiting" {
+		return Job{}, NewError(http.StatusConflict, CodeTooLate, "too late", nil)
+	}
+	return Job{ID: id, State: JobCancelled}, nil
+}
+
+func TestClientDiscardJob(t *testing.T) {
+	path, _ := serveSocket(t, discardStub{newStub()})
+	c := NewClient(path)
+	defer c.Close()
+	ctx := context.Background()
+	if j, err := c.DiscardJob(ctx, "waiting"); err != nil || j.State != JobCancelled || j.ID != "waiting" {
+		t.Fatalf("discard: %+v %v", j, err)
+	}
+	if _, err := c.DiscardJob(ctx, "done"); ErrorCode(err) != CodeTooLate {
+		t.Fatalf("discard of a printed job: %v", err)
+	}
+	if _, err := c.DiscardJob(ctx, ""); ErrorCode(err) != CodeInvalidRequest {
+		t.Fatalf("discard without an id: %v", err)
+	}
 }
 
 func TestClientAgentNotRunning(t *testing.T) {

@@ -24,7 +24,8 @@ type Peer struct {
 
 // Access decides who may use the local API's administrative routes: login and logout (they replace or
 // delete the secret and choose the server) and logs (more detail than the status). Everyone who can
-// connect to the socket may use the others (status, watch, printers, jobs, job-preview, test-print).
+// connect to the socket may use the others (status, watch, printers, jobs, job-preview, job-discard,
+// test-print).
 //
 // On Linux the socket's peer credentials decide: root, the agent's own user and members of AdminGroup
 // are administrators. Where a connection carries no credentials — the in-memory listener of an agent

@@ -47,6 +47,12 @@ type PreviewBackend interface {
 	JobPreview(ctx context.Context, id string) (JobPreview, error)
 }
 
+// DiscardBackend is a Backend that can discard a job waiting on its printer (POST job-discard). A
+// Backend without it answers that route 404.
+type DiscardBackend interface {
+	DiscardJob(ctx context.Context, id string) (Job, error)
+}
+
 // Handler serves the local API for a Backend.
 type Handler struct {
 	b      Backend
@@ -79,6 +85,7 @@ const (
 //	POST test-print  TestPrintRequest → TestPrintResult
 //	GET  jobs        []Job
 //	GET  job-preview?id=ID  JobPreview (the job's label as PNG)
+//	POST job-discard DiscardRequest → Job (a job waiting on its printer never prints; 409 when too late)
 //	GET  logs?n=N    []LogEntry (newest last, default 200)
 //	GET  watch       Status as JSON lines: the current one at once, then one per change
 //
@@ -98,6 +105,7 @@ func NewHandler(b Backend, log *slog.Logger) *Handler {
 		"test-print":  {method: http.MethodPost, serve: h.testPrint},
 		"jobs":        {method: http.MethodGet, serve: h.jobs},
 		"job-preview": {method: http.MethodGet, serve: h.jobPreview},
+		"job-discard": {method: http.MethodPost, serve: h.jobDiscard},
 		"logs":        {method: http.MethodGet, admin: msgAdminLogs, serve: h.logs},
 		"watch":       {method: http.MethodGet, serve: h.watch},
 	}
@@ -252,6 +260,29 @@ func (h *Handler) jobPreview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := pb.JobPreview(r.Context(), id)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+func (h *Handler) jobDiscard(w http.ResponseWriter, r *http.Request) {
+	db, ok := h.b.(DiscardBackend)
+	if !ok {
+		writeError(w, NewError(http.StatusNotFound, CodeNotFound, "this agent cannot discard jobs", nil))
+		return
+	}
+	var req DiscardRequest
+	if err := decodeBody(r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	if req.JobID == "" {
+		writeError(w, NewError(http.StatusBadRequest, CodeInvalidRequest, "job-discard needs a job_id", nil))
+		return
+	}
+	res, err := db.DiscardJob(r.Context(), req.JobID)
 	if err != nil {
 		writeError(w, err)
 		return

@@ -67,6 +67,11 @@ type Printer struct {
 	Reason          string    `json:"reason,omitempty"`
 	LabelsRemaining int       `json:"labels_remaining,omitempty"`
 	CheckedAt       time.Time `json:"checked_at"`
+
+	// Added with printer languages (additions only).
+	Language   string `json:"language,omitempty"`    // zpl, epl, tspl, dpl, escpos, unknown
+	DPI        int    `json:"dpi,omitempty"`         // 0 when not known
+	StatusMode string `json:"status_mode,omitempty"` // auto, zpl, none
 }
 
 // LoginRequest signs the agent in. The secret travels only over the local socket.
@@ -110,6 +115,15 @@ type Job struct {
 // JobWaiting is the Job.State of a job waiting for its printer.
 const JobWaiting = "waiting"
 
+// JobCancelled is the Job.State of a job discarded before it was written (a cancel from the server or
+// a discard at the agent).
+const JobCancelled = "cancelled"
+
+// DiscardRequest discards a job waiting on its printer (POST job-discard).
+type DiscardRequest struct {
+	JobID string `json:"job_id"`
+}
+
 // JobPreview is the rendered label of a job (GET job-preview?id=ID).
 type JobPreview struct {
 	JobID       string `json:"job_id"`
@@ -139,6 +153,7 @@ const (
 	CodePrinterError      = "printer_error"
 	CodeNotFound          = "not_found"
 	CodeNoPreview         = "no_preview" // the job's content cannot be rendered
+	CodeTooLate           = "too_late"   // job-discard: the job has started printing or is finished
 	CodeMethodNotAllowed  = "method_not_allowed"
 	CodeAdminRequired     = "admin_required"    // 403: the route is for administrators only (Access)
 	CodeAgentNotRunning   = "agent_not_running" // set by the client: nothing answered on the socket

@@ -30,6 +30,9 @@ const (
 	Printing = "printing" // the agent has started writing it (see Job.InFlight and Job.CopiesDone)
 	Done     = "done"     // every copy was handed to the printer
 	Failed   = "failed"   // given up; Reason says why
+	// Cancelled: discarded before any of it was written (a cancel from the server, or a discard at
+	// the agent); it never prints.
+	Cancelled = "cancelled"
 )
 
 // Errors callers branch on.
@@ -376,9 +379,9 @@ func (s *Spool) Wait(ctx context.Context, id, reason string, now time.Time) (Job
 	return s.update(ctx, "wait", id, `waiting = 1, reason = ?, updated_at = ?`, reason, us(now))
 }
 
-// Finish ends an open job as done or failed (with reason).
+// Finish ends an open job as done, failed or cancelled (with reason).
 func (s *Spool) Finish(ctx context.Context, id, state, reason string, now time.Time) (Job, error) {
-	if state != Done && state != Failed {
+	if state != Done && state != Failed && state != Cancelled {
 		return Job{}, fmt.Errorf("spool: finish: bad state %q", state)
 	}
 	return s.update(ctx, "finish", id, `state = ?, reason = ?, waiting = 0, in_flight = 0, finished_at = ?, updated_at = ?`,

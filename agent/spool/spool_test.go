@@ -117,6 +117,17 @@ func TestFinishAndExpiry(t *testing.T) {
 	if _, err := s.Finish(ctx, "e", Received, "", t0); err == nil {
 		t.Fatal("finish to received accepted")
 	}
+	// A cancelled job is finished: it can no longer start a copy, and it is purged like the others.
+	s.Add(ctx, NewJob{ID: "c", PrinterID: "p", Content: []byte("x")}, t0)
+	if j, err := s.Finish(ctx, "c", Cancelled, "cancelled by the server", t0); err != nil || j.Open() || j.FinishedAt.IsZero() {
+		t.Fatalf("cancel: %+v %v", j, err)
+	}
+	if _, err := s.StartCopy(ctx, "c", t0); !errors.Is(err, ErrFinished) {
+		t.Fatalf("start copy of a cancelled job: %v", err)
+	}
+	if open, err := s.OpenJobs(ctx); err != nil || len(open) != 0 {
+		t.Fatalf("open jobs: %d %v", len(open), err)
+	}
 }
 
 func TestReportedAndUnreported(t *testing.T) {

@@ -134,5 +134,14 @@ func (g *globals) offline() (*agent.Agent, error) {
 	c.SocketPath = "-"
 	c.NoDiscovery = false
 	c.Logger = quietLogger()
+	dir := c.StateDir
+	if dir == "" {
+		dir = localapi.DefaultStateDir()
+	}
+	// As root with the service's state directory owned by its account: continue as that account, so
+	// that what this command writes stays readable to the service.
+	if err := agent.ActAsStateOwner(dir); err != nil {
+		return nil, err
+	}
 	return agent.New(c)
 }

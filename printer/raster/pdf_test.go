@@ -222,3 +222,84 @@ func emptyPDF() []byte {
 	d.obj("<< /Type /Pages /Kids [] /Count 0 >>")
 	return d.bytes()
 }
+
+// twoPagePDF has a black left half on page 1 and a black right half on page 2.
+func twoPagePDF() []byte {
+	var d pdfDoc
+	d.obj("<< /Type /Catalog /Pages 2 0 R >>")
+	d.obj("<< /Type /Pages /Kids [3 0 R 4 0 R] /Count 2 >>")
+	d.obj("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 288 432] /Contents 5 0 R >>")
+	d.obj("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 288 432] /Contents 6 0 R >>")
+	d.stream("", []byte("0 g 0 0 144 432 re f"))
+	d.stream("", []byte("0 g 144 0 144 432 re f"))
+	return d.bytes()
+}
+
+func TestPDFPagesInOrder(t *testing.T) {
+	for _, lang := range []printer.Language{printer.LangZPL, printer.LangEPL, printer.LangTSPL} {
+		t.Run(string(lang), func(t *testing.T) {
+			res, err := testConverter().Convert(context.Background(), twoPagePDF(), "pdf", Target{Language: lang, Pages: []int{2, 1, 2}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Pages != 3 || res.DocumentPages != 2 {
+				t.Fatalf("%d labels of %d pages", res.Pages, res.DocumentPages)
+			}
+			for i, leftBlack := range []bool{false, true, false} {
+				b := printedBitmap(t, lang, 203, res.Data, i)
+				if b.Black(200, 600) != leftBlack || b.Black(600, 600) == leftBlack {
+					t.Errorf("label %d: left black %v, right black %v; want left %v", i, b.Black(200, 600), b.Black(600, 600), leftBlack)
+				}
+			}
+			prev, err := png.Decode(bytes.NewReader(res.Preview))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := 3*1218 + 2*previewGap; prev.Bounds().Dy() != want {
+				t.Errorf("preview is %v, want 3 labels stacked (%d high)", prev.Bounds().Size(), want)
+			}
+		})
+	}
+}
+
+// TestConcurrentConversions runs more conversions at once than there are workers.
+func TestConcurrentConversions(t *testing.T) {
+	pdf := labelPDF(t, 288, 432)
+	pngLabel := labelPNG(t, 400, 600, 1)
+	var wg sync.WaitGroup
+	errs := make(chan error, 6)
+	for i := range 6 {
+		wg.Go(func() {
+			content, kind := pdf, "pdf"
+			if i%3 == 2 {
+				content, kind = pngLabel, "png"
+			}
+			_, err := testConverter().Convert(context.Background(), content, kind, Target{Language: printer.LangTSPL, DPI: 300})
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// TestPDFPageRotateIsHonoured: a landscape page with /Rotate 90 is shown portrait by PDFium, so it fits
+// a 4×6 label without being turned again.
+func TestPDFPageRotateIsHonoured(t *testing.T) {
+	pdf := bytes.Replace(labelPDF(t, 432, 288), []byte("/Type /Page /Parent"), []byte("/Type /Page /Rotate 90 /Parent"), 1)
+	res, err := testConverter().Convert(context.Background(), pdf, "pdf", Target{Language: printer.LangZPL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Rotated {
+		t.Error("turned a page that /Rotate already made portrait")
+	}
+	b := printedBitmap(t, printer.LangZPL, 203, res.Data, 0)
+	if c128, qr := decodeBarcodes(t, turnBack(b)); c128 != testTracking || qr != testQR {
+		t.Errorf("decoded %q, %q", c128, qr)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"image"
 	"image/color"
+	"image/draw"
 	"image/png"
 	"testing"
 
@@ -133,5 +134,60 @@ func TestPNGErrors(t *testing.T) {
 	small := New(Limits{MaxInputBytes: 100})
 	if _, err := small.Convert(context.Background(), good, "png", zpl); !errors.Is(err, ErrTooLarge) {
 		t.Errorf("input over MaxInputBytes: err = %v", err)
+	}
+}
+
+// TestFlatten checks the direct conversions against image/draw's general one.
+func TestFlatten(t *testing.T) {
+	pal := color.Palette{color.NRGBA{0, 0, 0, 0}, color.NRGBA{200, 30, 60, 255}, color.NRGBA{10, 250, 90, 128}, color.Gray{Y: 77}}
+	p := image.NewPaletted(image.Rect(3, 2, 40, 30), pal)
+	n := image.NewNRGBA(image.Rect(-5, 1, 30, 20))
+	g := image.NewGray(image.Rect(1, 1, 20, 9))
+	for i := range p.Pix {
+		p.Pix[i] = uint8(i % len(pal))
+	}
+	for i := range n.Pix {
+		n.Pix[i] = uint8(i * 37)
+	}
+	for i := range g.Pix {
+		g.Pix[i] = uint8(i * 11)
+	}
+	r := image.NewRGBA(image.Rect(0, 0, 16, 16))
+	for i := 0; i < len(r.Pix); i += 4 {
+		a := uint8(i * 7)
+		r.Pix[i], r.Pix[i+1], r.Pix[i+2], r.Pix[i+3] = a/3, a/2, a, a // premultiplied: components ≤ alpha
+	}
+	for _, img := range []image.Image{p, n, g, r} {
+		got := flatten(img)
+		want := image.NewGray(got.Rect)
+		draw.Draw(want, want.Rect, image.White, image.Point{}, draw.Src)
+		draw.Draw(want, want.Rect, img, img.Bounds().Min, draw.Over)
+		for i := range want.Pix {
+			if d := int(got.Pix[i]) - int(want.Pix[i]); d < -1 || d > 1 {
+				t.Fatalf("%T: pixel %d is %d, image/draw gives %d", img, i, got.Pix[i], want.Pix[i])
+			}
+		}
+	}
+}
+
+func TestShrink(t *testing.T) {
+	g := image.NewGray(image.Rect(0, 0, 7, 4)) // 3×2 blocks of 2×2, the last column dropped
+	for i := range g.Pix {
+		g.Pix[i] = uint8(10 * (i % 7))
+	}
+	got := shrink(g, 2)
+	if got.Rect.Dx() != 3 || got.Rect.Dy() != 2 || got.Pix[0] != 5 || got.Pix[1] != 25 || got.Pix[5] != 45 {
+		t.Errorf("shrink = %v %v", got.Rect, got.Pix)
+	}
+}
+
+func TestBilinear(t *testing.T) {
+	g := image.NewGray(image.Rect(0, 0, 2, 1))
+	g.Pix[0], g.Pix[1] = 0, 200
+	got := bilinear(g, 4, 2) // the edge lands between dots 1 and 2, as in the source
+	for y := range 2 {
+		if row := got.Pix[y*got.Stride : y*got.Stride+4]; !bytes.Equal(row, []byte{0, 50, 150, 200}) {
+			t.Errorf("row %d = %v", y, row)
+		}
 	}
 }

@@ -55,17 +55,26 @@ func z64(data []byte) string {
 func crc16XModem(b []byte) uint16 {
 	var crc uint16
 	for _, c := range b {
-		crc ^= uint16(c) << 8
-		for range 8 {
-			if crc&0x8000 != 0 {
-				crc = crc<<1 ^ 0x1021
-			} else {
-				crc <<= 1
-			}
-		}
+		crc = crc<<8 ^ crcTable[byte(crc>>8)^c]
 	}
 	return crc
 }
+
+// crcTable holds the CRC-16/XMODEM remainder of every byte value.
+var crcTable = func() (t [256]uint16) {
+	for i := range t {
+		r := uint16(i) << 8
+		for range 8 {
+			carry := r & 0x8000
+			r <<= 1
+			if carry != 0 {
+				r ^= 0x1021
+			}
+		}
+		t[i] = r
+	}
+	return t
+}()
 
 const hexDigits = "0123456789ABCDEF"
 

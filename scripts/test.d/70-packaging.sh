@@ -164,9 +164,10 @@ log=$(stub_run "$c/postinst" configure "")
 for g in printdock printdock-admin; do
   grep -qx "addgroup --quiet --system $g" <<<"$log" || bad "printdock-agent postinst (install) did not create group $g: $log"
 done
+grep -q "^adduser .*--system.*--ingroup printdock.* printdock-agent$" <<<"$log" || bad "printdock-agent postinst did not create the service user: $log"
 enables_service "$c/postinst" && bad "printdock-agent postinst enables or starts the service (docs/packaging.md says it does not)"
 log=$(STUB_GETENT_FOUND=1 stub_run "$c/postinst" configure 1.0.0)
-grep -q addgroup <<<"$log" && bad "printdock-agent postinst (upgrade) made groups that exist: $log"
+grep -q "addgroup\|adduser" <<<"$log" && bad "printdock-agent postinst (upgrade) made groups or users that exist: $log"
 log=$(stub_run "$c/prerm" remove)
 grep -qx "systemctl --no-reload disable printdock-agent.service" <<<"$log" || bad "printdock-agent prerm remove did not disable the unit: $log"
 log=$(stub_run "$c/prerm" upgrade 1.2.4)
@@ -272,7 +273,7 @@ done
 # Every flag the unit and /etc/default/printdock-server use (commented examples too) is a serve flag.
 "$r/usr/bin/printdock-server" serve --help >"$tmp/serve.help" 2>&1 || true
 for flag in $(grep -ohE -- '--[a-z][a-z-]+' <(grep ^ExecStart= "$unit") "$r/etc/default/printdock-server" | grep -vx -- --help | sort -u); do
-  grep -qE -- "^ +${flag#-}( |\$)" "$tmp/serve.help" || bad "printdock-server serve has no flag $flag (used in the unit or /etc/default)"
+  grep -qE -- "^ +-?${flag#-}( |\$)" "$tmp/serve.help" || bad "printdock-server serve has no flag $flag (used in the unit or /etc/default)"
 done
 passed "printdock-server: unit lines and flags"
 since
@@ -303,6 +304,11 @@ if have systemd-analyze; then
       ok "systemd-analyze security: server $(grep -o 'exposure level.*' "$tmp/security.log")"
     else
       bad "systemd-analyze security: the server unit's exposure is above 2.0: $(tail -1 "$tmp/security.log")"
+    fi
+    if systemd-analyze security --offline=yes --threshold=25 "$tmp/units/printdock-agent.service" >"$tmp/security-agent.log" 2>&1; then
+      ok "systemd-analyze security: agent $(grep -o 'exposure level.*' "$tmp/security-agent.log")"
+    else
+      bad "systemd-analyze security: the agent unit's exposure is above 2.5: $(tail -1 "$tmp/security-agent.log")"
     fi
   fi
 else

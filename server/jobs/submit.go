@@ -183,20 +183,25 @@ func (s *Service) Submit(ctx context.Context, a keys.Actor, printerID string, re
 	return jobOf(out), true, nil
 }
 
-// Content returns a job's content (for previews), for the actor's portal only (ErrNotFound otherwise).
+// Content returns a job's content (for previews), for the actor's portal only (ErrNotFound otherwise;
+// ErrContentDropped once retention has dropped it).
 func (s *Service) Content(ctx context.Context, a keys.Actor, id string) ([]byte, error) {
-	if _, err := s.job(ctx, s.st, a, id); err != nil {
+	j, err := s.job(ctx, s.st, a, id)
+	if err != nil {
 		return nil, err
 	}
 	b, err := s.st.JobContent(ctx, id)
 	if err != nil {
 		return nil, storeErr("job content", fmt.Sprintf("job %q not found", id), err)
 	}
+	if len(b) == 0 && j.Size > 0 {
+		return nil, fmt.Errorf("jobs: job %q: %w", id, ErrContentDropped)
+	}
 	return b, nil
 }
 
 // job reads a job of the actor's portal.
-func (s *Service) job(ctx context.Context, q store.Store, a keys.Actor, id string) (store.Job, error) {
+func (s *Service) job(ctx context.Context, q Queries, a keys.Actor, id string) (store.Job, error) {
 	if err := canUse(a); err != nil {
 		return store.Job{}, err
 	}
@@ -290,7 +295,7 @@ func (s *Service) Cancel(ctx context.Context, a keys.Actor, id string) (Job, err
 			return fmt.Errorf("%w: job %s", ErrAlreadyPrinting, id)
 		case j.State == Sent:
 			return fmt.Errorf("%w: job %s", ErrAlreadySent, id)
-		case Terminal(j.State):
+		case j.State.Terminal():
 			return fmt.Errorf("%w: job %s is already %s", ErrConflict, id, j.State)
 		}
 		who := actorName(a)

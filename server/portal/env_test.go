@@ -67,7 +67,7 @@ func newEnv(t *testing.T, tls bool, opts ...envOpt) *env {
 	runCtx, stop := context.WithCancel(ctx)
 	go h.Run(runCtx, events)
 
-	o := Options{Logger: log, Jobs: js}
+	o := Options{Logger: log, Jobs: js, Sessions: st}
 	for _, f := range opts {
 		f(&o)
 	}

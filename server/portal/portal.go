@@ -54,6 +54,9 @@ type Options struct {
 	// SecureCookies forces the Secure attribute on cookies even for plain-HTTP requests (set it behind a
 	// TLS-terminating proxy). Requests that arrive over TLS always get Secure cookies.
 	SecureCookies bool
+	// Sessions keeps sessions in the database (the server passes its store), so that a restart signs
+	// nobody out and replicas share them; nil keeps them in memory.
+	Sessions SessionStore
 	// SessionIdleTimeout signs a session out after this long without a request (default 30 minutes).
 	SessionIdleTimeout time.Duration
 	// SessionMaxAge signs a session out this long after sign-in, active or not (default 12 hours).

@@ -61,6 +61,7 @@ func newPortal(svc keyService, hub HubView, opts Options) *portal {
 		assetVer: assetVersion(),
 		previews: newPreviews(),
 	}
+	p.sessions.st, p.sessions.log = opts.Sessions, opts.Logger
 	p.pages = mustParsePages()
 
 	mux := http.NewServeMux()

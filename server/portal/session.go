@@ -6,15 +6,19 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
+	"log/slog"
 	"sync"
 	"time"
 
 	"printdock/server/keys"
 )
 
-// Sessions live in memory, in this process: a restart signs everybody out, and replicas behind a load
-// balancer need sticky sessions. The browser holds only a random token; the map is keyed by its SHA-256
-// so a memory dump of the map does not yield usable cookies.
+// Sessions. The browser holds only a random token; sessions are keyed by its SHA-256, so neither a memory
+// dump nor the database yields usable cookies, and the form's CSRF token is derived from it (csrfOf).
+// With Options.Sessions (the server passes its store) a session lives in the database (session_store.go):
+// a restart signs nobody out and replicas need no sticky sessions. Flash messages and pending secret
+// downloads stay in this process's memory (a secret is never written to the database): with replicas, a
+// download link works on the replica that made it. Without a store, sessions live in memory only.
 
 const (
 	cookieName       = "printdock_session"
@@ -47,16 +51,20 @@ type session struct {
 }
 
 type sessions struct {
+	st  SessionStore // nil: memory only
+	log *slog.Logger
+
 	mu      sync.Mutex
 	m       map[string]*session
 	idle    time.Duration
 	maxAge  time.Duration
 	lastGC  time.Time
 	nowFunc func() time.Time
+	dbGC    time.Time // last DeleteOldSessions
 }
 
 func newSessions(idle, maxAge time.Duration) *sessions {
-	return &sessions{m: make(map[string]*session), idle: idle, maxAge: maxAge, nowFunc: time.Now}
+	return &sessions{m: make(map[string]*session), idle: idle, maxAge: maxAge, nowFunc: time.Now, log: slog.Default()}
 }
 
 func randomToken(n int) string {
@@ -70,11 +78,19 @@ func tokenKey(token string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// csrfOf is the CSRF token of the session whose cookie holds token: a hash of it, so that it needs no
+// storage, and reveals nothing of the cookie.
+func csrfOf(token string) string {
+	sum := sha256.Sum256([]byte("printdock csrf\x00" + token))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
 // create starts a session for p and returns the cookie token.
 func (s *sessions) create(p keys.Principal) (token string, sess session) {
 	token = randomToken(32)
 	now := s.nowFunc()
-	ss := &session{key: tokenKey(token), p: p, csrf: randomToken(32), created: now, lastSeen: now}
+	ss := &session{key: tokenKey(token), p: p, csrf: csrfOf(token), created: now, lastSeen: now}
+	s.persist(ss)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.gcLocked(now)
@@ -95,6 +111,9 @@ func (s *sessions) lookup(token string, touch bool) (session, bool) {
 	}
 	key := tokenKey(token)
 	now := s.nowFunc()
+	if s.st != nil {
+		return s.load(token, key, now, touch)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ss, ok := s.m[key]
@@ -118,16 +137,18 @@ func (s *sessions) expired(ss *session, now time.Time) bool {
 // update replaces the principal of a session (role changes take effect on the next request).
 func (s *sessions) update(key string, p keys.Principal) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if ss, ok := s.m[key]; ok {
 		ss.p = p
 	}
+	s.mu.Unlock()
+	s.storeUpdate(key, p)
 }
 
 func (s *sessions) destroy(key string) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	delete(s.m, key)
+	s.mu.Unlock()
+	s.storeDelete(key, "", "")
 }
 
 // destroyUser signs out every session of a user (a password reset by an administrator).
@@ -136,6 +157,7 @@ func (s *sessions) destroyUser(userID string) { s.destroyUserExcept(userID, "") 
 // destroyUserExcept signs out every session of a user but keep (a password change ends the others).
 func (s *sessions) destroyUserExcept(userID, keep string) {
 	s.mu.Lock()
+	defer s.storeDelete("", userID, keep)
 	defer s.mu.Unlock()
 	for k, ss := range s.m {
 		if ss.p.UserID == userID && k != keep {

@@ -4,8 +4,13 @@
 // Writes go through a pool of exactly one connection (SQLite allows one writer; serializing in Go avoids
 // SQLITE_BUSY between our own writers) and begin with BEGIN IMMEDIATE; concurrent InTx calls share
 // transactions (group commit, writer.go). Reads use a separate small pool of query-only connections, which
-// WAL lets run concurrently with the writer. Both pools reuse prepared statements (stmts.go). Schema migrations are embedded
-// (migrations/NNN_name.sql, append-only) and applied in order on Open, recorded in schema_migrations.
+// WAL lets run concurrently with the writer. Both pools reuse prepared statements (stmts.go). Schema
+// migrations are embedded (migrations/NNN_name.sql, append-only) and applied in order on Open, recorded in
+// schema_migrations.
+//
+// The queries live in one file per concern (users.go, keys.go, audit.go, clients.go, jobs.go); the SQL
+// they share with store/postgres (column lists, the list filters, the job update) is in
+// store/internal/sqlq.
 package sqlite
 
 import (
@@ -33,6 +38,8 @@ const readers = 4
 // DB is a store.Store backed by SQLite.
 type DB struct {
 	q
+	path   string // the database file
+	dsn    string // its data source name, without _txlock or _query_only
 	w, r   *sql.DB
 	ws, rs *stmts // prepared statements of w and r
 
@@ -70,9 +77,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	r.SetMaxOpenConns(readers)
 	r.SetMaxIdleConns(readers)
-	db := &DB{w: w, r: r, ws: newStmts(w), rs: newStmts(r),
+	db := &DB{path: path, dsn: base, w: w, r: r, ws: newStmts(w), rs: newStmts(r),
 		reqs: make(chan *txReq), quit: make(chan struct{}), loopDone: make(chan struct{})}
-	db.q = q{w: pooled{w, db.ws}, r: pooled{r, db.rs}}
+	db.q = q{w: pooled{w, db.ws}, r: pooled{r, db.rs}, db: db}
 	go db.writeLoop()
 	return db, nil
 }

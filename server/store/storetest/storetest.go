@@ -37,6 +37,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"PendingJobs", testPendingJobs},
 		{"JobEvents", testJobEvents},
 		{"ConcurrentTx", testConcurrentTx},
+		{"Retention", testRetention},
+		{"Sessions", testSessions},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

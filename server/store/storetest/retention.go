@@ -1,0 +1,75 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"printdock/server/store"
+)
+
+// testRetention: the RetentionStore methods drop and delete only what is old enough, at most limit rows a
+// call, oldest first; unfinished jobs are never touched, whatever their age.
+func testRetention(t *testing.T, s store.Store) {
+	ctx := ctxOf(t)
+	pa := printers(t, s, "p1 c1 prA usb://a")["prA"]
+	day := 24 * time.Hour
+	finish := func(id string, created time.Time, to store.JobState) {
+		must(t, s.CreateJob(ctx, job(pa, id, created)))
+		must(t, s.UpdateJob(ctx, store.JobUpdate{ID: id, From: store.JobQueued, To: to, At: created.Add(time.Hour)}))
+		_, err := s.AppendJobEvent(ctx, store.JobEvent{JobID: id, At: created, To: store.JobQueued, Actor: "a"})
+		must(t, err)
+	}
+	finish("old1", t0.Add(-100*day), store.JobCancelled)
+	finish("old2", t0.Add(-99*day), store.JobExpired)
+	finish("mid", t0.Add(-10*day), store.JobCancelled)
+	finish("new", t0.Add(-time.Hour*2), store.JobCancelled)
+	must(t, s.CreateJob(ctx, job(pa, "queued", t0.Add(-200*day))))
+	for i, at := range []time.Time{t0.Add(-500 * day), t0.Add(-450 * day), t0.Add(-day)} {
+		_, err := s.AppendAudit(ctx, store.AuditEntry{PortalID: "p1", At: at, Actor: "a", Action: "x", Target: string(rune('a' + i))})
+		must(t, err)
+	}
+
+	count := func(what string, n int64, err error, want int64) {
+		t.Helper()
+		if err != nil || n != want {
+			t.Errorf("%s = %d, %v; want %d", what, n, err, want)
+		}
+	}
+	n, err := s.DropJobContent(ctx, t0.Add(-7*day), 2)
+	count("drop content (limit 2)", n, err, 2)
+	n, err = s.DropJobContent(ctx, t0.Add(-7*day), 2)
+	count("drop content again", n, err, 1)
+	n, err = s.DropJobContent(ctx, t0.Add(-7*day), 2)
+	count("drop content, nothing left", n, err, 0)
+	for id, want := range map[string]bool{"old1": false, "old2": false, "mid": false, "new": true, "queued": true} {
+		b, err := s.JobContent(ctx, id)
+		if err != nil || (len(b) > 0) != want {
+			t.Errorf("content of %s = %d bytes, %v; want kept = %v", id, len(b), err, want)
+		}
+	}
+	if j, _ := s.GetJob(ctx, "mid"); j.Size == 0 {
+		t.Error("size lost with the content")
+	}
+
+	n, err = s.DeleteFinishedJobs(ctx, t0.Add(-90*day), 1)
+	count("delete jobs (limit 1)", n, err, 1)
+	if _, err := s.GetJob(ctx, "old1"); err == nil {
+		t.Error("oldest finished job kept, a newer one deleted first")
+	}
+	n, err = s.DeleteFinishedJobs(ctx, t0.Add(-90*day), 10)
+	count("delete jobs", n, err, 1)
+	for id, want := range map[string]bool{"old1": false, "old2": false, "mid": true, "new": true, "queued": true} {
+		_, err := s.GetJob(ctx, id)
+		evs, _ := s.ListJobEvents(ctx, id)
+		if (err == nil) != want || (len(evs) > 0) != (want && id != "queued") {
+			t.Errorf("job %s: %v, %d events; want kept = %v", id, err, len(evs), want)
+		}
+	}
+
+	n, err = s.DeleteAudit(ctx, t0.Add(-400*day), 10)
+	count("delete audit", n, err, 2)
+	es, err := s.ListAudit(ctx, store.AuditFilter{PortalID: "p1"})
+	if err != nil || len(es) != 1 || es[0].Target != "c" {
+		t.Errorf("audit after retention = %+v, %v", es, err)
+	}
+}
