@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"printdock/internal/clip"
 	"printdock/protocol"
 	"printdock/server/store"
 )
@@ -187,7 +188,7 @@ func isVerdict(err error) bool {
 // markSent marks one job sent in q. A verdict (isVerdict) is returned only before anything was written,
 // except for an expired job, whose expiry is recorded (and kept) before ErrConflict is returned.
 // sessions caches the clients' session counters within the transaction.
-func (s *Service) markSent(ctx context.Context, q store.Store, jobID string, sessions map[string]int64, now time.Time) error {
+func (s *Service) markSent(ctx context.Context, q Queries, jobID string, sessions map[string]int64, now time.Time) error {
 	j, err := q.GetJob(ctx, jobID)
 	if err != nil {
 		return storeErr("mark sent", fmt.Sprintf("job %q not found", jobID), err)
@@ -261,13 +262,13 @@ func (s *Service) AckAll(ctx context.Context, clientID string, sts []protocol.Jo
 
 // ack applies one status in q. A verdict (isVerdict) is returned only before anything was written,
 // except ErrConflict for a finished job, returned after its note was recorded (and is kept).
-func (s *Service) ack(ctx context.Context, q store.Store, clientID string, st protocol.JobStatus, now time.Time) error {
+func (s *Service) ack(ctx context.Context, q Queries, clientID string, st protocol.JobStatus, now time.Time) error {
 	switch st.State {
 	case protocol.JobReceived, protocol.JobPrinting, protocol.JobDone, protocol.JobFailed:
 	default:
 		return fmt.Errorf("%w: unknown job state %q", ErrInvalid, st.State)
 	}
-	reason := clip(st.Reason, maxReasonLen)
+	reason := clip.String(st.Reason, maxReasonLen)
 	actor := actorAgent(clientID)
 	j, err := q.GetJob(ctx, st.JobID)
 	if err != nil {
@@ -276,7 +277,7 @@ func (s *Service) ack(ctx context.Context, q store.Store, clientID string, st pr
 	if j.ClientID != clientID {
 		return fmt.Errorf("%w: job %s belongs to another client", ErrForbidden, st.JobID)
 	}
-	if Terminal(j.State) {
+	if j.State.Terminal() {
 		if st.State == string(j.State) && (j.State == Done || !st.Retry) {
 			return nil // a repeated report
 		}

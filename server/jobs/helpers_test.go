@@ -3,11 +3,11 @@ package jobs
 import (
 	"errors"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"printdock/protocol"
+	"printdock/server/jobs/jobstest"
 	"printdock/server/keys"
 	"printdock/server/store"
 	"printdock/server/store/sqlite"
@@ -15,30 +15,12 @@ import (
 
 var t0 = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 
-// fakeClock is the injected clock: time moves only when a test says so.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 type env struct {
 	t     *testing.T
 	path  string
 	st    *sqlite.DB
 	svc   *Service
-	clock *fakeClock
+	clock *jobstest.Clock
 	alice keys.Actor // user in p1
 	admin keys.Actor // admin in p1
 	oauth keys.Actor // OAuth token in p1
@@ -58,7 +40,7 @@ func newEnv(t *testing.T) *env {
 			t.Fatal(err)
 		}
 	}
-	clock := &fakeClock{t: t0}
+	clock := jobstest.NewClock(t0)
 	e := &env{t: t, path: path, st: st, clock: clock,
 		svc:   New(Options{Store: st, Clock: clock.Now}),
 		alice: actor("p1", "alice@example.com", keys.RoleUser, keys.KindUser),

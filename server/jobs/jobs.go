@@ -5,7 +5,7 @@
 // sent, applying the agent's job_status acknowledgements, and a notification when a client has new work.
 //
 // The hub owns connections; this package owns what to send and what happened to it. Everything is
-// persisted through store.Store before a method returns. docs/jobs.md describes the semantics.
+// persisted through its Store before a method returns. docs/jobs.md describes the semantics.
 package jobs
 
 import (
@@ -17,10 +17,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"printdock/protocol"
 	"printdock/server/keys"
@@ -83,15 +81,6 @@ func CanTransition(from, to State) bool {
 	return false
 }
 
-// Terminal reports whether s is final (done, failed, cancelled, expired).
-func Terminal(s State) bool {
-	switch s {
-	case Done, Failed, Cancelled, Expired:
-		return true
-	}
-	return false
-}
-
 // MaxContentSize is the largest job content the server accepts: the largest whose `job` message (content
 // in base64 plus at most maxJobEnvelope bytes of other fields: IDs, a 256-byte title and printer URI even
 // when JSON escapes every byte) fits protocol.MaxMessageSize — and never more than protocol.MaxJobSize,
@@ -117,7 +106,7 @@ const (
 
 // Options configure a Service. Zero values take the defaults.
 type Options struct {
-	Store store.Store
+	Store Store
 	Log   *slog.Logger
 	Clock func() time.Time // time.Now by default; tests inject one
 	// DefaultExpiry is how long a job waits for delivery when the request names no expiry (14 days).
@@ -139,7 +128,7 @@ type Options struct {
 
 // Service is the job queue and the agent/printer registry. It is safe for concurrent use.
 type Service struct {
-	st  store.Store
+	st  Store
 	log *slog.Logger
 	o   Options
 
@@ -239,7 +228,7 @@ type change struct {
 	received bool
 }
 
-func (s *Service) apply(ctx context.Context, q store.Store, j *store.Job, c change, at time.Time) error {
+func (s *Service) apply(ctx context.Context, q Queries, j *store.Job, c change, at time.Time) error {
 	if !CanTransition(j.State, c.to) {
 		return fmt.Errorf("%w: job %s is %s and cannot become %s", ErrConflict, j.ID, j.State, c.to)
 	}
@@ -270,14 +259,14 @@ func (s *Service) apply(ctx context.Context, q store.Store, j *store.Job, c chan
 	if c.to == Printing && j.PrintingAt == nil {
 		j.PrintingAt = &at
 	}
-	if Terminal(c.to) {
+	if c.to.Terminal() {
 		j.FinishedAt = &at
 	}
 	return nil
 }
 
 // note records an event without a state change (an agent report about a finished job).
-func (s *Service) note(ctx context.Context, q store.Store, j store.Job, reason, actor string, at time.Time) error {
+func (s *Service) note(ctx context.Context, q Queries, j store.Job, reason, actor string, at time.Time) error {
 	_, err := q.AppendJobEvent(ctx, store.JobEvent{JobID: j.ID, At: at, From: j.State, To: j.State, Reason: reason, Actor: actor})
 	if err != nil {
 		return fmt.Errorf("jobs: record event: %w", err)
@@ -314,16 +303,4 @@ func derivedID(prefix string, parts ...string) string {
 		h.Write([]byte(p))
 	}
 	return prefix + idEncoding.EncodeToString(h.Sum(nil)[:16])
-}
-
-// clip shortens s to at most n bytes without splitting a UTF-8 sequence and drops invalid UTF-8.
-func clip(s string, n int) string {
-	s = strings.ToValidUTF8(s, "")
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }

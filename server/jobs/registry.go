@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"printdock/internal/clip"
 	"printdock/protocol"
 	"printdock/server/store"
 )
@@ -74,8 +75,8 @@ func (s *Service) ClientConnected(ctx context.Context, portalID, credentialID st
 	}
 	id := ClientID(portalID, credentialID, hello.InstallationID)
 	c, err := s.st.ConnectClient(ctx, store.Client{ID: id, PortalID: portalID, CredentialID: credentialID,
-		InstallationID: clip(hello.InstallationID, maxTextLen), Hostname: clip(hello.Hostname, maxTextLen),
-		AgentVersion: clip(hello.AgentVersion, maxTextLen), OS: clip(hello.OS, maxTextLen), LastSeenAt: s.now()})
+		InstallationID: clip.String(hello.InstallationID, maxTextLen), Hostname: clip.String(hello.Hostname, maxTextLen),
+		AgentVersion: clip.String(hello.AgentVersion, maxTextLen), OS: clip.String(hello.OS, maxTextLen), LastSeenAt: s.now()})
 	if err != nil {
 		return "", fmt.Errorf("jobs: client connected: %w", err)
 	}
@@ -143,8 +144,8 @@ func (s *Service) UpdatePrinters(ctx context.Context, clientID string, ps []prot
 				total++
 			}
 			sp := store.Printer{ID: PrinterID(c.PortalID, c.ID, p.ID), PortalID: c.PortalID, ClientID: c.ID, URI: p.ID,
-				Name: clip(p.Name, maxTextLen), Make: clip(p.Make, maxTextLen), Model: clip(p.Model, maxTextLen),
-				Status: clip(p.Status, maxTextLen), Reason: clip(p.Reason, maxReasonLen), Present: true,
+				Name: clip.String(p.Name, maxTextLen), Make: clip.String(p.Make, maxTextLen), Model: clip.String(p.Model, maxTextLen),
+				Status: clip.String(p.Status, maxTextLen), Reason: clip.String(p.Reason, maxReasonLen), Present: true,
 				FirstSeenAt: now, UpdatedAt: now}
 			if err := q.UpsertPrinter(ctx, sp); err != nil {
 				return fmt.Errorf("jobs: update printers: %w", err)

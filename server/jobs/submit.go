@@ -196,7 +196,7 @@ func (s *Service) Content(ctx context.Context, a keys.Actor, id string) ([]byte,
 }
 
 // job reads a job of the actor's portal.
-func (s *Service) job(ctx context.Context, q store.Store, a keys.Actor, id string) (store.Job, error) {
+func (s *Service) job(ctx context.Context, q Queries, a keys.Actor, id string) (store.Job, error) {
 	if err := canUse(a); err != nil {
 		return store.Job{}, err
 	}
@@ -290,7 +290,7 @@ func (s *Service) Cancel(ctx context.Context, a keys.Actor, id string) (Job, err
 			return fmt.Errorf("%w: job %s", ErrAlreadyPrinting, id)
 		case j.State == Sent:
 			return fmt.Errorf("%w: job %s", ErrAlreadySent, id)
-		case Terminal(j.State):
+		case j.State.Terminal():
 			return fmt.Errorf("%w: job %s is already %s", ErrConflict, id, j.State)
 		}
 		who := actorName(a)

@@ -30,7 +30,7 @@ func toClientKey(c store.Credential) ClientKey {
 }
 
 // clientKey loads a print client key or shared device of a's portal; anything else is ErrNotFound.
-func clientKey(ctx context.Context, q store.Store, a Actor, id string) (store.Credential, error) {
+func clientKey(ctx context.Context, q Store, a Actor, id string) (store.Credential, error) {
 	c, err := q.GetCredential(ctx, id)
 	if err != nil {
 		return c, mapStoreErr("get print client secret", err)

@@ -10,8 +10,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-
-	"printdock/server/store"
 )
 
 // PepperFile is the name of the pepper file inside the data directory.
@@ -113,7 +111,7 @@ func createPepper(dataDir, name string) ([]byte, error) {
 // (dataDir/pepper.new, and no dataDir/pepper), it refuses it if the store already has a portal and
 // otherwise adopts it as dataDir/pepper. A pending file left beside a real pepper (restored from a backup)
 // is removed.
-func checkPendingPepper(ctx context.Context, st store.Store, dataDir string, pepper []byte) error {
+func checkPendingPepper(ctx context.Context, st Store, dataDir string, pepper []byte) error {
 	path, pending := filepath.Join(dataDir, PepperFile), filepath.Join(dataDir, PendingPepperFile)
 	if _, err := os.Lstat(path); err == nil {
 		if err := os.Remove(pending); err != nil && !errors.Is(err, fs.ErrNotExist) {

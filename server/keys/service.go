@@ -26,7 +26,7 @@ const DefaultTouchInterval = time.Minute
 
 // Service implements the key lifecycle described in keys.go. It is safe for concurrent use.
 type Service struct {
-	st         store.Store
+	st         Store
 	pepper     []byte
 	now        func() time.Time
 	log        *slog.Logger
@@ -65,7 +65,7 @@ func WithPepperDir(dataDir string) Option { return func(s *Service) { s.pepperDi
 
 // New returns a Service over st. pepper must be PepperLen bytes (see LoadOrCreatePepperInfo and
 // WithPepperDir).
-func New(st store.Store, pepper []byte, opts ...Option) (*Service, error) {
+func New(st Store, pepper []byte, opts ...Option) (*Service, error) {
 	if st == nil {
 		return nil, errors.New("keys: new: nil store")
 	}
@@ -155,7 +155,7 @@ func actorName(a Actor) string {
 }
 
 // audit writes one audit entry through q (a transaction when the change is transactional).
-func (s *Service) audit(ctx context.Context, q store.Store, portalID, actor, action, target, remote, detail string) error {
+func (s *Service) audit(ctx context.Context, q Store, portalID, actor, action, target, remote, detail string) error {
 	_, err := q.AppendAudit(ctx, store.AuditEntry{
 		PortalID: portalID, At: s.clock(), Actor: actor, Action: action, Target: target, RemoteAddr: remote, Detail: detail,
 	})

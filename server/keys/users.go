@@ -117,7 +117,7 @@ func toUser(u store.User, keyPrefix string) User {
 }
 
 // portalUser loads a user of a's portal (ErrNotFound for other portals' users).
-func portalUser(ctx context.Context, q store.Store, a Actor, id string) (store.User, error) {
+func portalUser(ctx context.Context, q Store, a Actor, id string) (store.User, error) {
 	u, err := q.GetUser(ctx, id)
 	if err != nil {
 		return u, mapStoreErr("get user", err)

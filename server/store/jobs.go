@@ -20,37 +20,14 @@ const (
 	JobExpired   JobState = "expired"
 )
 
-// Client is an agent installation as the server remembers it.
-type Client struct {
-	ID             string
-	PortalID       string
-	CredentialID   string // the credential it last connected with (no foreign key: history outlives keys)
-	InstallationID string
-	Hostname       string
-	AgentVersion   string
-	OS             string
-	FirstSeenAt    time.Time
-	LastSeenAt     time.Time
-	Sessions       int64 // live sessions now; online when > 0
-	SessionSeq     int64 // incremented on every connect
-}
-
-// Printer is one printer of a client. (ClientID, URI) is unique.
-type Printer struct {
-	ID          string
-	PortalID    string
-	ClientID    string
-	URI         string // the agent's printer ID: usb://…, tcp://…, sim://…
-	Name        string
-	Make        string
-	Model       string
-	Status      string
-	Reason      string
-	Present     bool // in the agent's latest printer list
-	FirstSeenAt time.Time
-	UpdatedAt   time.Time
-	// ClientOnline is read-only: whether the printer's client has a live session (Sessions > 0).
-	ClientOnline bool
+// Terminal reports whether s is final (done, failed, cancelled, expired): the job has its finished_at
+// and never changes state again.
+func (s JobState) Terminal() bool {
+	switch s {
+	case JobDone, JobFailed, JobCancelled, JobExpired:
+		return true
+	}
+	return false
 }
 
 // Job is one print job. Content is filled only by the methods that say so.
@@ -122,31 +99,8 @@ type JobFilter struct {
 	Limit       int  // <= 0: 100
 }
 
-// PrinterFilter selects printers for ListPrinters.
-type PrinterFilter struct {
-	PortalID string
-	ClientID string // optional
-}
-
-// JobStore is the persistence of agents, printers and print jobs. It is part of Store.
+// JobStore persists print jobs and their events.
 type JobStore interface {
-	// ConnectClient inserts the client or updates its identity fields (credential, installation,
-	// hostname, agent version, OS) and LastSeenAt, keeping FirstSeenAt; it adds one live session,
-	// increments SessionSeq and returns the row as stored.
-	ConnectClient(ctx context.Context, c Client) (Client, error)
-	// DisconnectClient removes one live session (never below zero) and sets LastSeenAt.
-	DisconnectClient(ctx context.Context, id string, at time.Time) error
-	// ResetClientSessions sets every client's live sessions to zero (a server start).
-	ResetClientSessions(ctx context.Context) (int64, error)
-	GetClient(ctx context.Context, id string) (Client, error)
-	ListClients(ctx context.Context, portalID string) ([]Client, error) // by first seen, then ID
-
-	// UpsertPrinter inserts the printer or updates name, make, model, status, reason, present and
-	// updated_at, keeping first_seen_at. ErrConflict when another ID holds (ClientID, URI).
-	UpsertPrinter(ctx context.Context, p Printer) error
-	GetPrinter(ctx context.Context, id string) (Printer, error)
-	ListPrinters(ctx context.Context, f PrinterFilter) ([]Printer, error) // by name, then URI
-
 	// CreateJob stores a job with its content. ErrConflict on a duplicate ID or (portal, idempotency key).
 	CreateJob(ctx context.Context, j Job) error
 	// GetJob, GetJobByIdempotencyKey and ListJobs return jobs without content; JobContent reads it.

@@ -15,6 +15,9 @@
 // order on Open under a session advisory lock so that replicas starting together migrate once, and
 // recorded in schema_migrations.
 //
+// The queries live in one file per concern (users.go, keys.go, audit.go, clients.go, jobs.go); the SQL they
+// share with store/sqlite (column lists, the list filters, the job update) is in store/internal/sqlq.
+//
 // Each DB is one replica (replica.go): registered in table replicas with a heartbeat, it counts the agent
 // sessions it holds per replica, so that one replica's start or crash changes only its own agents'
 // presence.

@@ -4,8 +4,13 @@
 // Writes go through a pool of exactly one connection (SQLite allows one writer; serializing in Go avoids
 // SQLITE_BUSY between our own writers) and begin with BEGIN IMMEDIATE; concurrent InTx calls share
 // transactions (group commit, writer.go). Reads use a separate small pool of query-only connections, which
-// WAL lets run concurrently with the writer. Both pools reuse prepared statements (stmts.go). Schema migrations are embedded
-// (migrations/NNN_name.sql, append-only) and applied in order on Open, recorded in schema_migrations.
+// WAL lets run concurrently with the writer. Both pools reuse prepared statements (stmts.go). Schema
+// migrations are embedded (migrations/NNN_name.sql, append-only) and applied in order on Open, recorded in
+// schema_migrations.
+//
+// The queries live in one file per concern (users.go, keys.go, audit.go, clients.go, jobs.go); the SQL
+// they share with store/postgres (column lists, the list filters, the job update) is in
+// store/internal/sqlq.
 package sqlite
 
 import (

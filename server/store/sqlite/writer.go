@@ -25,8 +25,8 @@ var errClosed = errors.New("sqlite: store closed")
 //
 // When a function fails (or panics), the transaction — which then holds its partial writes — is rolled
 // back as a whole, the failed call is answered, and the functions that had succeeded in it run again in a
-// new transaction (InTx functions may run more than once: the PostgreSQL store retries serialization
-// failures the same way). This costs a rerun on the rare failure instead of a SAVEPOINT and RELEASE around
+// new transaction (InTx functions may run more than once, as store.Store.InTx documents: the PostgreSQL
+// store retries serialization failures the same way). This costs a rerun on the rare failure instead of a SAVEPOINT and RELEASE around
 // every call. A panic is re-raised on the caller's goroutine.
 //
 // fn runs on the writer goroutine: handing the transaction to each caller's goroutine and back costs two

@@ -3,6 +3,7 @@ package storetest
 import (
 	"bytes"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,6 +24,27 @@ func printer(t *testing.T, s store.Store, portalID, clientID, id, uri string) st
 		Model: "ZD421", Status: "ready", Present: true, FirstSeenAt: t0, UpdatedAt: t0}
 	must(t, s.UpsertPrinter(ctxOf(t), p))
 	return p
+}
+
+// printers creates the portals, clients (connected at t0) and printers that specs name, each
+// "portal client printerID uri", creating every portal and client once, and returns the printers by ID.
+func printers(t *testing.T, s store.Store, specs ...string) map[string]store.Printer {
+	t.Helper()
+	made := map[string]bool{}
+	out := map[string]store.Printer{}
+	for _, spec := range specs {
+		f := strings.Fields(spec)
+		if !made[f[0]] {
+			portal(t, s, f[0])
+			made[f[0]] = true
+		}
+		if !made[f[0]+" "+f[1]] {
+			connect(t, s, f[0], f[1], t0)
+			made[f[0]+" "+f[1]] = true
+		}
+		out[f[2]] = printer(t, s, f[0], f[1], f[2], f[3])
+	}
+	return out
 }
 
 func job(p store.Printer, id string, created time.Time) store.Job {
@@ -91,14 +113,8 @@ func testClients(t *testing.T, s store.Store) {
 
 func testPrinters(t *testing.T, s store.Store) {
 	ctx := ctxOf(t)
-	portal(t, s, "p1")
-	portal(t, s, "p2")
-	connect(t, s, "p1", "c1", t0)
-	connect(t, s, "p1", "c2", t0)
-	connect(t, s, "p2", "c3", t0)
-	pa := printer(t, s, "p1", "c1", "prA", "usb://0a5f:0181/A")
-	printer(t, s, "p1", "c2", "prB", "usb://0a5f:0181/B")
-	printer(t, s, "p2", "c3", "prC", "tcp://10.0.0.9:9100")
+	pa := printers(t, s, "p1 c1 prA usb://0a5f:0181/A", "p1 c2 prB usb://0a5f:0181/B",
+		"p2 c3 prC tcp://10.0.0.9:9100")["prA"]
 
 	got, err := s.GetPrinter(ctx, "prA")
 	pa.ClientOnline = true
@@ -143,13 +159,8 @@ func testPrinters(t *testing.T, s store.Store) {
 
 func testJobs(t *testing.T, s store.Store) {
 	ctx := ctxOf(t)
-	portal(t, s, "p1")
-	portal(t, s, "p2")
-	connect(t, s, "p1", "c1", t0)
-	connect(t, s, "p2", "c2", t0)
-	pa := printer(t, s, "p1", "c1", "prA", "usb://a")
-	pb := printer(t, s, "p1", "c1", "prB", "usb://b")
-	pc := printer(t, s, "p2", "c2", "prC", "usb://c")
+	prs := printers(t, s, "p1 c1 prA usb://a", "p1 c1 prB usb://b", "p2 c2 prC usb://c")
+	pa, pb, pc := prs["prA"], prs["prB"], prs["prC"]
 
 	j1 := job(pa, "j1", t0)
 	j1.IdempotencyKey = "order-1"
@@ -239,9 +250,7 @@ func testJobs(t *testing.T, s store.Store) {
 
 func testJobUpdates(t *testing.T, s store.Store) {
 	ctx := ctxOf(t)
-	portal(t, s, "p1")
-	connect(t, s, "p1", "c1", t0)
-	pa := printer(t, s, "p1", "c1", "prA", "usb://a")
+	pa := printers(t, s, "p1 c1 prA usb://a")["prA"]
 	must(t, s.CreateJob(ctx, job(pa, "j1", t0)))
 
 	wantErr(t, "wrong from", s.UpdateJob(ctx, store.JobUpdate{ID: "j1", From: store.JobSent, To: store.JobPrinting, At: t0}), store.ErrConflict)
@@ -276,13 +285,8 @@ func testJobUpdates(t *testing.T, s store.Store) {
 
 func testPendingJobs(t *testing.T, s store.Store) {
 	ctx := ctxOf(t)
-	portal(t, s, "p1")
-	connect(t, s, "p1", "c1", t0)
-	connect(t, s, "p1", "c2", t0)
-	pa := printer(t, s, "p1", "c1", "prA", "usb://a")
-	pb := printer(t, s, "p1", "c1", "prB", "usb://b")
-	pc := printer(t, s, "p1", "c2", "prC", "usb://c")
-	gone := printer(t, s, "p1", "c1", "prGone", "usb://gone")
+	prs := printers(t, s, "p1 c1 prA usb://a", "p1 c1 prB usb://b", "p1 c2 prC usb://c", "p1 c1 prGone usb://gone")
+	pa, pb, pc, gone := prs["prA"], prs["prB"], prs["prC"], prs["prGone"]
 	gone.Present = false
 	must(t, s.UpsertPrinter(ctx, gone))
 	for _, j := range []store.Job{job(gone, "absent", t0), job(pa, "queued", t0), job(pb, "sentOld", t0.Add(time.Second)),
@@ -327,9 +331,7 @@ func testPendingJobs(t *testing.T, s store.Store) {
 
 func testJobEvents(t *testing.T, s store.Store) {
 	ctx := ctxOf(t)
-	portal(t, s, "p1")
-	connect(t, s, "p1", "c1", t0)
-	pa := printer(t, s, "p1", "c1", "prA", "usb://a")
+	pa := printers(t, s, "p1 c1 prA usb://a")["prA"]
 	must(t, s.CreateJob(ctx, job(pa, "j1", t0)))
 	must(t, s.CreateJob(ctx, job(pa, "j2", t0)))
 	evs := []store.JobEvent{

@@ -1,0 +1,68 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Client is an agent installation as the server remembers it.
+type Client struct {
+	ID             string
+	PortalID       string
+	CredentialID   string // the credential it last connected with (no foreign key: history outlives keys)
+	InstallationID string
+	Hostname       string
+	AgentVersion   string
+	OS             string
+	FirstSeenAt    time.Time
+	LastSeenAt     time.Time
+	Sessions       int64 // live sessions now; online when > 0
+	SessionSeq     int64 // incremented on every connect
+}
+
+// Printer is one printer of a client. (ClientID, URI) is unique.
+type Printer struct {
+	ID          string
+	PortalID    string
+	ClientID    string
+	URI         string // the agent's printer ID: usb://…, tcp://…, sim://…
+	Name        string
+	Make        string
+	Model       string
+	Status      string
+	Reason      string
+	Present     bool // in the agent's latest printer list
+	FirstSeenAt time.Time
+	UpdatedAt   time.Time
+	// ClientOnline is read-only: whether the printer's client has a live session (Sessions > 0).
+	ClientOnline bool
+}
+
+// PrinterFilter selects printers for ListPrinters.
+type PrinterFilter struct {
+	PortalID string
+	ClientID string // optional
+}
+
+// ClientStore persists agent installations and their live sessions.
+type ClientStore interface {
+	// ConnectClient inserts the client or updates its identity fields (credential, installation,
+	// hostname, agent version, OS) and LastSeenAt, keeping FirstSeenAt; it adds one live session,
+	// increments SessionSeq and returns the row as stored.
+	ConnectClient(ctx context.Context, c Client) (Client, error)
+	// DisconnectClient removes one live session (never below zero) and sets LastSeenAt.
+	DisconnectClient(ctx context.Context, id string, at time.Time) error
+	// ResetClientSessions sets every client's live sessions to zero (a server start).
+	ResetClientSessions(ctx context.Context) (int64, error)
+	GetClient(ctx context.Context, id string) (Client, error)
+	ListClients(ctx context.Context, portalID string) ([]Client, error) // by first seen, then ID
+}
+
+// PrinterStore persists the printers of agent installations.
+type PrinterStore interface {
+	// UpsertPrinter inserts the printer or updates name, make, model, status, reason, present and
+	// updated_at, keeping first_seen_at. ErrConflict when another ID holds (ClientID, URI).
+	UpsertPrinter(ctx context.Context, p Printer) error
+	GetPrinter(ctx context.Context, id string) (Printer, error)
+	ListPrinters(ctx context.Context, f PrinterFilter) ([]Printer, error) // by name, then URI
+}

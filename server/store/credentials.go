@@ -1,0 +1,91 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// CredentialKind says what a Credential row is.
+type CredentialKind string
+
+// Credential kinds.
+const (
+	CredPrintClient  CredentialKind = "print_client"  // pdc_ secret, one per installation
+	CredUserKey      CredentialKind = "user_key"      // a user's personal API key (pdu_), one per user
+	CredSharedDevice CredentialKind = "shared_device" // a device that authenticates with the portal's shared secret
+	CredOAuthClient  CredentialKind = "oauth_client"  // an OAuth client (pdo_)
+)
+
+// Credential is any hashed credential that is not a shared secret version or an access token.
+type Credential struct {
+	ID          string
+	PortalID    string
+	Kind        CredentialKind
+	UserID      string // owner of a user key (the key is deleted with the user); "" for other kinds
+	CreatorID   string // user who created it ("" once that user is deleted)
+	Description string
+	Prefix      string // displayable prefix of the secret ("" for shared devices)
+	SecretHash  string // hex HMAC-SHA256; "" for shared devices (unique otherwise)
+	// SharedVersion is the shared secret version a shared device authenticates with (0 otherwise).
+	SharedVersion  int64
+	Status         string
+	Generation     int64
+	CreatedAt      time.Time
+	CreatedBy      string
+	LastAccessedAt *time.Time
+}
+
+// SharedSecret is one version of a portal's shared API access secret.
+type SharedSecret struct {
+	PortalID   string
+	Version    int64
+	SecretHash string
+	Prefix     string
+	CreatedAt  time.Time
+	CreatedBy  string
+}
+
+// OAuthToken is an issued access token, stored by its hash.
+type OAuthToken struct {
+	TokenHash string
+	ClientID  string
+	PortalID  string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// CredentialStore persists credentials (print client keys, user keys, shared devices, OAuth clients).
+type CredentialStore interface {
+	CreateCredential(ctx context.Context, c Credential) error // ErrConflict on a duplicate ID or hash
+	GetCredential(ctx context.Context, id string) (Credential, error)
+	GetCredentialByHash(ctx context.Context, secretHash string) (Credential, error)
+	// ListCredentials lists a portal's credentials of the given kinds (all kinds when none), oldest first.
+	ListCredentials(ctx context.Context, portalID string, kinds ...CredentialKind) ([]Credential, error)
+	UserAPIKey(ctx context.Context, userID string) (Credential, error)
+	// ReplaceSecret sets a new hash and prefix and generation = oldGeneration+1, only when the generation
+	// is still oldGeneration (ErrConflict otherwise).
+	ReplaceSecret(ctx context.Context, id, secretHash, prefix string, oldGeneration int64) error
+	SetCredentialStatus(ctx context.Context, id, status string) error
+	// MoveSharedDevices points every shared device of the portal at version (and its prefix) and returns
+	// their IDs.
+	MoveSharedDevices(ctx context.Context, portalID string, version int64, prefix string) ([]string, error)
+	TouchCredential(ctx context.Context, id string, at time.Time) error
+	DeleteCredential(ctx context.Context, id string) error
+}
+
+// SharedSecretStore persists the versions of portals' shared API access secrets.
+type SharedSecretStore interface {
+	CreateSharedSecret(ctx context.Context, s SharedSecret) error // ErrConflict on a duplicate version/hash
+	CurrentSharedSecret(ctx context.Context, portalID string) (SharedSecret, error)
+	GetSharedSecretByHash(ctx context.Context, secretHash string) (SharedSecret, error)
+	// PruneSharedSecrets deletes the portal's non-current versions that no device references.
+	PruneSharedSecrets(ctx context.Context, portalID string) (int64, error)
+}
+
+// OAuthTokenStore persists issued OAuth access tokens.
+type OAuthTokenStore interface {
+	CreateOAuthToken(ctx context.Context, t OAuthToken) error
+	GetOAuthToken(ctx context.Context, tokenHash string) (OAuthToken, error)
+	DeleteOAuthTokens(ctx context.Context, clientID string) (int64, error)
+	DeleteExpiredOAuthTokens(ctx context.Context, now time.Time) (int64, error)
+}

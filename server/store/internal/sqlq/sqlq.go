@@ -1,0 +1,140 @@
+// Package sqlq builds the SQL that the SQLite and PostgreSQL stores share: the filtered and ordered list
+// queries (jobs, audit entries), the job update, and the reading of an optimistic update's outcome. Each
+// store passes its dialect as an Arg function, which records a query argument and returns its placeholder.
+package sqlq
+
+import (
+	"fmt"
+	"strings"
+
+	"printdock/server/store"
+)
+
+// Arg records v as the next argument of the query being built and returns its placeholder ("?" in
+// SQLite, "$n" in PostgreSQL). It converts v to the dialect's stored form where they differ (SQLite
+// stores a time.Time as Unix microseconds).
+type Arg func(v any) string
+
+// DefaultLimit is the number of rows a list returns when its filter sets no limit.
+const DefaultLimit = 100
+
+func limit(n int) int {
+	if n <= 0 {
+		return DefaultLimit
+	}
+	return n
+}
+
+// In returns "(p1, p2, …)" with a placeholder for each of vs (at least one).
+func In[T any](arg Arg, vs []T) string {
+	ps := make([]string, len(vs))
+	for i, v := range vs {
+		ps[i] = arg(v)
+	}
+	return "(" + strings.Join(ps, ", ") + ")"
+}
+
+// Strings converts a slice of string-like values (states, kinds) to their strings.
+func Strings[T ~string](vs []T) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return out
+}
+
+// Jobs returns what follows "SELECT … FROM jobs j JOIN printers p …" in ListJobs: the WHERE clause of f
+// (none when f selects everything), the order and the limit.
+func Jobs(f store.JobFilter, arg Arg) string {
+	var where []string
+	if !f.AllPortals {
+		where = append(where, `j.portal_id = `+arg(f.PortalID))
+	}
+	if f.PrinterID != "" {
+		where = append(where, `j.printer_id = `+arg(f.PrinterID))
+	}
+	if f.ClientID != "" {
+		where = append(where, `j.client_id = `+arg(f.ClientID))
+	}
+	if len(f.States) > 0 {
+		where = append(where, `j.state IN `+In(arg, Strings(f.States)))
+	}
+	if !f.ExpiresBy.IsZero() {
+		where = append(where, `j.expires_at <= `+arg(f.ExpiresBy))
+	}
+	if f.Received != nil {
+		if *f.Received {
+			where = append(where, `j.received_at IS NOT NULL`)
+		} else {
+			where = append(where, `j.received_at IS NULL`)
+		}
+	}
+	var sql string
+	if len(where) > 0 {
+		sql = ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	switch {
+	case f.OldestFirst && !f.ExpiresBy.IsZero():
+		sql += ` ORDER BY j.expires_at, j.created_at, j.id`
+	case f.OldestFirst:
+		sql += ` ORDER BY j.created_at, j.id`
+	default:
+		sql += ` ORDER BY j.created_at DESC, j.id DESC`
+	}
+	return sql + ` LIMIT ` + arg(limit(f.Limit))
+}
+
+// AuditCols are the columns ListAudit selects, in the order of store.AuditEntry's fields.
+const AuditCols = `id, portal_id, at, actor, action, target, remote_addr, detail`
+
+// Audit returns the whole ListAudit query for f.
+func Audit(f store.AuditFilter, arg Arg) string {
+	sql := `SELECT ` + AuditCols + ` FROM audit_log WHERE portal_id = ` + arg(f.PortalID)
+	if f.Actor != "" {
+		sql += ` AND actor = ` + arg(f.Actor)
+	}
+	if f.Action != "" {
+		sql += ` AND action = ` + arg(f.Action)
+	}
+	if !f.Since.IsZero() {
+		sql += ` AND at >= ` + arg(f.Since)
+	}
+	if !f.Until.IsZero() {
+		sql += ` AND at < ` + arg(f.Until)
+	}
+	return sql + ` ORDER BY at DESC, id DESC LIMIT ` + arg(limit(f.Limit))
+}
+
+// JobUpdate returns the UPDATE statement of u (see store.JobUpdate): it changes the row only while the
+// job is in u.From.
+func JobUpdate(u store.JobUpdate, arg Arg) string {
+	set := []string{`state = ` + arg(string(u.To)), `reason = ` + arg(u.Reason), `updated_at = ` + arg(u.At)}
+	if u.Sent {
+		set = append(set, `sent_at = `+arg(u.At), `attempts = attempts + 1`, `sent_session = `+arg(u.Session))
+	}
+	if u.Received {
+		set = append(set, `received_at = COALESCE(received_at, `+arg(u.At)+`)`)
+	}
+	if u.To == store.JobPrinting {
+		set = append(set, `printing_at = COALESCE(printing_at, `+arg(u.At)+`)`)
+	}
+	if u.To.Terminal() {
+		set = append(set, `finished_at = `+arg(u.At))
+	}
+	return `UPDATE jobs SET ` + strings.Join(set, ", ") + ` WHERE id = ` + arg(u.ID) + ` AND state = ` + arg(string(u.From))
+}
+
+// Optimistic completes a conditional update (UPDATE … WHERE id = … AND <expected state>) that changed n
+// rows: nil when it changed the row; otherwise the error of current, which reads the row (store.ErrNotFound
+// when it is gone), or store.ErrConflict with what current says of the row's actual state. op prefixes the
+// error ("sqlite: update job").
+func Optimistic(op string, n int64, current func() (string, error)) error {
+	if n > 0 {
+		return nil
+	}
+	why, err := current()
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return fmt.Errorf("%s: %s: %w", op, why, store.ErrConflict)
+}

@@ -1,0 +1,114 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"printdock/server/store"
+	"printdock/server/store/internal/sqlq"
+)
+
+// Clients.
+
+func scanClient(sc scanner) (store.Client, error) {
+	var c store.Client
+	err := sc.Scan(&c.ID, &c.PortalID, &c.CredentialID, &c.InstallationID, &c.Hostname, &c.AgentVersion, &c.OS,
+		&c.FirstSeenAt, &c.LastSeenAt, &c.Sessions, &c.SessionSeq)
+	c.FirstSeenAt, c.LastSeenAt = utc(c.FirstSeenAt), utc(c.LastSeenAt)
+	return c, err
+}
+
+// ConnectClient also counts the session under this replica (client_presence, replica.go), in the same
+// statement.
+func (q q) ConnectClient(ctx context.Context, c store.Client) (store.Client, error) {
+	var got store.Client
+	err := q.row(ctx, "connect client", `WITH cl AS (
+			INSERT INTO clients AS cl (`+sqlq.ClientCols+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 1, 1)
+			ON CONFLICT (id) DO UPDATE SET credential_id = excluded.credential_id,
+				installation_id = excluded.installation_id, hostname = excluded.hostname,
+				agent_version = excluded.agent_version, os = excluded.os, last_seen_at = excluded.last_seen_at,
+				sessions = cl.sessions + 1, session_seq = cl.session_seq + 1
+			RETURNING `+sqlq.ClientCols+`
+		), pr AS (
+			INSERT INTO client_presence (replica_id, client_id, sessions) SELECT $9, id, 1 FROM cl
+			ON CONFLICT (replica_id, client_id) DO UPDATE SET sessions = client_presence.sessions + 1
+		)
+		SELECT `+sqlq.ClientCols+` FROM cl`, func(sc scanner) (err error) {
+		got, err = scanClient(sc)
+		return err
+	}, c.ID, c.PortalID, c.CredentialID, c.InstallationID, c.Hostname, c.AgentVersion, c.OS, c.LastSeenAt, q.rep)
+	return got, err
+}
+
+// DisconnectClient removes one session this replica counts. A session this replica no longer counts
+// (the others swept it while this replica was unreachable) was already subtracted from clients.sessions.
+func (q q) DisconnectClient(ctx context.Context, id string, at time.Time) error {
+	return q.exec1(ctx, "disconnect client", `WITH pr AS (
+			UPDATE client_presence SET sessions = sessions - 1
+			WHERE replica_id = $3 AND client_id = $2 AND sessions > 0 RETURNING 1
+		)
+		UPDATE clients SET sessions = GREATEST(sessions - (SELECT COUNT(*) FROM pr), 0), last_seen_at = $1
+		WHERE id = $2`, at, id, q.rep)
+}
+
+// ResetClientSessions forgets the sessions this replica counts and those of replicas that are gone (not
+// seen for ReplicaTTL), and recomputes every client's sessions from the live replicas' counts: at a
+// replica's start it marks offline only the agents no live replica holds. On one replica it is what the
+// interface says: every client's sessions become zero.
+func (q q) ResetClientSessions(ctx context.Context) (int64, error) {
+	return q.exec(ctx, "reset client sessions", `WITH gone AS (
+			DELETE FROM client_presence p WHERE p.replica_id = $1 OR NOT EXISTS (SELECT 1 FROM replicas r
+				WHERE r.id = p.replica_id AND r.seen_at >= now() - make_interval(secs => $2))
+		), live AS (
+			SELECT p.client_id, SUM(p.sessions) AS n FROM client_presence p
+			WHERE p.replica_id <> $1 AND EXISTS (SELECT 1 FROM replicas r
+				WHERE r.id = p.replica_id AND r.seen_at >= now() - make_interval(secs => $2))
+			GROUP BY p.client_id
+		)
+		UPDATE clients c SET sessions = COALESCE((SELECT n FROM live WHERE live.client_id = c.id), 0)
+		WHERE c.sessions <> COALESCE((SELECT n FROM live WHERE live.client_id = c.id), 0)`, q.rep, ReplicaTTL.Seconds())
+}
+
+func (q q) GetClient(ctx context.Context, id string) (store.Client, error) {
+	return one(ctx, q, "get client", `SELECT `+sqlq.ClientCols+` FROM clients WHERE id = $1`, scanClient, id)
+}
+
+func (q q) ListClients(ctx context.Context, portalID string) ([]store.Client, error) {
+	return list(ctx, q, "list clients", `SELECT `+sqlq.ClientCols+` FROM clients WHERE portal_id = $1
+		ORDER BY first_seen_at, id`, scanClient, portalID)
+}
+
+// Printers.
+
+func scanPrinter(sc scanner) (store.Printer, error) {
+	var p store.Printer
+	err := sc.Scan(&p.ID, &p.PortalID, &p.ClientID, &p.URI, &p.Name, &p.Make, &p.Model, &p.Status, &p.Reason,
+		&p.Present, &p.FirstSeenAt, &p.UpdatedAt, &p.ClientOnline)
+	p.FirstSeenAt, p.UpdatedAt = utc(p.FirstSeenAt), utc(p.UpdatedAt)
+	return p, err
+}
+
+func (q q) UpsertPrinter(ctx context.Context, p store.Printer) error {
+	_, err := q.exec(ctx, "upsert printer", `INSERT INTO printers (id, portal_id, client_id, uri, name, make, model,
+		status, reason, present, first_seen_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
+		ON CONFLICT (id) DO UPDATE SET name = excluded.name, make = excluded.make, model = excluded.model,
+			status = excluded.status, reason = excluded.reason, present = excluded.present,
+			updated_at = excluded.updated_at`,
+		p.ID, p.PortalID, p.ClientID, p.URI, p.Name, p.Make, p.Model, p.Status, p.Reason, p.Present, p.UpdatedAt)
+	return err
+}
+
+func (q q) GetPrinter(ctx context.Context, id string) (store.Printer, error) {
+	return one(ctx, q, "get printer", `SELECT `+sqlq.PrinterCols+sqlq.PrinterFrom+` WHERE p.id = $1`, scanPrinter, id)
+}
+
+func (q q) ListPrinters(ctx context.Context, f store.PrinterFilter) ([]store.Printer, error) {
+	var a args
+	sql := `SELECT ` + sqlq.PrinterCols + sqlq.PrinterFrom + ` WHERE p.portal_id = ` + a.add(f.PortalID)
+	if f.ClientID != "" {
+		sql += ` AND p.client_id = ` + a.add(f.ClientID)
+	}
+	sql += ` ORDER BY p.name, p.uri, p.id`
+	return list(ctx, q, "list printers", sql, scanPrinter, a...)
+}

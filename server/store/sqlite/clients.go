@@ -1,0 +1,90 @@
+package sqlite
+
+import (
+	"context"
+	"time"
+
+	"printdock/server/store"
+	"printdock/server/store/internal/sqlq"
+)
+
+// Clients.
+
+func scanClient(sc rowScanner) (store.Client, error) {
+	var c store.Client
+	var first, last int64
+	err := sc.Scan(&c.ID, &c.PortalID, &c.CredentialID, &c.InstallationID, &c.Hostname, &c.AgentVersion, &c.OS,
+		&first, &last, &c.Sessions, &c.SessionSeq)
+	c.FirstSeenAt, c.LastSeenAt = ut(first), ut(last)
+	return c, err
+}
+
+func (q q) ConnectClient(ctx context.Context, c store.Client) (store.Client, error) {
+	got, err := scanClient(q.w.QueryRowContext(ctx, `INSERT INTO clients (`+sqlq.ClientCols+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 1)
+		ON CONFLICT (id) DO UPDATE SET credential_id = excluded.credential_id,
+			installation_id = excluded.installation_id, hostname = excluded.hostname,
+			agent_version = excluded.agent_version, os = excluded.os, last_seen_at = excluded.last_seen_at,
+			sessions = clients.sessions + 1, session_seq = clients.session_seq + 1
+		RETURNING `+sqlq.ClientCols,
+		c.ID, c.PortalID, c.CredentialID, c.InstallationID, c.Hostname, c.AgentVersion, c.OS,
+		us(c.LastSeenAt), us(c.LastSeenAt)))
+	return got, mapErr("connect client", err)
+}
+
+func (q q) DisconnectClient(ctx context.Context, id string, at time.Time) error {
+	return q.exec1(ctx, "disconnect client", `UPDATE clients SET sessions = MAX(sessions - 1, 0), last_seen_at = ?
+		WHERE id = ?`, us(at), id)
+}
+
+func (q q) ResetClientSessions(ctx context.Context) (int64, error) {
+	return q.execN(ctx, "reset client sessions", `UPDATE clients SET sessions = 0 WHERE sessions <> 0`)
+}
+
+func (q q) GetClient(ctx context.Context, id string) (store.Client, error) {
+	c, err := scanClient(q.r.QueryRowContext(ctx, `SELECT `+sqlq.ClientCols+` FROM clients WHERE id = ?`, id))
+	return c, mapErr("get client", err)
+}
+
+func (q q) ListClients(ctx context.Context, portalID string) ([]store.Client, error) {
+	return queryAll(ctx, q.r, "list clients", `SELECT `+sqlq.ClientCols+` FROM clients WHERE portal_id = ?
+		ORDER BY first_seen_at, id`, []any{portalID}, scanClient)
+}
+
+// Printers.
+
+func scanPrinter(sc rowScanner) (store.Printer, error) {
+	var p store.Printer
+	var first, upd int64
+	err := sc.Scan(&p.ID, &p.PortalID, &p.ClientID, &p.URI, &p.Name, &p.Make, &p.Model, &p.Status, &p.Reason,
+		&p.Present, &first, &upd, &p.ClientOnline)
+	p.FirstSeenAt, p.UpdatedAt = ut(first), ut(upd)
+	return p, err
+}
+
+func (q q) UpsertPrinter(ctx context.Context, p store.Printer) error {
+	_, err := q.w.ExecContext(ctx, `INSERT INTO printers (id, portal_id, client_id, uri, name, make, model, status,
+		reason, present, first_seen_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET name = excluded.name, make = excluded.make, model = excluded.model,
+			status = excluded.status, reason = excluded.reason, present = excluded.present,
+			updated_at = excluded.updated_at`,
+		p.ID, p.PortalID, p.ClientID, p.URI, p.Name, p.Make, p.Model, p.Status, p.Reason, p.Present,
+		us(p.UpdatedAt), us(p.UpdatedAt))
+	return mapErr("upsert printer", err)
+}
+
+func (q q) GetPrinter(ctx context.Context, id string) (store.Printer, error) {
+	p, err := scanPrinter(q.r.QueryRowContext(ctx, `SELECT `+sqlq.PrinterCols+sqlq.PrinterFrom+` WHERE p.id = ?`, id))
+	return p, mapErr("get printer", err)
+}
+
+func (q q) ListPrinters(ctx context.Context, f store.PrinterFilter) ([]store.Printer, error) {
+	query := `SELECT ` + sqlq.PrinterCols + sqlq.PrinterFrom + ` WHERE p.portal_id = ?`
+	args := []any{f.PortalID}
+	if f.ClientID != "" {
+		query += ` AND p.client_id = ?`
+		args = append(args, f.ClientID)
+	}
+	query += ` ORDER BY p.name, p.uri, p.id`
+	return queryAll(ctx, q.r, "list printers", query, args, scanPrinter)
+}

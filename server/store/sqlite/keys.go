@@ -1,0 +1,158 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"printdock/server/store"
+	"printdock/server/store/internal/sqlq"
+)
+
+// Credentials.
+
+func scanCred(sc rowScanner) (store.Credential, error) {
+	var c store.Credential
+	var userID, creatorID, hash sql.NullString
+	var shared, last sql.NullInt64
+	var kind string
+	var at int64
+	err := sc.Scan(&c.ID, &c.PortalID, &kind, &userID, &creatorID, &c.Description, &c.Prefix, &hash, &shared,
+		&c.Status, &c.Generation, &at, &c.CreatedBy, &last)
+	c.Kind = store.CredentialKind(kind)
+	c.UserID, c.CreatorID, c.SecretHash = userID.String, creatorID.String, hash.String
+	c.SharedVersion = shared.Int64
+	c.CreatedAt = ut(at)
+	if last.Valid {
+		t := ut(last.Int64)
+		c.LastAccessedAt = &t
+	}
+	return c, err
+}
+
+func (q q) CreateCredential(ctx context.Context, c store.Credential) error {
+	var last any
+	if c.LastAccessedAt != nil {
+		last = us(*c.LastAccessedAt)
+	}
+	_, err := q.w.ExecContext(ctx, `INSERT INTO credentials (`+sqlq.CredCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, c.PortalID, string(c.Kind), sqlq.NullStr(c.UserID), sqlq.NullStr(c.CreatorID), c.Description, c.Prefix,
+		sqlq.NullStr(c.SecretHash), sqlq.NullInt(c.SharedVersion), c.Status, c.Generation, us(c.CreatedAt), c.CreatedBy, last)
+	return mapErr("create credential", err)
+}
+
+func (q q) GetCredential(ctx context.Context, id string) (store.Credential, error) {
+	c, err := scanCred(q.r.QueryRowContext(ctx, `SELECT `+sqlq.CredCols+` FROM credentials WHERE id = ?`, id))
+	return c, mapErr("get credential", err)
+}
+
+func (q q) GetCredentialByHash(ctx context.Context, hash string) (store.Credential, error) {
+	c, err := scanCred(q.r.QueryRowContext(ctx, `SELECT `+sqlq.CredCols+` FROM credentials WHERE secret_hash = ?`, hash))
+	return c, mapErr("get credential by hash", err)
+}
+
+func (q q) UserAPIKey(ctx context.Context, userID string) (store.Credential, error) {
+	c, err := scanCred(q.r.QueryRowContext(ctx, `SELECT `+sqlq.CredCols+` FROM credentials WHERE user_id = ? AND kind = 'user_key'`, userID))
+	return c, mapErr("get user api key", err)
+}
+
+func (q q) ListCredentials(ctx context.Context, portalID string, kinds ...store.CredentialKind) ([]store.Credential, error) {
+	var a args
+	query := `SELECT ` + sqlq.CredCols + ` FROM credentials WHERE portal_id = ` + a.add(portalID)
+	if len(kinds) > 0 {
+		query += ` AND kind IN ` + sqlq.In(a.add, sqlq.Strings(kinds))
+	}
+	query += ` ORDER BY created_at, id`
+	return queryAll(ctx, q.r, "list credentials", query, a, scanCred)
+}
+
+func (q q) ReplaceSecret(ctx context.Context, id, hash, prefix string, oldGen int64) error {
+	n, err := q.execN(ctx, "replace secret", `UPDATE credentials SET secret_hash = ?, prefix = ?, generation = generation + 1
+		WHERE id = ? AND generation = ?`, hash, prefix, id, oldGen)
+	if err != nil {
+		return err
+	}
+	return sqlq.Optimistic("sqlite: replace secret", n, func() (string, error) {
+		_, err := q.GetCredential(ctx, id)
+		return "generation changed", err
+	})
+}
+
+func (q q) SetCredentialStatus(ctx context.Context, id, status string) error {
+	return q.exec1(ctx, "set credential status", `UPDATE credentials SET status = ? WHERE id = ?`, status, id)
+}
+
+func (q q) MoveSharedDevices(ctx context.Context, portalID string, version int64, prefix string) ([]string, error) {
+	return queryAll(ctx, q.w, "move shared devices", `UPDATE credentials SET shared_version = ?, prefix = ?
+		WHERE portal_id = ? AND kind = 'shared_device' RETURNING id`, []any{version, prefix, portalID},
+		func(sc rowScanner) (id string, err error) { return id, sc.Scan(&id) })
+}
+
+func (q q) TouchCredential(ctx context.Context, id string, at time.Time) error {
+	return q.exec1(ctx, "touch credential", `UPDATE credentials SET last_accessed_at = ? WHERE id = ?`, us(at), id)
+}
+
+func (q q) DeleteCredential(ctx context.Context, id string) error {
+	return q.exec1(ctx, "delete credential", `DELETE FROM credentials WHERE id = ?`, id)
+}
+
+// Shared secrets.
+
+func scanShared(sc rowScanner) (store.SharedSecret, error) {
+	var s store.SharedSecret
+	var at int64
+	err := sc.Scan(&s.PortalID, &s.Version, &s.SecretHash, &s.Prefix, &at, &s.CreatedBy)
+	s.CreatedAt = ut(at)
+	return s, err
+}
+
+func (q q) CreateSharedSecret(ctx context.Context, s store.SharedSecret) error {
+	_, err := q.w.ExecContext(ctx, `INSERT INTO shared_secrets (`+sqlq.SharedCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
+		s.PortalID, s.Version, s.SecretHash, s.Prefix, us(s.CreatedAt), s.CreatedBy)
+	return mapErr("create shared secret", err)
+}
+
+func (q q) CurrentSharedSecret(ctx context.Context, portalID string) (store.SharedSecret, error) {
+	s, err := scanShared(q.r.QueryRowContext(ctx, `SELECT `+sqlq.SharedCols+` FROM shared_secrets WHERE portal_id = ?
+		ORDER BY version DESC LIMIT 1`, portalID))
+	return s, mapErr("current shared secret", err)
+}
+
+func (q q) GetSharedSecretByHash(ctx context.Context, hash string) (store.SharedSecret, error) {
+	s, err := scanShared(q.r.QueryRowContext(ctx, `SELECT `+sqlq.SharedCols+` FROM shared_secrets WHERE secret_hash = ?`, hash))
+	return s, mapErr("get shared secret by hash", err)
+}
+
+func (q q) PruneSharedSecrets(ctx context.Context, portalID string) (int64, error) {
+	return q.execN(ctx, "prune shared secrets", `DELETE FROM shared_secrets
+		WHERE portal_id = ?
+		  AND version < (SELECT MAX(version) FROM shared_secrets WHERE portal_id = ?)
+		  AND NOT EXISTS (SELECT 1 FROM credentials c
+		                  WHERE c.portal_id = shared_secrets.portal_id AND c.shared_version = shared_secrets.version)`,
+		portalID, portalID)
+}
+
+// OAuth tokens.
+
+func (q q) CreateOAuthToken(ctx context.Context, t store.OAuthToken) error {
+	_, err := q.w.ExecContext(ctx, `INSERT INTO oauth_tokens (token_hash, client_id, portal_id, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?)`, t.TokenHash, t.ClientID, t.PortalID, us(t.CreatedAt), us(t.ExpiresAt))
+	return mapErr("create oauth token", err)
+}
+
+func (q q) GetOAuthToken(ctx context.Context, hash string) (store.OAuthToken, error) {
+	var t store.OAuthToken
+	var c, e int64
+	err := q.r.QueryRowContext(ctx, `SELECT token_hash, client_id, portal_id, created_at, expires_at FROM oauth_tokens
+		WHERE token_hash = ?`, hash).Scan(&t.TokenHash, &t.ClientID, &t.PortalID, &c, &e)
+	t.CreatedAt, t.ExpiresAt = ut(c), ut(e)
+	return t, mapErr("get oauth token", err)
+}
+
+func (q q) DeleteOAuthTokens(ctx context.Context, clientID string) (int64, error) {
+	return q.execN(ctx, "delete oauth tokens", `DELETE FROM oauth_tokens WHERE client_id = ?`, clientID)
+}
+
+func (q q) DeleteExpiredOAuthTokens(ctx context.Context, now time.Time) (int64, error) {
+	return q.execN(ctx, "delete expired oauth tokens", `DELETE FROM oauth_tokens WHERE expires_at <= ?`, us(now))
+}
