@@ -136,6 +136,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	adminEmail := fs.String("admin-email", "admin@localhost", "e-mail of the administrator created on an empty store")
 	heartbeat := fs.Duration("heartbeat", 15*time.Second, "how often the server pings each agent")
 	metricsPublic := fs.Bool("metrics-public", false, "serve /metrics to every client (default: loopback clients only)")
+	jobExpiry := fs.Duration("job-expiry", 24*time.Hour, "how long a job waits for delivery when its request names no expiry (at most 2160h)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -151,7 +152,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		log.Warn("serving plain HTTP on a non-loopback address (--insecure-http): secrets travel in clear text")
 	}
 	srv, err := server.New(ctx, server.Config{DataDir: sf.dataDir, DatabaseURL: sf.database, Log: log,
-		Version: version, Heartbeat: *heartbeat, MetricsPublic: *metricsPublic})
+		Version: version, Heartbeat: *heartbeat, MetricsPublic: *metricsPublic, JobExpiry: *jobExpiry})
 	if err != nil {
 		return err
 	}
