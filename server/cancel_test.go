@@ -34,8 +34,8 @@ func cancelJob(t *testing.T, s *servertest.Server, id string, want int) (jobs.Jo
 }
 
 // TestCancelWaitingJob: a job the agent holds (waiting for paper) is cancelled through REST: 202, the
-// agent is sent a cancel, answers cancelled, and the job ends cancelled; it is never delivered again, not
-// even after a reconnect; a second DELETE is a conflict.
+// agent is sent a cancel (once per session), answers cancelled, and the job ends cancelled; it is never
+// delivered again, not even after a reconnect; a DELETE after that is a conflict.
 func TestCancelWaitingJob(t *testing.T) {
 	s := servertest.New(t, servertest.Options{})
 	k := s.CreatePrintClient(t, "cancel")
@@ -60,6 +60,10 @@ func TestCancelWaitingJob(t *testing.T) {
 	if again.State != jobs.Sent {
 		t.Fatalf("repeated cancel = %+v", again)
 	}
+	// The next delivery pass (a new job) does not send the cancel again in this session.
+	next := s.SubmitJob(t, ids[0], label("next"), servertest.JobOptions{})
+	expectJobID(t, a, next.ID)
+	a.Ack(t, next.ID, protocol.JobDone)
 	a.Ack(t, j.ID, protocol.JobCancelled)
 	got = s.WaitJob(t, j.ID, jobs.Cancelled)
 	if got.FinishedAt == nil || got.Reason != "cancelled by "+s.AdminEmail {

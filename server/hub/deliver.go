@@ -43,9 +43,9 @@ func (s *Session) deliverLoop(wake <-chan struct{}, log *slog.Logger) {
 }
 
 // sendCancels sends a `cancel` for each of the client's jobs a user cancelled after delivery, once per
-// session (a new session sends them again: the agent may not have read them). An agent whose hello does
-// not list protocol.FeatureCancel is sent none (the job queue refuses such cancellations anyway). Only
-// the delivery goroutine calls it.
+// session (a new session sends them again: the agent may not have read them), by the client's newest
+// session only. An agent whose hello does not list protocol.FeatureCancel is sent none (the job queue
+// refuses such cancellations anyway). Only the delivery goroutine calls it.
 func (s *Session) sendCancels(log *slog.Logger) error {
 	if !s.hello.Has(protocol.FeatureCancel) {
 		return nil
@@ -91,8 +91,10 @@ func (s *Session) sendCancels(log *slog.Logger) error {
 // would then not be redelivered).
 func (s *Session) deliver(log *slog.Logger) error {
 	h, ctx := s.hub, s.ctx
-	if err := s.sendCancels(log); err != nil {
-		return err
+	if h.newest(s) {
+		if err := s.sendCancels(log); err != nil {
+			return err
+		}
 	}
 	lock := h.clientLock(s.clientID)
 	for {
