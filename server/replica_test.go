@@ -129,14 +129,15 @@ func TestReplicaLogout(t *testing.T) {
 }
 
 // TestReplicaJobDelivery: a job submitted on replica B reaches the agent connected to replica A, and its
-// status, reported on A, is visible on B.
+// status, reported on A, is visible on B; a cancel requested on B reaches the agent through A.
 func TestReplicaJobDelivery(t *testing.T) {
 	c := newCluster(t, nil)
 	a := c.A
 	b := c.replica(t, nil)
 	k := a.CreatePrintClient(t, "Packing table")
 	zd := servertest.SimPrinter("zd421")
-	agent := a.Connect(t, k.Secret, servertest.DialOptions{Printers: []protocol.Printer{zd}})
+	agent := a.Connect(t, k.Secret, servertest.DialOptions{Printers: []protocol.Printer{zd},
+		Features: []string{protocol.FeatureCancel}})
 	p := b.WaitPrinter(t, agent, zd.ID, true) // B sees A's agent online
 	for i := range 3 {
 		j := b.SubmitJob(t, p.ID, []byte("^XA^FDlabel^FS^XZ"), servertest.JobOptions{Title: "order", Want: http.StatusCreated})
@@ -147,6 +148,14 @@ func TestReplicaJobDelivery(t *testing.T) {
 		agent.Ack(t, j.ID, protocol.JobDone)
 		b.WaitJob(t, j.ID, jobs.Done)
 	}
+	j := b.SubmitJob(t, p.ID, []byte("^XA^FDcancel me^FS^XZ"), servertest.JobOptions{Want: http.StatusCreated})
+	if m := agent.ExpectJob(t); m.JobID != j.ID {
+		t.Fatalf("got job %s, want %s", m.JobID, j.ID)
+	}
+	cancelJob(t, b, j.ID, http.StatusAccepted)
+	agent.ExpectCancel(t, j.ID)
+	agent.Ack(t, j.ID, protocol.JobCancelled)
+	b.WaitJob(t, j.ID, jobs.Cancelled)
 }
 
 // TestReplicaNewKeyWorksAtOnce: a key created on A authenticates on B right away (one pepper, one

@@ -81,6 +81,10 @@ type Config struct {
 	JobClock func() time.Time
 	// JobSweepEvery is how often expired jobs are swept (default a minute).
 	JobSweepEvery time.Duration
+	// JobExpiry is how long a job waits for delivery when its request names no expiry (default
+	// jobs.DefaultExpiry, 24 hours: a shipping label printed days late is a wrong label); at most
+	// jobs.MaxExpiry.
+	JobExpiry time.Duration
 
 	// RevalidateEvery is how often, on a store shared by replicas, every agent session's key is
 	// re-checked, in case a change event from another replica was lost (default 5 minutes; negative:
@@ -147,6 +151,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: --trusted-proxy: %w", err)
 	}
+	if cfg.JobExpiry < 0 || cfg.JobExpiry > jobs.MaxExpiry {
+		return nil, fmt.Errorf("server: job expiry %v: must be between 1s and %v", cfg.JobExpiry, jobs.MaxExpiry)
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("server: data dir: %w", err)
 	}
@@ -173,7 +180,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return fail(err)
 	}
 	var rep *replica
-	jopts := jobs.Options{Store: db, Log: log, Clock: cfg.JobClock}
+	jopts := jobs.Options{Store: db, Log: log, Clock: cfg.JobClock, DefaultExpiry: cfg.JobExpiry}
 	if n, ok := db.(store.Notifier); ok {
 		rep = newReplica(db, n, log)
 		jopts.Queued = rep.announceJob

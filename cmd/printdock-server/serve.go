@@ -53,6 +53,7 @@ func serveFlags(fs *flag.FlagSet) func(context.Context, out) error {
 	metricsPublic := fs.Bool("metrics-public", false, "serve /metrics to every client (default: loopback clients only)")
 	var trusted multiFlag
 	fs.Var(&trusted, "trusted-proxy", "`CIDR` of a reverse proxy whose X-Forwarded-For/-Proto are believed (repeatable or comma-separated; docs/server.md)")
+	jobExpiry := fs.Duration("job-expiry", 24*time.Hour, "how long a job waits for delivery when its request names no expiry (at most 2160h)")
 	secureCookies := fs.Bool("secure-cookies", false, "always give the portal's cookies the Secure attribute (a TLS proxy that sends no X-Forwarded-Proto)")
 	return func(ctx context.Context, o out) error {
 		stderr := o.stderr
@@ -69,7 +70,7 @@ func serveFlags(fs *flag.FlagSet) func(context.Context, out) error {
 		}
 		srv, err := server.New(ctx, server.Config{DataDir: sf.dataDir, DatabaseURL: sf.database, Log: log,
 			Version: version, Heartbeat: *heartbeat, MetricsPublic: *metricsPublic,
-			TrustedProxies: trusted, SecureCookies: *secureCookies})
+			TrustedProxies: trusted, SecureCookies: *secureCookies, JobExpiry: *jobExpiry})
 		if err != nil {
 			return err
 		}

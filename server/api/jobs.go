@@ -179,7 +179,10 @@ func (a *API) listJobs(w http.ResponseWriter, r *http.Request, act keys.Actor) {
 	httpx.WriteJSON(w, http.StatusOK, items[jobs.Job]{Items: js})
 }
 
-// cancelJob is DELETE /api/v1/jobs/{id}: 200 with the cancelled job; 409 once printing or finished.
+// cancelJob is DELETE /api/v1/jobs/{id}: 200 with the cancelled job (it was still queued); 202 with the
+// job when it was already sent to an agent that can cancel (the agent's answer decides: GET shows
+// `cancelled`, or `printing`/`done` with the reason it came too late); 409 once printing or finished,
+// or for an agent too old to cancel.
 func (a *API) cancelJob(w http.ResponseWriter, r *http.Request, act keys.Actor) {
 	if !a.jobsReady(w) {
 		return
@@ -189,7 +192,11 @@ func (a *API) cancelJob(w http.ResponseWriter, r *http.Request, act keys.Actor) 
 		a.jobFail(w, r, err)
 		return
 	}
-	httpx.WriteJSON(w, http.StatusOK, j)
+	code := http.StatusOK
+	if j.State != jobs.Cancelled {
+		code = http.StatusAccepted // the agent has been asked to discard it
+	}
+	httpx.WriteJSON(w, code, j)
 }
 
 // listPrinters is GET /api/v1/printers: every printer of the portal, online or not (any user or OAuth

@@ -3,6 +3,7 @@ package hub
 import (
 	"errors"
 	"log/slog"
+	"slices"
 	"time"
 
 	"printdock/protocol"
@@ -41,6 +42,47 @@ func (s *Session) deliverLoop(wake <-chan struct{}, log *slog.Logger) {
 	}
 }
 
+// sendCancels sends a `cancel` for each of the client's jobs a user cancelled after delivery, once per
+// session (a new session sends them again: the agent may not have read them), by the client's newest
+// session only. An agent whose hello does not list protocol.FeatureCancel is sent none (the job queue
+// refuses such cancellations anyway). Only the delivery goroutine calls it.
+func (s *Session) sendCancels(log *slog.Logger) error {
+	if !s.hello.Has(protocol.FeatureCancel) {
+		return nil
+	}
+	ids, err := s.hub.o.Jobs.CancelsFor(s.ctx, s.clientID)
+	if err != nil {
+		return err
+	}
+	// Forget the jobs whose cancellation is settled, so the set stays as small as the pending list.
+	for id := range s.cancelled {
+		if !slices.Contains(ids, id) {
+			delete(s.cancelled, id)
+		}
+	}
+	for _, id := range ids {
+		if _, done := s.cancelled[id]; done {
+			continue
+		}
+		b, err := protocol.Encode(protocol.Cancel{JobID: id})
+		if err != nil {
+			log.Error("encode cancel", "job_id", id, "err", err)
+			continue
+		}
+		select {
+		case s.jobs <- b:
+		case <-s.ctx.Done():
+			return nil
+		}
+		if s.cancelled == nil {
+			s.cancelled = make(map[string]struct{})
+		}
+		s.cancelled[id] = struct{}{}
+		log.Debug("cancel sent", "job_id", id)
+	}
+	return nil
+}
+
 // deliver sends every job PendingFor returns, batch by batch, until none is left. The jobs of a batch are
 // marked sent (Jobs.MarkSentAll, one transaction) BEFORE they are queued for the writer; a job the queue
 // refuses (cancelled or expired meanwhile) is skipped. Only the client's newest session delivers, and the
@@ -49,6 +91,11 @@ func (s *Session) deliverLoop(wake <-chan struct{}, log *slog.Logger) {
 // would then not be redelivered).
 func (s *Session) deliver(log *slog.Logger) error {
 	h, ctx := s.hub, s.ctx
+	if h.newest(s) {
+		if err := s.sendCancels(log); err != nil {
+			return err
+		}
+	}
 	lock := h.clientLock(s.clientID)
 	for {
 		batch, err := h.o.Jobs.PendingFor(ctx, s.clientID)

@@ -45,6 +45,9 @@ type Jobs interface {
 	// MarkSentAll and AckAll are MarkSent and Ack for several jobs (statuses) in one transaction.
 	MarkSentAll(ctx context.Context, jobIDs []string) ([]error, error)
 	AckAll(ctx context.Context, clientID string, sts []protocol.JobStatus) ([]error, error)
+	// CancelsFor lists the client's jobs a user asked to cancel after they were sent: the hub sends each
+	// a `cancel` message (once per session, to agents whose hello lists protocol.FeatureCancel).
+	CancelsFor(ctx context.Context, clientID string) ([]string, error)
 }
 
 var _ Jobs = (*jobs.Service)(nil)

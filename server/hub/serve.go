@@ -56,10 +56,6 @@ func (h *Hub) Serve(ctx context.Context, c *websocket.Conn, p keys.Principal, re
 	}
 	s := h.newSession(ctx, c, p, hello, remoteAddr, slot)
 	defer s.end.cancel(closeReq{abort: true}) // the cause is set by kill before; this only frees ctx
-	stopOnParent := context.AfterFunc(ctx, func() {
-		s.kill(closeReq{code: protocol.CloseServerShutdown, reason: "server shutting down"})
-	})
-	defer stopOnParent()
 	connected, ok := h.register(s, log)
 	if connected {
 		defer s.recordDisconnect(log)

@@ -65,6 +65,9 @@ type Session struct {
 	done     chan struct{}           // closed when the writer has finished
 	lastSeen atomic.Int64            // unix nanoseconds of the last message from the peer
 
+	// cancelled holds the jobs this session sent a `cancel` for (only the delivery goroutine uses it).
+	cancelled map[string]struct{}
+
 	// recorder records the agent's printers messages in the job queue, coalesced to one store
 	// transaction per Options.PrintersEvery; printed is closed once one is recorded.
 	recorder *coalescer[[]protocol.Printer]

@@ -63,6 +63,9 @@ func (s *Session) writeLoop() {
 		case <-s.killed():
 			s.finish()
 			return
+		case <-s.ctx.Done():
+			// Serve's context ended (kill cancels it too, and then this is a no-op).
+			s.kill(closeReq{code: protocol.CloseServerShutdown, reason: "server shutting down"})
 		case b := <-s.out:
 			send(b)
 		case b := <-s.jobs:

@@ -196,6 +196,9 @@ func (s *Service) markSent(ctx context.Context, q Queries, jobID string, session
 	if !(j.State == Queued || j.State == Sent && j.ReceivedAt == nil) {
 		return fmt.Errorf("%w: job %s is %s and is not to be sent", ErrConflict, jobID, j.State)
 	}
+	if j.CancelRequestedAt != nil {
+		return fmt.Errorf("%w: job %s is being cancelled and is not to be sent", ErrConflict, jobID)
+	}
 	if !now.Before(j.ExpiresAt) {
 		if err := s.apply(ctx, q, &j, change{to: Expired, reason: "expired before it reached the agent", actor: actorServer}, now); err != nil {
 			return err
@@ -225,6 +228,8 @@ func (s *Service) markSent(ctx context.Context, q Queries, jobID string, session
 //   - failed without retry: → failed with the agent's reason.
 //   - failed with retry: the agent keeps the job in its spool and retries by itself, so the server does
 //     not redeliver it: the state stays (sent or printing), Reason shows why it waits, an event records it.
+//   - cancelled (the answer to a `cancel`): sent → cancelled, "cancelled by" the requester.
+//   - printing or done after a cancel request: as above, and Reason says the cancel came too late.
 //
 // Every status counts as the agent's receipt. A status for a job the client does not own (its printer
 // belongs to another client) is ErrForbidden; an unknown job ErrNotFound. A status for a finished job is
@@ -264,7 +269,7 @@ func (s *Service) AckAll(ctx context.Context, clientID string, sts []protocol.Jo
 // except ErrConflict for a finished job, returned after its note was recorded (and is kept).
 func (s *Service) ack(ctx context.Context, q Queries, clientID string, st protocol.JobStatus, now time.Time) error {
 	switch st.State {
-	case protocol.JobReceived, protocol.JobPrinting, protocol.JobDone, protocol.JobFailed:
+	case protocol.JobReceived, protocol.JobPrinting, protocol.JobDone, protocol.JobFailed, protocol.JobCancelled:
 	default:
 		return fmt.Errorf("%w: unknown job state %q", ErrInvalid, st.State)
 	}
@@ -311,9 +316,15 @@ func (s *Service) ack(ctx context.Context, q Queries, clientID string, st protoc
 		if j.State == Printing {
 			return nil
 		}
-		return s.apply(ctx, q, &j, change{to: Printing, event: "printing", actor: actor, received: true}, now)
+		late := progressReason(j, reason)
+		return s.apply(ctx, q, &j, change{to: Printing, reason: late, event: withReason("printing", late), actor: actor,
+			received: true}, now)
 	case protocol.JobDone:
-		return s.apply(ctx, q, &j, change{to: Done, event: "printed", actor: actor, received: true}, now)
+		late := progressReason(j, reason)
+		return s.apply(ctx, q, &j, change{to: Done, reason: late, event: withReason("printed", late), actor: actor,
+			received: true}, now)
+	case protocol.JobCancelled:
+		return s.ackCancelled(ctx, q, &j, actor, now)
 	default: // failed
 		if reason == "" {
 			reason = "the agent reported a failure without a reason"
@@ -324,6 +335,14 @@ func (s *Service) ack(ctx context.Context, q Queries, clientID string, st protoc
 		}
 		return s.apply(ctx, q, &j, change{to: Failed, reason: reason, actor: actor, received: true}, now)
 	}
+}
+
+// withReason is event, or "event; reason".
+func withReason(event, reason string) string {
+	if reason == "" {
+		return event
+	}
+	return event + "; " + reason
 }
 
 // ExpireDue is the sweeper: it marks expired every job past its expiry that the agent never received

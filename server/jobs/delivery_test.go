@@ -20,7 +20,7 @@ func TestExpiry(t *testing.T) {
 	sentUnacked := e.submit(e.alice, prs[0], short)
 	sentAcked := e.submit(e.alice, prs[0], short)
 	printing := e.submit(e.alice, prs[0], short)
-	long := e.submit(e.alice, prs[0], SubmitRequest{Content: []byte("^XA^XZ")})
+	long := e.submit(e.alice, prs[0], SubmitRequest{Content: []byte("^XA^XZ"), ExpiresInSeconds: 7 * 24 * 3600})
 	for _, id := range []string{sentUnacked.ID, sentAcked.ID, printing.ID} {
 		e.must(e.svc.MarkSent(ctx, id))
 	}

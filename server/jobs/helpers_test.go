@@ -25,6 +25,8 @@ type env struct {
 	admin keys.Actor // admin in p1
 	oauth keys.Actor // OAuth token in p1
 	bob   keys.Actor // user in p2
+	// features are the hello features of the agents that agent connects (none: an older agent).
+	features []string
 }
 
 func newEnv(t *testing.T) *env {
@@ -67,7 +69,8 @@ func (e *env) must(err error) {
 func (e *env) agent(portal, credential, installation string, uris ...string) (clientID string, printerIDs []string) {
 	e.t.Helper()
 	id, err := e.svc.ClientConnected(e.t.Context(), portal, credential, protocol.Hello{ProtocolVersion: 1,
-		AgentVersion: "1.2.3", Hostname: "host-" + installation, OS: "linux", InstallationID: installation})
+		AgentVersion: "1.2.3", Hostname: "host-" + installation, OS: "linux", InstallationID: installation,
+		Features: e.features})
 	e.must(err)
 	var ps []protocol.Printer
 	for _, u := range uris {

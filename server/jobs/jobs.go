@@ -38,8 +38,8 @@ var (
 	ErrTooLarge = fmt.Errorf("%w: content larger than %d bytes", keys.ErrInvalid, MaxContentSize)
 	// ErrAlreadyPrinting is a cancellation of a job the agent has started printing (wraps ErrConflict).
 	ErrAlreadyPrinting = fmt.Errorf("%w: already printing", keys.ErrConflict)
-	// ErrAlreadySent is a cancellation of a job already delivered to its agent, which will print it
-	// (wraps ErrConflict).
+	// ErrAlreadySent is a cancellation of a job already delivered to an agent too old to cancel it, which
+	// will print it (wraps ErrConflict).
 	ErrAlreadySent = fmt.Errorf("%w: already delivered to the printer's computer, which will print it; it can no longer be cancelled", keys.ErrConflict)
 	// ErrIdempotencyMismatch is an idempotency key reused for a different job (wraps ErrConflict).
 	ErrIdempotencyMismatch = fmt.Errorf("%w: the idempotency key was already used for a different job", keys.ErrConflict)
@@ -58,7 +58,7 @@ const (
 	Printing  = store.JobPrinting  // the agent is writing it to the printer
 	Done      = store.JobDone      // every byte reached the printer
 	Failed    = store.JobFailed    // the agent gave up (Reason says why), or never reported a result
-	Cancelled = store.JobCancelled // cancelled by a user before printing started
+	Cancelled = store.JobCancelled // cancelled by a user before printing started (by the agent once sent)
 	Expired   = store.JobExpired   // not delivered before ExpiresAt; never delivered afterwards
 )
 
@@ -93,7 +93,7 @@ const maxJobEnvelope = 4 << 10
 
 // Defaults for Options.
 const (
-	DefaultExpiry     = 14 * 24 * time.Hour
+	DefaultExpiry     = 24 * time.Hour // a shipping label printed days late is a wrong label
 	MaxExpiry         = 90 * 24 * time.Hour
 	DefaultResultWait = 24 * time.Hour
 	DefaultBatchJobs  = 50
@@ -111,7 +111,7 @@ type Options struct {
 	Store Store
 	Log   *slog.Logger
 	Clock func() time.Time // time.Now by default; tests inject one
-	// DefaultExpiry is how long a job waits for delivery when the request names no expiry (14 days).
+	// DefaultExpiry is how long a job waits for delivery when the request names no expiry (24 hours).
 	DefaultExpiry time.Duration
 	// MaxExpiry bounds a request's expires_in_seconds (90 days).
 	MaxExpiry time.Duration
@@ -196,13 +196,17 @@ type Job struct {
 	ReceivedAt     *time.Time `json:"received_at,omitempty"` // first acknowledgement by the agent
 	PrintingAt     *time.Time `json:"printing_at,omitempty"`
 	FinishedAt     *time.Time `json:"finished_at,omitempty"` // done, failed, cancelled or expired
+	// CancelRequestedAt is when a user asked to cancel the job after it was sent: its agent decides
+	// (cancelled, or Reason says it came too late).
+	CancelRequestedAt *time.Time `json:"cancel_requested_at,omitempty"`
 }
 
 func jobOf(j store.Job) Job {
 	return Job{ID: j.ID, PortalID: j.PortalID, PrinterID: j.PrinterID, ClientID: j.ClientID, Title: j.Title,
 		Size: j.Size, Copies: j.Copies, IdempotencyKey: j.IdempotencyKey, CreatedBy: j.CreatedBy, State: j.State,
 		Reason: j.Reason, Attempts: j.Attempts, CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt, ExpiresAt: j.ExpiresAt,
-		SentAt: j.SentAt, ReceivedAt: j.ReceivedAt, PrintingAt: j.PrintingAt, FinishedAt: j.FinishedAt}
+		SentAt: j.SentAt, ReceivedAt: j.ReceivedAt, PrintingAt: j.PrintingAt, FinishedAt: j.FinishedAt,
+		CancelRequestedAt: j.CancelRequestedAt}
 }
 
 // Event is one recorded transition of a job (or progress that kept its state).
@@ -228,6 +232,7 @@ type change struct {
 	sent     bool
 	session  int64
 	received bool
+	cancelBy string // records a cancel request by this actor
 }
 
 func (s *Service) apply(ctx context.Context, q Queries, j *store.Job, c change, at time.Time) error {
@@ -235,7 +240,7 @@ func (s *Service) apply(ctx context.Context, q Queries, j *store.Job, c change, 
 		return fmt.Errorf("%w: job %s is %s and cannot become %s", ErrConflict, j.ID, j.State, c.to)
 	}
 	err := q.UpdateJob(ctx, store.JobUpdate{ID: j.ID, From: j.State, To: c.to, Reason: c.reason, At: at,
-		Sent: c.sent, Session: c.session, Received: c.received})
+		Sent: c.sent, Session: c.session, Received: c.received, CancelBy: c.cancelBy})
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		return fmt.Errorf("%w: job %s changed concurrently", ErrConflict, j.ID)
@@ -263,6 +268,9 @@ func (s *Service) apply(ctx context.Context, q Queries, j *store.Job, c change, 
 	}
 	if c.to.Terminal() {
 		j.FinishedAt = &at
+	}
+	if c.cancelBy != "" {
+		j.CancelRequestedAt, j.CancelRequestedBy = &at, c.cancelBy
 	}
 	return nil
 }

@@ -3,7 +3,9 @@ package jobs
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
 
 	"printdock/internal/clip"
 	"printdock/protocol"
@@ -54,6 +56,11 @@ type Printer struct {
 	Reason string `json:"reason,omitempty"`
 	Make   string `json:"make,omitempty"`
 	Model  string `json:"model,omitempty"`
+	// Language (zpl, epl, tspl, dpl, escpos, unknown), DPI and StatusMode (auto, zpl, none) are what the
+	// agent reports of the printer; "" and 0 when it does not say (an older agent).
+	Language   string `json:"language"`
+	DPI        int    `json:"dpi"`
+	StatusMode string `json:"status_mode"`
 	// Present: in the agent's latest printer list (an unplugged printer keeps its ID and history).
 	Present     bool      `json:"present"`
 	FirstSeenAt time.Time `json:"first_seen_at"`
@@ -63,6 +70,7 @@ type Printer struct {
 func printerOf(p store.Printer) Printer {
 	return Printer{ID: p.ID, Name: p.Name, URI: p.URI, ClientID: p.ClientID, Online: p.ClientOnline && p.Present,
 		Status: p.Status, Reason: p.Reason, Make: p.Make, Model: p.Model, Present: p.Present,
+		Language: p.Language, DPI: p.DPI, StatusMode: p.StatusMode,
 		FirstSeenAt: p.FirstSeenAt, UpdatedAt: p.UpdatedAt}
 }
 
@@ -76,12 +84,25 @@ func (s *Service) ClientConnected(ctx context.Context, portalID, credentialID st
 	id := ClientID(portalID, credentialID, hello.InstallationID)
 	c, err := s.st.ConnectClient(ctx, store.Client{ID: id, PortalID: portalID, CredentialID: credentialID,
 		InstallationID: clip.String(hello.InstallationID, maxTextLen), Hostname: clip.String(hello.Hostname, maxTextLen),
-		AgentVersion: clip.String(hello.AgentVersion, maxTextLen), OS: clip.String(hello.OS, maxTextLen), LastSeenAt: s.now()})
+		AgentVersion: clip.String(hello.AgentVersion, maxTextLen), OS: clip.String(hello.OS, maxTextLen), LastSeenAt: s.now(),
+		Features: features(hello.Features)})
 	if err != nil {
 		return "", fmt.Errorf("jobs: client connected: %w", err)
 	}
 	s.log.DebugContext(ctx, "client connected", "client_id", id, "sessions", c.Sessions, "session", c.SessionSeq)
 	return id, nil
+}
+
+// features is the hello's features as the store keeps them: space-separated, each without blanks (at
+// most protocol.MaxFeatures of protocol.MaxFeatureLen, checked by protocol.Decode).
+func features(fs []string) string {
+	keep := make([]string, 0, len(fs))
+	for _, f := range fs {
+		if f != "" && !strings.ContainsFunc(f, unicode.IsSpace) {
+			keep = append(keep, clip.String(f, protocol.MaxFeatureLen))
+		}
+	}
+	return strings.Join(keep, " ")
 }
 
 // ClientDisconnected records the end of one session of the client.
@@ -146,6 +167,7 @@ func (s *Service) UpdatePrinters(ctx context.Context, clientID string, ps []prot
 			sp := store.Printer{ID: PrinterID(c.PortalID, c.ID, p.ID), PortalID: c.PortalID, ClientID: c.ID, URI: p.ID,
 				Name: clip.String(p.Name, maxTextLen), Make: clip.String(p.Make, maxTextLen), Model: clip.String(p.Model, maxTextLen),
 				Status: clip.String(p.Status, maxTextLen), Reason: clip.String(p.Reason, maxReasonLen), Present: true,
+				Language: clip.String(p.Language, maxTextLen), DPI: max(p.DPI, 0), StatusMode: clip.String(p.StatusMode, maxTextLen),
 				FirstSeenAt: now, UpdatedAt: now}
 			if err := q.UpsertPrinter(ctx, sp); err != nil {
 				return fmt.Errorf("jobs: update printers: %w", err)

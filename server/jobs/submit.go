@@ -25,8 +25,12 @@ type SubmitRequest struct {
 	Copies      int    `json:"copies"` // 1..1000; 0 means 1
 	// IdempotencyKey makes retries safe: the same key in the same portal returns the job it created.
 	IdempotencyKey string `json:"idempotency_key"`
-	// ExpiresInSeconds is how long the job may wait for delivery; 0 means the default (14 days).
+	// ExpiresInSeconds is how long the job may wait for delivery; 0 means the server's default (24 hours
+	// unless Options.DefaultExpiry says otherwise).
 	ExpiresInSeconds int64 `json:"expires_in_seconds"`
+	// ExpiresAt is when the job stops waiting for delivery (RFC 3339), instead of ExpiresInSeconds: after
+	// now and at most Options.MaxExpiry ahead.
+	ExpiresAt *time.Time `json:"expires_at"`
 }
 
 // canUse authorizes the job API: users (role user or admin, by API key or portal session) and OAuth
@@ -56,38 +60,56 @@ func actorName(a keys.Actor) string {
 	return "anonymous"
 }
 
-// check validates req and returns the expiry duration and copies to use.
-func (s *Service) check(req SubmitRequest) (time.Duration, int, error) {
+// check validates req and returns the expiry time (from now) and copies to use.
+func (s *Service) check(req SubmitRequest, now time.Time) (time.Time, int, error) {
+	copies, err := s.checkContent(req)
+	if err != nil {
+		return time.Time{}, 0, err
+	}
+	maxSec := int64(s.o.MaxExpiry / time.Second)
+	switch {
+	case req.ExpiresAt != nil && req.ExpiresInSeconds != 0:
+		return time.Time{}, 0, fmt.Errorf("%w: give expires_at or expires_in_seconds, not both", ErrInvalid)
+	case req.ExpiresAt != nil:
+		at := req.ExpiresAt.UTC().Truncate(time.Microsecond)
+		if !at.After(now) || at.Sub(now) > s.o.MaxExpiry {
+			return time.Time{}, 0, fmt.Errorf("%w: expires_at must be after now and at most %d seconds ahead", ErrInvalid, maxSec)
+		}
+		return at, copies, nil
+	case req.ExpiresInSeconds != 0:
+		if req.ExpiresInSeconds < 0 || req.ExpiresInSeconds > maxSec {
+			return time.Time{}, 0, fmt.Errorf("%w: expires_in_seconds must be 1..%d", ErrInvalid, maxSec)
+		}
+		return now.Add(time.Duration(req.ExpiresInSeconds) * time.Second), copies, nil
+	}
+	return now.Add(s.o.DefaultExpiry), copies, nil
+}
+
+// checkContent validates req's content, title, key and copies, and returns the copies to use.
+func (s *Service) checkContent(req SubmitRequest) (int, error) {
 	if req.ContentType != "" && req.ContentType != ContentRaw {
-		return 0, 0, fmt.Errorf("%w: content_type must be %q", ErrInvalid, ContentRaw)
+		return 0, fmt.Errorf("%w: content_type must be %q", ErrInvalid, ContentRaw)
 	}
 	if len(req.Content) == 0 {
-		return 0, 0, fmt.Errorf("%w: content_base64 is empty", ErrInvalid)
+		return 0, fmt.Errorf("%w: content_base64 is empty", ErrInvalid)
 	}
 	if len(req.Content) > MaxContentSize {
-		return 0, 0, ErrTooLarge
+		return 0, ErrTooLarge
 	}
 	copies := req.Copies
 	if copies == 0 {
 		copies = 1
 	}
 	if copies < 1 || copies > MaxCopies {
-		return 0, 0, fmt.Errorf("%w: copies must be 1..%d", ErrInvalid, MaxCopies)
+		return 0, fmt.Errorf("%w: copies must be 1..%d", ErrInvalid, MaxCopies)
 	}
 	if len(req.Title) > maxTextLen {
-		return 0, 0, fmt.Errorf("%w: title longer than %d bytes", ErrInvalid, maxTextLen)
+		return 0, fmt.Errorf("%w: title longer than %d bytes", ErrInvalid, maxTextLen)
 	}
 	if len(req.IdempotencyKey) > maxTextLen {
-		return 0, 0, fmt.Errorf("%w: idempotency_key longer than %d bytes", ErrInvalid, maxTextLen)
+		return 0, fmt.Errorf("%w: idempotency_key longer than %d bytes", ErrInvalid, maxTextLen)
 	}
-	exp := s.o.DefaultExpiry
-	if req.ExpiresInSeconds != 0 {
-		if req.ExpiresInSeconds < 0 || req.ExpiresInSeconds > int64(s.o.MaxExpiry/time.Second) {
-			return 0, 0, fmt.Errorf("%w: expires_in_seconds must be 1..%d", ErrInvalid, int64(s.o.MaxExpiry/time.Second))
-		}
-		exp = time.Duration(req.ExpiresInSeconds) * time.Second
-	}
-	return exp, copies, nil
+	return copies, nil
 }
 
 // fingerprint identifies what a submitter asked for, to tell an idempotent retry from a different job
@@ -112,12 +134,12 @@ func (s *Service) Submit(ctx context.Context, a keys.Actor, printerID string, re
 	if err := canUse(a); err != nil {
 		return Job{}, false, err
 	}
-	exp, copies, err := s.check(req)
+	now := s.now()
+	expires, copies, err := s.check(req, now)
 	if err != nil {
 		return Job{}, false, err
 	}
 	fp := fingerprint(printerID, req.Title, copies, req.Content)
-	now := s.now()
 	// The printer is looked up before the transaction (one statement less on the single SQLite writer):
 	// a printer's portal and client never change, and the jobs row's foreign key catches a printer
 	// deleted meanwhile.
@@ -145,7 +167,7 @@ func (s *Service) Submit(ctx context.Context, a keys.Actor, printerID string, re
 		j := store.Job{ID: newID("job_"), PortalID: a.PortalID, PrinterID: p.ID, ClientID: p.ClientID, PrinterURI: p.URI,
 			Title: req.Title, Content: req.Content, Size: int64(len(req.Content)), Copies: copies,
 			IdempotencyKey: req.IdempotencyKey, Fingerprint: fp, CreatedBy: actorName(a), State: Queued,
-			CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(exp)}
+			CreatedAt: now, UpdatedAt: now, ExpiresAt: expires}
 		if err := q.CreateJob(ctx, j); err != nil {
 			return fmt.Errorf("jobs: submit: %w", err)
 		}
@@ -277,37 +299,4 @@ func validState(st State) bool {
 		}
 	}
 	return false
-}
-
-// Cancel cancels a job that is still queued on the server. A job already sent to its agent is
-// ErrAlreadySent: protocol v1 has no cancel message, so the agent's spool would print it anyway and the
-// server must not claim otherwise (see docs/jobs.md). A printing job is ErrAlreadyPrinting; a finished
-// one ErrConflict.
-func (s *Service) Cancel(ctx context.Context, a keys.Actor, id string) (Job, error) {
-	var out store.Job
-	err := s.st.InTx(ctx, func(q store.Store) error {
-		j, err := s.job(ctx, q, a, id)
-		if err != nil {
-			return err
-		}
-		switch {
-		case j.State == Printing:
-			return fmt.Errorf("%w: job %s", ErrAlreadyPrinting, id)
-		case j.State == Sent:
-			return fmt.Errorf("%w: job %s", ErrAlreadySent, id)
-		case j.State.Terminal():
-			return fmt.Errorf("%w: job %s is already %s", ErrConflict, id, j.State)
-		}
-		who := actorName(a)
-		if err := s.apply(ctx, q, &j, change{to: Cancelled, reason: "cancelled by " + who, actor: who}, s.now()); err != nil {
-			return err
-		}
-		out = j
-		return nil
-	})
-	if err != nil {
-		return Job{}, err
-	}
-	s.log.InfoContext(ctx, "job cancelled", "job_id", id, "by", actorName(a))
-	return jobOf(out), nil
 }

@@ -100,7 +100,8 @@ func (p *portal) clientsPage(w http.ResponseWriter, r *http.Request, c *reqCtx) 
 				Description: l.Description, KeyKind: string(l.KeyKind), RemoteAddr: l.RemoteAddr, ConnectedAt: l.ConnectedAt}
 			for _, pr := range l.Printers {
 				v.Printers = append(v.Printers, jobs.Printer{ID: pr.ID, Name: pr.Name, URI: pr.ID, ClientID: l.ClientID,
-					Online: true, Present: true, Status: pr.Status, Reason: pr.Reason, Make: pr.Make, Model: pr.Model})
+					Online: true, Present: true, Status: pr.Status, Reason: pr.Reason, Make: pr.Make, Model: pr.Model,
+					Language: pr.Language, DPI: pr.DPI, StatusMode: pr.StatusMode})
 			}
 			d.Clients = append(d.Clients, v)
 		}

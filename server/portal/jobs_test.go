@@ -28,7 +28,8 @@ func jobsEnv(t *testing.T) (e *env, agent *testAgent, printerID string, label, r
 		t.Fatal(err)
 	}
 	agent, _, err = dialAgent(t, e.srv.URL, k.Secret, "", "packing-1.example.com",
-		[]protocol.Printer{{ID: "sim://zd421", Name: "Zebra ZD421", Make: "Zebra", Model: "ZD421", Status: "ready"}})
+		[]protocol.Printer{{ID: "sim://zd421", Name: "Zebra ZD421", Make: "Zebra", Model: "ZD421", Status: "ready",
+			Language: "zpl", DPI: 203, StatusMode: "auto"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +143,8 @@ func TestClientsPageOnlineOffline(t *testing.T) {
 	b.login(e.admin.AdminEmail, e.admin.AdminPassword)
 	p := b.get("/clients")
 	for _, want := range []string{`data-client="` + agent.welcome.ClientID + `" data-online="true"`, "packing-1.example.com",
-		`data-printer-id="` + printerID + `"`, "Packing 1", "badge-printer-ready"} {
+		`data-printer-id="` + printerID + `"`, "Packing 1", "badge-printer-ready",
+		`data-language="zpl" data-dpi="203" data-status-mode="auto"`, "203 dpi", "status: auto"} {
 		if !strings.Contains(p.body, want) {
 			t.Errorf("clients page lacks %s", want)
 		}

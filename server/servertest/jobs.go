@@ -25,8 +25,9 @@ type JobOptions struct {
 	Copies           int // 0: the server's default (1)
 	IdempotencyKey   string
 	ExpiresInSeconds int64
-	ContentType      string // "" sends "raw"
-	Bearer           string // default the administrator's API key
+	ExpiresAt        time.Time // sent as expires_at when set
+	ContentType      string    // "" sends "raw"
+	Bearer           string    // default the administrator's API key
 	// Want is the expected status; 0 accepts 201 (created) and 200 (an idempotent repeat).
 	Want int
 }
@@ -46,6 +47,9 @@ func JobRequest(content []byte, o JobOptions) map[string]any {
 	}
 	if o.ExpiresInSeconds != 0 {
 		req["expires_in_seconds"] = o.ExpiresInSeconds
+	}
+	if !o.ExpiresAt.IsZero() {
+		req["expires_at"] = o.ExpiresAt.Format(time.RFC3339Nano)
 	}
 	return req
 }
@@ -204,26 +208,44 @@ func (a *Agent) Ack(t testing.TB, jobID, state string) {
 	}
 }
 
-// ExpectError reads until an `error` message (answering pings, skipping pongs) and checks its code.
-func (a *Agent) ExpectError(t testing.TB, code string) protocol.Error {
+// next reads (answering pings) until the next message that is not a pong, failing the test on a read
+// error (10 s limit); want names what the test waits for.
+func (a *Agent) next(t testing.TB, want string) protocol.Message {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for {
 		m, err := a.Read(ctx)
 		if err != nil {
-			t.Fatalf("servertest: want error %q: %v", code, err)
+			t.Fatalf("servertest: want %s: %v", want, err)
 		}
-		switch m := m.(type) {
-		case protocol.Error:
-			if m.Code != code {
-				t.Fatalf("servertest: error %s (%s), want %s", m.Code, m.Message, code)
-			}
+		if _, pong := m.(protocol.Pong); !pong {
 			return m
-		case protocol.Pong:
-		default:
-			t.Fatalf("servertest: want error %q, got %s", code, m.MessageType())
 		}
+	}
+}
+
+// ExpectError reads until an `error` message (answering pings, skipping pongs) and checks its code.
+func (a *Agent) ExpectError(t testing.TB, code string) protocol.Error {
+	t.Helper()
+	m := a.next(t, "error "+code)
+	e, ok := m.(protocol.Error)
+	if !ok {
+		t.Fatalf("servertest: want error %q, got %s", code, m.MessageType())
+	}
+	if e.Code != code {
+		t.Fatalf("servertest: error %s (%s), want %s", e.Code, e.Message, code)
+	}
+	return e
+}
+
+// ExpectCancel reads until the next message that is not a pong and fails the test unless it is a
+// `cancel` for jobID.
+func (a *Agent) ExpectCancel(t testing.TB, jobID string) {
+	t.Helper()
+	m := a.next(t, "cancel for "+jobID)
+	if c, ok := m.(protocol.Cancel); !ok || c.JobID != jobID {
+		t.Fatalf("servertest: got %s %+v, want cancel for %s", m.MessageType(), m, jobID)
 	}
 }
 

@@ -18,6 +18,8 @@ type Client struct {
 	LastSeenAt     time.Time
 	Sessions       int64 // live sessions now; online when > 0
 	SessionSeq     int64 // incremented on every connect
+	// Features are those of its latest hello (protocol.Hello.Features), space-separated.
+	Features string
 }
 
 // Printer is one printer of a client. (ClientID, URI) is unique.
@@ -31,7 +33,10 @@ type Printer struct {
 	Model       string
 	Status      string
 	Reason      string
-	Present     bool // in the agent's latest printer list
+	Language    string // the printer's command language as the agent reports it ("" when it does not say)
+	DPI         int    // print resolution (0: unknown)
+	StatusMode  string // how the agent learns its status: auto, zpl, none ("" when it does not say)
+	Present     bool   // in the agent's latest printer list
 	FirstSeenAt time.Time
 	UpdatedAt   time.Time
 	// ClientOnline is read-only: whether the printer's client has a live session (Sessions > 0).
@@ -47,7 +52,7 @@ type PrinterFilter struct {
 // ClientStore persists agent installations and their live sessions.
 type ClientStore interface {
 	// ConnectClient inserts the client or updates its identity fields (credential, installation,
-	// hostname, agent version, OS) and LastSeenAt, keeping FirstSeenAt; it adds one live session,
+	// hostname, agent version, OS, features) and LastSeenAt, keeping FirstSeenAt; it adds one live session,
 	// increments SessionSeq and returns the row as stored.
 	ConnectClient(ctx context.Context, c Client) (Client, error)
 	// DisconnectClient removes one live session (never below zero) and sets LastSeenAt.
@@ -60,8 +65,8 @@ type ClientStore interface {
 
 // PrinterStore persists the printers of agent installations.
 type PrinterStore interface {
-	// UpsertPrinter inserts the printer or updates name, make, model, status, reason, present and
-	// updated_at, keeping first_seen_at. ErrConflict when another ID holds (ClientID, URI).
+	// UpsertPrinter inserts the printer or updates name, make, model, status, reason, language, dpi,
+	// status mode, present and updated_at, keeping first_seen_at. ErrConflict when another ID holds (ClientID, URI).
 	UpsertPrinter(ctx context.Context, p Printer) error
 	GetPrinter(ctx context.Context, id string) (Printer, error)
 	ListPrinters(ctx context.Context, f PrinterFilter) ([]Printer, error) // by name, then URI

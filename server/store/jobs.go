@@ -55,6 +55,10 @@ type Job struct {
 	ReceivedAt     *time.Time // first acknowledgement from the agent
 	PrintingAt     *time.Time
 	FinishedAt     *time.Time // done, failed, cancelled or expired
+	// CancelRequestedAt is when a user asked to cancel the job after it was sent (its agent decides
+	// whether it can), by CancelRequestedBy; nil otherwise. Such a job is never delivered again.
+	CancelRequestedAt *time.Time
+	CancelRequestedBy string
 }
 
 // JobUpdate changes a job's state, only while it is still in From (ErrConflict otherwise; ErrNotFound
@@ -71,6 +75,9 @@ type JobUpdate struct {
 	Session int64
 	// Received records the agent's first acknowledgement: received_at = At unless already set.
 	Received bool
+	// CancelBy, when set, records a cancel request by that actor: cancel_requested_at = At,
+	// cancel_requested_by = CancelBy.
+	CancelBy string
 }
 
 // JobEvent is one recorded transition (or progress report) of a job.
@@ -93,10 +100,12 @@ type JobFilter struct {
 	// ExpiresBy, when set, selects jobs with expires_at <= ExpiresBy.
 	ExpiresBy time.Time
 	// Received, when set, selects jobs whose received_at is (true) or is not (false) set.
-	Received    *bool
-	AllPortals  bool // internal sweeps only
-	OldestFirst bool // by created_at (by expires_at when ExpiresBy is set); newest first otherwise
-	Limit       int  // <= 0: 100
+	Received *bool
+	// CancelRequested, when set, selects jobs whose cancel_requested_at is (true) or is not (false) set.
+	CancelRequested *bool
+	AllPortals      bool // internal sweeps only
+	OldestFirst     bool // by created_at (by expires_at when ExpiresBy is set); newest first otherwise
+	Limit           int  // <= 0: 100
 }
 
 // JobStore persists print jobs and their events.
@@ -112,7 +121,7 @@ type JobStore interface {
 	AppendJobEvent(ctx context.Context, e JobEvent) (int64, error)
 	ListJobEvents(ctx context.Context, jobID string) ([]JobEvent, error) // oldest first
 	// PendingJobs returns, with content, oldest first, at most limit (<= 0: 100) jobs of the client, for
-	// printers that are Present, that are queued, or sent, never received and last sent in a session
-	// before session (a SessionSeq).
+	// printers that are Present, that are queued, or sent, never received, last sent in a session before
+	// session (a SessionSeq) and not asked to be cancelled.
 	PendingJobs(ctx context.Context, clientID string, session int64, limit int) ([]Job, error)
 }

@@ -13,7 +13,7 @@ import (
 func scanClient(sc scanner) (store.Client, error) {
 	var c store.Client
 	err := sc.Scan(&c.ID, &c.PortalID, &c.CredentialID, &c.InstallationID, &c.Hostname, &c.AgentVersion, &c.OS,
-		&c.FirstSeenAt, &c.LastSeenAt, &c.Sessions, &c.SessionSeq)
+		&c.FirstSeenAt, &c.LastSeenAt, &c.Sessions, &c.SessionSeq, &c.Features)
 	c.FirstSeenAt, c.LastSeenAt = utc(c.FirstSeenAt), utc(c.LastSeenAt)
 	return c, err
 }
@@ -24,11 +24,11 @@ func (q q) ConnectClient(ctx context.Context, c store.Client) (store.Client, err
 	var got store.Client
 	err := q.row(ctx, "connect client", `WITH cl AS (
 			INSERT INTO clients AS cl (`+sqlq.ClientCols+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 1, 1)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 1, 1, $10)
 			ON CONFLICT (id) DO UPDATE SET credential_id = excluded.credential_id,
 				installation_id = excluded.installation_id, hostname = excluded.hostname,
 				agent_version = excluded.agent_version, os = excluded.os, last_seen_at = excluded.last_seen_at,
-				sessions = cl.sessions + 1, session_seq = cl.session_seq + 1
+				sessions = cl.sessions + 1, session_seq = cl.session_seq + 1, features = excluded.features
 			RETURNING `+sqlq.ClientCols+`
 		), pr AS (
 			INSERT INTO client_presence (replica_id, client_id, sessions) SELECT $9, id, 1 FROM cl
@@ -37,7 +37,8 @@ func (q q) ConnectClient(ctx context.Context, c store.Client) (store.Client, err
 		SELECT `+sqlq.ClientCols+` FROM cl`, func(sc scanner) (err error) {
 		got, err = scanClient(sc)
 		return err
-	}, c.ID, c.PortalID, c.CredentialID, c.InstallationID, c.Hostname, c.AgentVersion, c.OS, c.LastSeenAt, q.rep)
+	}, c.ID, c.PortalID, c.CredentialID, c.InstallationID, c.Hostname, c.AgentVersion, c.OS, c.LastSeenAt, q.rep,
+		c.Features)
 	return got, err
 }
 
@@ -84,18 +85,21 @@ func (q q) ListClients(ctx context.Context, portalID string) ([]store.Client, er
 func scanPrinter(sc scanner) (store.Printer, error) {
 	var p store.Printer
 	err := sc.Scan(&p.ID, &p.PortalID, &p.ClientID, &p.URI, &p.Name, &p.Make, &p.Model, &p.Status, &p.Reason,
-		&p.Present, &p.FirstSeenAt, &p.UpdatedAt, &p.ClientOnline)
+		&p.Present, &p.FirstSeenAt, &p.UpdatedAt, &p.Language, &p.DPI, &p.StatusMode, &p.ClientOnline)
 	p.FirstSeenAt, p.UpdatedAt = utc(p.FirstSeenAt), utc(p.UpdatedAt)
 	return p, err
 }
 
 func (q q) UpsertPrinter(ctx context.Context, p store.Printer) error {
 	_, err := q.exec(ctx, "upsert printer", `INSERT INTO printers (id, portal_id, client_id, uri, name, make, model,
-		status, reason, present, first_seen_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
+		status, reason, present, first_seen_at, updated_at, language, dpi, status_mode)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, make = excluded.make, model = excluded.model,
 			status = excluded.status, reason = excluded.reason, present = excluded.present,
-			updated_at = excluded.updated_at`,
-		p.ID, p.PortalID, p.ClientID, p.URI, p.Name, p.Make, p.Model, p.Status, p.Reason, p.Present, p.UpdatedAt)
+			updated_at = excluded.updated_at, language = excluded.language, dpi = excluded.dpi,
+			status_mode = excluded.status_mode`,
+		p.ID, p.PortalID, p.ClientID, p.URI, p.Name, p.Make, p.Model, p.Status, p.Reason, p.Present, p.UpdatedAt,
+		p.Language, p.DPI, p.StatusMode)
 	return err
 }
 

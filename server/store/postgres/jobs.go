@@ -15,7 +15,7 @@ func scanJob(sc scanner, content bool) (store.Job, error) {
 	var state string
 	dest := []any{&j.ID, &j.PortalID, &j.PrinterID, &j.ClientID, &j.PrinterURI, &j.Title, &j.Size, &j.Copies, &key,
 		&j.Fingerprint, &j.CreatedBy, &state, &j.Reason, &j.Attempts, &j.SentSession, &j.CreatedAt, &j.UpdatedAt,
-		&j.ExpiresAt, &j.SentAt, &j.ReceivedAt, &j.PrintingAt, &j.FinishedAt}
+		&j.ExpiresAt, &j.SentAt, &j.ReceivedAt, &j.PrintingAt, &j.FinishedAt, &j.CancelRequestedAt, &j.CancelRequestedBy}
 	if content {
 		dest = append(dest, &j.Content)
 	}
@@ -23,6 +23,7 @@ func scanJob(sc scanner, content bool) (store.Job, error) {
 	j.IdempotencyKey, j.State = str(key), store.JobState(state)
 	j.CreatedAt, j.UpdatedAt, j.ExpiresAt = utc(j.CreatedAt), utc(j.UpdatedAt), utc(j.ExpiresAt)
 	j.SentAt, j.ReceivedAt, j.PrintingAt, j.FinishedAt = optUTC(j.SentAt), optUTC(j.ReceivedAt), optUTC(j.PrintingAt), optUTC(j.FinishedAt)
+	j.CancelRequestedAt = optUTC(j.CancelRequestedAt)
 	return j, err
 }
 
@@ -73,7 +74,7 @@ func (q q) PendingJobs(ctx context.Context, clientID string, session int64, limi
 		limit = 100
 	}
 	return list(ctx, q, "pending jobs", `SELECT `+sqlq.JobCols+`, j.content`+sqlq.JobFrom+`
-		WHERE j.client_id = $1 AND p.present AND (j.state = 'queued'
+		WHERE j.client_id = $1 AND p.present AND j.cancel_requested_at IS NULL AND (j.state = 'queued'
 			OR (j.state = 'sent' AND j.received_at IS NULL AND j.sent_session < $2))
 		ORDER BY j.created_at, j.id LIMIT $3`, scanJobs(true), clientID, session, limit)
 }

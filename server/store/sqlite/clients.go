@@ -14,21 +14,21 @@ func scanClient(sc rowScanner) (store.Client, error) {
 	var c store.Client
 	var first, last int64
 	err := sc.Scan(&c.ID, &c.PortalID, &c.CredentialID, &c.InstallationID, &c.Hostname, &c.AgentVersion, &c.OS,
-		&first, &last, &c.Sessions, &c.SessionSeq)
+		&first, &last, &c.Sessions, &c.SessionSeq, &c.Features)
 	c.FirstSeenAt, c.LastSeenAt = ut(first), ut(last)
 	return c, err
 }
 
 func (q q) ConnectClient(ctx context.Context, c store.Client) (store.Client, error) {
 	got, err := scanClient(q.w.QueryRowContext(ctx, `INSERT INTO clients (`+sqlq.ClientCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 1)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?)
 		ON CONFLICT (id) DO UPDATE SET credential_id = excluded.credential_id,
 			installation_id = excluded.installation_id, hostname = excluded.hostname,
 			agent_version = excluded.agent_version, os = excluded.os, last_seen_at = excluded.last_seen_at,
-			sessions = clients.sessions + 1, session_seq = clients.session_seq + 1
+			sessions = clients.sessions + 1, session_seq = clients.session_seq + 1, features = excluded.features
 		RETURNING `+sqlq.ClientCols,
 		c.ID, c.PortalID, c.CredentialID, c.InstallationID, c.Hostname, c.AgentVersion, c.OS,
-		us(c.LastSeenAt), us(c.LastSeenAt)))
+		us(c.LastSeenAt), us(c.LastSeenAt), c.Features))
 	return got, mapErr("connect client", err)
 }
 
@@ -57,19 +57,21 @@ func scanPrinter(sc rowScanner) (store.Printer, error) {
 	var p store.Printer
 	var first, upd int64
 	err := sc.Scan(&p.ID, &p.PortalID, &p.ClientID, &p.URI, &p.Name, &p.Make, &p.Model, &p.Status, &p.Reason,
-		&p.Present, &first, &upd, &p.ClientOnline)
+		&p.Present, &first, &upd, &p.Language, &p.DPI, &p.StatusMode, &p.ClientOnline)
 	p.FirstSeenAt, p.UpdatedAt = ut(first), ut(upd)
 	return p, err
 }
 
 func (q q) UpsertPrinter(ctx context.Context, p store.Printer) error {
 	_, err := q.w.ExecContext(ctx, `INSERT INTO printers (id, portal_id, client_id, uri, name, make, model, status,
-		reason, present, first_seen_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		reason, present, first_seen_at, updated_at, language, dpi, status_mode)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, make = excluded.make, model = excluded.model,
 			status = excluded.status, reason = excluded.reason, present = excluded.present,
-			updated_at = excluded.updated_at`,
+			updated_at = excluded.updated_at, language = excluded.language, dpi = excluded.dpi,
+			status_mode = excluded.status_mode`,
 		p.ID, p.PortalID, p.ClientID, p.URI, p.Name, p.Make, p.Model, p.Status, p.Reason, p.Present,
-		us(p.UpdatedAt), us(p.UpdatedAt))
+		us(p.UpdatedAt), us(p.UpdatedAt), p.Language, p.DPI, p.StatusMode)
 	return mapErr("upsert printer", err)
 }
 

@@ -31,10 +31,10 @@ func scanJob(sc rowScanner, content bool) (store.Job, error) {
 	var key sql.NullString
 	var state string
 	var created, updated, expires int64
-	var sent, received, printing, finished sql.NullInt64
+	var sent, received, printing, finished, cancelAt sql.NullInt64
 	dest := []any{&j.ID, &j.PortalID, &j.PrinterID, &j.ClientID, &j.PrinterURI, &j.Title, &j.Size, &j.Copies, &key,
 		&j.Fingerprint, &j.CreatedBy, &state, &j.Reason, &j.Attempts, &j.SentSession, &created, &updated,
-		&expires, &sent, &received, &printing, &finished}
+		&expires, &sent, &received, &printing, &finished, &cancelAt, &j.CancelRequestedBy}
 	if content {
 		dest = append(dest, &j.Content)
 	}
@@ -42,6 +42,7 @@ func scanJob(sc rowScanner, content bool) (store.Job, error) {
 	j.IdempotencyKey, j.State = key.String, store.JobState(state)
 	j.CreatedAt, j.UpdatedAt, j.ExpiresAt = ut(created), ut(updated), ut(expires)
 	j.SentAt, j.ReceivedAt, j.PrintingAt, j.FinishedAt = optTime(sent), optTime(received), optTime(printing), optTime(finished)
+	j.CancelRequestedAt = optTime(cancelAt)
 	return j, err
 }
 
@@ -102,7 +103,7 @@ func (q q) PendingJobs(ctx context.Context, clientID string, session int64, limi
 	}
 	return q.queryJobs(ctx, "pending jobs", true, `SELECT `+sqlq.JobCols+`, COALESCE(c.content, x'')`+sqlq.JobFrom+`
 		LEFT JOIN job_content c ON c.job_id = j.id
-		WHERE j.client_id = ? AND p.present <> 0 AND (j.state = 'queued'
+		WHERE j.client_id = ? AND p.present <> 0 AND j.cancel_requested_at IS NULL AND (j.state = 'queued'
 			OR (j.state = 'sent' AND j.received_at IS NULL AND j.sent_session < ?))
 		ORDER BY j.created_at, j.id LIMIT ?`, clientID, session, limit)
 }

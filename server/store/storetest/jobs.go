@@ -72,10 +72,12 @@ func testClients(t *testing.T, s store.Store) {
 	}
 	later := t0.Add(time.Hour)
 	c2, err := s.ConnectClient(ctx, store.Client{ID: "c1", PortalID: "p1", CredentialID: "key-other",
-		InstallationID: "inst-c1", Hostname: "renamed", AgentVersion: "1.1", OS: "windows", LastSeenAt: later})
+		InstallationID: "inst-c1", Hostname: "renamed", AgentVersion: "1.1", OS: "windows", LastSeenAt: later,
+		Features: "cancel"})
 	must(t, err)
 	if c2.Sessions != 2 || c2.SessionSeq != 2 || !c2.FirstSeenAt.Equal(t0) || !c2.LastSeenAt.Equal(later) ||
-		c2.Hostname != "renamed" || c2.AgentVersion != "1.1" || c2.OS != "windows" || c2.CredentialID != "key-other" {
+		c2.Hostname != "renamed" || c2.AgentVersion != "1.1" || c2.OS != "windows" || c2.CredentialID != "key-other" ||
+		c2.Features != "cancel" || c.Features != "" {
 		t.Errorf("second connect = %+v", c2)
 	}
 	if got, err := s.GetClient(ctx, "c1"); err != nil || got != c2 {
@@ -123,11 +125,13 @@ func testPrinters(t *testing.T, s store.Store) {
 	}
 	upd := pa
 	upd.Name, upd.Status, upd.Reason, upd.Present, upd.UpdatedAt = "Desk", "media_out", "load labels", false, t0.Add(time.Hour)
+	upd.Language, upd.DPI, upd.StatusMode = "epl", 203, "none"
 	upd.FirstSeenAt = t0.Add(time.Hour) // ignored on update
 	must(t, s.UpsertPrinter(ctx, upd))
 	got, _ = s.GetPrinter(ctx, "prA")
 	if got.Name != "Desk" || got.Status != "media_out" || got.Reason != "load labels" || got.Present ||
-		!got.UpdatedAt.Equal(t0.Add(time.Hour)) || !got.FirstSeenAt.Equal(t0) {
+		!got.UpdatedAt.Equal(t0.Add(time.Hour)) || !got.FirstSeenAt.Equal(t0) || got.Language != "epl" ||
+		got.DPI != 203 || got.StatusMode != "none" {
 		t.Errorf("after update = %+v", got)
 	}
 	dup := pa
@@ -327,6 +331,23 @@ func testPendingJobs(t *testing.T, s store.Store) {
 	if got, err := s.PendingJobs(ctx, "nobody", 1, 0); err != nil || len(got) != 0 {
 		t.Errorf("pending for unknown client = %v, %v", jobIDs(got), err)
 	}
+
+	// A cancel requested for a sent job: never pending again, listed by the CancelRequested filter.
+	t1 := t0.Add(time.Minute)
+	must(t, s.UpdateJob(ctx, store.JobUpdate{ID: "sentOld", From: store.JobSent, To: store.JobSent, At: t1, CancelBy: "ann"}))
+	if j, _ := s.GetJob(ctx, "sentOld"); !eqT(j.CancelRequestedAt, t1) || j.CancelRequestedBy != "ann" || j.Attempts != 1 {
+		t.Errorf("after the cancel request = %+v", j)
+	}
+	got, _ = s.PendingJobs(ctx, "c1", 3, 10)
+	if !slices.Equal(jobIDs(got), []string{"queued", "sentNow", "queued2"}) {
+		t.Errorf("pending after a cancel request = %v", jobIDs(got))
+	}
+	yes := true
+	got, err = s.ListJobs(ctx, store.JobFilter{PortalID: "p1", ClientID: "c1", States: []store.JobState{store.JobSent},
+		CancelRequested: &yes})
+	if err != nil || !slices.Equal(jobIDs(got), []string{"sentOld"}) {
+		t.Errorf("cancel requested = %v, %v", jobIDs(got), err)
+	}
 }
 
 func testJobEvents(t *testing.T, s store.Store) {
@@ -369,7 +390,8 @@ func testJobEvents(t *testing.T, s store.Store) {
 func eqT(p *time.Time, t time.Time) bool { return p != nil && p.Equal(t) }
 
 func jobEqual(a, b store.Job) bool {
-	for _, pair := range [][2]*time.Time{{a.SentAt, b.SentAt}, {a.ReceivedAt, b.ReceivedAt}, {a.PrintingAt, b.PrintingAt}, {a.FinishedAt, b.FinishedAt}} {
+	for _, pair := range [][2]*time.Time{{a.SentAt, b.SentAt}, {a.ReceivedAt, b.ReceivedAt}, {a.PrintingAt, b.PrintingAt},
+		{a.FinishedAt, b.FinishedAt}, {a.CancelRequestedAt, b.CancelRequestedAt}} {
 		if (pair[0] == nil) != (pair[1] == nil) || pair[0] != nil && !pair[0].Equal(*pair[1]) {
 			return false
 		}
@@ -386,5 +408,6 @@ func jobFieldsEqual(a, b store.Job) bool {
 	return a.ID == b.ID && a.PortalID == b.PortalID && a.PrinterID == b.PrinterID && a.ClientID == b.ClientID &&
 		a.PrinterURI == b.PrinterURI && a.Title == b.Title && a.Size == b.Size && a.Copies == b.Copies &&
 		a.IdempotencyKey == b.IdempotencyKey && a.Fingerprint == b.Fingerprint && a.CreatedBy == b.CreatedBy &&
-		a.State == b.State && a.Reason == b.Reason && a.Attempts == b.Attempts && a.SentSession == b.SentSession
+		a.State == b.State && a.Reason == b.Reason && a.Attempts == b.Attempts && a.SentSession == b.SentSession &&
+		a.CancelRequestedBy == b.CancelRequestedBy
 }

@@ -14,12 +14,12 @@ const SharedCols = `portal_id, version, secret_hash, prefix, created_at, created
 
 // ClientCols is the columns of clients, in the order of store.Client's fields.
 const ClientCols = `id, portal_id, credential_id, installation_id, hostname, agent_version, os, first_seen_at,
-	last_seen_at, sessions, session_seq`
+	last_seen_at, sessions, session_seq, features`
 
 // PrinterCols is the columns of printers p (and whether their client c is online), in the order of
 // store.Printer's fields.
 const PrinterCols = `p.id, p.portal_id, p.client_id, p.uri, p.name, p.make, p.model, p.status, p.reason, p.present,
-	p.first_seen_at, p.updated_at, c.sessions > 0`
+	p.first_seen_at, p.updated_at, p.language, p.dpi, p.status_mode, c.sessions > 0`
 
 // PrinterFrom joins printers p with their clients c.
 const PrinterFrom = ` FROM printers p JOIN clients c ON c.id = p.client_id`
@@ -28,7 +28,7 @@ const PrinterFrom = ` FROM printers p JOIN clients c ON c.id = p.client_id`
 // without content.
 const JobCols = `j.id, j.portal_id, j.printer_id, j.client_id, p.uri, j.title, j.size, j.copies, j.idempotency_key,
 	j.fingerprint, j.created_by, j.state, j.reason, j.attempts, j.sent_session, j.created_at, j.updated_at,
-	j.expires_at, j.sent_at, j.received_at, j.printing_at, j.finished_at`
+	j.expires_at, j.sent_at, j.received_at, j.printing_at, j.finished_at, j.cancel_requested_at, j.cancel_requested_by`
 
 // JobFrom joins jobs j with their printers p.
 const JobFrom = ` FROM jobs j JOIN printers p ON p.id = j.printer_id`

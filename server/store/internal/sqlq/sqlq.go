@@ -64,11 +64,10 @@ func Jobs(f store.JobFilter, arg Arg) string {
 		where = append(where, `j.expires_at <= `+arg(f.ExpiresBy))
 	}
 	if f.Received != nil {
-		if *f.Received {
-			where = append(where, `j.received_at IS NOT NULL`)
-		} else {
-			where = append(where, `j.received_at IS NULL`)
-		}
+		where = append(where, isSet(`j.received_at`, *f.Received))
+	}
+	if f.CancelRequested != nil {
+		where = append(where, isSet(`j.cancel_requested_at`, *f.CancelRequested))
 	}
 	var sql string
 	if len(where) > 0 {
@@ -83,6 +82,14 @@ func Jobs(f store.JobFilter, arg Arg) string {
 		sql += ` ORDER BY j.created_at DESC, j.id DESC`
 	}
 	return sql + ` LIMIT ` + arg(limit(f.Limit))
+}
+
+// isSet is "col IS NOT NULL" (set) or "col IS NULL".
+func isSet(col string, set bool) string {
+	if set {
+		return col + ` IS NOT NULL`
+	}
+	return col + ` IS NULL`
 }
 
 // AuditCols are the columns ListAudit selects, in the order of store.AuditEntry's fields.
@@ -115,6 +122,9 @@ func JobUpdate(u store.JobUpdate, arg Arg) string {
 	}
 	if u.Received {
 		set = append(set, `received_at = COALESCE(received_at, `+arg(u.At)+`)`)
+	}
+	if u.CancelBy != "" {
+		set = append(set, `cancel_requested_at = `+arg(u.At), `cancel_requested_by = `+arg(u.CancelBy))
 	}
 	if u.To == store.JobPrinting {
 		set = append(set, `printing_at = COALESCE(printing_at, `+arg(u.At)+`)`)
