@@ -71,8 +71,8 @@ for _ in $(seq 240); do
 done
 [ "$state" = done ] || { echo "job $job_id still $state" >&2; exit 1; }
 
-# 4. Cancel a job that is still queued (its printer's agent is offline). A job that is already printing
-#    or finished cannot be cancelled (409 conflict).
+# 4. Cancel a job that is still queued (its printer's agent is offline): 200, cancelled. A job already
+#    sent to its agent answers 202 (the agent decides; poll it); printing or finished is 409 conflict.
 if [ -n "${PRINTDOCK_OFFLINE_PRINTER:-}" ]; then
 	offline=$(printer_id "$PRINTDOCK_OFFLINE_PRINTER")
 	queued=$(api POST "/api/v1/printers/$offline/jobs" "$(jq -n --arg c "$(base64 -w0 <"$label")" \

@@ -91,8 +91,8 @@ async function main() {
   if (job.state !== "done") throw new Error(`job ${job.id} ${job.state}: ${job.reason ?? ""}`);
   console.log(`job ${job.id} done`);
 
-  // 4. Cancel a job that is still queued (its printer's agent is offline). A job that is already printing
-  //    or finished cannot be cancelled (409 conflict).
+  // 4. Cancel a job that is still queued (its printer's agent is offline): 200, cancelled. A job already
+  //    sent to its agent answers 202 (the agent decides; poll it); printing or finished is 409 conflict.
   if (env.PRINTDOCK_OFFLINE_PRINTER) {
     const queued = await submit(await printerID(env.PRINTDOCK_OFFLINE_PRINTER), label, "Order 1043");
     console.log(`submitted job ${queued.id} to ${env.PRINTDOCK_OFFLINE_PRINTER}: ${queued.state}`);

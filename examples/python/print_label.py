@@ -93,8 +93,8 @@ def main():
         sys.exit(f"job {job['id']} {job['state']}: {job.get('reason', '')}")
     print(f"job {job['id']} done")
 
-    # 4. Cancel a job that is still queued (its printer's agent is offline). A job that is already
-    #    printing or finished cannot be cancelled (409 conflict).
+    # 4. Cancel a job that is still queued (its printer's agent is offline): 200, cancelled. A job already
+    #    sent to its agent answers 202 (the agent decides; poll it); printing or finished is 409 conflict.
     offline_name = os.environ.get("PRINTDOCK_OFFLINE_PRINTER")
     if offline_name:
         queued = submit(printer_id(offline_name), label, "Order 1043")

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"testing"
 
-	"printdock/server/api/openapi"
+	"printdock/server/api/openapi/check"
 )
 
 // checkOpenAPI returns h with every response validated against the OpenAPI document; the test fails at
@@ -14,7 +14,7 @@ func checkOpenAPI(t testing.TB, o Options, h http.Handler) http.Handler {
 	if o.NoOpenAPICheck || o.NoRecording {
 		return h
 	}
-	v, err := openapi.NewValidator()
+	v, err := check.NewValidator()
 	if err != nil {
 		t.Fatalf("servertest: %v", err)
 	}
