@@ -2,6 +2,7 @@ package portal
 
 import (
 	"encoding/json"
+	"fmt"
 	"html/template"
 	"maps"
 	"net/http"
@@ -10,8 +11,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-
-	"github.com/getkin/kin-openapi/openapi3"
 
 	"printdock/server/api/openapi"
 )
@@ -109,47 +108,43 @@ func paragraphs(s string) []template.HTML {
 	return out
 }
 
-func refName(ref string) string { return strings.TrimPrefix(ref, "#/components/schemas/") }
-
 // typeOf describes a schema in a few words, naming a component schema when it is one.
-func typeOf(s *openapi3.SchemaRef) apiSchemaRef {
-	if s == nil || s.Value == nil {
+func typeOf(d *oaDoc, s *oaSchema) apiSchemaRef {
+	if s == nil {
 		return apiSchemaRef{Type: "any"}
 	}
-	if strings.HasPrefix(s.Ref, "#/components/schemas/") {
-		return apiSchemaRef{Name: refName(s.Ref)}
+	if n, ok := strings.CutPrefix(s.Ref, refSchemas); ok {
+		return apiSchemaRef{Name: n}
 	}
-	v := s.Value
 	switch {
-	case v.Type.Is("array") && v.Items != nil:
-		it := typeOf(v.Items)
+	case slices.Contains(s.Type, "array") && s.Items != nil:
+		it := typeOf(d, s.Items)
 		if it.Name != "" {
 			return apiSchemaRef{Name: it.Name, Type: "array of "}
 		}
 		return apiSchemaRef{Type: "array of " + it.Type}
-	case len(v.AnyOf) > 0:
+	case len(s.AnyOf) > 0:
 		var parts []string
-		for _, a := range v.AnyOf {
-			t := typeOf(a)
+		for _, a := range s.AnyOf {
+			t := typeOf(d, a)
 			parts = append(parts, t.Name+t.Type)
 		}
 		return apiSchemaRef{Type: strings.Join(parts, " or ")}
 	}
-	t := strings.Join(v.Type.Slice(), " or ")
-	if v.Format != "" {
-		t += " (" + v.Format + ")"
+	t := strings.Join(s.Type, " or ")
+	if s.Format != "" {
+		t += " (" + s.Format + ")"
 	}
-	if len(v.Enum) > 0 {
+	if len(s.Enum) > 0 {
 		var vals []string
-		for _, e := range v.Enum {
+		for _, e := range s.Enum {
 			b, _ := json.Marshal(e)
 			vals = append(vals, string(b))
 		}
 		t += ": " + strings.Join(vals, ", ")
 	}
-	if v.Const != nil {
-		b, _ := json.Marshal(v.Const)
-		t += " = " + string(b)
+	if s.Const != nil {
+		t += " = " + string(*s.Const)
 	}
 	if t == "" {
 		t = "any"
@@ -158,20 +153,16 @@ func typeOf(s *openapi3.SchemaRef) apiSchemaRef {
 }
 
 // fieldsOf lists an object schema's properties, required ones first.
-func fieldsOf(s *openapi3.SchemaRef) []apiField {
-	if s == nil || s.Value == nil || len(s.Value.Properties) == 0 {
+func fieldsOf(d *oaDoc, s *oaSchema) []apiField {
+	s = d.schema(s)
+	if s == nil || len(s.Properties) == 0 {
 		return nil
 	}
-	v := s.Value
 	var out []apiField
-	for name, p := range v.Properties {
-		t := typeOf(p)
-		desc := ""
-		if p.Value != nil {
-			desc = p.Value.Description
-		}
-		out = append(out, apiField{Name: name, Type: t.Type, Ref: t.Name, Required: slices.Contains(v.Required, name),
-			Description: inline(desc)})
+	for name, p := range s.Properties {
+		t := typeOf(d, p)
+		out = append(out, apiField{Name: name, Type: t.Type, Ref: t.Name, Required: slices.Contains(s.Required, name),
+			Description: inline(p.Description)})
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Required != out[j].Required {
@@ -182,22 +173,7 @@ func fieldsOf(s *openapi3.SchemaRef) []apiField {
 	return out
 }
 
-func example(mt *openapi3.MediaType) string {
-	if mt == nil {
-		return ""
-	}
-	var v any = mt.Example
-	if v == nil {
-		for _, name := range slices.Sorted(maps.Keys(mt.Examples)) {
-			if e := mt.Examples[name]; e != nil && e.Value != nil {
-				v = e.Value.Value
-				break
-			}
-		}
-	}
-	if v == nil && mt.Schema != nil && mt.Schema.Value != nil {
-		v = mt.Schema.Value.Example
-	}
+func indentJSON(v any) string {
 	if v == nil {
 		return ""
 	}
@@ -208,19 +184,35 @@ func example(mt *openapi3.MediaType) string {
 	return string(b)
 }
 
-// firstContent returns a media type of c (JSON preferred) and its name.
-func firstContent(c openapi3.Content) (string, *openapi3.MediaType) {
-	if mt := c.Get("application/json"); mt != nil {
-		return "application/json", mt
+// exampleOf returns a media type's example: its own, its first named one, or its schema's.
+func exampleOf(d *oaDoc, mt oaMedia) string {
+	v := mt.Example
+	if v == nil {
+		for _, name := range slices.Sorted(maps.Keys(mt.Examples)) {
+			if v = d.example(mt.Examples[name]); v != nil {
+				break
+			}
+		}
 	}
-	for _, name := range slices.Sorted(maps.Keys(c)) {
-		return name, c[name]
+	if s := d.schema(mt.Schema); v == nil && s != nil {
+		v = s.Example
 	}
-	return "", nil
+	return indentJSON(v)
 }
 
-func authOf(doc *openapi3.T, op *openapi3.Operation) string {
-	reqs := doc.Security
+// firstContent returns a media type of c (JSON preferred) and its name.
+func firstContent(c map[string]oaMedia) (string, oaMedia, bool) {
+	if mt, ok := c["application/json"]; ok {
+		return "application/json", mt, true
+	}
+	for _, name := range slices.Sorted(maps.Keys(c)) {
+		return name, c[name], true
+	}
+	return "", oaMedia{}, false
+}
+
+func authOf(d *oaDoc, op *oaOp) string {
+	reqs := d.Security
 	if op.Security != nil {
 		reqs = *op.Security
 	}
@@ -245,84 +237,62 @@ func authOf(doc *openapi3.T, op *openapi3.Operation) string {
 	return strings.Join(names, " · ")
 }
 
-// buildAPIRef turns the OpenAPI document into the page's view, operations grouped by tag in the
-// document's tag order, each in path order.
+// buildAPIRef turns the OpenAPI document into the page's view: operations grouped by tag in the
+// document's tag order, by path within a tag, then the component schemas.
 func buildAPIRef() (apiRef, error) {
-	doc, err := openapi.Document()
-	if err != nil {
-		return apiRef{}, err
+	var d oaDoc
+	if err := json.Unmarshal(openapi.JSON(), &d); err != nil {
+		return apiRef{}, fmt.Errorf("portal: read the OpenAPI document: %w", err)
 	}
-	ref := apiRef{Title: doc.Info.Title, Version: doc.Info.Version, Intro: paragraphs(doc.Info.Description),
+	ref := apiRef{Title: d.Info.Title, Version: d.Info.Version, Intro: paragraphs(d.Info.Description),
 		JSONPath: openapi.Path}
 	byTag := map[string]int{}
-	for _, t := range doc.Tags {
+	for _, t := range d.Tags {
 		byTag[t.Name] = len(ref.Tags)
 		ref.Tags = append(ref.Tags, apiTag{Name: t.Name, Description: inline(t.Description)})
 	}
-	methods := []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
-	paths := slices.Sorted(maps.Keys(doc.Paths.Map()))
-	for _, path := range paths {
-		item := doc.Paths.Value(path)
-		for _, m := range methods {
-			op := item.GetOperation(m)
-			if op == nil {
-				continue
+	for _, path := range slices.Sorted(maps.Keys(d.Paths)) {
+		item := d.Paths[path]
+		for _, m := range item.ops() {
+			o := apiOp{Anchor: m.op.OperationID, Method: m.method, Path: path, Summary: m.op.Summary,
+				Description: paragraphs(m.op.Description), Auth: authOf(&d, m.op)}
+			for _, pr := range append(slices.Clone(item.Parameters), m.op.Parameters...) {
+				pr = d.param(pr)
+				t := typeOf(&d, pr.Schema)
+				o.Params = append(o.Params, apiField{Name: pr.Name, In: pr.In, Type: t.Type, Ref: t.Name,
+					Required: pr.Required, Description: inline(pr.Description)})
 			}
-			o := apiOp{Anchor: op.OperationID, Method: m, Path: path, Summary: op.Summary,
-				Description: paragraphs(op.Description), Auth: authOf(doc, op)}
-			for _, pr := range append(slices.Clone(item.Parameters), op.Parameters...) {
-				if pr.Value == nil {
-					continue
-				}
-				t := typeOf(pr.Value.Schema)
-				o.Params = append(o.Params, apiField{Name: pr.Value.Name, In: pr.Value.In, Type: t.Type, Ref: t.Name,
-					Required: pr.Value.Required, Description: inline(pr.Value.Description)})
-			}
-			if rb := op.RequestBody; rb != nil && rb.Value != nil {
-				ct, mt := firstContent(rb.Value.Content)
-				if mt != nil {
-					o.Body = &apiBody{ContentType: ct, Schema: typeOf(mt.Schema), Fields: fieldsOf(mt.Schema), Example: example(mt)}
+			if rb := m.op.RequestBody; rb != nil {
+				if ct, mt, ok := firstContent(rb.Content); ok {
+					o.Body = &apiBody{ContentType: ct, Schema: typeOf(&d, mt.Schema), Fields: fieldsOf(&d, mt.Schema),
+						Example: exampleOf(&d, mt)}
 				}
 			}
-			for _, code := range slices.Sorted(maps.Keys(op.Responses.Map())) {
-				rr := op.Responses.Value(code)
-				if rr == nil || rr.Value == nil {
-					continue
-				}
-				res := apiResponse{Code: code, Error: code >= "400"}
-				if rr.Value.Description != nil {
-					res.Description = inline(*rr.Value.Description)
-				}
-				if _, mt := firstContent(rr.Value.Content); mt != nil {
-					res.Schema, res.Example = typeOf(mt.Schema), example(mt)
+			for _, code := range slices.Sorted(maps.Keys(m.op.Responses)) {
+				rr := d.response(m.op.Responses[code])
+				res := apiResponse{Code: code, Error: code >= "400", Description: inline(rr.Description)}
+				if _, mt, ok := firstContent(rr.Content); ok {
+					res.Schema, res.Example = typeOf(&d, mt.Schema), exampleOf(&d, mt)
 				}
 				o.Responses = append(o.Responses, res)
 			}
 			tag := ""
-			if len(op.Tags) > 0 {
-				tag = op.Tags[0]
+			if len(m.op.Tags) > 0 {
+				tag = m.op.Tags[0]
 			}
 			i, ok := byTag[tag]
 			if !ok {
-				byTag[tag] = len(ref.Tags)
 				i = len(ref.Tags)
+				byTag[tag] = i
 				ref.Tags = append(ref.Tags, apiTag{Name: tag})
 			}
 			ref.Tags[i].Ops = append(ref.Tags[i].Ops, o)
 		}
 	}
-	for _, name := range slices.Sorted(maps.Keys(doc.Components.Schemas)) {
-		s := doc.Components.Schemas[name]
-		sc := apiSchema{Name: name, Fields: fieldsOf(s)}
-		if s.Value != nil {
-			sc.Description = inline(s.Value.Description)
-			sc.Type = typeOf(&openapi3.SchemaRef{Value: s.Value}).Type
-			if s.Value.Example != nil {
-				b, _ := json.MarshalIndent(s.Value.Example, "", "  ")
-				sc.Example = string(b)
-			}
-		}
-		ref.Schemas = append(ref.Schemas, sc)
+	for _, name := range slices.Sorted(maps.Keys(d.Components.Schemas)) {
+		s := d.Components.Schemas[name]
+		ref.Schemas = append(ref.Schemas, apiSchema{Name: name, Fields: fieldsOf(&d, s), Description: inline(s.Description),
+			Type: typeOf(&d, &oaSchema{Type: s.Type, Format: s.Format, Enum: s.Enum}).Type, Example: indentJSON(s.Example)})
 	}
 	return ref, nil
 }

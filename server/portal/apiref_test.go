@@ -9,7 +9,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"printdock/server/api/openapi"
+	"printdock/server/api/openapi/check"
 	"printdock/server/keys"
 )
 
@@ -28,7 +28,7 @@ func TestAPIReference(t *testing.T) {
 	if p.StatusCode != http.StatusOK {
 		t.Fatalf("status %d", p.StatusCode)
 	}
-	doc, err := openapi.Document()
+	doc, err := check.Document()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,6 +37,16 @@ func TestAPIReference(t *testing.T) {
 			if !strings.Contains(p.body, `id="`+op.OperationID+`"`) || !strings.Contains(p.body, "<code class=\"api-path\">"+path+"</code>") {
 				t.Errorf("%s %s (%s) is not on the page", method, path, op.OperationID)
 			}
+		}
+	}
+	// The submission's section shows its body fields, an example and its answers with their schema.
+	i := strings.Index(p.body, `id="submitJob"`)
+	section := p.body[i : i+strings.Index(p.body[i:], "</article>")]
+	for _, want := range []string{`<code>content_base64</code> <span class="api-req">required</span>`,
+		`&#34;idempotency_key&#34;: &#34;order-1042-label&#34;`, `<span class="api-status">201</span>`,
+		`<a href="#schema-Job">Job</a>`, `<span class="api-status api-status-error">409</span>`} {
+		if !strings.Contains(section, want) {
+			t.Errorf("submitJob section lacks %s", want)
 		}
 	}
 	for _, want := range []string{`href="/reference" aria-current="page">API</a>`, `href="/api/v1/openapi.json"`, `id="schema-Job"`} {

@@ -20,7 +20,6 @@ import (
 	"github.com/getkin/kin-openapi/routers/legacy"
 
 	"printdock/internal/clip"
-	"printdock/server/api/openapi"
 	"printdock/server/httpx"
 )
 
@@ -42,7 +41,7 @@ type Validator struct {
 
 // NewValidator returns a Validator for the embedded document.
 func NewValidator() (*Validator, error) {
-	doc, err := openapi.Document()
+	doc, err := load()
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package openapi_test
+package check_test
 
 import (
 	"slices"
@@ -6,14 +6,14 @@ import (
 	"testing"
 
 	"printdock/server/api"
-	"printdock/server/api/openapi"
+	"printdock/server/api/openapi/check"
 )
 
 // TestRoutesMatchDocument is the drift test: every route server/api registers is documented, and every
 // documented operation is a registered route.
 func TestRoutesMatchDocument(t *testing.T) {
 	routes := api.New(api.Options{}).Routes()
-	ops, err := openapi.Operations()
+	ops, err := check.Operations()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func TestRoutesMatchDocument(t *testing.T) {
 // TestDocumentComplete checks what makes the document useful: every operation has a summary, an
 // operationId, a tag and at least one error response in the API's error shape.
 func TestDocumentComplete(t *testing.T) {
-	doc, err := openapi.Document()
+	doc, err := check.Document()
 	if err != nil {
 		t.Fatal(err)
 	}
