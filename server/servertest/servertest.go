@@ -4,7 +4,9 @@
 //
 // Every server it starts records all of its log output and every HTTP response body; when the test ends
 // it fails the test if a secret (anything shaped like pdc_/pdu_/pds_/pdo_/pdt_…, or an issued password)
-// appears in a log line, in more than the one response that issued it, or in any websocket message.
+// appears in a log line, in more than the one response that issued it, or in any websocket message. It
+// also fails the test for every REST response that does not match the OpenAPI document
+// (server/api/openapi; Options.NoOpenAPICheck turns that off).
 package servertest
 
 import (
