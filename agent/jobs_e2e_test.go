@@ -64,7 +64,7 @@ func newJobRig(t *testing.T, mut func(*Config)) *jobRig {
 }
 
 // newAgent starts an agent printing to the rig's sim printer, in dir ("" = a new state directory).
-func (r *jobRig) newAgent(t *testing.T, dir string, mut func(*Config)) *testAgent {
+func (r *jobRig) newAgent(t testing.TB, dir string, mut func(*Config)) *testAgent {
 	t.Helper()
 	a := newTestAgent(t, func(c *Config) {
 		if dir != "" {
@@ -83,7 +83,7 @@ func (r *jobRig) newAgent(t *testing.T, dir string, mut func(*Config)) *testAgen
 	return a
 }
 
-func (r *jobRig) waitPrinter(t *testing.T, online bool) string {
+func (r *jobRig) waitPrinter(t testing.TB, online bool) string {
 	t.Helper()
 	var id string
 	waitLong(t, "the server to list the printer", func() bool {

@@ -24,6 +24,7 @@ import (
 	"sync"
 	"time"
 
+	"printdock/printer/raster"
 	"printdock/server/api"
 	"printdock/server/certreload"
 	"printdock/server/httpx"
@@ -98,6 +99,9 @@ type Config struct {
 	// sign-in lockout, the API's failure limiter, the audit log and the request log, and a request the
 	// proxy received over HTTPS gets Secure __Host- cookies and HSTS. Empty: forwarding headers are ignored.
 	TrustedProxies []string
+	// LabelCacheDir keeps the PDF renderer's compiled code between runs (default <DataDir>/cache/pdf):
+	// the first PDF label after a start then waits well under a second instead of several.
+	LabelCacheDir string
 	// SecureCookies forces Secure __Host- cookies even for requests that did not arrive over HTTPS (a
 	// TLS proxy that does not send X-Forwarded-Proto).
 	SecureCookies bool
@@ -129,6 +133,7 @@ type Server struct {
 
 	log     *slog.Logger
 	trusted httpx.TrustedProxies
+	labels  *raster.Converter // PDF and PNG labels
 	db      database
 	replica *replica // nil unless the store is shared by replicas (store.Notifier)
 	stop    context.CancelFunc
@@ -180,7 +185,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return fail(err)
 	}
 	var rep *replica
-	jopts := jobs.Options{Store: db, Log: log, Clock: cfg.JobClock, DefaultExpiry: cfg.JobExpiry}
+	cacheDir := cfg.LabelCacheDir
+	if cacheDir == "" {
+		cacheDir = filepath.Join(cfg.DataDir, "cache", "pdf")
+	}
+	labels := raster.New(raster.Limits{CacheDir: cacheDir}) // the PDF engine starts on the first PDF
+	jopts := jobs.Options{Store: db, Log: log, Clock: cfg.JobClock, DefaultExpiry: cfg.JobExpiry, Labels: labels}
 	if n, ok := db.(store.Notifier); ok {
 		rep = newReplica(db, n, log)
 		jopts.Queued = rep.announceJob
@@ -191,7 +201,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := js.ResetPresence(ctx); err != nil {
 		return fail(fmt.Errorf("server: %w", err))
 	}
-	s := &Server{Keys: ks, Jobs: js, log: log, db: db, replica: rep, trusted: trusted}
+	s := &Server{Keys: ks, Jobs: js, log: log, db: db, replica: rep, trusted: trusted, labels: labels}
 	s.Metrics = api.NewMetrics(func() int {
 		if s.Hub == nil {
 			return 0
@@ -358,7 +368,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.stop()
 		s.unsub()
 		s.bg.Wait()
-		s.err = errors.Join(err, s.db.Close())
+		s.err = errors.Join(err, s.labels.Close(), s.db.Close())
 	})
 	return s.err
 }
