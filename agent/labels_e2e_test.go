@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"printdock/internal/testenv"
 	"printdock/printer"
 	"printdock/printer/raster/rastertest"
 	"printdock/printer/sim"
@@ -68,7 +69,7 @@ func TestPDFLabelToZPLAndTSPL(t *testing.T) {
 			r := newJobRigWith(t, s, func(c *Config) {
 				c.PrinterSettings = map[string]PrinterSettings{s.URI(): {Language: string(tt.lang), DPI: tt.dpi}}
 			})
-			waitLong(t, "the server to know the printer's language", func() bool {
+			testenv.WaitFor(t, "the server to know the printer's language", func() bool {
 				for _, p := range r.ts.Printers(t) {
 					if p.ID == r.printerID && p.Language == string(tt.lang) && p.DPI == tt.dpi {
 						return true
@@ -153,7 +154,7 @@ func BenchmarkPDFJobEndToEnd(b *testing.B) {
 	r := newJobRigWith(b, s, func(c *Config) {
 		c.PrinterSettings = map[string]PrinterSettings{s.URI(): {Language: "zpl", DPI: 203}}
 	})
-	waitLong(b, "the printer's language at the server", func() bool {
+	testenv.WaitFor(b, "the printer's language at the server", func() bool {
 		for _, p := range r.ts.Printers(b) {
 			if p.ID == r.printerID && p.Language == "zpl" {
 				return true
@@ -167,7 +168,7 @@ func BenchmarkPDFJobEndToEnd(b *testing.B) {
 			n := len(s.Printer().Jobs())
 			start := time.Now()
 			r.ts.SubmitJob(b, r.printerID, content, servertest.JobOptions{ContentType: ct, Title: fmt.Sprint(ct, i)})
-			waitLong(b, "the job at the printer", func() bool { return len(s.Printer().Jobs()) > n })
+			testenv.WaitFor(b, "the job at the printer", func() bool { return len(s.Printer().Jobs()) > n })
 			lat = append(lat, time.Since(start))
 		}
 		slices.Sort(lat)

@@ -22,10 +22,10 @@ const ContentRaw = "raw"
 type SubmitRequest struct {
 	ContentType string `json:"content_type"` // "raw" ("" means raw), "pdf" or "png"
 	// Label describes the label stock for a pdf or png submission (optional).
-	Label *LabelSpec `json:"label,omitempty"`
-	Content     []byte `json:"content_base64"`
-	Title       string `json:"title"`
-	Copies      int    `json:"copies"` // 1..1000; 0 means 1
+	Label   *LabelSpec `json:"label,omitempty"`
+	Content []byte     `json:"content_base64"`
+	Title   string     `json:"title"`
+	Copies  int        `json:"copies"` // 1..1000; 0 means 1
 	// IdempotencyKey makes retries safe: the same key in the same portal returns the job it created.
 	IdempotencyKey string `json:"idempotency_key"`
 	// ExpiresInSeconds is how long the job may wait for delivery; 0 means the server's default (24 hours
