@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"printdock/agent/localapi"
+	"printdock/internal/testenv"
 	"printdock/printer"
 	"printdock/printer/registry"
 	"printdock/printer/sim"
@@ -64,7 +65,7 @@ func newCancelRig(t *testing.T, gated bool) *cancelRig {
 	r.pid = r.a.cfg.Printers[0]
 	r.sim, _ = sim.Lookup(strings.TrimPrefix(r.pid, "sim://"))
 	// The printer has answered ~HS once: from now on its silence means media out or head open.
-	waitLong(t, "the printer to be ready", func() bool {
+	testenv.WaitFor(t, "the printer to be ready", func() bool {
 		ps := r.a.printers.snapshot()
 		return len(ps) == 1 && ps[0].State == string(printer.StateReady)
 	})
@@ -78,7 +79,7 @@ func (r *cancelRig) job(id, text string) {
 func (r *cancelRig) wait(t *testing.T, id, state string) protocol.JobStatus {
 	t.Helper()
 	var st protocol.JobStatus
-	waitLong(t, id+" "+state, func() bool {
+	testenv.WaitFor(t, id+" "+state, func() bool {
 		var ok bool
 		st, ok = r.s.status(id, state)
 		return ok
@@ -131,14 +132,14 @@ func TestCancel(t *testing.T) {
 		r.job("j3", "three")
 		r.wait(t, "j3", protocol.JobPrinting)
 		r.s.jobs <- protocol.Cancel{JobID: "j3"}
-		waitLong(t, "a too-late answer", func() bool {
+		testenv.WaitFor(t, "a too-late answer", func() bool {
 			st, ok := r.s.status("j3", protocol.JobPrinting)
 			return ok && strings.HasPrefix(st.Reason, "too late to cancel")
 		})
 		close(r.gate)
 		r.wait(t, "j3", protocol.JobDone)
 		r.s.jobs <- protocol.Cancel{JobID: "j3"}
-		waitLong(t, "a too-late answer for a done job", func() bool {
+		testenv.WaitFor(t, "a too-late answer for a done job", func() bool {
 			st, ok := r.s.status("j3", protocol.JobDone)
 			return ok && st.Reason == "too late to cancel: the job was already printed"
 		})

@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -91,11 +93,13 @@ func (ts *testServer) start(ln net.Listener) (*server.Server, *httptest.Server) 
 	ts.t.Helper()
 	log := slog.New(slog.NewTextHandler(ts.rec.LogWriter(), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv, err := server.New(context.Background(), server.Config{
-		DataDir:     ts.dataDir,
-		Log:         log,
-		Version:     "test",
-		Heartbeat:   ts.heartbeat,
-		KeysOptions: []keys.Option{keys.WithPasswordParams(servertest.CheapPasswords)},
+		DataDir:   ts.dataDir,
+		Log:       log,
+		Version:   "test",
+		Heartbeat: ts.heartbeat,
+		// PDF labels: the renderer's compiled code is shared by every test run on this machine
+		LabelCacheDir: filepath.Join(os.TempDir(), "printdock-raster-wazero-cache"),
+		KeysOptions:   []keys.Option{keys.WithPasswordParams(servertest.CheapPasswords)},
 		// agents in the benchmarks reconnect from one address
 		AuthFailuresPerMinute: 100000,
 		AuthFailureBurst:      100000,

@@ -64,7 +64,7 @@ func newJobRig(t *testing.T, mut func(*Config)) *jobRig {
 }
 
 // newAgent starts an agent printing to the rig's sim printer, in dir ("" = a new state directory).
-func (r *jobRig) newAgent(t *testing.T, dir string, mut func(*Config)) *testAgent {
+func (r *jobRig) newAgent(t testing.TB, dir string, mut func(*Config)) *testAgent {
 	t.Helper()
 	a := newTestAgent(t, func(c *Config) {
 		if dir != "" {
@@ -83,10 +83,10 @@ func (r *jobRig) newAgent(t *testing.T, dir string, mut func(*Config)) *testAgen
 	return a
 }
 
-func (r *jobRig) waitPrinter(t *testing.T, online bool) string {
+func (r *jobRig) waitPrinter(t testing.TB, online bool) string {
 	t.Helper()
 	var id string
-	waitLong(t, "the server to list the printer", func() bool {
+	testenv.WaitFor(t, "the server to list the printer", func() bool {
 		for _, p := range r.ts.Printers(t) {
 			if p.URI == r.sim.URI() && p.Online == online {
 				id = p.ID
@@ -110,7 +110,7 @@ func (r *jobRig) submit(t *testing.T, content []byte, o servertest.JobOptions) j
 func (r *jobRig) waitJob(t *testing.T, id, what string, cond func(jobs.Job) bool) jobs.Job {
 	t.Helper()
 	var j jobs.Job
-	waitLong(t, "job "+id+" "+what, func() bool {
+	testenv.WaitFor(t, "job "+id+" "+what, func() bool {
 		j = r.ts.GetJob(t, id)
 		return cond(j)
 	})
@@ -119,18 +119,6 @@ func (r *jobRig) waitJob(t *testing.T, id, what string, cond func(jobs.Job) bool
 
 func stateIsJob(s jobs.State) func(jobs.Job) bool {
 	return func(j jobs.Job) bool { return j.State == s }
-}
-
-// waitLong polls cond (every 5 ms) for up to 20 s.
-func waitLong(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 func label(text string) []byte {

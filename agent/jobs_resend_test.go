@@ -194,14 +194,14 @@ func TestJobStatusResentUnlessConfirmed(t *testing.T) {
 	// dead, reconnects, and reports done again.
 	s.jobs <- protocol.Job{JobID: "j1", PrinterID: pid, Content: label("1"), Copies: 1}
 	connA := -1
-	waitLong(t, "j1 done", func() bool { connA = connWith("j1 done", -1); return connA >= 0 })
-	waitLong(t, "j1 done sent again on a later connection", func() bool { return connWith("j1 done", connA) >= 0 })
+	testenv.WaitFor(t, "j1 done", func() bool { connA = connWith("j1 done", -1); return connA >= 0 })
+	testenv.WaitFor(t, "j1 done sent again on a later connection", func() bool { return connWith("j1 done", connA) >= 0 })
 	// Now pings are answered: job 2 done, then a pong proves the server processed it; the connection
 	// drops; on the next one neither status is sent again.
 	s.answerPings.Store(true)
 	s.jobs <- protocol.Job{JobID: "j2", PrinterID: pid, Content: label("2"), Copies: 1}
 	connB := -1
-	waitLong(t, "j2 done and a pong after it", func() bool {
+	testenv.WaitFor(t, "j2 done and a pong after it", func() bool {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		for i, st := range s.statuses {
@@ -217,7 +217,7 @@ func TestJobStatusResentUnlessConfirmed(t *testing.T) {
 	s.mu.Unlock()
 	s.jobs <- protocol.Job{JobID: "j3", PrinterID: pid, Content: label("3"), Copies: 1}
 	connC := -1
-	waitLong(t, "j3 done on a later connection", func() bool { connC = connWith("j3 done", connB); return connC >= 0 })
+	testenv.WaitFor(t, "j3 done on a later connection", func() bool { connC = connWith("j3 done", connB); return connC >= 0 })
 	if s.seen(connC, "j2 done") || s.seen(connC, "j1 done") {
 		s.mu.Lock()
 		defer s.mu.Unlock()

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"printdock/agent/localapi"
+	"printdock/internal/testenv"
 	"printdock/printer"
 	"printdock/server/jobs"
 	"printdock/server/servertest"
@@ -92,7 +93,7 @@ func TestStatusAnsweredThenSilent(t *testing.T) {
 			return countingPrinter{p, &asked}, err
 		}
 	})
-	waitLong(t, "several looks at the printer", func() bool { return asked.Load() >= 5 })
+	testenv.WaitFor(t, "several looks at the printer", func() bool { return asked.Load() >= 5 })
 	if p := localPrinter(t, r.a); p.Reason == reasonNeverAnswer || p.Language != "zpl" {
 		t.Fatalf("after the restart the agent forgot the printer answered once: %+v", p)
 	}
@@ -117,7 +118,7 @@ func (c countingPrinter) Status(ctx context.Context) (printer.Status, error) {
 
 func testenvWaitLearned(t *testing.T, dir, uri string) {
 	t.Helper()
-	waitLong(t, "the printer's answer to be learnt", func() bool {
+	testenv.WaitFor(t, "the printer's answer to be learnt", func() bool {
 		b, err := os.ReadFile(filepath.Join(dir, learnedFile))
 		return err == nil && strings.Contains(string(b), uri)
 	})

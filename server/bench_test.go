@@ -16,7 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -32,19 +31,9 @@ import (
 //
 // They are skipped with -short.
 
+// raiseNOFILE skips the benchmark when the limit on open files cannot be raised to want.
 func raiseNOFILE(tb testing.TB, want uint64) {
-	var rl syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
-		tb.Fatalf("getrlimit: %v", err)
-	}
-	if rl.Cur >= want {
-		return
-	}
-	if rl.Max < want {
-		rl.Max = want // needs CAP_SYS_RESOURCE
-	}
-	rl.Cur = want
-	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
+	if err := setNOFILE(want); err != nil {
 		tb.Skipf("cannot raise RLIMIT_NOFILE to %d: %v (raise the hard limit: ulimit -Hn)", want, err)
 	}
 }
@@ -274,6 +263,8 @@ func BenchmarkIdleConnectionMemory(b *testing.B) {
 			after := waitGC(b, s, n)
 			per := func(k string) float64 { return (after[k] - before[k]) / float64(n) }
 			b.ReportMetric(per("go_memstats_heap_alloc_bytes")+per("go_memstats_stack_inuse_bytes"), "B-heap+stack/conn")
+			b.ReportMetric(per("go_memstats_heap_alloc_bytes"), "B-heap/conn")
+			b.ReportMetric(per("go_memstats_stack_inuse_bytes"), "B-stack/conn")
 			b.ReportMetric(per("process_resident_memory_bytes"), "B-RSS/conn")
 			b.ReportMetric(per("go_goroutines"), "goroutines/conn")
 			b.ReportMetric(0, "ns/op")
@@ -351,12 +342,7 @@ func scrape(b *testing.B, s *servertest.Server) map[string]float64 {
 // memory), and stops when stdin closes.
 func benchServerMain() int {
 	if v, err := strconv.ParseUint(os.Getenv("PRINTDOCK_BENCH_NOFILE"), 10, 64); err == nil {
-		rl := syscall.Rlimit{Cur: v, Max: v}
-		var cur syscall.Rlimit
-		if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &cur) == nil && cur.Max > v {
-			rl.Max = cur.Max
-		}
-		_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &rl)
+		_ = setNOFILE(v) // the parent skips when it cannot raise its own limit
 	}
 	dir, err := os.MkdirTemp("", "printdock-bench-")
 	if err != nil {

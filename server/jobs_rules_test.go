@@ -213,7 +213,7 @@ func TestJobBadInput(t *testing.T) {
 		{"copies too many", path, ok(func(m map[string]any) { m["copies"] = 1001 }), 400, "copies"},
 		{"copies negative", path, ok(func(m map[string]any) { m["copies"] = -1 }), 400, "copies"},
 		{"copies not a number", path, ok(func(m map[string]any) { m["copies"] = "two" }), 400, `"copies"`},
-		{"content type", path, ok(func(m map[string]any) { m["content_type"] = "pdf" }), 400, "content_type"},
+		{"unknown content type", path, ok(func(m map[string]any) { m["content_type"] = "postscript" }), 400, "content_type"},
 		{"expiry", path, ok(func(m map[string]any) { m["expires_in_seconds"] = -5 }), 400, "expires_in_seconds"},
 		{"long title", path, ok(func(m map[string]any) { m["title"] = strings.Repeat("t", 257) }), 400, "title"},
 		{"unknown field", path, ok(func(m map[string]any) { m["priority"] = 1 }), 400, `unknown field "priority"`},

@@ -100,8 +100,7 @@ func TestRotatedKeyWorksAtOnce(t *testing.T) {
 // TestReactivate: a deactivated key can be activated again and then connects.
 func TestReactivate(t *testing.T) {
 	s := servertest.New(t, servertest.Options{})
-	var k servertest.Key
-	k = s.CreateKey(t, s.AdminKey, map[string]any{"description": "starts inactive", "inactive": true})
+	k := s.CreateKey(t, s.AdminKey, map[string]any{"description": "starts inactive", "inactive": true})
 	if k.Status != "inactive" {
 		t.Fatalf("status %q", k.Status)
 	}

@@ -55,6 +55,20 @@ var figures = []figure{
 		Metric: metricRef{"BenchmarkSharedResetLogout", "ms-last-logout-after-call"}, Lower: true},
 	{Title: "Server memory per idle authenticated agent (RSS)", Pkg: "./server/", Bench: "^BenchmarkIdleConnectionMemory$", Time: "1x",
 		Metric: metricRef{"BenchmarkIdleConnectionMemory", "B-RSS/conn"}, Target: "≤ 32 KiB", Lower: true},
+	{Title: "PDF 4×6 → ZPL, 203 dpi (render + encode)", Pkg: "./printer/raster/", Bench: "^Benchmark(PDF|PNG)ToZPL$", Time: "10x",
+		Metric: metricRef{"BenchmarkPDFToZPL/4x6-203dpi", "ns/op"}, Baseline: metricRef{"BenchmarkPNGToZPL/4x6-203dpi-same-size", "ns/op"},
+		Target: "baseline: a PNG of the label's exact size", Lower: true},
+	{Title: "PDF 4×6 → ZPL, 300 dpi (render + encode)", Pkg: "./printer/raster/", Bench: "^Benchmark(PDF|PNG)ToZPL$", Time: "10x",
+		Metric: metricRef{"BenchmarkPDFToZPL/4x6-300dpi", "ns/op"}, Baseline: metricRef{"BenchmarkPNGToZPL/4x6-300dpi-same-size", "ns/op"},
+		Lower: true},
+	{Title: "PDF 4×6 → ZPL, 300 dpi, peak RSS growth", Pkg: "./printer/raster/", Bench: "^Benchmark(PDF|PNG)ToZPL$", Time: "10x",
+		Metric: metricRef{"BenchmarkPDFToZPL/4x6-300dpi", "peakRSS-MiB"}, Lower: true},
+	{Title: "PDF job submit → ZPL at the printer, p50 (server, agent, TCP simulator)", Pkg: "./agent/", Bench: "^BenchmarkPDFJobEndToEnd$", Time: "20x",
+		Metric: metricRef{"BenchmarkPDFJobEndToEnd", "pdf-p50-ms"}, Baseline: metricRef{"BenchmarkPDFJobEndToEnd", "raw-p50-ms"},
+		Target: "baseline: the same label submitted as raw ZPL", Lower: true},
+	{Title: "PDF job submit → ZPL at the printer, p99", Pkg: "./agent/", Bench: "^BenchmarkPDFJobEndToEnd$", Time: "20x",
+		Metric: metricRef{"BenchmarkPDFJobEndToEnd", "pdf-p99-ms"}, Baseline: metricRef{"BenchmarkPDFJobEndToEnd", "raw-p99-ms"},
+		Lower: true},
 	{Title: "Agent idle RSS (connected printdock-agent run)", Pkg: "./agent/", Bench: "^BenchmarkIdleRSS$", Time: "1x",
 		Metric: metricRef{"BenchmarkIdleRSS", "RSS-KiB"}, Lower: true},
 }
@@ -96,9 +110,12 @@ func main() {
 			if bv, okb := res[f.Baseline.Bench][f.Baseline.Unit]; okb {
 				base = fmt.Sprintf("%s (%s)", fmtValue(bv, f.Baseline.Unit), strings.TrimPrefix(f.Baseline.Bench, "Benchmark"))
 				if okv && v > 0 && bv > 0 {
-					if f.Lower && bv >= v {
+					switch {
+					case f.Lower && bv >= v:
 						ratio = fmt.Sprintf("%.0f× faster", bv/v)
-					} else {
+					case f.Lower:
+						ratio = fmt.Sprintf("%.1f× slower", v/bv)
+					default:
 						ratio = fmt.Sprintf("%.1f×", v/bv)
 					}
 				}

@@ -16,18 +16,18 @@ import (
 // filled path: 10^depth paths, rendering for hours.
 func nestedFormsPDF(depth int) []byte {
 	var d pdfDoc
-	d.obj("<< /Type /Catalog /Pages 2 0 R >>")
-	d.obj("<< /Type /Pages /Kids [3 0 R] /Count 1 >>")
-	d.obj("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 288 432] /Resources << /XObject << /X 5 0 R >> >> /Contents 4 0 R >>")
-	d.stream("", []byte(strings.Repeat("/X Do\n", 10)))
+	d.Obj("<< /Type /Catalog /Pages 2 0 R >>")
+	d.Obj("<< /Type /Pages /Kids [3 0 R] /Count 1 >>")
+	d.Obj("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 288 432] /Resources << /XObject << /X 5 0 R >> >> /Contents 4 0 R >>")
+	d.Stream("", []byte(strings.Repeat("/X Do\n", 10)))
 	for i := range depth {
 		if i == depth-1 {
-			d.stream("/Type /XObject /Subtype /Form /BBox [0 0 288 432]", []byte("0 0 288 432 re f 10 10 m 280 420 l 3 w S"))
+			d.Stream("/Type /XObject /Subtype /Form /BBox [0 0 288 432]", []byte("0 0 288 432 re f 10 10 m 280 420 l 3 w S"))
 			break
 		}
-		d.stream(fmt.Sprintf("/Type /XObject /Subtype /Form /BBox [0 0 288 432] /Resources << /XObject << /X %d 0 R >> >>", 6+i), []byte(strings.Repeat("/X Do\n", 10)))
+		d.Stream(fmt.Sprintf("/Type /XObject /Subtype /Form /BBox [0 0 288 432] /Resources << /XObject << /X %d 0 R >> >>", 6+i), []byte(strings.Repeat("/X Do\n", 10)))
 	}
-	return d.bytes()
+	return d.Bytes()
 }
 
 // bigImagePDF is a page with a size×size 8-bit gray image whose data is a few kilobytes: run-length
@@ -36,12 +36,12 @@ func bigImagePDF(size int) []byte {
 	rl := bytes.Repeat([]byte{0x81, 0x00}, size*size/128+1)
 	rl = append(rl, 0x80) // end of data
 	var d pdfDoc
-	d.obj("<< /Type /Catalog /Pages 2 0 R >>")
-	d.obj("<< /Type /Pages /Kids [3 0 R] /Count 1 >>")
-	d.obj("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 288 432] /Resources << /XObject << /Im 5 0 R >> >> /Contents 4 0 R >>")
-	d.stream("", []byte("q 288 0 0 432 0 0 cm /Im Do Q"))
-	d.stream(fmt.Sprintf("/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter [/FlateDecode /RunLengthDecode]", size, size), deflate(rl))
-	return d.bytes()
+	d.Obj("<< /Type /Catalog /Pages 2 0 R >>")
+	d.Obj("<< /Type /Pages /Kids [3 0 R] /Count 1 >>")
+	d.Obj("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 288 432] /Resources << /XObject << /Im 5 0 R >> >> /Contents 4 0 R >>")
+	d.Stream("", []byte("q 288 0 0 432 0 0 cm /Im Do Q"))
+	d.Stream(fmt.Sprintf("/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter [/FlateDecode /RunLengthDecode]", size, size), deflate(rl))
+	return d.Bytes()
 }
 
 // TestPDFTimeoutStopsRenderer renders a PDF that would take hours: the conversion must end soon after

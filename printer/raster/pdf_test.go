@@ -14,11 +14,8 @@ import (
 	"testing"
 
 	"printdock/printer"
+	"printdock/printer/raster/rastertest"
 	"printdock/printer/zpl"
-
-	"github.com/makiuchi-d/gozxing"
-	"github.com/makiuchi-d/gozxing/oned"
-	"github.com/makiuchi-d/gozxing/qrcode"
 )
 
 // testConverter is shared by the tests: starting the PDF engine takes seconds (minutes under the race
@@ -36,23 +33,7 @@ func testCacheDir() string { return filepath.Join(os.TempDir(), "printdock-raste
 
 // decodeBarcodes reads the Code 128 and the QR code of a label image.
 func decodeBarcodes(t *testing.T, img image.Image) (code128, qr string) {
-	t.Helper()
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hints := map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true}
-	if r, err := oned.NewCode128Reader().Decode(bmp, hints); err != nil {
-		t.Errorf("Code 128 not decoded: %v", err)
-	} else {
-		code128 = r.GetText()
-	}
-	if r, err := qrcode.NewQRCodeReader().Decode(bmp, hints); err != nil {
-		t.Errorf("QR code not decoded: %v", err)
-	} else {
-		qr = r.GetText()
-	}
-	return code128, qr
+	return rastertest.DecodeBarcodes(t, img)
 }
 
 // printedBitmap recovers the dots a printer would print from a job: ZPL through printer/zpl's renderer,
@@ -218,21 +199,21 @@ func TestPDFErrors(t *testing.T) {
 // emptyPDF is a well-formed PDF whose page tree has no pages.
 func emptyPDF() []byte {
 	var d pdfDoc
-	d.obj("<< /Type /Catalog /Pages 2 0 R >>")
-	d.obj("<< /Type /Pages /Kids [] /Count 0 >>")
-	return d.bytes()
+	d.Obj("<< /Type /Catalog /Pages 2 0 R >>")
+	d.Obj("<< /Type /Pages /Kids [] /Count 0 >>")
+	return d.Bytes()
 }
 
 // twoPagePDF has a black left half on page 1 and a black right half on page 2.
 func twoPagePDF() []byte {
 	var d pdfDoc
-	d.obj("<< /Type /Catalog /Pages 2 0 R >>")
-	d.obj("<< /Type /Pages /Kids [3 0 R 4 0 R] /Count 2 >>")
-	d.obj("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 288 432] /Contents 5 0 R >>")
-	d.obj("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 288 432] /Contents 6 0 R >>")
-	d.stream("", []byte("0 g 0 0 144 432 re f"))
-	d.stream("", []byte("0 g 144 0 144 432 re f"))
-	return d.bytes()
+	d.Obj("<< /Type /Catalog /Pages 2 0 R >>")
+	d.Obj("<< /Type /Pages /Kids [3 0 R 4 0 R] /Count 2 >>")
+	d.Obj("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 288 432] /Contents 5 0 R >>")
+	d.Obj("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 288 432] /Contents 6 0 R >>")
+	d.Stream("", []byte("0 g 0 0 144 432 re f"))
+	d.Stream("", []byte("0 g 144 0 144 432 re f"))
+	return d.Bytes()
 }
 
 func TestPDFPagesInOrder(t *testing.T) {

@@ -41,6 +41,13 @@ func (a *API) jobFail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, jobs.ErrTooLarge):
 		httpx.WriteError(w, http.StatusRequestEntityTooLarge, httpx.CodeTooLarge,
 			fmt.Sprintf("the content is larger than %d bytes", jobs.MaxContentSize))
+	case errors.Is(err, jobs.ErrUnprocessable):
+		// The reason names the document's problem or the printer's language, never content.
+		msg := strings.TrimPrefix(clientMessage(err), keys.ErrInvalid.Error()+": ")
+		httpx.WriteError(w, http.StatusUnprocessableEntity, codeUnprocessable, msg)
+	case errors.Is(err, jobs.ErrRendererUnavailable):
+		w.Header().Set("Retry-After", "30")
+		httpx.WriteError(w, http.StatusServiceUnavailable, httpx.CodeUnavailable, "the PDF renderer is not available right now; try again")
 	case errors.Is(err, keys.ErrNotFound):
 		msg := strings.TrimPrefix(clientMessage(err), keys.ErrNotFound.Error()+": ")
 		httpx.WriteError(w, http.StatusNotFound, httpx.CodeNotFound, msg)
@@ -48,6 +55,9 @@ func (a *API) jobFail(w http.ResponseWriter, r *http.Request, err error) {
 		a.fail(w, r, err)
 	}
 }
+
+// codeUnprocessable is the error code of a PDF or PNG label that cannot be printed (422).
+const codeUnprocessable = "unprocessable_label"
 
 var jobFieldName = regexp.MustCompile(`^[a-z_]{1,40}$`)
 

@@ -126,6 +126,8 @@ type Options struct {
 	// store.Publisher's notification is delivered at commit, never on rollback). An error rolls the
 	// submission back. It may run more than once per job (a retried transaction).
 	Queued func(ctx context.Context, tx store.Store, clientID string) error
+	// Labels renders pdf and png submissions (printer/raster); nil refuses them with ErrUnprocessable.
+	Labels LabelConverter
 }
 
 // Service is the job queue and the agent/printer registry. It is safe for concurrent use.

@@ -13,16 +13,19 @@ import (
 	"printdock/server/store"
 )
 
-// ContentRaw is the only content type: raw printer language (ZPL, EPL, …) sent to the printer unchanged.
+// ContentRaw is raw printer language (ZPL, EPL, TSPL, …) sent to the printer unchanged; see labels.go
+// for ContentPDF and ContentPNG.
 const ContentRaw = "raw"
 
 // SubmitRequest is the body of POST /api/v1/printers/{printer_id}/jobs. Its JSON tags match the REST
 // contract: encoding/json decodes "content_base64" (standard base64) straight into Content.
 type SubmitRequest struct {
-	ContentType string `json:"content_type"` // "raw" ("" means raw)
-	Content     []byte `json:"content_base64"`
-	Title       string `json:"title"`
-	Copies      int    `json:"copies"` // 1..1000; 0 means 1
+	ContentType string `json:"content_type"` // "raw" ("" means raw), "pdf" or "png"
+	// Label describes the label stock for a pdf or png submission (optional).
+	Label   *LabelSpec `json:"label,omitempty"`
+	Content []byte     `json:"content_base64"`
+	Title   string     `json:"title"`
+	Copies  int        `json:"copies"` // 1..1000; 0 means 1
 	// IdempotencyKey makes retries safe: the same key in the same portal returns the job it created.
 	IdempotencyKey string `json:"idempotency_key"`
 	// ExpiresInSeconds is how long the job may wait for delivery; 0 means the server's default (24 hours
@@ -87,8 +90,14 @@ func (s *Service) check(req SubmitRequest, now time.Time) (time.Time, int, error
 
 // checkContent validates req's content, title, key and copies, and returns the copies to use.
 func (s *Service) checkContent(req SubmitRequest) (int, error) {
-	if req.ContentType != "" && req.ContentType != ContentRaw {
-		return 0, fmt.Errorf("%w: content_type must be %q", ErrInvalid, ContentRaw)
+	switch req.ContentType {
+	case "", ContentRaw:
+		if req.Label != nil {
+			return 0, fmt.Errorf("%w: label applies to pdf and png content only", ErrInvalid)
+		}
+	case ContentPDF, ContentPNG:
+	default:
+		return 0, fmt.Errorf("%w: content_type must be %q, %q or %q", ErrInvalid, ContentRaw, ContentPDF, ContentPNG)
 	}
 	if len(req.Content) == 0 {
 		return 0, fmt.Errorf("%w: content_base64 is empty", ErrInvalid)
@@ -114,9 +123,13 @@ func (s *Service) checkContent(req SubmitRequest) (int, error) {
 
 // fingerprint identifies what a submitter asked for, to tell an idempotent retry from a different job
 // that reuses the key: the printer, title, copies and content (not the expiry, which is relative).
-func fingerprint(printerID, title string, copies int, content []byte) string {
+func fingerprint(printerID, title string, copies int, content []byte, kind string) string {
 	h := sha256.New()
-	for _, p := range [][]byte{[]byte(printerID), []byte(title), []byte(fmt.Sprint(copies)), content} {
+	parts := [][]byte{[]byte(printerID), []byte(title), []byte(fmt.Sprint(copies)), content}
+	if kind != "" { // raw keeps the fingerprints it always had
+		parts = append(parts, []byte(kind))
+	}
+	for _, p := range parts {
 		var n [8]byte
 		binary.BigEndian.PutUint64(n[:], uint64(len(p)))
 		h.Write(n[:])
@@ -139,7 +152,11 @@ func (s *Service) Submit(ctx context.Context, a keys.Actor, printerID string, re
 	if err != nil {
 		return Job{}, false, err
 	}
-	fp := fingerprint(printerID, req.Title, copies, req.Content)
+	kind := req.ContentType
+	if kind == ContentRaw {
+		kind = ""
+	}
+	fp := fingerprint(printerID, req.Title, copies, req.Content, kind)
 	// The printer is looked up before the transaction (one statement less on the single SQLite writer):
 	// a printer's portal and client never change, and the jobs row's foreign key catches a printer
 	// deleted meanwhile.
@@ -149,6 +166,16 @@ func (s *Service) Submit(ctx context.Context, a keys.Actor, printerID string, re
 	}
 	if err != nil {
 		return Job{}, false, storeErr("submit", fmt.Sprintf("printer %q not found", printerID), err)
+	}
+	content := req.Content
+	if kind != "" {
+		// Rendered before the transaction: seconds of CPU at worst, never inside the single writer.
+		if content, err = s.render(ctx, p, req); err != nil {
+			return Job{}, false, err
+		}
+		if len(content) > MaxContentSize {
+			return Job{}, false, fmt.Errorf("%w: the rendered label is %d bytes, more than %d", ErrUnprocessable, len(content), MaxContentSize)
+		}
 	}
 	var out store.Job
 	created := false
@@ -165,7 +192,7 @@ func (s *Service) Submit(ctx context.Context, a keys.Actor, printerID string, re
 			}
 		}
 		j := store.Job{ID: newID("job_"), PortalID: a.PortalID, PrinterID: p.ID, ClientID: p.ClientID, PrinterURI: p.URI,
-			Title: req.Title, Content: req.Content, Size: int64(len(req.Content)), Copies: copies,
+			Title: req.Title, Content: content, Size: int64(len(content)), Copies: copies,
 			IdempotencyKey: req.IdempotencyKey, Fingerprint: fp, CreatedBy: actorName(a), State: Queued,
 			CreatedAt: now, UpdatedAt: now, ExpiresAt: expires}
 		if err := q.CreateJob(ctx, j); err != nil {

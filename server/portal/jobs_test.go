@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"printdock/internal/testenv"
 	"printdock/protocol"
 	"printdock/server/jobs"
 	"printdock/server/keys"
@@ -34,7 +35,7 @@ func jobsEnv(t *testing.T) (e *env, agent *testAgent, printerID string, label, r
 		t.Fatal(err)
 	}
 	printerID = jobs.PrinterID(e.admin.PortalID, agent.welcome.ClientID, "sim://zd421")
-	waitFor(t, "the printer", func() bool {
+	testenv.WaitFor(t, "the printer", func() bool {
 		p, err := e.jobs.GetPrinter(ctx, e.admin.PortalID, printerID)
 		return err == nil && p.Online
 	})
@@ -150,7 +151,7 @@ func TestClientsPageOnlineOffline(t *testing.T) {
 		}
 	}
 	agent.conn.CloseNow()
-	waitFor(t, "the agent offline", func() bool {
+	testenv.WaitFor(t, "the agent offline", func() bool {
 		cs, err := e.jobs.ListClients(context.Background(), e.admin.PortalID)
 		return err == nil && len(cs) == 1 && !cs[0].Online
 	})

@@ -193,18 +193,16 @@ func (a *Agent) WaitLogout(ctx context.Context, reason string) error {
 	return a.WaitClose(ctx, protocol.CloseLoggedOut)
 }
 
-// WaitClose reads until the connection closes and checks the close code.
+// WaitClose reads the next message, which must be the close, and checks the close code.
 func (a *Agent) WaitClose(ctx context.Context, code websocket.StatusCode) error {
-	for {
-		m, err := a.Read(ctx)
-		if err == nil {
-			return fmt.Errorf("want close %d, got message %s", code, m.MessageType())
-		}
-		if got := websocket.CloseStatus(err); got != code {
-			return fmt.Errorf("want close %d, got %v", code, err)
-		}
-		return nil
+	m, err := a.Read(ctx)
+	if err == nil {
+		return fmt.Errorf("want close %d, got message %s", code, m.MessageType())
 	}
+	if got := websocket.CloseStatus(err); got != code {
+		return fmt.Errorf("want close %d, got %v", code, err)
+	}
+	return nil
 }
 
 // ExpectLogout is WaitLogout failing the test (10 s limit).
