@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"printdock/protocol"
 	"printdock/server/api/openapi"
 	"printdock/server/servertest"
 )
@@ -48,4 +49,31 @@ func TestEmptyListsMatch(t *testing.T) {
 			t.Errorf("GET %s: items is null or absent", path)
 		}
 	}
+}
+
+// TestJobAnswersMatch drives the answers of a job's life that the main tests rarely reach — a PDF the
+// server cannot render (422), a duplicate submission (200), a cancellation (200), a conflict (409), a
+// wrong body (400) — through servertest, which validates each against the document.
+func TestJobAnswersMatch(t *testing.T) {
+	s := servertest.New(t, servertest.Options{})
+	k := s.CreatePrintClient(t, "dock")
+	a := s.Connect(t, k.Secret, servertest.DialOptions{Printers: []protocol.Printer{servertest.SimPrinter("openapi")}})
+	p := s.WaitPrinter(t, a, "sim://openapi", true)
+	jobs := "/api/v1/printers/" + p.ID + "/jobs"
+	pdf := map[string]any{"content_type": "pdf", "content_base64": "JVBERi0xLjQK"}
+	if code, b := s.Do(t, http.MethodPost, jobs, s.AdminKey, pdf); code != http.StatusUnprocessableEntity {
+		t.Errorf("PDF for a printer of unknown language: %d %s", code, b)
+	}
+	req := servertest.JobRequest([]byte("^XA^XZ\n"), servertest.JobOptions{})
+	req["idempotency_key"] = "openapi-1"
+	var j struct{ ID string }
+	s.JSON(t, http.MethodPost, jobs, s.AdminKey, req, http.StatusCreated, &j)
+	s.JSON(t, http.MethodPost, jobs, s.AdminKey, req, http.StatusOK, nil)
+	req["title"] = "another"
+	s.JSON(t, http.MethodPost, jobs, s.AdminKey, req, http.StatusConflict, nil)
+	s.JSON(t, http.MethodPost, jobs, s.AdminKey, `{"titel":"x"}`, http.StatusBadRequest, nil)
+	s.JSON(t, http.MethodGet, "/api/v1/jobs?limit=0", s.AdminKey, nil, http.StatusBadRequest, nil)
+	s.JSON(t, http.MethodGet, "/api/v1/jobs/"+j.ID+"/events", s.AdminKey, nil, http.StatusOK, nil)
+	s.JSON(t, http.MethodGet, "/api/v1/jobs/job_nope", s.AdminKey, nil, http.StatusNotFound, nil)
+	s.JSON(t, http.MethodGet, "/api/v1/jobs", "", nil, http.StatusUnauthorized, nil)
 }
