@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -288,5 +287,3 @@ func waitStatus(t testing.TB, a *Agent, what string, cond func(localapi.Status) 
 func stateIs(s string) func(localapi.Status) bool {
 	return func(st localapi.Status) bool { return st.State == s }
 }
-
-func contains(s, sub string) bool { return strings.Contains(s, sub) }

@@ -286,6 +286,21 @@ func openDatabase(ctx context.Context, cfg Config) (database, error) {
 	return db, nil
 }
 
+// ErrNotSQLite is SQLitePath's answer for a PostgreSQL store (back it up with pg_dump, docs/postgres.md).
+var ErrNotSQLite = errors.New("the store is PostgreSQL, not SQLite: back it up with pg_dump and keep the pepper file (docs/server.md)")
+
+// SQLitePath is the file of the SQLite store cfg names (DataDir and DatabaseURL), for backup and restore.
+func SQLitePath(cfg Config) (string, error) {
+	u := cfg.DatabaseURL
+	if strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://") {
+		return "", ErrNotSQLite
+	}
+	if cfg.DataDir == "" {
+		cfg.DataDir = DefaultDataDir
+	}
+	return databasePath(cfg)
+}
+
 func databasePath(cfg Config) (string, error) {
 	u := cfg.DatabaseURL
 	switch {

@@ -272,11 +272,11 @@ func TestAgentKilledAfterReceiptPrintsOnce(t *testing.T) {
 	if done.Attempts != 1 {
 		t.Fatalf("the server delivered the job %d times", done.Attempts)
 	}
-	got := waitPrinted(t, p, 2)
+	waitPrinted(t, p, 2)
 	// A later job proves nothing more is coming.
 	k := r.s.SubmitJob(t, r.pid, killLabel("later"), servertest.JobOptions{})
 	r.waitJob(t, k.ID, "done", func(j jobs.Job) bool { return j.State == jobs.Done })
-	got = waitPrinted(t, p, 3)
+	got := waitPrinted(t, p, 3)
 	if len(got) != 3 || !bytes.Equal(got[0].Data, content) || !bytes.Equal(got[1].Data, content) {
 		t.Fatalf("printer jobs: %d", len(got))
 	}

@@ -96,7 +96,9 @@ var commands = []*command{
 	{Command: cli.Command{Name: "version", JSON: true, Summary: "print the version"}, flags: versionFlags},
 }
 
-func init() { commands = append(append(commands, userCommands...), keyCommands...) }
+func init() {
+	commands = append(append(append(commands, userCommands...), keyCommands...), backupCommands...)
+}
 
 // groups are the commands with verbs: "users list", "keys rotate", ….
 var groups = []string{"users", "keys"}

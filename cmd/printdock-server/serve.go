@@ -54,6 +54,9 @@ func serveFlags(fs *flag.FlagSet) func(context.Context, out) error {
 	var trusted multiFlag
 	fs.Var(&trusted, "trusted-proxy", "`CIDR` of a reverse proxy whose X-Forwarded-For/-Proto are believed (repeatable or comma-separated; docs/server.md)")
 	jobExpiry := fs.Duration("job-expiry", 24*time.Hour, "how long a job waits for delivery when its request names no expiry (at most 2160h)")
+	retainContent := fs.Duration("retain-job-content", 0, "drop finished jobs' content after this long (default 168h; negative: keep)")
+	retainJobs := fs.Duration("retain-jobs", 0, "delete finished jobs after this long (default 2160h; negative: keep)")
+	retainAudit := fs.Duration("retain-audit", 0, "delete audit entries after this long (default 9600h; negative: keep)")
 	secureCookies := fs.Bool("secure-cookies", false, "always give the portal's cookies the Secure attribute (a TLS proxy that sends no X-Forwarded-Proto)")
 	return func(ctx context.Context, o out) error {
 		stderr := o.stderr
@@ -70,7 +73,8 @@ func serveFlags(fs *flag.FlagSet) func(context.Context, out) error {
 		}
 		srv, err := server.New(ctx, server.Config{DataDir: sf.dataDir, DatabaseURL: sf.database, Log: log,
 			Version: version, Heartbeat: *heartbeat, MetricsPublic: *metricsPublic,
-			TrustedProxies: trusted, SecureCookies: *secureCookies, JobExpiry: *jobExpiry})
+			TrustedProxies: trusted, SecureCookies: *secureCookies, JobExpiry: *jobExpiry,
+			RetainJobContent: *retainContent, RetainJobs: *retainJobs, RetainAudit: *retainAudit})
 		if err != nil {
 			return err
 		}

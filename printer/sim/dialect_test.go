@@ -210,14 +210,13 @@ func TestDialectsWithNetraw(t *testing.T) {
 			if err := np.Write(ctx, []byte(tt.label)); err != nil {
 				t.Fatal(err)
 			}
-			jobs, err := p.WaitJobs(ctx, 1)
-			if err != nil {
+			if _, err := p.WaitJobs(ctx, 1); err != nil {
 				t.Fatal(err)
 			}
 			if err := p.WaitStatusRequests(ctx, 1); err != nil {
 				t.Fatal(err)
 			}
-			jobs = p.Jobs() // the poll's connection is closed and counted by now: it must not be a job
+			jobs := p.Jobs() // the poll's connection is closed and counted by now: it must not be a job
 			if len(jobs) != 1 || !bytes.Equal(jobs[0].Data, []byte(tt.label)) || jobs[0].Labels != 1 {
 				t.Fatalf("jobs %+v, want the label once", jobs)
 			}

@@ -160,11 +160,22 @@ func (s *Service) MarkSent(ctx context.Context, jobID string) error {
 // when the transaction failed.
 func (s *Service) MarkSentAll(ctx context.Context, jobIDs []string) (errs []error, err error) {
 	now := s.now()
+	var sessions map[string]int64
+	return s.inBatch(ctx, len(jobIDs), func(q store.Store, i int) error {
+		if i == 0 {
+			sessions = map[string]int64{} // the transaction may run again
+		}
+		return s.markSent(ctx, q, jobIDs[i], sessions, now)
+	})
+}
+
+// inBatch runs fn for items 0..n-1 in one transaction: errs[i] is item i's verdict (an answer for that
+// item alone, isVerdict), while any other error rolls the whole batch back and is returned as err.
+func (s *Service) inBatch(ctx context.Context, n int, fn func(q store.Store, i int) error) (errs []error, err error) {
 	err = s.st.InTx(ctx, func(q store.Store) error {
-		errs = make([]error, len(jobIDs)) // fn may run again
-		sessions := map[string]int64{}
-		for i, id := range jobIDs {
-			err := s.markSent(ctx, q, id, sessions, now)
+		errs = make([]error, n) // fn may run again
+		for i := range n {
+			err := fn(q, i)
 			if err != nil && !isVerdict(err) {
 				return err
 			}
@@ -248,21 +259,7 @@ func (s *Service) Ack(ctx context.Context, clientID string, st protocol.JobStatu
 // for sts[i]. err is set, and nothing recorded, when the transaction failed.
 func (s *Service) AckAll(ctx context.Context, clientID string, sts []protocol.JobStatus) (errs []error, err error) {
 	now := s.now()
-	err = s.st.InTx(ctx, func(q store.Store) error {
-		errs = make([]error, len(sts)) // fn may run again
-		for i, st := range sts {
-			err := s.ack(ctx, q, clientID, st, now)
-			if err != nil && !isVerdict(err) {
-				return err
-			}
-			errs[i] = err
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return errs, nil
+	return s.inBatch(ctx, len(sts), func(q store.Store, i int) error { return s.ack(ctx, q, clientID, sts[i], now) })
 }
 
 // ack applies one status in q. A verdict (isVerdict) is returned only before anything was written,

@@ -92,7 +92,9 @@ func TestSubmitValidation(t *testing.T) {
 		want    error
 		msg     string
 	}{
-		{"content type", e.alice, prs[0], with(func(r *SubmitRequest) { r.ContentType = "pdf" }), ErrInvalid, `content_type must be "raw"`},
+		{"unknown content type", e.alice, prs[0], with(func(r *SubmitRequest) { r.ContentType = "postscript" }), ErrInvalid, `content_type must be "raw", "pdf" or "png"`},
+		{"pdf without a converter", e.alice, prs[0], with(func(r *SubmitRequest) { r.ContentType = "pdf" }), ErrUnprocessable, "does not convert pdf"},
+		{"label on raw content", e.alice, prs[0], with(func(r *SubmitRequest) { r.Label = &LabelSpec{DPI: 300} }), ErrInvalid, "label applies to pdf and png"},
 		{"empty", e.alice, prs[0], with(func(r *SubmitRequest) { r.Content = nil }), ErrInvalid, "empty"},
 		{"too large", e.alice, prs[0], with(func(r *SubmitRequest) { r.Content = make([]byte, MaxContentSize+1) }), ErrTooLarge, "larger than"},
 		{"copies 1001", e.alice, prs[0], with(func(r *SubmitRequest) { r.Copies = 1001 }), ErrInvalid, "copies"},
