@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"time"
 
+	"printdock/server/api/openapi"
 	"printdock/server/httpx"
 	"printdock/server/hub"
 	"printdock/server/jobs"
@@ -97,6 +98,7 @@ type API struct {
 	public  bool // metrics for every client
 	mux     *http.ServeMux
 	handler http.Handler
+	paths   []string // every route's pattern, for Routes
 }
 
 // New returns the API handler.
@@ -136,8 +138,9 @@ func (a *API) Limiter() *httpx.FailureLimiter { return a.limiter }
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.handler.ServeHTTP(w, r) }
 
 func (a *API) routes() {
-	m := a.mux
+	m := routeMux{a}
 	m.HandleFunc("GET /healthz", a.healthz)
+	m.HandleFunc("GET "+openapi.Path, openapi.ServeHTTP)
 	m.Handle("GET /metrics", a.metricsGuard(a.metrics.Handler()))
 	m.HandleFunc("POST /oauth/token", a.oauthToken)
 	m.HandleFunc("GET /api/v1/agent/ws", a.agentWS)

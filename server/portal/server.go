@@ -107,6 +107,7 @@ func newPortal(svc keyService, hub HubView, opts Options) *portal {
 	mux.HandleFunc("GET /jobs", p.user(p.jobsPage))
 	mux.HandleFunc("GET /jobs/{id}/preview.png", p.user(p.jobPreview))
 	mux.HandleFunc("GET /audit", p.admin(p.auditPage))
+	mux.HandleFunc("GET /reference", p.user(p.apiPage))
 
 	mux.HandleFunc("/", p.notFound)
 

@@ -1,0 +1,10 @@
+^XA
+^CI28
+^PW812
+^LL1218
+^CF0,60
+^FO50,50^FDprintdock example^FS
+^CF0,30
+^FO50,140^FDOrder 1042 - ship to: Warehouse 3, dock 7^FS
+^BY3^FO50,220^BCN,150,Y,N,N^FD1042-0007^FS
+^XZ
