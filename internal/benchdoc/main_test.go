@@ -7,12 +7,17 @@ func TestParse(t *testing.T) {
 BenchmarkVerify-2          	  130000	     18800 ns/op	     512 B/op
 BenchmarkJobDelivery-2   	       1	         0 ns/op	         4.2 job-p50-ms	        59.0 job-p99-ms
 BenchmarkX/sub-case-2 1 5 ns/op
+BenchmarkSplit-2   	2026/12/05 23:57:46 INFO raster: pdf engine started took=467ms workers=2
+      20	        54.19 pdf-p50-ms	       343.5 pdf-p99-ms
 PASS`)
 	if out["BenchmarkVerify"]["ns/op"] != 18800 || out["BenchmarkVerify"]["B/op"] != 512 {
 		t.Errorf("verify: %v", out["BenchmarkVerify"])
 	}
 	if out["BenchmarkJobDelivery"]["job-p99-ms"] != 59 {
 		t.Errorf("delivery: %v", out["BenchmarkJobDelivery"])
+	}
+	if out["BenchmarkSplit"]["pdf-p50-ms"] != 54.19 {
+		t.Errorf("a benchmark line split by a log line: %v", out)
 	}
 	if out["BenchmarkX/sub-case"]["ns/op"] != 5 {
 		t.Errorf("sub-benchmark name: %v", out)
