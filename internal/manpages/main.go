@@ -96,16 +96,36 @@ func pageDate() string {
 }
 
 // helpOf runs the binary with args and returns what it printed (stdout and stderr; the commands print
-// their usage to either). A help request must exit 0.
+// their usage to either), without log lines. A help request should exit 0; one that exits otherwise
+// (a program using flag's default -h handling) still counts when it printed a usage.
 func helpOf(ctx context.Context, bin string, args ...string) (string, error) {
 	var buf bytes.Buffer
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	cmd.Env = append(os.Environ(), "NO_COLOR=1")
-	if err := cmd.Run(); err != nil {
+	err := cmd.Run()
+	text := cleanHelp(buf.String())
+	if err != nil && (ctx.Err() != nil || !usageLine.MatchString(text)) {
 		return "", fmt.Errorf("%s %s: %w: %s", bin, strings.Join(args, " "), err, buf.String())
 	}
-	return strings.TrimRight(buf.String(), "\n"), nil
+	return text, nil
+}
+
+var (
+	usageLine = regexp.MustCompile(`(?m)^Usage( of [^:]+)?:`)
+	// log lines (the standard logger's timestamp and what follows it indented) and flag's
+	// "flag: help requested" error are not help.
+	logLine = regexp.MustCompile(`^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d |: flag: help requested$`)
+)
+
+func cleanHelp(out string) string {
+	var keep []string
+	for _, line := range strings.Split(out, "\n") {
+		if !logLine.MatchString(line) {
+			keep = append(keep, line)
+		}
+	}
+	return strings.TrimRight(strings.Join(keep, "\n"), "\n")
 }
 
 var commandLine = regexp.MustCompile(`^  ([a-z][a-z-]*(?: [a-z][a-z-]*)*)`)

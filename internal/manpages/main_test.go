@@ -57,3 +57,14 @@ func TestRender(t *testing.T) {
 		}
 	}
 }
+
+func TestCleanHelp(t *testing.T) {
+	in := "2026/12/06 00:04:19 Fyne error:  Attempt to access current Fyne app\n2026/12/06 00:04:19   At: app.go:127\nUsage of printdock:\n  -insecure\n    \tlet it\nprintdock: flag: help requested\n"
+	want := "Usage of printdock:\n  -insecure\n    \tlet it"
+	if got := cleanHelp(in); got != want {
+		t.Errorf("cleanHelp = %q, want %q", got, want)
+	}
+	if !usageLine.MatchString(want) {
+		t.Error("usageLine does not match flag's usage header")
+	}
+}
