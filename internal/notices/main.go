@@ -16,6 +16,7 @@ import (
 	"debug/buildinfo"
 	"flag"
 	"fmt"
+	"log"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,9 +27,10 @@ import (
 )
 
 func main() {
+	log.SetFlags(0)
+	log.SetPrefix("notices: ")
 	if err := run(os.Args[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, "notices:", err)
-		os.Exit(1)
+		log.Fatal(err)
 	}
 }
 
@@ -89,14 +91,16 @@ func run(args []string) error {
 	default:
 		return fmt.Errorf("unknown -format %q (notices, copyright)", *format)
 	}
-	if *out == "" {
-		_, err = os.Stdout.WriteString(text)
-		return err
+	w := os.Stdout
+	if *out != "" {
+		if w, err = os.Create(*out); err != nil {
+			return fmt.Errorf("create notices file: %w", err)
+		}
 	}
-	if err := os.WriteFile(*out, []byte(text), 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", *out, err)
+	if _, err := w.WriteString(text); err != nil {
+		return fmt.Errorf("write notices: %w", err)
 	}
-	return nil
+	return w.Close()
 }
 
 func goEnv(name string) (string, error) {

@@ -341,7 +341,7 @@ done
 # Every flag the unit and /etc/default/printdock-server use (commented examples too) is a serve flag.
 "$r/usr/bin/printdock-server" serve --help >"$tmp/serve.help" 2>&1 || true
 for flag in $(grep -ohE -- '--[a-z][a-z-]+' <(grep ^ExecStart= "$unit") "$r/etc/default/printdock-server" | grep -vx -- --help | sort -u); do
-  grep -qE -- "^ +${flag#-}( |\$)" "$tmp/serve.help" || bad "printdock-server serve has no flag $flag (used in the unit or /etc/default)"
+  grep -qE -- "^ +--?${flag#--}( |\$)" "$tmp/serve.help" || bad "printdock-server serve has no flag $flag (used in the unit or /etc/default)"
 done
 passed "printdock-server: unit lines and flags"
 hygiene printdock-server 8 "$r/usr/bin/printdock-server"
