@@ -99,10 +99,14 @@ nfpm() {
   ls "$DIST/${name}_${VERSION}_${ARCH}.deb" >/dev/null
 }
 
-# The generators (internal/notices, internal/manpages), built once for this machine.
+# The generators (internal/notices, internal/manpages), built for this machine once per run.
 tools=$PRINTDOCK_GEN/tools
+built_tools=" "
 tool() {
-  [ -x "$tools/$1" ] || go build -o "$tools/$1" "./internal/$1"
+  if [[ $built_tools != *" $1 "* ]]; then
+    go build -o "$tools/$1" "./internal/$1"
+    built_tools+="$1 "
+  fi
   "$tools/$@"
 }
 
@@ -122,8 +126,8 @@ docs_for() {
     gzip -9nf "$out/$name.$section"
   fi
   shift
-  tool notices -format notices -package "$name" -o "$out/THIRD-PARTY-NOTICES.txt" "$@"
-  tool notices -format copyright -package "$name" -o "$out/copyright" "$@"
+  tool notices -format notices -package "${name%-windows}" -o "$out/THIRD-PARTY-NOTICES.txt" "$@"
+  tool notices -format copyright -package "${name%-windows}" -o "$out/copyright" "$@"
   local date commit
   date=$(TZ=UTC date -d "@$SOURCE_DATE_EPOCH" -R)
   commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)

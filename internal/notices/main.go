@@ -51,7 +51,8 @@ type module struct {
 
 type licenseFile struct {
 	name, text string
-	notice     bool // a NOTICE file: reproduced, not a license
+	notice     bool      // a NOTICE file: reproduced, not a license
+	licenses   []license // what it counts for in the module's licenses (none for an index of several)
 }
 
 func run(args []string) error {
@@ -196,8 +197,8 @@ func readLicenses(m *module, dir string) error {
 		}
 		f := licenseFile{name: e.Name(), text: strings.TrimRightFunc(string(b), unicode.IsSpace) + "\n",
 			notice: strings.HasPrefix(strings.ToLower(e.Name()), "notice")}
-		m.files = append(m.files, f)
 		if f.notice {
+			m.files = append(m.files, f)
 			continue
 		}
 		found := classify(f.text)
@@ -212,6 +213,8 @@ func readLicenses(m *module, dir string) error {
 			}
 			primary = true
 		}
+		f.licenses = found
+		m.files = append(m.files, f)
 		for _, l := range found {
 			m.licenses = appendLicense(m.licenses, l)
 		}

@@ -26,7 +26,8 @@ func renderNotices(pkg string, bins []binary, mods []*module) string {
 	var b strings.Builder
 	rule := strings.Repeat("=", 100)
 	fmt.Fprintf(&b, "%s: third-party software notices\n%s\n\n", pkg, rule)
-	b.WriteString("printdock itself is licensed under the Apache License, Version 2.0 (the file LICENSE).\n")
+	b.WriteString("printdock itself is licensed under the Apache License, Version 2.0 (LICENSE; on Debian systems\n" +
+		"/usr/share/common-licenses/Apache-2.0).\n")
 	b.WriteString("The Go toolchain compiled the following third-party software into these binaries:\n\n")
 	cgo := false
 	for _, bin := range bins {
@@ -86,21 +87,22 @@ func renderCopyright(pkg string, bins []binary, mods []*module) string {
 		}
 		field(&b, "Copyright", strings.Join(holders, "\n"))
 		var short []string
-		allCommon := true
 		for _, l := range m.licenses {
 			short = append(short, l.debian)
 			if _, ok := common[l.debian]; ok {
 				common[l.debian] = true
-			} else {
-				allCommon = false
+			}
+		}
+		// The texts: NOTICE files, and the license files that name a license outside
+		// /usr/share/common-licenses (an index of several licenses stays in THIRD-PARTY-NOTICES.txt).
+		var texts []string
+		for _, f := range m.files {
+			if f.notice || !onlyCommon(f.licenses, common) {
+				texts = append(texts, "--- "+f.name+" ---\n\n"+f.text)
 			}
 		}
 		lic := strings.Join(short, " and ")
-		if !allCommon {
-			var texts []string
-			for _, f := range m.files {
-				texts = append(texts, "--- "+f.name+" ---\n\n"+f.text)
-			}
+		if len(texts) > 0 {
 			lic += "\n" + strings.Join(texts, "\n")
 		}
 		field(&b, "License", lic)
@@ -139,4 +141,15 @@ func dedupe(in []string) []string {
 		out = appendOnce(out, s)
 	}
 	return out
+}
+
+// onlyCommon: every license in ls has its text in /usr/share/common-licenses (an empty ls counts too:
+// a file that names no license by itself is not reproduced in the copyright file).
+func onlyCommon(ls []license, common map[string]bool) bool {
+	for _, l := range ls {
+		if _, ok := common[l.debian]; !ok {
+			return false
+		}
+	}
+	return true
 }

@@ -416,6 +416,21 @@ grep -q '<svg ' "$r/usr/share/icons/hicolor/scalable/apps/printdock.svg" || bad 
 passed "printdock: desktop entry, icons"
 
 # ---------------------------------------------------------------------------------------------------
+# lintian, where installed (not by install-deps.sh): no errors, but for what is chosen on purpose — the
+# default Maintainer's mail host, the static server, the app's description naming it.
+if have lintian; then
+  lintian --suppress-tags bogus-mail-host,bogus-mail-host-in-debian-changelog,statically-linked-binary,description-starts-with-package-name \
+    "$dist"/*_"$version"_"$arch".deb >"$tmp/lintian.log" 2>&1 || true
+  if grep -q '^E: ' "$tmp/lintian.log"; then
+    bad "lintian errors: $(grep '^E: ' "$tmp/lintian.log" | head -5)"
+  else
+    ok "lintian: no errors ($(grep -c '^W: ' "$tmp/lintian.log") warnings)"
+  fi
+else
+  missing lintian optional "the .debs with lintian"
+fi
+
+# ---------------------------------------------------------------------------------------------------
 # Windows: the MSI (wixl) with the agent as a service.
 msi=$dist/printdock-agent-$msi_version-x64.msi
 if ! have wixl; then
