@@ -6,7 +6,7 @@ pkgs=(pkg-config gcc libc6-dev libgl1-mesa-dev xorg-dev libwayland-dev libxkbcom
   qemu-system-x86 busybox-static cpio kmod
   cups nginx
   wixl msitools desktop-file-utils osslsigncode
-  gcc-aarch64-linux-gnu qemu-user-static libc6:arm64 libusb-1.0-0-dev:arm64)
+  gcc-aarch64-linux-gnu qemu-user-static libc6:arm64 libusb-1.0-0-dev:arm64 rpm)
 # The arm64 agent (scripts/test.d/75-arm64.sh) links Debian's arm64 libusb through multiarch. Adding the
 # architecture makes apt-get update fetch arm64 lists too (about 10 s); the arm64 and cross packages
 # install in about 1.5 min, once.

@@ -56,7 +56,15 @@ for name in printdock-agent printdock-server; do
   head -c 4 "$rpm" | od -An -tx1 | tr -d ' \n' | grep -qx edabeedb || bad "$name: $(basename "$rpm") is not an RPM"
   if have rpm; then
     rpm -qp --qf '%{ARCH}\n' "$rpm" 2>/dev/null | grep -qx aarch64 || bad "$name: rpm's arch is not aarch64"
-    rpm -qpl "$rpm" 2>/dev/null | grep -qx /usr/lib/systemd/system/$name.service || bad "$name: rpm lacks its unit under /usr/lib/systemd"
+    rpm -qpl "$rpm" >"$tmp/$name.rpmfiles" 2>/dev/null
+    grep -qx "/usr/lib/systemd/system/$name.service" "$tmp/$name.rpmfiles" || bad "$name: rpm lacks its unit under /usr/lib/systemd"
+    grep -qx "/usr/share/man/man[18]/$name.[18].gz" "$tmp/$name.rpmfiles" || bad "$name: rpm lacks its man page"
+    if [ "$name" = printdock-agent ]; then
+      rpm -qpR "$rpm" 2>/dev/null | grep -qxF 'libusb-1.0.so.0()(64bit)' || bad "$name: rpm does not require libusb-1.0.so.0()(64bit)"
+    fi
+    rpm -qp --scripts "$rpm" 2>/dev/null | grep -q 'groupadd\|useradd' || bad "$name: rpm's scripts do not use groupadd/useradd"
+  else
+    skip_or_fail "rpm is not installed: the .rpm headers were not read"
   fi
 done
 [ "$fail" -eq 0 ] && ok "agent and server .deb and .rpm for arm64, SHA256SUMS"
