@@ -55,13 +55,26 @@ type licenseFile struct {
 	licenses   []license // what it counts for in the module's licenses (none for an index of several)
 }
 
+// options are the command's flags.
+type options struct {
+	format, pkg, out, modcache, goroot string
+}
+
 func run(args []string) error {
+	var o options
 	fs := flag.NewFlagSet("notices", flag.ContinueOnError)
-	format := fs.String("format", "notices", "notices (THIRD-PARTY-NOTICES.txt) or copyright (Debian machine-readable)")
-	pkg := fs.String("package", "printdock", "the package the file is for (named in its header)")
-	out := fs.String("o", "", "output file (default stdout)")
-	modcache := fs.String("modcache", "", "the module cache (default: go env GOMODCACHE)")
-	goroot := fs.String("goroot", "", "the Go root whose LICENSE covers the standard library (default: go env GOROOT)")
+	for _, f := range []struct {
+		p                *string
+		name, def, usage string
+	}{
+		{&o.format, "format", "notices", "notices (THIRD-PARTY-NOTICES.txt) or copyright (Debian machine-readable)"},
+		{&o.pkg, "package", "printdock", "the package the file is for (named in its header)"},
+		{&o.out, "o", "", "output file (default stdout)"},
+		{&o.modcache, "modcache", "", "the module cache (default: go env GOMODCACHE)"},
+		{&o.goroot, "goroot", "", "the Go root whose LICENSE covers the standard library (default: go env GOROOT)"},
+	} {
+		fs.StringVar(f.p, f.name, f.def, f.usage)
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -69,32 +82,32 @@ func run(args []string) error {
 		return fmt.Errorf("name at least one binary")
 	}
 	var err error
-	if *modcache == "" {
-		if *modcache, err = goEnv("GOMODCACHE"); err != nil {
-			return err
+	for _, v := range []struct {
+		p    *string
+		name string
+	}{{&o.modcache, "GOMODCACHE"}, {&o.goroot, "GOROOT"}} {
+		if *v.p == "" {
+			if *v.p, err = goEnv(v.name); err != nil {
+				return err
+			}
 		}
 	}
-	if *goroot == "" {
-		if *goroot, err = goEnv("GOROOT"); err != nil {
-			return err
-		}
-	}
-	bins, mods, err := collect(fs.Args(), *modcache, *goroot)
+	bins, mods, err := collect(fs.Args(), o.modcache, o.goroot)
 	if err != nil {
 		return err
 	}
 	var text string
-	switch *format {
+	switch o.format {
 	case "notices":
-		text = renderNotices(*pkg, bins, mods)
+		text = renderNotices(o.pkg, bins, mods)
 	case "copyright":
-		text = renderCopyright(*pkg, bins, mods)
+		text = renderCopyright(o.pkg, bins, mods)
 	default:
-		return fmt.Errorf("unknown -format %q (notices, copyright)", *format)
+		return fmt.Errorf("unknown -format %q (notices, copyright)", o.format)
 	}
 	w := os.Stdout
-	if *out != "" {
-		if w, err = os.Create(*out); err != nil {
+	if o.out != "" {
+		if w, err = os.Create(o.out); err != nil {
 			return fmt.Errorf("create notices file: %w", err)
 		}
 	}

@@ -65,8 +65,9 @@ func renderCopyright(pkg string, bins []binary, mods []*module) string {
 		names = append(names, bin.name)
 	}
 	field(&b, "Comment", fmt.Sprintf("%s is built from printdock's source with the Go toolchain, which compiles the Go "+
-		"modules below into %s. Each module's paragraph names it by its module path; its license "+
-		"files are reproduced in full, also in /usr/share/doc/%s/THIRD-PARTY-NOTICES.txt.",
+		"modules below into %s. Each module's paragraph names it by its module path and holds its "+
+		"license texts, but those in /usr/share/common-licenses; every text is in "+
+		"/usr/share/doc/%s/THIRD-PARTY-NOTICES.txt.",
 		pkg, strings.Join(names, ", "), pkg))
 	b.WriteString("\nFiles: *\nCopyright: the printdock authors\nLicense: Apache-2.0\n")
 	common := map[string]bool{"Apache-2.0": false, "MPL-2.0": false}
