@@ -43,8 +43,21 @@ msi_version=1.2.3
 dist=$tmp/dist
 msi_mode=auto
 [ "$require_real" = 1 ] && msi_mode=1
+# Authenticode: a throwaway self-signed code-signing certificate (PKCS#12, password in a file) for
+# package.sh's signing hook (SIGN_PFX, SIGN_PASSWORD_FILE), verified with osslsigncode below.
+sign_env=()
+if have osslsigncode && have openssl; then
+  mkdir -p "$tmp/sign"
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/sign/key.pem" -out "$tmp/sign/cert.pem" -days 2 \
+    -subj "/CN=printdock test code signing" -addext extendedKeyUsage=codeSigning -addext keyUsage=digitalSignature 2>/dev/null
+  head -c 18 /dev/urandom | base64 >"$tmp/sign/password"
+  openssl pkcs12 -export -inkey "$tmp/sign/key.pem" -in "$tmp/sign/cert.pem" -out "$tmp/sign/sign.pfx" -passout "file:$tmp/sign/password"
+  sign_env=(SIGN_PFX="$tmp/sign/sign.pfx" SIGN_PASSWORD_FILE="$tmp/sign/password")
+else
+  missing osslsigncode required "Authenticode signing"
+fi
 echo "70-packaging: building packages (scripts/package.sh, version $version)"
-if ! VERSION=$version DIST=$dist TRIMPATH=0 PACKAGE_MSI=$msi_mode scripts/package.sh >"$tmp/package.log" 2>&1; then
+if ! env "${sign_env[@]}" VERSION=$version DIST=$dist TRIMPATH=0 PACKAGE_MSI=$msi_mode scripts/package.sh >"$tmp/package.log" 2>&1; then
   cat "$tmp/package.log" >&2
   echo "70-packaging: FAIL: scripts/package.sh failed" >&2
   exit 1
@@ -112,6 +125,53 @@ libs_covered() {
   passed "$name: Depends covers $(printf '%s\n' "$libs" | sort -u | wc -l) shared libraries"
 }
 
+# hygiene NAME SECTION BINARY: the Debian copyright file (machine-readable format; printdock under
+# Apache-2.0; a Files paragraph with a recognised license for every Go module compiled into the binary,
+# as `go version -m` lists them), the changelog (gzipped, this version first), the third-party notices
+# (every module with its license text) and the man page (gzipped roff, every command of --help).
+hygiene() {
+  local name=$1 sec=$2 bin=$3 doc=$tmp/root-$1/usr/share/doc/$1 man
+  man=$tmp/root-$1/usr/share/man/man$2/$1.$2.gz
+  since
+  local cr=$doc/copyright notices=$doc/THIRD-PARTY-NOTICES.txt mods m
+  head -1 "$cr" | grep -qx 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/' ||
+    bad "$name: copyright is not in the machine-readable format: $(head -1 "$cr")"
+  awk '/^Files: \*$/ { f = 1; next } f && /^License:/ { print $2; exit }' "$cr" | grep -qx Apache-2.0 ||
+    bad "$name: copyright does not put Files: * under Apache-2.0"
+  # deb822: fields or continuation lines (one space) or blank lines between paragraphs, nothing else.
+  grep -nvE '^([A-Za-z-]+: .*| .*|)$' "$cr" | head -3 | grep . && bad "$name: copyright has lines that are neither fields nor continuations"
+  mods=$(go version -m "$bin" | awk '$1 == "dep" { print $2 } $1 == "=>" { print "replaced" }')
+  [ -n "$mods" ] || bad "$name: go version -m lists no modules in $bin"
+  for m in $mods; do
+    awk -v f="Files: $m/*" '$0 == f { p = 1; next } p && /^License: / { ok = ($2 ~ /^(Apache-2.0|MPL-2.0|Expat|ISC|Zlib|BSD-[234]-clause|CC0-1.0|Unlicense|public-domain)$/); exit } END { exit !ok }' "$cr" ||
+      bad "$name: copyright lacks a Files: $m/* paragraph with a recognised license"
+    grep -qE "^  $m +v[^ ]+ +[A-Za-z0-9]" "$notices" || bad "$name: THIRD-PARTY-NOTICES.txt's summary lacks $m"
+  done
+  grep -q '^Files: go/src/\*$' "$cr" || bad "$name: copyright lacks the Go standard library"
+  [ "$(grep -c '^--- \(LICEN[CS]E\|COPYING\)' "$notices")" -gt "$(wc -w <<<"$mods")" ] ||
+    bad "$name: THIRD-PARTY-NOTICES.txt holds fewer license texts than modules"
+  zcat "$doc/changelog.gz" | head -1 | grep -qxF "$name ($version) unstable; urgency=medium" ||
+    bad "$name: changelog does not start with this version: $(zcat "$doc/changelog.gz" | head -1)"
+  zcat "$doc/changelog.gz" | grep -qE '^ -- .+ <.+>  [A-Z][a-z]{2}, [0-9]{2} [A-Z][a-z]{2} [0-9]{4} ' ||
+    bad "$name: changelog has no valid trailer line"
+  if have man; then
+    local rendered
+    rendered=$(MANWIDTH=100 man -l "$man" 2>"$tmp/man.err") || bad "$name: man -l $man failed"
+    grep -q . "$tmp/man.err" && bad "$name: man page warnings: $(head -3 "$tmp/man.err")"
+    grep -q "^NAME" <<<"$rendered" && grep -q "^SYNOPSIS" <<<"$rendered" || bad "$name: man page lacks NAME or SYNOPSIS"
+    zcat "$man" | head -3 | grep -q "^\.TH \"$(tr a-z A-Z <<<"$name" | sed 's/-/\\\\-/g')\" $sec " ||
+      bad "$name: man page is not $name($sec): $(zcat "$man" | grep '^\.TH')"
+    # Every command of the binary's --help has a subsection.
+    local cmd
+    for cmd in $("$bin" --help 2>&1 | awk '/^Commands:/ { c = 1; next } c && /^$/ { c = 0 } c && /^  [a-z]/ { print $1 }' | sort -u); do
+      zcat "$man" | grep -qF ".SS $(sed 's/-/\\-/g' <<<"$cmd")" || bad "$name: man page has no section for command $cmd"
+    done
+  else
+    missing man optional "$name's man page"
+  fi
+  passed "$name: copyright ($(wc -w <<<"$mods") modules), changelog, third-party notices, man page $name($sec)"
+}
+
 # stub_run SCRIPT ARGS...: runs a maintainer script with PATH holding only logging stubs (nothing on
 # this machine changes); prints the log. getent answers "not found" unless STUB_GETENT_FOUND=1.
 stubs=$tmp/stubs
@@ -145,7 +205,11 @@ check_deb printdock-agent "
 -rw-r--r-- ./lib/systemd/system/printdock-agent.service
 -rw-r--r-- ./lib/udev/rules.d/60-printdock.rules
 -rw-r--r-- ./usr/share/doc/printdock-agent/packaging.md
--rw-r--r-- ./usr/share/doc/printdock-agent/agent.md"
+-rw-r--r-- ./usr/share/doc/printdock-agent/agent.md
+-rw-r--r-- ./usr/share/doc/printdock-agent/copyright
+-rw-r--r-- ./usr/share/doc/printdock-agent/changelog.gz
+-rw-r--r-- ./usr/share/doc/printdock-agent/THIRD-PARTY-NOTICES.txt
+-rw-r--r-- ./usr/share/man/man1/printdock-agent.1.gz"
 r=$tmp/root-printdock-agent c=$tmp/control-printdock-agent
 depends_has printdock-agent libusb-1.0-0 adduser
 libs_covered printdock-agent "$r/usr/bin/printdock-agent"
@@ -155,6 +219,7 @@ cmp -s "$r/lib/udev/rules.d/60-printdock.rules" packaging/udev/60-printdock.rule
   bad "printdock-agent: the packaged udev rule differs from packaging/udev/60-printdock.rules"
 out=$("$r/usr/bin/printdock-agent" version 2>&1) || bad "printdock-agent version failed: $out"
 grep -qF "$version" <<<"$out" || bad "printdock-agent version says '$out', not $version"
+hygiene printdock-agent 1 "$r/usr/bin/printdock-agent"
 since
 for s in postinst prerm postrm; do
   [ -x "$c/$s" ] || bad "printdock-agent: $s missing or not executable"
@@ -253,7 +318,11 @@ check_deb printdock-server "
 -rw------- ./etc/default/printdock-server
 -rw-r--r-- ./usr/share/doc/printdock-server/packaging.md
 -rw-r--r-- ./usr/share/doc/printdock-server/server.md
--rw-r--r-- ./usr/share/doc/printdock-server/postgres.md"
+-rw-r--r-- ./usr/share/doc/printdock-server/postgres.md
+-rw-r--r-- ./usr/share/doc/printdock-server/copyright
+-rw-r--r-- ./usr/share/doc/printdock-server/changelog.gz
+-rw-r--r-- ./usr/share/doc/printdock-server/THIRD-PARTY-NOTICES.txt
+-rw-r--r-- ./usr/share/man/man8/printdock-server.8.gz"
 r=$tmp/root-printdock-server c=$tmp/control-printdock-server
 depends_has printdock-server adduser
 grep -qx /etc/default/printdock-server "$c/conffiles" 2>/dev/null || bad "printdock-server: /etc/default/printdock-server is not a conffile"
@@ -273,9 +342,10 @@ done
 # Every flag the unit and /etc/default/printdock-server use (commented examples too) is a serve flag.
 "$r/usr/bin/printdock-server" serve --help >"$tmp/serve.help" 2>&1 || true
 for flag in $(grep -ohE -- '--[a-z][a-z-]+' <(grep ^ExecStart= "$unit") "$r/etc/default/printdock-server" | grep -vx -- --help | sort -u); do
-  grep -qE -- "^ +-?${flag#-}( |\$)" "$tmp/serve.help" || bad "printdock-server serve has no flag $flag (used in the unit or /etc/default)"
+  grep -qE -- "^ +--?${flag#--}( |\$)" "$tmp/serve.help" || bad "printdock-server serve has no flag $flag (used in the unit or /etc/default)"
 done
 passed "printdock-server: unit lines and flags"
+hygiene printdock-server 8 "$r/usr/bin/printdock-server"
 since
 for s in postinst prerm postrm; do
   [ -x "$c/$s" ] || bad "printdock-server: $s missing or not executable"
@@ -323,9 +393,14 @@ check_deb printdock "
 -rw-r--r-- ./usr/share/icons/hicolor/scalable/apps/printdock.svg
 -rw-r--r-- ./usr/share/icons/hicolor/256x256/apps/printdock.png
 -rw-r--r-- ./usr/share/doc/printdock/packaging.md
--rw-r--r-- ./usr/share/doc/printdock/gui.md"
+-rw-r--r-- ./usr/share/doc/printdock/gui.md
+-rw-r--r-- ./usr/share/doc/printdock/copyright
+-rw-r--r-- ./usr/share/doc/printdock/changelog.gz
+-rw-r--r-- ./usr/share/doc/printdock/THIRD-PARTY-NOTICES.txt
+-rw-r--r-- ./usr/share/man/man1/printdock.1.gz"
 r=$tmp/root-printdock
 libs_covered printdock "$r/usr/bin/printdock"
+hygiene printdock 1 "$r/usr/bin/printdock"
 desktop=$r/usr/share/applications/printdock.desktop
 if have desktop-file-validate; then
   if desktop-file-validate "$desktop" >"$tmp/desktop.log" 2>&1 && ! grep -q . "$tmp/desktop.log"; then
@@ -345,6 +420,21 @@ head -c 8 "$r/usr/share/icons/hicolor/256x256/apps/printdock.png" | od -An -tx1 
   bad "the 256x256 icon is not a PNG"
 grep -q '<svg ' "$r/usr/share/icons/hicolor/scalable/apps/printdock.svg" || bad "the scalable icon is not an SVG"
 passed "printdock: desktop entry, icons"
+
+# ---------------------------------------------------------------------------------------------------
+# lintian, where installed (not by install-deps.sh): no errors, but for what is chosen on purpose — the
+# default Maintainer's mail host, the static server, the app's description naming it.
+if have lintian; then
+  lintian --suppress-tags bogus-mail-host,bogus-mail-host-in-debian-changelog,statically-linked-binary,description-starts-with-package-name \
+    "$dist"/*_"$version"_"$arch".deb >"$tmp/lintian.log" 2>&1 || true
+  if grep -q '^E: ' "$tmp/lintian.log"; then
+    bad "lintian errors: $(grep '^E: ' "$tmp/lintian.log" | head -5)"
+  else
+    ok "lintian: no errors ($(grep -c '^W: ' "$tmp/lintian.log") warnings)"
+  fi
+else
+  missing lintian optional "the .debs with lintian"
+fi
 
 # ---------------------------------------------------------------------------------------------------
 # Windows: the MSI (wixl) with the agent as a service.
@@ -376,7 +466,29 @@ else
       END { exit !(seq["InstallInitialize"] < seq["AgentRecovery"] && seq["AgentRecovery"] < seq["InstallFinalize"] &&
                    seq["InstallServices"] < seq["AgentDelayedStart"] && seq["RemoveExistingProducts"] < seq["InstallFiles"]) }' ||
       bad "MSI: InstallExecuteSequence out of order: $(tab InstallExecuteSequence | tr '\n' ' ')"
-    passed "MSI: $(basename "$msi") ($(du -k "$msi" | cut -f1) KiB), service tables"
+    tab File | grep -q $'\tLICENSE.txt\t' || bad "MSI: no LICENSE.txt beside the agent"
+    tab File | grep -q $'\tTHIRD-PARTY-NOTICES.txt\t' || bad "MSI: no THIRD-PARTY-NOTICES.txt beside the agent"
+    grep -q '^  golang.org/x/sys ' "$dist/windows/THIRD-PARTY-NOTICES.txt" || bad "MSI: the notices do not list golang.org/x/sys"
+    passed "MSI: $(basename "$msi") ($(du -k "$msi" | cut -f1) KiB), service tables, license and notices"
+  fi
+  # Authenticode: the .exe and the MSI carry an intact signature by the test certificate (trusted
+  # through -CAfile; Windows would not trust it), and a changed byte breaks it.
+  if [ ${#sign_env[@]} -gt 0 ]; then
+    since
+    for f in "$dist/windows/printdock-agent.exe" "$msi"; do
+      [ -f "$f" ] || continue
+      if ! osslsigncode verify -in "$f" -CAfile "$tmp/sign/cert.pem" >"$tmp/verify.out" 2>&1; then
+        bad "Authenticode: $(basename "$f") does not verify: $(grep -iE 'fail|mismatch|error' "$tmp/verify.out" | head -3)"
+        continue
+      fi
+      grep -q "Subject: /CN=printdock test code signing" "$tmp/verify.out" || bad "Authenticode: $(basename "$f") is not signed by the test certificate"
+      grep -qx "Signature verification: ok" "$tmp/verify.out" || bad "Authenticode: $(basename "$f"): no 'Signature verification: ok'"
+    done
+    cp "$dist/windows/printdock-agent.exe" "$tmp/tampered.exe"
+    printf 'X' | dd of="$tmp/tampered.exe" bs=1 seek=4096 conv=notrunc 2>/dev/null
+    osslsigncode verify -in "$tmp/tampered.exe" -CAfile "$tmp/sign/cert.pem" >"$tmp/verify.out" 2>&1 &&
+      bad "Authenticode: a changed byte in the signed .exe still verifies"
+    passed "Authenticode: printdock-agent.exe and the MSI signed (osslsigncode verify ok; a changed byte fails)"
   fi
 fi
 
