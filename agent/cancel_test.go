@@ -46,7 +46,7 @@ func newCancelRig(t *testing.T, gated bool) *cancelRig {
 		close(r.gate)
 	}
 	r.a = newTestAgent(t, func(c *Config) {
-		c.Heartbeat = 50 * time.Millisecond
+		c.Heartbeat = time.Second // a dead link after 3 s: never under a loaded CI machine
 		c.PrinterPoll = 100 * time.Millisecond
 		c.PrinterRetryMin = 10 * time.Millisecond
 		c.PrinterRetryMax = 100 * time.Millisecond

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/png"
 	"regexp"
 	"slices"
 	"strconv"
@@ -17,6 +18,7 @@ import (
 	"printdock/printer/sim"
 	"printdock/printer/zpl"
 	"printdock/server/jobs"
+	"printdock/server/keys"
 	"printdock/server/servertest"
 )
 
@@ -86,6 +88,22 @@ func TestPDFLabelToZPLAndTSPL(t *testing.T) {
 			img := printedImage(t, tt.lang, tt.dpi, got)
 			if c128, qr := rastertest.DecodeBarcodes(t, img); c128 != rastertest.Tracking || qr != rastertest.QRText {
 				t.Errorf("decoded %q and %q from the printed label", c128, qr)
+			}
+			// The job keeps the preview rendered from the PDF, in any printer language.
+			admin, err := r.ts.S.Keys.Authenticate(t.Context(), r.ts.AdminKey, "", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := r.ts.S.Jobs.Preview(t.Context(), keys.Actor{Principal: admin}, j.ID)
+			if err != nil {
+				t.Fatalf("the job's preview: %v", err)
+			}
+			pimg, err := png.Decode(bytes.NewReader(b))
+			if err != nil {
+				t.Fatalf("the job's preview is no PNG: %v", err)
+			}
+			if c128, qr := rastertest.DecodeBarcodes(t, pimg); c128 != rastertest.Tracking || qr != rastertest.QRText {
+				t.Errorf("decoded %q and %q from the stored preview", c128, qr)
 			}
 		})
 	}

@@ -40,14 +40,15 @@ type LabelConverter interface {
 	Convert(ctx context.Context, content []byte, kind string, t raster.Target) (raster.Result, error)
 }
 
-// render converts a pdf or png submission for printer p and returns the bytes to print.
-func (s *Service) render(ctx context.Context, p store.Printer, req SubmitRequest) ([]byte, error) {
+// render converts a pdf or png submission for printer p and returns the bytes to print and a PNG of
+// exactly the dots they print (kept as the job's preview).
+func (s *Service) render(ctx context.Context, p store.Printer, req SubmitRequest) (data, preview []byte, err error) {
 	if s.o.Labels == nil {
-		return nil, fmt.Errorf("%w: this server does not convert %s labels", ErrUnprocessable, req.ContentType)
+		return nil, nil, fmt.Errorf("%w: this server does not convert %s labels", ErrUnprocessable, req.ContentType)
 	}
-	lang, err := printer.ParseLanguage(p.Language)
-	if err != nil || lang == printer.LangUnknown {
-		return nil, fmt.Errorf("%w: the printer's command language is not known, so a %s cannot be turned into its "+
+	lang, perr := printer.ParseLanguage(p.Language)
+	if perr != nil || lang == printer.LangUnknown {
+		return nil, nil, fmt.Errorf("%w: the printer's command language is not known, so a %s cannot be turned into its "+
 			"commands; set it on the agent (e.g. printer URI tcp://HOST:9100?lang=zpl, or lang= in agent.json) or send raw content",
 			ErrUnprocessable, req.ContentType)
 	}
@@ -61,16 +62,29 @@ func (s *Service) render(ctx context.Context, p store.Printer, req SubmitRequest
 	res, err := s.o.Labels.Convert(ctx, req.Content, req.ContentType, t)
 	switch {
 	case err == nil:
-		return res.Data, nil
+		return res.Data, res.Preview, nil
 	case errors.Is(err, raster.ErrUnavailable):
-		return nil, fmt.Errorf("%w: %v", ErrRendererUnavailable, err)
+		return nil, nil, fmt.Errorf("%w: %v", ErrRendererUnavailable, err)
 	case errors.Is(err, raster.ErrBadTarget):
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return nil, nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	case errors.Is(err, raster.ErrTooLarge), errors.Is(err, raster.ErrBadDocument),
 		errors.Is(err, raster.ErrTimeout), errors.Is(err, raster.ErrUnsupported):
-		return nil, fmt.Errorf("%w: %v", ErrUnprocessable, err)
+		return nil, nil, fmt.Errorf("%w: %v", ErrUnprocessable, err)
 	case ctx.Err() != nil:
-		return nil, ctx.Err()
+		return nil, nil, ctx.Err()
 	}
-	return nil, fmt.Errorf("jobs: render %s: %w", req.ContentType, err)
+	return nil, nil, fmt.Errorf("jobs: render %s: %w", req.ContentType, err)
+}
+
+// Preview returns the stored preview (PNG) of a job submitted as pdf or png, for the actor's portal only;
+// ErrNotFound for a raw job, or once retention dropped it with the content.
+func (s *Service) Preview(ctx context.Context, a keys.Actor, id string) ([]byte, error) {
+	if _, err := s.job(ctx, s.st, a, id); err != nil {
+		return nil, err
+	}
+	b, err := s.st.JobPreview(ctx, id)
+	if err != nil {
+		return nil, storeErr("job preview", fmt.Sprintf("job %q has no stored preview", id), err)
+	}
+	return b, nil
 }

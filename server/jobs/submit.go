@@ -168,9 +168,10 @@ func (s *Service) Submit(ctx context.Context, a keys.Actor, printerID string, re
 		return Job{}, false, storeErr("submit", fmt.Sprintf("printer %q not found", printerID), err)
 	}
 	content := req.Content
+	var preview []byte
 	if kind != "" {
 		// Rendered before the transaction: seconds of CPU at worst, never inside the single writer.
-		if content, err = s.render(ctx, p, req); err != nil {
+		if content, preview, err = s.render(ctx, p, req); err != nil {
 			return Job{}, false, err
 		}
 		if len(content) > MaxContentSize {
@@ -192,7 +193,7 @@ func (s *Service) Submit(ctx context.Context, a keys.Actor, printerID string, re
 			}
 		}
 		j := store.Job{ID: newID("job_"), PortalID: a.PortalID, PrinterID: p.ID, ClientID: p.ClientID, PrinterURI: p.URI,
-			Title: req.Title, Content: content, Size: int64(len(content)), Copies: copies,
+			Title: req.Title, Content: content, Preview: preview, Size: int64(len(content)), Copies: copies,
 			IdempotencyKey: req.IdempotencyKey, Fingerprint: fp, CreatedBy: actorName(a), State: Queued,
 			CreatedAt: now, UpdatedAt: now, ExpiresAt: expires}
 		if err := q.CreateJob(ctx, j); err != nil {
@@ -206,7 +207,7 @@ func (s *Service) Submit(ctx context.Context, a keys.Actor, printerID string, re
 				return fmt.Errorf("jobs: submit: announce: %w", err)
 			}
 		}
-		j.Content = nil
+		j.Content, j.Preview = nil, nil
 		out, created = j, true
 		return nil
 	})

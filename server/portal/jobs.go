@@ -195,12 +195,16 @@ func (p *portal) jobPreview(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 		return
 	}
 	id := r.PathValue("id")
-	content, err := p.opts.Jobs.Content(r.Context(), c.actor, id)
-	if err != nil {
-		p.fail(w, r, c, err)
-		return
+	// A PDF or PNG label keeps the preview rendered when it was submitted (exactly the dots sent, in any
+	// printer language); raw ZPL is drawn from what was sent.
+	img, err := p.opts.Jobs.Preview(r.Context(), c.actor, id)
+	why := ""
+	if errors.Is(err, keys.ErrNotFound) {
+		var content []byte
+		if content, err = p.opts.Jobs.Content(r.Context(), c.actor, id); err == nil {
+			img, why, err = p.previews.get(r.Context(), id, content)
+		}
 	}
-	img, why, err := p.previews.get(r.Context(), id, content)
 	if err != nil {
 		p.fail(w, r, c, err)
 		return

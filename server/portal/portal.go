@@ -39,6 +39,7 @@ type HubView interface {
 type JobsView interface {
 	List(ctx context.Context, a keys.Actor, f jobs.ListFilter) ([]jobs.Job, error)
 	Content(ctx context.Context, a keys.Actor, id string) ([]byte, error)
+	Preview(ctx context.Context, a keys.Actor, id string) ([]byte, error)
 	ListPrinters(ctx context.Context, portalID string) ([]jobs.Printer, error)
 	ListClients(ctx context.Context, portalID string) ([]jobs.Client, error)
 }

@@ -32,13 +32,16 @@ func (s JobState) Terminal() bool {
 
 // Job is one print job. Content is filled only by the methods that say so.
 type Job struct {
-	ID             string
-	PortalID       string
-	PrinterID      string
-	ClientID       string // the printer's client
-	PrinterURI     string // read-only: the printer's URI
-	Title          string
-	Content        []byte
+	ID         string
+	PortalID   string
+	PrinterID  string
+	ClientID   string // the printer's client
+	PrinterURI string // read-only: the printer's URI
+	Title      string
+	Content    []byte
+	// Preview is the PNG of a label rendered from a PDF or PNG submission (write-only: CreateJob stores
+	// it when set; JobPreview reads it).
+	Preview        []byte
 	Size           int64 // len(Content)
 	Copies         int
 	IdempotencyKey string // "" for none; unique per portal otherwise
@@ -116,6 +119,9 @@ type JobStore interface {
 	GetJob(ctx context.Context, id string) (Job, error)
 	GetJobByIdempotencyKey(ctx context.Context, portalID, key string) (Job, error)
 	JobContent(ctx context.Context, id string) ([]byte, error)
+	// JobPreview returns the stored preview of a rendered label; ErrNotFound when the job has none (raw
+	// content, or retention dropped it).
+	JobPreview(ctx context.Context, id string) ([]byte, error)
 	ListJobs(ctx context.Context, f JobFilter) ([]Job, error)
 	UpdateJob(ctx context.Context, u JobUpdate) error
 	AppendJobEvent(ctx context.Context, e JobEvent) (int64, error)

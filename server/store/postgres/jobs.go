@@ -43,6 +43,9 @@ func (q q) CreateJob(ctx context.Context, j store.Job) error {
 		j.ID, j.PortalID, j.PrinterID, j.ClientID, j.Title, content, int64(len(content)), j.Copies,
 		sqlq.NullStr(j.IdempotencyKey), j.Fingerprint, j.CreatedBy, string(j.State), j.Reason, j.Attempts,
 		j.SentSession, j.CreatedAt, j.UpdatedAt, j.ExpiresAt, j.SentAt, j.ReceivedAt, j.PrintingAt, j.FinishedAt)
+	if err == nil && len(j.Preview) > 0 {
+		_, err = q.exec(ctx, "create job", `INSERT INTO job_preview (job_id, png) VALUES ($1, $2)`, j.ID, j.Preview)
+	}
 	return err
 }
 
@@ -58,6 +61,14 @@ func (q q) GetJobByIdempotencyKey(ctx context.Context, portalID, key string) (st
 func (q q) JobContent(ctx context.Context, id string) ([]byte, error) {
 	var b []byte
 	err := q.row(ctx, "job content", `SELECT content FROM jobs WHERE id = $1`, func(sc scanner) error {
+		return sc.Scan(&b)
+	}, id)
+	return b, err
+}
+
+func (q q) JobPreview(ctx context.Context, id string) ([]byte, error) {
+	var b []byte
+	err := q.row(ctx, "job preview", `SELECT png FROM job_preview WHERE job_id = $1`, func(sc scanner) error {
 		return sc.Scan(&b)
 	}, id)
 	return b, err

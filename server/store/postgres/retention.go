@@ -11,6 +11,12 @@ import (
 // Retention (store.RetentionStore) and running a task on one replica at a time (store.Exclusive).
 
 func (q q) DropJobContent(ctx context.Context, before time.Time, limit int) (int64, error) {
+	var p args
+	if _, err := q.exec(ctx, "drop job previews", `DELETE FROM job_preview WHERE job_id IN (SELECT v.job_id
+		FROM job_preview v JOIN jobs j ON j.id = v.job_id
+		WHERE j.finished_at IS NOT NULL AND j.finished_at < `+p.add(before)+` LIMIT `+p.add(limit)+`)`, p...); err != nil {
+		return 0, err
+	}
 	var a args
 	return q.exec(ctx, "drop job content", `UPDATE jobs SET content = ''::bytea WHERE id IN (SELECT id FROM jobs
 		WHERE finished_at IS NOT NULL AND octet_length(content) > 0 AND finished_at < `+a.add(before)+`

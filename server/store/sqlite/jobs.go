@@ -65,6 +65,9 @@ func (q q) CreateJob(ctx context.Context, j store.Job) error {
 			return mapErr("create job", err)
 		}
 		_, err = w.ExecContext(ctx, `INSERT INTO job_content (job_id, content) VALUES (?, ?)`, j.ID, content)
+		if err == nil && len(j.Preview) > 0 {
+			_, err = w.ExecContext(ctx, `INSERT INTO job_preview (job_id, png) VALUES (?, ?)`, j.ID, j.Preview)
+		}
 		return mapErr("create job", err)
 	})
 }
@@ -85,6 +88,12 @@ func (q q) JobContent(ctx context.Context, id string) ([]byte, error) {
 	err := q.r.QueryRowContext(ctx, `SELECT COALESCE(c.content, x'') FROM jobs j
 		LEFT JOIN job_content c ON c.job_id = j.id WHERE j.id = ?`, id).Scan(&b)
 	return b, mapErr("job content", err)
+}
+
+func (q q) JobPreview(ctx context.Context, id string) ([]byte, error) {
+	var b []byte
+	err := q.r.QueryRowContext(ctx, `SELECT png FROM job_preview WHERE job_id = ?`, id).Scan(&b)
+	return b, mapErr("job preview", err)
 }
 
 func (q q) ListJobs(ctx context.Context, f store.JobFilter) ([]store.Job, error) {

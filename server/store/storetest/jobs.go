@@ -200,6 +200,8 @@ func testJobs(t *testing.T, s store.Store) {
 	}
 	_, err = s.JobContent(ctx, "nope")
 	wantErr(t, "content of unknown", err, store.ErrNotFound)
+	_, err = s.JobPreview(ctx, "j1")
+	wantErr(t, "preview of a raw job", err, store.ErrNotFound)
 	_, err = s.GetJob(ctx, "nope")
 	wantErr(t, "get unknown", err, store.ErrNotFound)
 	got, err = s.GetJobByIdempotencyKey(ctx, "p1", "order-1")

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -14,7 +15,9 @@ func testRetention(t *testing.T, s store.Store) {
 	pa := printers(t, s, "p1 c1 prA usb://a")["prA"]
 	day := 24 * time.Hour
 	finish := func(id string, created time.Time, to store.JobState) {
-		must(t, s.CreateJob(ctx, job(pa, id, created)))
+		j := job(pa, id, created)
+		j.Preview = []byte("\x89PNG preview of " + id) // a rendered PDF label: dropped with the content
+		must(t, s.CreateJob(ctx, j))
 		must(t, s.UpdateJob(ctx, store.JobUpdate{ID: id, From: store.JobQueued, To: to, At: created.Add(time.Hour)}))
 		_, err := s.AppendJobEvent(ctx, store.JobEvent{JobID: id, At: created, To: store.JobQueued, Actor: "a"})
 		must(t, err)
@@ -45,6 +48,15 @@ func testRetention(t *testing.T, s store.Store) {
 		b, err := s.JobContent(ctx, id)
 		if err != nil || (len(b) > 0) != want {
 			t.Errorf("content of %s = %d bytes, %v; want kept = %v", id, len(b), err, want)
+		}
+		b, err = s.JobPreview(ctx, id)
+		switch {
+		case id == "queued": // created without a preview
+			wantErr(t, "preview of a raw job", err, store.ErrNotFound)
+		case want && (err != nil || string(b) != "\x89PNG preview of "+id):
+			t.Errorf("preview of %s = %q, %v", id, b, err)
+		case !want && !errors.Is(err, store.ErrNotFound):
+			t.Errorf("preview of %s after the content was dropped: %v; want ErrNotFound", id, err)
 		}
 	}
 	if j, _ := s.GetJob(ctx, "mid"); j.Size == 0 {
