@@ -316,6 +316,7 @@ check_deb printdock-server "
 -rwxr-xr-x ./usr/bin/printdock-server
 -rw-r--r-- ./lib/systemd/system/printdock-server.service
 -rw------- ./etc/default/printdock-server
+-rw-r--r-- ./usr/share/lintian/overrides/printdock-server
 -rw-r--r-- ./usr/share/doc/printdock-server/packaging.md
 -rw-r--r-- ./usr/share/doc/printdock-server/server.md
 -rw-r--r-- ./usr/share/doc/printdock-server/postgres.md
