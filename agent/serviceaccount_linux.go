@@ -5,13 +5,15 @@ import (
 	"fmt"
 	"os/exec"
 	"os/user"
+
+	"printdock/agent/localapi"
 )
 
 // Service account of the systemd unit: its own system user, in the group the udev rule gives the USB
 // label printers to. The Debian package's postinst creates both; `printdock-agent install` (a binary
 // installed by hand) does it here.
 const (
-	ServiceUser  = "printdock-agent"
+	ServiceUser  = localapi.ServiceAccount
 	PrinterGroup = "printdock"
 )
 

@@ -8,10 +8,27 @@ import (
 	"os"
 	"os/user"
 	"strconv"
+	"sync"
 )
 
-// Privileged reports whether this process runs as root.
-func Privileged() bool { return os.Geteuid() == 0 }
+// ServiceAccount is the packaged service's own account (printdock-agent.service: User=printdock-agent).
+const ServiceAccount = "printdock-agent"
+
+// Privileged reports whether this process is the system agent, or acts for it: root, or the service's
+// own account. Either uses the system state directory, configuration file and socket; any other user
+// gets their own.
+func Privileged() bool { return privileged(os.Geteuid(), currentUsername()) }
+
+func privileged(euid int, username string) bool { return euid == 0 || username == ServiceAccount }
+
+// currentUsername is the name of the process's user ("" when it cannot be found), looked up once.
+var currentUsername = sync.OnceValue(func() string {
+	u, err := user.Current()
+	if err != nil {
+		return ""
+	}
+	return u.Username
+})
 
 // SystemStateDir is the system agent's state directory: $STATE_DIRECTORY (set by systemd from
 // StateDirectory=printdock) or /var/lib/printdock.
