@@ -53,7 +53,13 @@ type jobRig struct {
 // and waits until the server lists the printer online.
 func newJobRig(t *testing.T, mut func(*Config)) *jobRig {
 	t.Helper()
-	r := &jobRig{ts: newTestServer(t, serverOpts{}), sim: simTCP(t)}
+	return newJobRigWith(t, simTCP(t), mut)
+}
+
+// newJobRigWith is newJobRig printing to the simulator s (set to a dialect, say).
+func newJobRigWith(t testing.TB, s *sim.Server, mut func(*Config)) *jobRig {
+	t.Helper()
+	r := &jobRig{ts: newTestServer(t, serverOpts{}), sim: s}
 	r.key = r.ts.CreatePrintClient(t, "dock "+t.Name())
 	r.a = r.newAgent(t, "", mut)
 	if _, err := r.a.Login(context.Background(), r.ts.URL, r.key.Secret, ""); err != nil {

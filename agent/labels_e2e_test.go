@@ -3,12 +3,8 @@ package agent
 import (
 	"bytes"
 	"fmt"
-	"image"
-	"image/color"
 	"image/png"
-	"regexp"
 	"slices"
-	"strconv"
 	"testing"
 	"time"
 
@@ -16,7 +12,6 @@ import (
 	"printdock/printer"
 	"printdock/printer/raster/rastertest"
 	"printdock/printer/sim"
-	"printdock/printer/zpl"
 	"printdock/server/jobs"
 	"printdock/server/keys"
 	"printdock/server/servertest"
@@ -85,7 +80,7 @@ func TestPDFLabelToZPLAndTSPL(t *testing.T) {
 			if !bytes.Contains(got, []byte(tt.want)) {
 				t.Fatalf("the %s printer received no %q: %.200q", tt.lang, tt.want, got)
 			}
-			img := printedImage(t, tt.lang, tt.dpi, got)
+			img := rastertest.PrintedImage(t, tt.lang, tt.dpi, got, 0)
 			if c128, qr := rastertest.DecodeBarcodes(t, img); c128 != rastertest.Tracking || qr != rastertest.QRText {
 				t.Errorf("decoded %q and %q from the printed label", c128, qr)
 			}
@@ -112,53 +107,6 @@ func TestPDFLabelToZPLAndTSPL(t *testing.T) {
 	s.Printer().SetDialect(sim.DialectSilent)
 	r := newJobRigWith(t, s, nil)
 	r.submit(t, pdf, servertest.JobOptions{ContentType: jobs.ContentPDF, Want: 422})
-}
-
-// newJobRigWith is newJobRig printing to the given simulator.
-func newJobRigWith(t testing.TB, s *sim.Server, mut func(*Config)) *jobRig {
-	t.Helper()
-	r := &jobRig{ts: newTestServer(t, serverOpts{}), sim: s}
-	r.key = r.ts.CreatePrintClient(t, "dock "+t.Name())
-	r.a = r.newAgent(t, "", mut)
-	if _, err := r.a.Login(t.Context(), r.ts.URL, r.key.Secret, ""); err != nil {
-		t.Fatalf("login: %v", err)
-	}
-	r.printerID = r.waitPrinter(t, true)
-	return r
-}
-
-var tsplBitmap = regexp.MustCompile(`BITMAP 0,0,(\d+),(\d+),0,`)
-
-// printedImage is what the printer would print: ZPL through printer/zpl's renderer; TSPL by reading the
-// BITMAP data back (0 bits are black).
-func printedImage(t *testing.T, lang printer.Language, dpi int, data []byte) image.Image {
-	t.Helper()
-	if lang == printer.LangZPL {
-		res, err := zpl.RenderLabel(data, zpl.RenderOptions{DotsPerMM: (dpi + 12) / 25})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res.Image
-	}
-	m := tsplBitmap.FindSubmatchIndex(data)
-	if m == nil {
-		t.Fatal("no BITMAP command")
-	}
-	stride, _ := strconv.Atoi(string(data[m[2]:m[3]]))
-	h, _ := strconv.Atoi(string(data[m[4]:m[5]]))
-	bits := data[m[1]:]
-	if len(bits) < stride*h {
-		t.Fatalf("BITMAP has %d of %d bytes", len(bits), stride*h)
-	}
-	img := image.NewGray(image.Rect(0, 0, stride*8, h))
-	for y := range h {
-		for x := range stride * 8 {
-			if bits[y*stride+x/8]&(0x80>>(x%8)) != 0 {
-				img.SetGray(x, y, color.Gray{Y: 0xff})
-			}
-		}
-	}
-	return img
 }
 
 // BenchmarkPDFJobEndToEnd: a carrier's 4×6 PDF submitted through the REST API until its ZPL is at a

@@ -24,7 +24,7 @@ import (
 // (and so a portal) by e-mail, and resetting a password.
 type recoveryKeys interface {
 	UserByEmail(ctx context.Context, email string) (keys.User, error)
-	ResetPassword(ctx context.Context, a keys.Actor, userID string) (string, error)
+	ResetUserPassword(ctx context.Context, a keys.Actor, userID string) (keys.User, string, error)
 }
 
 var _ recoveryKeys = (*keys.Service)(nil)

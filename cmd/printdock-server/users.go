@@ -77,7 +77,7 @@ func usersResetPassword(fs *flag.FlagSet) func(context.Context, out) error {
 			if err != nil {
 				return err
 			}
-			pw, err := rk.ResetPassword(ctx, a, u.ID)
+			_, pw, err := rk.ResetUserPassword(ctx, a, u.ID)
 			if err != nil {
 				return err
 			}

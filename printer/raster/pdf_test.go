@@ -8,14 +8,12 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"sync"
 	"testing"
 
 	"printdock/printer"
 	"printdock/printer/raster/rastertest"
-	"printdock/printer/zpl"
 )
 
 // testConverter is shared by the tests: starting the PDF engine takes seconds (minutes under the race
@@ -36,39 +34,17 @@ func decodeBarcodes(t *testing.T, img image.Image) (code128, qr string) {
 	return rastertest.DecodeBarcodes(t, img)
 }
 
-// printedBitmap recovers the dots a printer would print from a job: ZPL through printer/zpl's renderer,
-// EPL and TSPL by reading their GW / BITMAP data back (0 bits are black).
+// printedBitmap recovers the dots a printer would print from a job (rastertest.PrintedImage).
 func printedBitmap(t *testing.T, lang printer.Language, dpi int, data []byte, label int) *Bitmap {
 	t.Helper()
-	if lang == printer.LangZPL {
-		res, err := zpl.RenderLabel(data, zpl.RenderOptions{DotsPerMM: (dpi + 12) / 25, Label: label})
-		if err != nil {
-			t.Fatal(err)
+	img := rastertest.PrintedImage(t, lang, dpi, data, label)
+	r := img.Bounds()
+	b := NewBitmap(r.Dx(), r.Dy())
+	for y := range b.H {
+		for x := range b.W {
+			v, _, _, _ := img.At(r.Min.X+x, r.Min.Y+y).RGBA()
+			b.Set(x, y, v < 0x8000)
 		}
-		if len(res.Warnings) > 0 || len(res.Skipped) > 0 {
-			t.Errorf("zpl renderer: warnings %q, skipped %q", res.Warnings, res.Skipped)
-		}
-		img := res.Image
-		b := NewBitmap(img.Rect.Dx(), img.Rect.Dy())
-		for y := range b.H {
-			for x := range b.W {
-				b.Set(x, y, img.ColorIndexAt(x, y) == 1)
-			}
-		}
-		return b
-	}
-	re := regexp.MustCompile(`(?:GW0,0,|BITMAP 0,0,)(\d+),(\d+),(?:0,)?`)
-	locs := re.FindAllSubmatchIndex(data, -1)
-	if len(locs) <= label {
-		t.Fatalf("%s job has %d graphics, want label %d", lang, len(locs), label)
-	}
-	m := locs[label]
-	stride, _ := strconv.Atoi(string(data[m[2]:m[3]]))
-	h, _ := strconv.Atoi(string(data[m[4]:m[5]]))
-	raw := data[m[1] : m[1]+stride*h]
-	b := &Bitmap{W: stride * 8, H: h, Stride: stride, Bits: make([]byte, len(raw))}
-	for i, c := range raw {
-		b.Bits[i] = ^c
 	}
 	return b
 }

@@ -49,14 +49,21 @@ func serialOf(t *testing.T, r *Reloader) int64 {
 	return x.SerialNumber.Int64()
 }
 
-func TestReloadKeepsOldCertOnBadFiles(t *testing.T) {
-	dir := t.TempDir()
+// newReloader serves a fresh certificate (serial 1) from a new directory.
+func newReloader(t *testing.T) (dir string, r *Reloader) {
+	t.Helper()
+	dir = t.TempDir()
 	cf, kf := writeTestCert(t, dir, 1)
 	r, err := New(cf, kf, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(cf, []byte("half-written"), 0o600); err != nil {
+	return dir, r
+}
+
+func TestReloadKeepsOldCertOnBadFiles(t *testing.T) {
+	dir, r := newReloader(t)
+	if err := os.WriteFile(filepath.Join(dir, "cert.pem"), []byte("half-written"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r.Reload(); err == nil {
@@ -72,12 +79,7 @@ func TestReloadKeepsOldCertOnBadFiles(t *testing.T) {
 }
 
 func TestWatchPicksUpRenewal(t *testing.T) {
-	dir := t.TempDir()
-	cf, kf := writeTestCert(t, dir, 1)
-	r, err := New(cf, kf, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, r := newReloader(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go r.Watch(ctx, 20*time.Millisecond, nil)
@@ -86,12 +88,7 @@ func TestWatchPicksUpRenewal(t *testing.T) {
 }
 
 func TestWatchReloadsOnSignal(t *testing.T) {
-	dir := t.TempDir()
-	cf, kf := writeTestCert(t, dir, 1)
-	r, err := New(cf, kf, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, r := newReloader(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	sig := make(chan struct{})

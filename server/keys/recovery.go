@@ -1,9 +1,6 @@
 package keys
 
-import (
-	"context"
-	"fmt"
-)
+import "context"
 
 // UserByEmail finds a user in any portal by e-mail. It authorizes nobody: it exists for the offline
 // recovery commands (`printdock-server users …`), whose caller already reads the server's data directory
@@ -14,14 +11,4 @@ func (s *Service) UserByEmail(ctx context.Context, email string) (User, error) {
 		return User{}, mapStoreErr("find user", err)
 	}
 	return toUser(u, ""), nil
-}
-
-// ResetPassword is ResetUserPassword for callers that need only the new password (the offline
-// recovery command prints it once).
-func (s *Service) ResetPassword(ctx context.Context, a Actor, userID string) (string, error) {
-	_, pw, err := s.ResetUserPassword(ctx, a, userID)
-	if err != nil {
-		return "", fmt.Errorf("keys: reset password: %w", err)
-	}
-	return pw, nil
 }

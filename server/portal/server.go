@@ -116,7 +116,7 @@ func newPortal(svc keyService, hub HubView, opts Options) *portal {
 		p.errorPage(w, r, nil, http.StatusForbidden, "Cross-origin request refused",
 			"This form was submitted from another site. Open the portal directly and try again.")
 	}))
-	p.handler = securityHeaders(cop.Handler(mux))
+	p.handler = httpx.HSTS(securityHeaders(cop.Handler(mux)))
 	return p
 }
 
@@ -131,9 +131,6 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		h.Set("Cross-Origin-Resource-Policy", "same-origin")
-		if r.TLS != nil {
-			h.Set("Strict-Transport-Security", "max-age=31536000")
-		}
 		if !strings.HasPrefix(r.URL.Path, "/static/") {
 			// Every page carries a CSRF token or user data; pages showing a secret must never be cached.
 			h.Set("Cache-Control", "no-store")

@@ -8,6 +8,8 @@ import (
 	"compress/zlib"
 	"fmt"
 	"image"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -17,6 +19,9 @@ import (
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/oned"
 	"github.com/makiuchi-d/gozxing/qrcode"
+
+	"printdock/printer"
+	"printdock/printer/zpl"
 )
 
 // The barcodes of the carrier-style test label.
@@ -150,4 +155,43 @@ func DecodeBarcodes(t testing.TB, img image.Image) (code128, qr string) {
 		qr = r.GetText()
 	}
 	return code128, qr
+}
+
+var bitmapCommand = regexp.MustCompile(`(?:GW0,0,|BITMAP 0,0,)(\d+),(\d+),(?:0,)?`)
+
+// PrintedImage recovers what a printer would print from a job's bytes: ZPL through printer/zpl's renderer
+// (a renderer warning or skipped command fails t), EPL and TSPL by reading their GW / BITMAP data back
+// (0 bits are black). label picks the label of a job with several (0 = the first).
+func PrintedImage(t testing.TB, lang printer.Language, dpi int, data []byte, label int) image.Image {
+	t.Helper()
+	if lang == printer.LangZPL {
+		res, err := zpl.RenderLabel(data, zpl.RenderOptions{DotsPerMM: (dpi + 12) / 25, Label: label})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Warnings) > 0 || len(res.Skipped) > 0 {
+			t.Errorf("zpl renderer: warnings %q, skipped %q", res.Warnings, res.Skipped)
+		}
+		return res.Image
+	}
+	locs := bitmapCommand.FindAllSubmatchIndex(data, -1)
+	if len(locs) <= label {
+		t.Fatalf("%s job has %d graphics, want label %d", lang, len(locs), label)
+	}
+	m := locs[label]
+	stride, _ := strconv.Atoi(string(data[m[2]:m[3]]))
+	h, _ := strconv.Atoi(string(data[m[4]:m[5]]))
+	bits := data[m[1]:]
+	if len(bits) < stride*h {
+		t.Fatalf("%s graphic has %d of %d bytes", lang, len(bits), stride*h)
+	}
+	img := image.NewGray(image.Rect(0, 0, stride*8, h))
+	for y := range h {
+		for x := range stride * 8 {
+			if bits[y*stride+x/8]&(0x80>>(x%8)) != 0 {
+				img.Pix[y*img.Stride+x] = 0xff
+			}
+		}
+	}
+	return img
 }

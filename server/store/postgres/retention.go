@@ -12,9 +12,7 @@ import (
 
 func (q q) DropJobContent(ctx context.Context, before time.Time, limit int) (int64, error) {
 	var p args
-	if _, err := q.exec(ctx, "drop job previews", `DELETE FROM job_preview WHERE job_id IN (SELECT v.job_id
-		FROM job_preview v JOIN jobs j ON j.id = v.job_id
-		WHERE j.finished_at IS NOT NULL AND j.finished_at < `+p.add(before)+` LIMIT `+p.add(limit)+`)`, p...); err != nil {
+	if _, err := q.exec(ctx, "drop job previews", sqlq.DropJobPreviews(p.add, before, limit), p...); err != nil {
 		return 0, err
 	}
 	var a args

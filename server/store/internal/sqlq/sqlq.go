@@ -156,6 +156,13 @@ func DeleteFinishedJobs(arg Arg, before time.Time, limit int) string {
 		arg(before) + ` ORDER BY finished_at LIMIT ` + arg(limit) + `)`
 }
 
+// DropJobPreviews deletes the stored previews of at most limit jobs that finished before before (their
+// content goes at the same time: a preview shows the same customer data).
+func DropJobPreviews(arg Arg, before time.Time, limit int) string {
+	return `DELETE FROM job_preview WHERE job_id IN (SELECT v.job_id FROM job_preview v JOIN jobs j ON j.id = v.job_id
+		WHERE j.finished_at IS NOT NULL AND j.finished_at < ` + arg(before) + ` LIMIT ` + arg(limit) + `)`
+}
+
 // DeleteAudit deletes at most limit audit entries recorded before before.
 func DeleteAudit(arg Arg, before time.Time, limit int) string {
 	return `DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < ` + arg(before) +
