@@ -294,7 +294,11 @@ func (s *Service) Events(ctx context.Context, a keys.Actor, id string) ([]Event,
 type ListFilter struct {
 	PrinterID string
 	State     State // "" for every state
-	Limit     int   // <= 0: 100; at most 1000
+	// IdempotencyKey, when set, selects the job submitted with it; CreatedAfter, jobs created after it.
+	IdempotencyKey string
+	CreatedAfter   time.Time
+	Limit          int       // <= 0: 100; at most 1001 (a page of 1000 and the row telling there is more)
+	After          store.Key // continue after the job with key store.TimeKey(created_at, id)
 }
 
 // List returns the actor's portal's jobs, newest first.
@@ -302,7 +306,8 @@ func (s *Service) List(ctx context.Context, a keys.Actor, f ListFilter) ([]Job, 
 	if err := canUse(a); err != nil {
 		return nil, err
 	}
-	sf := store.JobFilter{PortalID: a.PortalID, PrinterID: f.PrinterID, Limit: min(f.Limit, 1000)}
+	sf := store.JobFilter{PortalID: a.PortalID, PrinterID: f.PrinterID, Limit: min(f.Limit, 1001),
+		IdempotencyKey: f.IdempotencyKey, CreatedAfter: f.CreatedAfter, After: f.After}
 	if f.State != "" {
 		if !validState(f.State) {
 			return nil, fmt.Errorf("%w: unknown state %q", ErrInvalid, f.State)

@@ -14,6 +14,7 @@ import (
 	"printdock/server/hub"
 	"printdock/server/jobs"
 	"printdock/server/keys"
+	"printdock/server/store"
 )
 
 // The Clients & printers page, the Jobs page and job label previews.
@@ -58,7 +59,7 @@ func (p *portal) clientsPage(w http.ResponseWriter, r *http.Request, c *reqCtx) 
 	descriptions := map[string]string{}
 	var d clientsData
 	if c.admin() {
-		list, err := p.svc.ListClientKeys(ctx, c.actor)
+		list, err := p.svc.ListClientKeys(ctx, c.actor, store.Page{})
 		if err != nil {
 			p.fail(w, r, c, err)
 			return
@@ -71,12 +72,12 @@ func (p *portal) clientsPage(w http.ResponseWriter, r *http.Request, c *reqCtx) 
 		}
 	}
 	if p.opts.Jobs != nil {
-		cs, err := p.opts.Jobs.ListClients(ctx, c.actor.PortalID)
+		cs, err := p.opts.Jobs.ListClients(ctx, c.actor.PortalID, store.Page{})
 		if err != nil {
 			p.fail(w, r, c, err)
 			return
 		}
-		ps, err := p.opts.Jobs.ListPrinters(ctx, c.actor.PortalID)
+		ps, err := p.opts.Jobs.ListPrinters(ctx, c.actor.PortalID, store.Page{})
 		if err != nil {
 			p.fail(w, r, c, err)
 			return
@@ -169,7 +170,7 @@ func (p *portal) jobsPage(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	if len(list) > jobsLimit {
 		list, d.Limited = list[:jobsLimit], true
 	}
-	ps, err := p.opts.Jobs.ListPrinters(ctx, c.actor.PortalID)
+	ps, err := p.opts.Jobs.ListPrinters(ctx, c.actor.PortalID, store.Page{})
 	if err != nil {
 		p.fail(w, r, c, err)
 		return

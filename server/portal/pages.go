@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"printdock/server/keys"
+	"printdock/server/store"
 )
 
 // secretItem is one secret on a "shown once" page.
@@ -74,7 +75,7 @@ func (p *portal) keysPage(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 }
 
 func (p *portal) renderKeys(w http.ResponseWriter, r *http.Request, c *reqCtx, status int, formErr, desc string) {
-	list, err := p.svc.ListClientKeys(r.Context(), c.actor)
+	list, err := p.svc.ListClientKeys(r.Context(), c.actor, store.Page{})
 	if err != nil {
 		p.fail(w, r, c, err)
 		return
@@ -90,7 +91,7 @@ func (p *portal) renderKeys(w http.ResponseWriter, r *http.Request, c *reqCtx, s
 
 // keysStatus answers the page script's poll for the "connected" dots.
 func (p *portal) keysStatus(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	list, err := p.svc.ListClientKeys(r.Context(), c.actor)
+	list, err := p.svc.ListClientKeys(r.Context(), c.actor, store.Page{})
 	if err != nil {
 		status, _ := statusOf(err)
 		http.Error(w, http.StatusText(status), status)
@@ -295,7 +296,7 @@ func (p *portal) usersPage(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 }
 
 func (p *portal) renderUsers(w http.ResponseWriter, r *http.Request, c *reqCtx, status int, formErr, email string, role keys.Role) {
-	users, err := p.svc.ListUsers(r.Context(), c.actor)
+	users, err := p.svc.ListUsers(r.Context(), c.actor, store.Page{})
 	if err != nil {
 		p.fail(w, r, c, err)
 		return
@@ -373,7 +374,7 @@ func (p *portal) rotateUserKey(w http.ResponseWriter, r *http.Request, c *reqCtx
 		return
 	}
 	email := id
-	if users, err := p.svc.ListUsers(r.Context(), c.actor); err == nil {
+	if users, err := p.svc.ListUsers(r.Context(), c.actor, store.Page{}); err == nil {
 		if i := slices.IndexFunc(users, func(u keys.User) bool { return u.ID == id }); i >= 0 {
 			email = users[i].Email
 		}
@@ -401,7 +402,7 @@ func (p *portal) sharedPage(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 }
 
 func (p *portal) renderShared(w http.ResponseWriter, r *http.Request, c *reqCtx, status int, formErr string, d sharedData) {
-	devices, err := p.svc.SharedDevices(r.Context(), c.actor)
+	devices, err := p.svc.SharedDevices(r.Context(), c.actor, store.Page{})
 	if err != nil {
 		p.fail(w, r, c, err)
 		return

@@ -99,7 +99,7 @@ func testClients(t *testing.T, s store.Store) {
 
 	connect(t, s, "p1", "c0", t0.Add(-time.Hour))
 	connect(t, s, "p2", "c3", t0)
-	list, err := s.ListClients(ctx, "p1")
+	list, err := s.ListClients(ctx, "p1", store.Page{})
 	if err != nil || len(list) != 2 || list[0].ID != "c0" || list[1].ID != "c1" {
 		t.Errorf("list p1 = %+v, %v", list, err)
 	}
