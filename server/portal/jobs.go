@@ -48,6 +48,7 @@ type clientsData struct {
 	Online  int
 	// Offline lists, for administrators, the active print client keys with no agent connected now.
 	Offline []keys.ClientKey
+	Page    pager // pages of clients, first seen first (online ones first within a page)
 }
 
 func (p *portal) clientsPage(w http.ResponseWriter, r *http.Request, c *reqCtx) {
@@ -72,11 +73,13 @@ func (p *portal) clientsPage(w http.ResponseWriter, r *http.Request, c *reqCtx) 
 		}
 	}
 	if p.opts.Jobs != nil {
-		cs, err := p.opts.Jobs.ListClients(ctx, c.actor.PortalID, store.Page{})
-		if err != nil {
-			p.fail(w, r, c, err)
+		cs, pg, ok := listPage(p, w, r, c, func(sp store.Page) ([]jobs.Client, error) {
+			return p.opts.Jobs.ListClients(ctx, c.actor.PortalID, sp)
+		}, jobs.Client.Key)
+		if !ok {
 			return
 		}
+		d.Page = pg
 		ps, err := p.opts.Jobs.ListPrinters(ctx, c.actor.PortalID, store.Page{})
 		if err != nil {
 			p.fail(w, r, c, err)
@@ -130,8 +133,6 @@ func (p *portal) clientsPage(w http.ResponseWriter, r *http.Request, c *reqCtx) 
 
 // --- jobs ---
 
-const jobsLimit = 100
-
 type jobRow struct {
 	jobs.Job
 	PrinterName string
@@ -142,13 +143,12 @@ type jobsData struct {
 	Jobs    []jobRow
 	State   string
 	States  []jobs.State
-	Limit   int
-	Limited bool
+	Page    pager
 	NoQueue bool
 }
 
 func (p *portal) jobsPage(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	d := jobsData{State: r.URL.Query().Get("state"), States: jobs.States, Limit: jobsLimit}
+	d := jobsData{State: r.URL.Query().Get("state"), States: jobs.States}
 	if p.opts.Jobs == nil {
 		d.NoQueue = true
 		p.render(w, r, http.StatusOK, "jobs", p.newView(c, "Print jobs", "jobs", d))
@@ -162,14 +162,13 @@ func (p *portal) jobsPage(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 		return
 	}
 	ctx := r.Context()
-	list, err := p.opts.Jobs.List(ctx, c.actor, jobs.ListFilter{State: jobs.State(d.State), Limit: jobsLimit + 1})
-	if err != nil {
-		p.fail(w, r, c, err)
+	list, pg, ok := listPage(p, w, r, c, func(sp store.Page) ([]jobs.Job, error) {
+		return p.opts.Jobs.List(ctx, c.actor, jobs.ListFilter{State: jobs.State(d.State), Limit: sp.Limit, After: sp.After})
+	}, jobs.Job.Key)
+	if !ok {
 		return
 	}
-	if len(list) > jobsLimit {
-		list, d.Limited = list[:jobsLimit], true
-	}
+	d.Page = pg
 	ps, err := p.opts.Jobs.ListPrinters(ctx, c.actor.PortalID, store.Page{})
 	if err != nil {
 		p.fail(w, r, c, err)
