@@ -61,7 +61,7 @@ type Keys interface {
 type Jobs interface {
 	Submit(ctx context.Context, a keys.Actor, printerID string, req jobs.SubmitRequest) (jobs.Job, bool, error)
 	Get(ctx context.Context, a keys.Actor, id string) (jobs.Job, error)
-	Events(ctx context.Context, a keys.Actor, id string) ([]jobs.Event, error)
+	Events(ctx context.Context, a keys.Actor, id string, p store.Page) ([]jobs.Event, error)
 	List(ctx context.Context, a keys.Actor, f jobs.ListFilter) ([]jobs.Job, error)
 	Cancel(ctx context.Context, a keys.Actor, id string) (jobs.Job, error)
 	ListPrinters(ctx context.Context, portalID string, p store.Page) ([]jobs.Printer, error)

@@ -52,10 +52,6 @@ func userJSON(u keys.User) UserJSON {
 		APIKeyPrefix: u.APIKeyPrefix, CreatedAt: u.CreatedAt}
 }
 
-type items[T any] struct {
-	Items []T `json:"items"`
-}
-
 type createClientKeyReq struct {
 	Description     string `json:"description"`
 	Inactive        bool   `json:"inactive"`

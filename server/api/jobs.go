@@ -159,12 +159,16 @@ func (a *API) jobEvents(w http.ResponseWriter, r *http.Request, act keys.Actor) 
 	if !a.jobsReady(w) {
 		return
 	}
-	evs, err := a.jobs.Events(r.Context(), act, r.PathValue("id"))
+	p, ok := parsePage(w, r)
+	if !ok {
+		return
+	}
+	evs, err := a.jobs.Events(r.Context(), act, r.PathValue("id"), p.store())
 	if err != nil {
 		a.jobFail(w, r, err)
 		return
 	}
-	httpx.WriteJSON(w, http.StatusOK, items[jobs.Event]{Items: evs})
+	writePage(w, p, evs, jobs.Event.Key, same)
 }
 
 // listJobs is GET /api/v1/jobs?printer=&state=&created_after=&idempotency_key=&limit=&after= (newest

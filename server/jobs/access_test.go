@@ -75,7 +75,7 @@ func TestPortalIsolation(t *testing.T) {
 	j2 := e.submit(e.bob, prs2[0], SubmitRequest{Content: []byte("y")})
 	_, err := e.svc.Get(ctx, e.bob, j.ID)
 	wantErr(t, "get", err, ErrNotFound)
-	_, err = e.svc.Events(ctx, e.bob, j.ID)
+	_, err = e.svc.Events(ctx, e.bob, j.ID, store.Page{})
 	wantErr(t, "events", err, ErrNotFound)
 	_, err = e.svc.Cancel(ctx, e.bob, j.ID)
 	wantErr(t, "cancel", err, ErrNotFound)

@@ -50,7 +50,7 @@ func TestTransitionMatrix(t *testing.T) {
 					return e.svc.apply(ctx, q, &j, change{to: to, reason: "because", actor: "test"}, at)
 				})
 				got := e.job(j.ID)
-				evs, _ := e.st.ListJobEvents(ctx, j.ID)
+				evs, _ := e.st.ListJobEvents(ctx, j.ID, store.Page{})
 				if !want {
 					wantErr(t, "illegal transition", err, ErrConflict)
 					if got.State != from || len(evs) != 0 {
@@ -160,7 +160,7 @@ func TestSubmitPersistsBeforeReturning(t *testing.T) {
 	if b, err := other.JobContent(t.Context(), j.ID); err != nil || !bytes.Equal(b, content) {
 		t.Errorf("content = %q, %v", b, err)
 	}
-	evs, err := e.svc.Events(t.Context(), e.alice, j.ID)
+	evs, err := e.svc.Events(t.Context(), e.alice, j.ID, store.Page{})
 	if err != nil || len(evs) != 1 || evs[0].To != Queued || evs[0].From != "" || evs[0].Actor != "alice@example.com" {
 		t.Errorf("events = %+v, %v", evs, err)
 	}

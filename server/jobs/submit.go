@@ -274,18 +274,18 @@ func (s *Service) Get(ctx context.Context, a keys.Actor, id string) (Job, error)
 	return jobOf(j), nil
 }
 
-// Events returns a job's recorded transitions, oldest first.
-func (s *Service) Events(ctx context.Context, a keys.Actor, id string) ([]Event, error) {
+// Events returns a job's recorded transitions, oldest first, one page (every event when p.Limit <= 0).
+func (s *Service) Events(ctx context.Context, a keys.Actor, id string, p store.Page) ([]Event, error) {
 	if _, err := s.job(ctx, s.st, a, id); err != nil {
 		return nil, err
 	}
-	evs, err := s.st.ListJobEvents(ctx, id)
+	evs, err := s.st.ListJobEvents(ctx, id, p)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: events: %w", err)
 	}
 	out := make([]Event, 0, len(evs))
 	for _, e := range evs {
-		out = append(out, Event{At: e.At, From: e.From, To: e.To, Reason: e.Reason, Actor: e.Actor})
+		out = append(out, Event{Seq: e.ID, At: e.At, From: e.From, To: e.To, Reason: e.Reason, Actor: e.Actor})
 	}
 	return out, nil
 }

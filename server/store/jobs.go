@@ -131,7 +131,7 @@ type JobStore interface {
 	ListJobs(ctx context.Context, f JobFilter) ([]Job, error) // keyset-paginated on TimeKey(created_at, id)
 	UpdateJob(ctx context.Context, u JobUpdate) error
 	AppendJobEvent(ctx context.Context, e JobEvent) (int64, error)
-	ListJobEvents(ctx context.Context, jobID string) ([]JobEvent, error) // oldest first
+	ListJobEvents(ctx context.Context, jobID string, p Page) ([]JobEvent, error) // oldest first (key: Key{Seq: id})
 	// PendingJobs returns, with content, oldest first, at most limit (<= 0: 100) jobs of the client, for
 	// printers that are Present, that are queued, or sent, never received, last sent in a session before
 	// session (a SessionSeq) and not asked to be cancelled.

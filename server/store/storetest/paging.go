@@ -83,6 +83,18 @@ var listers = []lister{
 			js, err := s.ListJobs(ctx, store.JobFilter{PortalID: "p1", Limit: p.Limit, After: p.After})
 			return rowsOf(js, err, func(j store.Job) row { return row{j.ID, store.TimeKey(j.CreatedAt, j.ID)} })
 		}},
+	{name: "job events", setup: func(t *testing.T, s store.Store) {
+		must(t, s.CreateJob(ctxOf(t), job(printers(t, s, "p1 c1 prA usb://a")["prA"], "j1", t0)))
+	},
+		add: func(t *testing.T, s store.Store, i int) {
+			_, err := s.AppendJobEvent(ctxOf(t), store.JobEvent{JobID: "j1", At: tie(i), From: store.JobQueued,
+				To: store.JobSent, Actor: fmt.Sprintf("e%03d", i)})
+			must(t, err)
+		},
+		list: func(ctx context.Context, s store.Store, p store.Page) ([]row, error) {
+			es, err := s.ListJobEvents(ctx, "j1", p)
+			return rowsOf(es, err, func(e store.JobEvent) row { return row{e.Actor, store.Key{Seq: e.ID}} })
+		}},
 	{name: "audit", setup: func(t *testing.T, s store.Store) {},
 		add: func(t *testing.T, s store.Store, i int) {
 			_, err := s.AppendAudit(ctxOf(t), store.AuditEntry{PortalID: "p1", At: tie(i), Actor: "a",

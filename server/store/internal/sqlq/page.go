@@ -57,6 +57,12 @@ func Clients(portalID string, p store.Page, arg Arg) string {
 		` ORDER BY first_seen_at, id` + pageLimit(arg, p)
 }
 
+// JobEvents returns the ListJobEvents query: a job's events, oldest first (key: Key{Seq: id}).
+func JobEvents(jobID string, p store.Page, arg Arg) string {
+	return `SELECT id, job_id, at, from_state, to_state, reason, actor FROM job_events WHERE job_id = ` + arg(jobID) +
+		after(arg, p.After, false, `id`, p.After.Seq) + ` ORDER BY id` + pageLimit(arg, p)
+}
+
 // Printers returns the ListPrinters query: printers by name (key: NameKey(name, id)).
 func Printers(f store.PrinterFilter, arg Arg) string {
 	sql := `SELECT ` + PrinterCols + PrinterFrom + ` WHERE p.portal_id = ` + arg(f.PortalID)
