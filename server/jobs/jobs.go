@@ -213,6 +213,7 @@ func jobOf(j store.Job) Job {
 
 // Event is one recorded transition of a job (or progress that kept its state).
 type Event struct {
+	Seq    int64     `json:"-"` // its position in Events (the store's event ID)
 	At     time.Time `json:"at"`
 	From   State     `json:"from"` // "" for the submission
 	To     State     `json:"to"`

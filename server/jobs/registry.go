@@ -195,9 +195,10 @@ func (s *Service) UpdatePrinters(ctx context.Context, clientID string, ps []prot
 	return nil
 }
 
-// ListPrinters lists a portal's printers (by name), online or not. The caller authorizes (any member).
-func (s *Service) ListPrinters(ctx context.Context, portalID string) ([]Printer, error) {
-	ps, err := s.st.ListPrinters(ctx, store.PrinterFilter{PortalID: portalID})
+// ListPrinters lists a portal's printers (by name), online or not, one page (keyset store.NameKey(name,
+// id); every printer when p.Limit <= 0). The caller authorizes (any member).
+func (s *Service) ListPrinters(ctx context.Context, portalID string, p store.Page) ([]Printer, error) {
+	ps, err := s.st.ListPrinters(ctx, store.PrinterFilter{PortalID: portalID, Limit: p.Limit, After: p.After})
 	if err != nil {
 		return nil, fmt.Errorf("jobs: list printers: %w", err)
 	}
@@ -220,9 +221,10 @@ func (s *Service) GetPrinter(ctx context.Context, portalID, printerID string) (P
 	return printerOf(p), nil
 }
 
-// ListClients lists a portal's agents (first seen first), online or not. The caller authorizes (admin).
-func (s *Service) ListClients(ctx context.Context, portalID string) ([]Client, error) {
-	cs, err := s.st.ListClients(ctx, portalID)
+// ListClients lists a portal's agents (first seen first), online or not, one page (keyset
+// store.TimeKey(first_seen_at, id); every client when p.Limit <= 0). The caller authorizes (admin).
+func (s *Service) ListClients(ctx context.Context, portalID string, p store.Page) ([]Client, error) {
+	cs, err := s.st.ListClients(ctx, portalID, p)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: list clients: %w", err)
 	}

@@ -99,7 +99,7 @@ func testClients(t *testing.T, s store.Store) {
 
 	connect(t, s, "p1", "c0", t0.Add(-time.Hour))
 	connect(t, s, "p2", "c3", t0)
-	list, err := s.ListClients(ctx, "p1")
+	list, err := s.ListClients(ctx, "p1", store.Page{})
 	if err != nil || len(list) != 2 || list[0].ID != "c0" || list[1].ID != "c1" {
 		t.Errorf("list p1 = %+v, %v", list, err)
 	}
@@ -374,7 +374,7 @@ func testJobEvents(t *testing.T, s store.Store) {
 	if _, err := s.AppendJobEvent(ctx, store.JobEvent{JobID: "nope", At: t0, To: store.JobQueued}); err == nil {
 		t.Error("event of an unknown job accepted")
 	}
-	got, err := s.ListJobEvents(ctx, "j1")
+	got, err := s.ListJobEvents(ctx, "j1", store.Page{})
 	if err != nil || len(got) != 2 {
 		t.Fatalf("events = %+v, %v", got, err)
 	}
@@ -384,7 +384,7 @@ func testJobEvents(t *testing.T, s store.Store) {
 			t.Errorf("event %d = %+v, want %+v", i, got[i], want)
 		}
 	}
-	if got, err := s.ListJobEvents(ctx, "nope"); err != nil || len(got) != 0 {
+	if got, err := s.ListJobEvents(ctx, "nope", store.Page{}); err != nil || len(got) != 0 {
 		t.Errorf("events of unknown job = %+v, %v", got, err)
 	}
 }
