@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"printdock/printer/raster"
@@ -89,6 +90,10 @@ type Config struct {
 	RevalidateEvery time.Duration
 	// MetricsPublic serves /metrics to every client; by default only loopback clients get it.
 	MetricsPublic bool
+	// MetricsListen (host:port) serves /metrics on a listener of its own, plain HTTP, to every client
+	// that reaches it (the address is the access control); the main listener then serves no /metrics.
+	// Empty: /metrics is on the main listener (loopback clients only unless MetricsPublic).
+	MetricsListen string
 
 	// TrustedProxies are the reverse proxies (CIDRs or addresses) whose X-Forwarded-For /
 	// X-Forwarded-Proto / Forwarded headers are believed: the client address they report feeds the
@@ -127,16 +132,18 @@ type Server struct {
 	Metrics *api.Metrics
 	Portal  http.Handler // the web admin portal, mounted at "/"
 
-	log     *slog.Logger
-	trusted httpx.TrustedProxies
-	labels  *raster.Converter // PDF and PNG labels
-	db      database
-	replica *replica // nil unless the store is shared by replicas (store.Notifier)
-	stop    context.CancelFunc
-	unsub   func()
-	bg      sync.WaitGroup // the hub's event loop, the job sweeper and the replica loops
-	once    sync.Once
-	err     error
+	log         *slog.Logger
+	trusted     httpx.TrustedProxies
+	metrics     string // Config.MetricsListen
+	metricsAddr atomic.Pointer[string]
+	labels      *raster.Converter // PDF and PNG labels
+	db          database
+	replica     *replica // nil unless the store is shared by replicas (store.Notifier)
+	stop        context.CancelFunc
+	unsub       func()
+	bg          sync.WaitGroup // the hub's event loop, the job sweeper and the replica loops
+	once        sync.Once
+	err         error
 }
 
 // New opens the store in cfg and returns a ready server (not yet listening).
@@ -197,7 +204,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := js.ResetPresence(ctx); err != nil {
 		return fail(fmt.Errorf("server: %w", err))
 	}
-	s := &Server{Keys: ks, Jobs: js, log: log, db: db, replica: rep, trusted: trusted, labels: labels}
+	s := &Server{Keys: ks, Jobs: js, log: log, db: db, replica: rep, trusted: trusted, labels: labels,
+		metrics: cfg.MetricsListen}
 	s.Metrics = api.NewMetrics(func() int {
 		if s.Hub == nil {
 			return 0
@@ -344,6 +352,10 @@ func checkPepper(ctx context.Context, db database, pepper []byte) error {
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	for _, p := range []string{"/api/", "/oauth/", "/healthz", "/metrics"} {
+		if p == "/metrics" && s.metrics != "" {
+			mux.Handle(p, http.NotFoundHandler()) // served on Config.MetricsListen; not the portal's either
+			continue
+		}
 		mux.Handle(p, s.API)
 	}
 	mux.Handle("/", s.Portal)

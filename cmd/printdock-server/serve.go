@@ -51,6 +51,7 @@ func serveFlags(fs *flag.FlagSet) func(context.Context, out) error {
 	adminEmail := fs.String("admin-email", "admin@localhost", "e-mail of the administrator created on an empty store")
 	heartbeat := fs.Duration("heartbeat", 15*time.Second, "how often the server pings each agent")
 	metricsPublic := fs.Bool("metrics-public", false, "serve /metrics to every client (default: loopback clients only)")
+	metricsListen := fs.String("metrics-listen", "", "serve /metrics on this separate `address` (host:port, plain HTTP, every client that reaches it) instead of the main listener")
 	var trusted multiFlag
 	fs.Var(&trusted, "trusted-proxy", "`CIDR` of a reverse proxy whose X-Forwarded-For/-Proto are believed (repeatable or comma-separated; docs/server.md)")
 	jobExpiry := fs.Duration("job-expiry", 24*time.Hour, "how long a job waits for delivery when its request names no expiry (at most 2160h)")
@@ -72,7 +73,7 @@ func serveFlags(fs *flag.FlagSet) func(context.Context, out) error {
 			log.Warn("serving plain HTTP on a non-loopback address (--insecure-http): secrets travel in clear text")
 		}
 		srv, err := server.New(ctx, server.Config{DataDir: sf.dataDir, DatabaseURL: sf.database, Log: log,
-			Version: version, Heartbeat: *heartbeat, MetricsPublic: *metricsPublic,
+			Version: version, Heartbeat: *heartbeat, MetricsPublic: *metricsPublic, MetricsListen: *metricsListen,
 			TrustedProxies: trusted, SecureCookies: *secureCookies, JobExpiry: *jobExpiry,
 			RetainJobContent: *retainContent, RetainJobs: *retainJobs, RetainAudit: *retainAudit})
 		if err != nil {
