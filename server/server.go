@@ -115,6 +115,11 @@ type Config struct {
 	RetainJobs       time.Duration
 	RetainAudit      time.Duration
 	RetentionEvery   time.Duration
+
+	// MaxClientsPerKey bounds the agent installations one credential registers (default 10) and
+	// MaxPrinters a portal's printers (default 1000); negative: unlimited (jobs.Options, caps.go).
+	MaxClientsPerKey int
+	MaxPrinters      int
 }
 
 // database is what the server needs of a store: sqlite.DB and postgres.DB.
@@ -193,7 +198,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		cacheDir = filepath.Join(cfg.DataDir, "cache", "pdf")
 	}
 	labels := raster.New(raster.Limits{CacheDir: cacheDir}) // the PDF engine starts on the first PDF
-	jopts := jobs.Options{Store: db, Log: log, Clock: cfg.JobClock, DefaultExpiry: cfg.JobExpiry, Labels: labels}
+	jopts := jobs.Options{Store: db, Log: log, Clock: cfg.JobClock, DefaultExpiry: cfg.JobExpiry, Labels: labels,
+		MaxClientsPerCredential: cfg.MaxClientsPerKey, MaxPrintersPerPortal: cfg.MaxPrinters}
 	if n, ok := db.(store.Notifier); ok {
 		rep = newReplica(db, n, log)
 		jopts.Queued = rep.announceJob

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"printdock/server"
+	"printdock/server/jobs"
 	"printdock/server/keys"
 )
 
@@ -58,6 +59,8 @@ func serveFlags(fs *flag.FlagSet) func(context.Context, out) error {
 	retainContent := fs.Duration("retain-job-content", 0, "drop finished jobs' content after this long (default 168h; negative: keep)")
 	retainJobs := fs.Duration("retain-jobs", 0, "delete finished jobs after this long (default 2160h; negative: keep)")
 	retainAudit := fs.Duration("retain-audit", 0, "delete audit entries after this long (default 9600h; negative: keep)")
+	maxClients := fs.Int("max-clients-per-key", jobs.DefaultMaxClientsPerCredential, "agent installations one credential (print client secret, shared-secret device, API key) may register; -1: unlimited")
+	maxPrinters := fs.Int("max-printers", jobs.DefaultMaxPrintersPerPortal, "printers a portal keeps (present or not); -1: unlimited")
 	secureCookies := fs.Bool("secure-cookies", false, "always give the portal's cookies the Secure attribute (a TLS proxy that sends no X-Forwarded-Proto)")
 	return func(ctx context.Context, o out) error {
 		stderr := o.stderr
@@ -75,7 +78,8 @@ func serveFlags(fs *flag.FlagSet) func(context.Context, out) error {
 		srv, err := server.New(ctx, server.Config{DataDir: sf.dataDir, DatabaseURL: sf.database, Log: log,
 			Version: version, Heartbeat: *heartbeat, MetricsPublic: *metricsPublic, MetricsListen: *metricsListen,
 			TrustedProxies: trusted, SecureCookies: *secureCookies, JobExpiry: *jobExpiry,
-			RetainJobContent: *retainContent, RetainJobs: *retainJobs, RetainAudit: *retainAudit})
+			RetainJobContent: *retainContent, RetainJobs: *retainJobs, RetainAudit: *retainAudit,
+			MaxClientsPerKey: *maxClients, MaxPrinters: *maxPrinters})
 		if err != nil {
 			return err
 		}

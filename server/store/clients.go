@@ -61,6 +61,8 @@ type ClientStore interface {
 	ResetClientSessions(ctx context.Context) (int64, error)
 	GetClient(ctx context.Context, id string) (Client, error)
 	ListClients(ctx context.Context, portalID string) ([]Client, error) // by first seen, then ID
+	// CountClients counts the clients of a portal that authenticate with the credential.
+	CountClients(ctx context.Context, portalID, credentialID string) (int, error)
 }
 
 // PrinterStore persists the printers of agent installations.
@@ -70,4 +72,6 @@ type PrinterStore interface {
 	UpsertPrinter(ctx context.Context, p Printer) error
 	GetPrinter(ctx context.Context, id string) (Printer, error)
 	ListPrinters(ctx context.Context, f PrinterFilter) ([]Printer, error) // by name, then URI
+	// CountPrinters counts a portal's printers (present or not).
+	CountPrinters(ctx context.Context, portalID string) (int, error)
 }
