@@ -28,6 +28,7 @@ import (
 	"printdock/server/hub"
 	"printdock/server/jobs"
 	"printdock/server/keys"
+	"printdock/server/oidclogin"
 	"printdock/server/portal"
 	"printdock/server/store"
 	"printdock/server/store/postgres"
@@ -120,6 +121,11 @@ type Config struct {
 	// MaxPrinters a portal's printers (default 1000); negative: unlimited (jobs.Options, caps.go).
 	MaxClientsPerKey int
 	MaxPrinters      int
+
+	// OIDC, when set, offers the portal's sign-in with that OpenID provider (package oidclogin,
+	// docs/server.md); OIDCPortal names the portal a first sign-in joins (ID or a member's e-mail).
+	OIDC       *oidclogin.Config
+	OIDCPortal string
 }
 
 // database is what the server needs of a store: sqlite.DB and postgres.DB.
@@ -243,8 +249,14 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			return err
 		},
 	})
-	s.Portal = portal.New(ks, s.Hub, portal.Options{Logger: log.With("component", "portal"), Jobs: js, Sessions: db,
-		SecureCookies: cfg.SecureCookies})
+	popts := portal.Options{Logger: log.With("component", "portal"), Jobs: js, Sessions: db,
+		SecureCookies: cfg.SecureCookies, OIDCPortal: cfg.OIDCPortal}
+	if cfg.OIDC != nil {
+		if popts.OIDC, err = oidclogin.New(*cfg.OIDC); err != nil {
+			return fail(fmt.Errorf("server: %w", err))
+		}
+	}
+	s.Portal = portal.New(ks, s.Hub, popts)
 	events, unsub := ks.Subscribe()
 	s.unsub = unsub
 	runCtx, stop := context.WithCancel(context.Background())

@@ -61,6 +61,8 @@ func serveFlags(fs *flag.FlagSet) func(context.Context, out) error {
 	retainAudit := fs.Duration("retain-audit", 0, "delete audit entries after this long (default 9600h; negative: keep)")
 	maxClients := fs.Int("max-clients-per-key", jobs.DefaultMaxClientsPerCredential, "agent installations one credential (print client secret, shared-secret device, API key) may register; -1: unlimited")
 	maxPrinters := fs.Int("max-printers", jobs.DefaultMaxPrintersPerPortal, "printers a portal keeps (present or not); -1: unlimited")
+	var oidc oidcFlags
+	oidc.register(fs)
 	secureCookies := fs.Bool("secure-cookies", false, "always give the portal's cookies the Secure attribute (a TLS proxy that sends no X-Forwarded-Proto)")
 	return func(ctx context.Context, o out) error {
 		stderr := o.stderr
@@ -72,6 +74,13 @@ func serveFlags(fs *flag.FlagSet) func(context.Context, out) error {
 		if err != nil {
 			return err
 		}
+		oidcCfg, err := oidc.config(os.Getenv)
+		if err != nil {
+			return err
+		}
+		if oidc.portal == "" {
+			oidc.portal = *adminEmail
+		}
 		if *insecure && *cert == "" && !server.IsLoopback(*listen) {
 			log.Warn("serving plain HTTP on a non-loopback address (--insecure-http): secrets travel in clear text")
 		}
@@ -79,7 +88,7 @@ func serveFlags(fs *flag.FlagSet) func(context.Context, out) error {
 			Version: version, Heartbeat: *heartbeat, MetricsPublic: *metricsPublic, MetricsListen: *metricsListen,
 			TrustedProxies: trusted, SecureCookies: *secureCookies, JobExpiry: *jobExpiry,
 			RetainJobContent: *retainContent, RetainJobs: *retainJobs, RetainAudit: *retainAudit,
-			MaxClientsPerKey: *maxClients, MaxPrinters: *maxPrinters})
+			MaxClientsPerKey: *maxClients, MaxPrinters: *maxPrinters, OIDC: oidcCfg, OIDCPortal: oidc.portal})
 		if err != nil {
 			return err
 		}

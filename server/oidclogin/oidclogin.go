@@ -3,7 +3,7 @@
 // nonce, PKCE verifier, where to go next), the verification of the ID token (signature, issuer, audience,
 // expiry, nonce), the verified e-mail address, and the mapping of e-mail domains and groups to a role
 // (Rules; deny by default). It knows nothing of users or sessions: the portal hands the Identity it
-// returns to keys.Service.ExternalLogin. See docs/security.md.
+// returns to keys.Service.ExternalLogin. See docs/server.md ("Sign-in with OpenID Connect").
 package oidclogin
 
 import (

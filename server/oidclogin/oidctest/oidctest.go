@@ -5,6 +5,7 @@ package oidctest
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -44,7 +45,10 @@ func Start(t testing.TB, users []User, redirectURIs ...string) *IdP {
 	if err != nil {
 		t.Fatal(err)
 	}
-	idp := &IdP{Issuer: "http://" + ln.Addr().String(), ClientID: "printdock-portal", ClientSecret: "test-client-secret"}
+	// localhost, where the relying party is at 127.0.0.1: another site, as a real provider is, so that
+	// SameSite cookies are tested as they will be used.
+	port := ln.Addr().(*net.TCPAddr).Port
+	idp := &IdP{Issuer: fmt.Sprintf("http://localhost:%d", port), ClientID: "printdock-portal", ClientSecret: "test-client-secret"}
 	us := userStore{}
 	groups := map[string][]string{}
 	for i, u := range users {
@@ -56,7 +60,10 @@ func Start(t testing.TB, users []User, redirectURIs ...string) *IdP {
 	client := storage.WebClient(idp.ClientID, idp.ClientSecret, redirectURIs...)
 	st := &groupStorage{Storage: storage.NewStorageWithClients(us, map[string]*storage.Client{idp.ClientID: client}), groups: groups}
 	h := exampleop.SetupServer(idp.Issuer, st, nil, false)
-	idp.srv = &httptest.Server{Listener: ln, Config: &http.Server{Handler: h}}
+	mux := http.NewServeMux()
+	mux.Handle("/", h)
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	idp.srv = &httptest.Server{Listener: ln, Config: &http.Server{Handler: mux}}
 	idp.srv.Start()
 	t.Cleanup(idp.srv.Close)
 	return idp
