@@ -94,7 +94,7 @@ func (p *portal) oidcCallback(w http.ResponseWriter, r *http.Request) {
 	// The session cookie is SameSite=Strict, and this response ends a navigation that came from the
 	// provider's site: a redirect would not carry the cookie yet. A page of this site moves on instead.
 	v := p.newView(nil, "Signed in", "", nil)
-	v.Refresh = pd.Next
+	v.Refresh = safeNext(pd.Next)
 	p.render(w, r, http.StatusOK, "signed_in", v)
 }
 
