@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -82,10 +83,24 @@ func (s *Service) ClientConnected(ctx context.Context, portalID, credentialID st
 		return "", fmt.Errorf("%w: portal, credential and installation ID are required", ErrInvalid)
 	}
 	id := ClientID(portalID, credentialID, hello.InstallationID)
-	c, err := s.st.ConnectClient(ctx, store.Client{ID: id, PortalID: portalID, CredentialID: credentialID,
-		InstallationID: clip.String(hello.InstallationID, maxTextLen), Hostname: clip.String(hello.Hostname, maxTextLen),
-		AgentVersion: clip.String(hello.AgentVersion, maxTextLen), OS: clip.String(hello.OS, maxTextLen), LastSeenAt: s.now(),
-		Features: features(hello.Features)})
+	var c store.Client
+	err := s.st.InTx(ctx, func(q store.Store) error {
+		if err := s.checkNewClient(ctx, q, id, portalID, credentialID); err != nil {
+			return err
+		}
+		var err error
+		c, err = q.ConnectClient(ctx, store.Client{ID: id, PortalID: portalID, CredentialID: credentialID,
+			InstallationID: clip.String(hello.InstallationID, maxTextLen), Hostname: clip.String(hello.Hostname, maxTextLen),
+			AgentVersion: clip.String(hello.AgentVersion, maxTextLen), OS: clip.String(hello.OS, maxTextLen), LastSeenAt: s.now(),
+			Features: features(hello.Features)})
+		return err
+	})
+	if errors.Is(err, ErrTooManyClients) {
+		s.auditOnce(ctx, "clients "+credentialID, store.AuditEntry{PortalID: portalID, Actor: "key:" + credentialID,
+			Action: ActionClientRefused, Target: credentialID, Detail: fmt.Sprintf("installation_id=%q hostname=%q: %v",
+				clip.String(hello.InstallationID, 64), clip.String(hello.Hostname, 64), err)})
+		return "", err
+	}
 	if err != nil {
 		return "", fmt.Errorf("jobs: client connected: %w", err)
 	}
@@ -135,12 +150,18 @@ func (s *Service) ResetPresence(ctx context.Context) error {
 // rest. It wakes the client's subscribers, since jobs for printers that came back may now be deliverable.
 func (s *Service) UpdatePrinters(ctx context.Context, clientID string, ps []protocol.Printer) error {
 	now := s.now()
-	skipped := 0
+	skipped, portalFull := 0, false
+	var c store.Client
 	err := s.st.InTx(ctx, func(q store.Store) error {
-		skipped = 0 // the transaction may be retried
-		c, err := q.GetClient(ctx, clientID)
+		skipped, portalFull = 0, false // the transaction may be retried
+		var err error
+		c, err = q.GetClient(ctx, clientID)
 		if err != nil {
 			return storeErr("update printers", fmt.Sprintf("client %q not found", clientID), err)
+		}
+		room, err := s.printerRoom(ctx, q, c.PortalID)
+		if err != nil {
+			return fmt.Errorf("jobs: update printers: %w", err)
 		}
 		known, err := q.ListPrinters(ctx, store.PrinterFilter{PortalID: c.PortalID, ClientID: c.ID})
 		if err != nil {
@@ -158,11 +179,13 @@ func (s *Service) UpdatePrinters(ctx context.Context, clientID string, ps []prot
 			}
 			seen[p.ID] = true
 			if !stored[p.ID] {
-				if total >= MaxPrintersPerClient {
+				if total >= MaxPrintersPerClient || room == 0 {
+					portalFull = portalFull || total < MaxPrintersPerClient
 					skipped++
 					continue
 				}
 				total++
+				room--
 			}
 			sp := store.Printer{ID: PrinterID(c.PortalID, c.ID, p.ID), PortalID: c.PortalID, ClientID: c.ID, URI: p.ID,
 				Name: clip.String(p.Name, maxTextLen), Make: clip.String(p.Make, maxTextLen), Model: clip.String(p.Model, maxTextLen),
@@ -188,6 +211,14 @@ func (s *Service) UpdatePrinters(ctx context.Context, clientID string, ps []prot
 		return err
 	}
 	s.notify(clientID)
+	if portalFull {
+		_, limit := s.o.limits()
+		err := fmt.Errorf("%w: %d printers not recorded: the portal keeps at most %d printers, the server's limit "+
+			"(--max-printers): ask the administrator to raise the limit", ErrTooManyPrinters, skipped, limit)
+		s.auditOnce(ctx, "printers "+c.PortalID, store.AuditEntry{PortalID: c.PortalID, Actor: "key:" + c.CredentialID,
+			Action: ActionPrinterRefused, Target: clientID, Detail: err.Error()})
+		return err
+	}
 	if skipped > 0 {
 		return fmt.Errorf("%w: %d printers not recorded: a client keeps at most %d printers",
 			ErrTooManyPrinters, skipped, MaxPrintersPerClient)

@@ -22,6 +22,7 @@ import (
 	"printdock/server/hub"
 	"printdock/server/jobs"
 	"printdock/server/keys"
+	"printdock/server/oidclogin"
 	"printdock/server/store"
 )
 
@@ -68,12 +69,17 @@ type Options struct {
 	RemoteAddr func(*http.Request) string
 	// Login limits failed sign-ins; zero fields take the defaults of DefaultLoginLimits.
 	Login LoginLimits
+	// OIDC, when set, offers sign-in with that OpenID provider besides the password (oidc.go);
+	// OIDCPortal names the portal a first sign-in joins (its ID, or the e-mail of one of its users).
+	OIDC       *oidclogin.Provider
+	OIDCPortal string
 }
 
 // keyService is the part of *keys.Service the portal calls. It exists so the handlers name exactly what
 // they depend on; New takes the concrete service.
 type keyService interface {
 	PasswordLogin(ctx context.Context, email, password, remoteAddr string) (keys.Principal, error)
+	ExternalLogin(ctx context.Context, id keys.ExternalIdentity, remoteAddr string) (keys.Principal, error)
 	Me(ctx context.Context, a keys.Actor) (keys.User, error)
 
 	CreateClientKey(ctx context.Context, a keys.Actor, opts keys.NewClientKey) (keys.Created, error)

@@ -63,6 +63,8 @@ type ClientStore interface {
 	ResetClientSessions(ctx context.Context) (int64, error)
 	GetClient(ctx context.Context, id string) (Client, error)
 	ListClients(ctx context.Context, portalID string, p Page) ([]Client, error) // by first seen, then ID (TimeKey)
+	// CountClients counts the clients of a portal that authenticate with the credential.
+	CountClients(ctx context.Context, portalID, credentialID string) (int, error)
 }
 
 // PrinterStore persists the printers of agent installations.
@@ -72,4 +74,6 @@ type PrinterStore interface {
 	UpsertPrinter(ctx context.Context, p Printer) error
 	GetPrinter(ctx context.Context, id string) (Printer, error)
 	ListPrinters(ctx context.Context, f PrinterFilter) ([]Printer, error) // by name, then ID (NameKey)
+	// CountPrinters counts a portal's printers (present or not).
+	CountPrinters(ctx context.Context, portalID string) (int, error)
 }

@@ -81,6 +81,20 @@ func (q q) ListClients(ctx context.Context, portalID string, p store.Page) ([]st
 	return list(ctx, q, "list clients", sql, scanClient, a...)
 }
 
+func (q q) CountClients(ctx context.Context, portalID, credentialID string) (int, error) {
+	var n int
+	err := q.row(ctx, "count clients", `SELECT COUNT(*) FROM clients WHERE portal_id = $1 AND credential_id = $2`,
+		func(sc scanner) error { return sc.Scan(&n) }, portalID, credentialID)
+	return n, err
+}
+
+func (q q) CountPrinters(ctx context.Context, portalID string) (int, error) {
+	var n int
+	err := q.row(ctx, "count printers", `SELECT COUNT(*) FROM printers WHERE portal_id = $1`,
+		func(sc scanner) error { return sc.Scan(&n) }, portalID)
+	return n, err
+}
+
 // Printers.
 
 func scanPrinter(sc scanner) (store.Printer, error) {

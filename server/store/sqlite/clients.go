@@ -52,6 +52,19 @@ func (q q) ListClients(ctx context.Context, portalID string, p store.Page) ([]st
 	return queryAll(ctx, q.r, "list clients", query, a, scanClient)
 }
 
+func (q q) CountClients(ctx context.Context, portalID, credentialID string) (int, error) {
+	var n int
+	err := q.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM clients WHERE portal_id = ? AND credential_id = ?`,
+		portalID, credentialID).Scan(&n)
+	return n, mapErr("count clients", err)
+}
+
+func (q q) CountPrinters(ctx context.Context, portalID string) (int, error) {
+	var n int
+	err := q.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM printers WHERE portal_id = ?`, portalID).Scan(&n)
+	return n, mapErr("count printers", err)
+}
+
 // Printers.
 
 func scanPrinter(sc rowScanner) (store.Printer, error) {

@@ -103,6 +103,14 @@ func testClients(t *testing.T, s store.Store) {
 	if err != nil || len(list) != 2 || list[0].ID != "c0" || list[1].ID != "c1" {
 		t.Errorf("list p1 = %+v, %v", list, err)
 	}
+	for _, tc := range []struct {
+		portal, cred string
+		want         int
+	}{{"p1", "key-other", 1}, {"p1", "key-c0", 1}, {"p2", "key-c0", 0}, {"p2", "key-c3", 1}, {"p1", "nope", 0}} {
+		if n, err := s.CountClients(ctx, tc.portal, tc.cred); err != nil || n != tc.want {
+			t.Errorf("count clients %s %s = %d, %v; want %d", tc.portal, tc.cred, n, err, tc.want)
+		}
+	}
 	if n, err := s.ResetClientSessions(ctx); err != nil || n != 2 {
 		t.Errorf("reset = %d, %v; want the 2 online clients", n, err)
 	}
@@ -158,6 +166,11 @@ func testPrinters(t *testing.T, s store.Store) {
 	list, err = s.ListPrinters(ctx, store.PrinterFilter{PortalID: "p2"})
 	if err != nil || len(list) != 1 || list[0].ID != "prC" {
 		t.Errorf("list p2 = %+v, %v", list, err)
+	}
+	for portal, want := range map[string]int{"p1": 2, "p2": 1, "p3": 0} {
+		if n, err := s.CountPrinters(ctx, portal); err != nil || n != want {
+			t.Errorf("count printers %s = %d, %v; want %d", portal, n, err, want)
+		}
 	}
 }
 
