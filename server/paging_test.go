@@ -163,6 +163,25 @@ func TestPagingParameters(t *testing.T) {
 	}
 }
 
+// TestPagingForeignCursor: a cursor works only on the list that made it.
+func TestPagingForeignCursor(t *testing.T) {
+	s := servertest.New(t, servertest.Options{})
+	s.CreatePrintClient(t, "one")
+	s.CreatePrintClient(t, "two")
+	var p listPage
+	s.JSON(t, http.MethodGet, "/api/v1/print-client-secrets?limit=1", s.AdminKey, nil, http.StatusOK, &p)
+	if p.NextCursor == "" {
+		t.Fatal("no next_cursor with two keys and limit=1")
+	}
+	after := "?after=" + url.QueryEscape(p.NextCursor)
+	s.JSON(t, http.MethodGet, "/api/v1/print-client-secrets"+after, s.AdminKey, nil, http.StatusOK, &p)
+	for _, path := range []string{"/api/v1/shared-secret/devices", "/api/v1/oauth-clients", "/api/v1/jobs", "/api/v1/clients"} {
+		if code, b := s.Do(t, http.MethodGet, path+after, s.AdminKey, nil); code != http.StatusBadRequest {
+			t.Errorf("%s with a cursor of print-client-secrets: %d %s", path, code, b)
+		}
+	}
+}
+
 // TestPagingJobs: the job list's filters, and its pages while jobs are submitted between them.
 func TestPagingJobs(t *testing.T) {
 	s := servertest.New(t, servertest.Options{})

@@ -21,6 +21,7 @@ const (
 type pageReq struct {
 	limit int
 	after store.Key
+	list  string // the route: a cursor is valid only on the list that made it
 }
 
 // errBadLimit and the cursor error are what parsePage answers 400 with.
@@ -29,7 +30,7 @@ var errBadLimit = errors.New("limit must be an integer from 1 to " + strconv.Ito
 // parsePage reads limit and after from r's query; on a bad value it answers 400 and returns false.
 func parsePage(w http.ResponseWriter, r *http.Request) (pageReq, bool) {
 	q := r.URL.Query()
-	p := pageReq{limit: DefaultPageLimit}
+	p := pageReq{limit: DefaultPageLimit, list: r.Pattern}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > MaxPageLimit {
@@ -38,7 +39,7 @@ func parsePage(w http.ResponseWriter, r *http.Request) (pageReq, bool) {
 		}
 		p.limit = n
 	}
-	k, err := store.ParseCursor(q.Get("after"))
+	k, err := store.ParseCursorFor(q.Get("after"), p.list)
 	if err != nil {
 		httpx.WriteError(w, http.StatusBadRequest, httpx.CodeBadRequest,
 			"after must be the next_cursor of a previous page of this list")
@@ -61,7 +62,7 @@ type page[T any] struct {
 // gives a row's position in the list.
 func writePage[S, T any](w http.ResponseWriter, p pageReq, rows []S, key func(S) store.Key, conv func(S) T) {
 	rows, next := store.NextPage(rows, p.limit, key)
-	out := page[T]{Items: make([]T, 0, len(rows)), NextCursor: next.Cursor()}
+	out := page[T]{Items: make([]T, 0, len(rows)), NextCursor: next.CursorFor(p.list)}
 	for _, r := range rows {
 		out.Items = append(out.Items, conv(r))
 	}

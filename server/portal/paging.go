@@ -26,7 +26,7 @@ var errBadPage = errors.New("portal: bad page link")
 // pageFrom reads the page r asks for (its after parameter): one row more than pageSize, which tells
 // whether a next page exists.
 func pageFrom(r *http.Request) (store.Page, error) {
-	k, err := store.ParseCursor(r.URL.Query().Get("after"))
+	k, err := store.ParseCursorFor(r.URL.Query().Get("after"), r.URL.Path)
 	if err != nil {
 		return store.Page{}, errBadPage
 	}
@@ -54,7 +54,7 @@ func cutPage[T any](r *http.Request, rows []T, key func(T) store.Key) ([]T, page
 	}
 	var pg pager
 	if !next.IsZero() {
-		pg.Next = link(next.Cursor())
+		pg.Next = link(next.CursorFor(r.URL.Path))
 	}
 	if r.URL.Query().Get("after") != "" {
 		pg.First = link("")

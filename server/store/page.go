@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"time"
 )
 
@@ -39,20 +40,25 @@ type Page struct {
 	After Key
 }
 
-// cursorJSON is a Key as a cursor carries it (times as Unix microseconds, the stores' precision).
+// cursorJSON is a Key as a cursor carries it (times as Unix microseconds, the stores' precision), with
+// a checksum of the name of the list it belongs to.
 type cursorJSON struct {
-	At  int64  `json:"t,omitempty"`
-	Str string `json:"s,omitempty"`
-	ID  string `json:"i,omitempty"`
-	Seq int64  `json:"n,omitempty"`
+	At   int64  `json:"t,omitempty"`
+	Str  string `json:"s,omitempty"`
+	ID   string `json:"i,omitempty"`
+	Seq  int64  `json:"n,omitempty"`
+	List uint32 `json:"l,omitempty"`
 }
 
 // Cursor encodes k as an opaque, URL-safe string for clients ("" for the zero key).
-func (k Key) Cursor() string {
+func (k Key) Cursor() string { return k.CursorFor("") }
+
+// CursorFor is Cursor for the list named list (e.g. its route): ParseCursorFor of another list refuses it.
+func (k Key) CursorFor(list string) string {
 	if k.IsZero() {
 		return ""
 	}
-	c := cursorJSON{Str: k.Str, ID: k.ID, Seq: k.Seq}
+	c := cursorJSON{Str: k.Str, ID: k.ID, Seq: k.Seq, List: crc32.ChecksumIEEE([]byte(list))}
 	if !k.At.IsZero() {
 		c.At = k.At.UnixMicro()
 	}
@@ -61,7 +67,11 @@ func (k Key) Cursor() string {
 }
 
 // ParseCursor decodes a cursor made by Key.Cursor ("" is the zero key). ErrBadCursor for anything else.
-func ParseCursor(s string) (Key, error) {
+func ParseCursor(s string) (Key, error) { return ParseCursorFor(s, "") }
+
+// ParseCursorFor decodes a cursor made by CursorFor(list) ("" is the zero key). ErrBadCursor for anything
+// else, a cursor of another list included.
+func ParseCursorFor(s, list string) (Key, error) {
 	if s == "" {
 		return Key{}, nil
 	}
@@ -72,6 +82,9 @@ func ParseCursor(s string) (Key, error) {
 	var c cursorJSON
 	if err := json.Unmarshal(b, &c); err != nil {
 		return Key{}, fmt.Errorf("parse cursor: %w", ErrBadCursor)
+	}
+	if c.List != crc32.ChecksumIEEE([]byte(list)) {
+		return Key{}, fmt.Errorf("parse cursor: of another list: %w", ErrBadCursor)
 	}
 	k := Key{Str: c.Str, ID: c.ID, Seq: c.Seq}
 	if c.At != 0 {

@@ -23,6 +23,15 @@ func TestCursorRoundTrip(t *testing.T) {
 			t.Errorf("%+v: cursor %q parsed as %+v, %v", k, c, got, err)
 		}
 	}
+	c := TimeKey(at, "x").CursorFor("GET /api/v1/jobs")
+	if k, err := ParseCursorFor(c, "GET /api/v1/jobs"); err != nil || k != TimeKey(at, "x") {
+		t.Errorf("cursor of a list: %+v, %v", k, err)
+	}
+	for _, other := range []string{"GET /api/v1/print-client-secrets", ""} {
+		if _, err := ParseCursorFor(c, other); !errors.Is(err, ErrBadCursor) {
+			t.Errorf("cursor of jobs on %q: %v; want ErrBadCursor", other, err)
+		}
+	}
 	if c := (Key{}).Cursor(); c != "" {
 		t.Errorf("zero key's cursor = %q", c)
 	}
