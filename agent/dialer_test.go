@@ -5,6 +5,7 @@ import (
 	cryptotls "crypto/tls"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"net/http"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"printdock/agent/link"
 	"printdock/agent/localapi"
 	"printdock/internal/testenv"
 	"printdock/protocol"
@@ -311,5 +313,17 @@ func TestPlain401OnReconnectKeepsSecret(t *testing.T) {
 	}
 	if b.storedSecret(t) != "" {
 		t.Fatal("stored after a refused login")
+	}
+}
+
+// TestCloseLimitWords: a server refusing the installation (4006) reaches staff with the server's reason,
+// and the agent keeps retrying with backoff (a server error, not a logout).
+func TestCloseLimitWords(t *testing.T) {
+	reason := "this credential has reached the server's limit of agent installations (--max-clients-per-key)"
+	err := linkError(link.ClassifyClose(fmt.Errorf("read: %w", websocket.CloseError{Code: protocol.CloseLimitReached, Reason: reason})))
+	var lo *LogoutError
+	if !errors.Is(err, ErrServerUnreachable) || errors.As(err, &lo) ||
+		err.Error() != "The server refused to register this agent: "+reason {
+		t.Fatalf("4006 = %v", err)
 	}
 }

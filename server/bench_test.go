@@ -152,7 +152,8 @@ func BenchmarkRotateToLogout(b *testing.B) {
 	afterStart := make([]time.Duration, 0, trials)
 	b.ResetTimer()
 	for range trials {
-		a, err := s.TryConnect(ctx, secret, servertest.DialOptions{})
+		// One installation reconnecting, as an agent does (new installations would meet --max-clients-per-key).
+		a, err := s.TryConnect(ctx, secret, servertest.DialOptions{InstallationID: "target"})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -96,8 +96,9 @@ func (s *Service) auditOnce(ctx context.Context, key string, e store.AuditEntry)
 	s.capAudited[key] = now
 	s.capMu.Unlock()
 	e.At = now
-	err := s.st.InTx(context.WithoutCancel(ctx), func(q store.Store) error {
-		_, err := q.AppendAudit(ctx, e)
+	actx := context.WithoutCancel(ctx) // the refused session may be ending; the record stays
+	err := s.st.InTx(actx, func(q store.Store) error {
+		_, err := q.AppendAudit(actx, e)
 		return err
 	})
 	if err != nil {

@@ -111,6 +111,25 @@ func TestFinish(t *testing.T) {
 	}
 }
 
+// TestClaimsInIDToken: with a provider that puts e-mail and groups into the ID token, those are used
+// (and still checked: an unverified e-mail is refused).
+func TestClaimsInIDToken(t *testing.T) {
+	idp := oidctest.StartWith(t, oidctest.Options{Users: users, RedirectURIs: []string{callback}, ClaimsInIDToken: true})
+	p, err := oidclogin.New(oidclogin.Config{Issuer: idp.Issuer, ClientID: idp.ClientID, ClientSecret: idp.ClientSecret,
+		Rules: oidclogin.Rules{UserDomains: []string{"corp.example"}, AdminGroups: []string{"printdock-admins"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pd, q := signIn(t, p, idp, users[1].Email, users[1].Password)
+	if id, err := p.Finish(context.Background(), pd, q, time.Now()); err != nil || id.Role != keys.RoleAdmin {
+		t.Fatalf("group admin = %+v, %v", id, err)
+	}
+	pd, q = signIn(t, p, idp, users[3].Email, users[3].Password)
+	if _, err := p.Finish(context.Background(), pd, q, time.Now()); !errors.Is(err, oidclogin.ErrUnverified) {
+		t.Fatalf("unverified = %v", err)
+	}
+}
+
 func TestRules(t *testing.T) {
 	r := oidclogin.Rules{AdminDomains: []string{"it.example"}, UserDomains: []string{"@corp.example"},
 		AdminGroups: []string{"admins"}, UserGroups: []string{"printing"}}

@@ -37,10 +37,26 @@ type IdP struct {
 	srv          *httptest.Server
 }
 
+// Options configure StartWith.
+type Options struct {
+	Users        []User
+	RedirectURIs []string // what the client accepts
+	// ClaimsInIDToken puts the userinfo claims (e-mail, groups) into the ID token too, as many providers
+	// do; by default they come only from the userinfo endpoint.
+	ClaimsInIDToken bool
+}
+
 // Start runs a provider for users, whose client accepts the redirect URIs given; it stops when the test
 // ends.
 func Start(t testing.TB, users []User, redirectURIs ...string) *IdP {
 	t.Helper()
+	return StartWith(t, Options{Users: users, RedirectURIs: redirectURIs})
+}
+
+// StartWith is Start with more options.
+func StartWith(t testing.TB, o Options) *IdP {
+	t.Helper()
+	users, redirectURIs := o.Users, o.RedirectURIs
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +74,8 @@ func Start(t testing.TB, users []User, redirectURIs ...string) *IdP {
 		groups[id] = u.Groups
 	}
 	client := storage.WebClient(idp.ClientID, idp.ClientSecret, redirectURIs...)
-	st := &groupStorage{Storage: storage.NewStorageWithClients(us, map[string]*storage.Client{idp.ClientID: client}), groups: groups}
+	st := &groupStorage{Storage: storage.NewStorageWithClients(us, map[string]*storage.Client{idp.ClientID: client}), groups: groups,
+		claimsInIDToken: o.ClaimsInIDToken}
 	h := exampleop.SetupServer(idp.Issuer, st, nil, false)
 	mux := http.NewServeMux()
 	mux.Handle("/", h)
@@ -133,8 +150,22 @@ func (userStore) ExampleClientID() string { return storage.ServiceUserID }
 // groupStorage adds a "groups" claim to the userinfo the example storage gives.
 type groupStorage struct {
 	*storage.Storage
-	groups map[string][]string
+	groups          map[string][]string
+	claimsInIDToken bool
 }
+
+func (s *groupStorage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
+	c, err := s.Storage.GetClientByClientID(ctx, id)
+	if err != nil || !s.claimsInIDToken {
+		return c, err
+	}
+	return claimsClient{c}, nil
+}
+
+// claimsClient asks the provider to put the userinfo claims into the ID token.
+type claimsClient struct{ op.Client }
+
+func (claimsClient) IDTokenUserinfoClaimsAssertion() bool { return true }
 
 func (s *groupStorage) addGroups(ui *oidc.UserInfo, userID string) {
 	if g := s.groups[userID]; g != nil {
