@@ -18,6 +18,7 @@ import (
 	"github.com/coder/websocket"
 
 	"printdock/protocol"
+	"printdock/server"
 	"printdock/server/api"
 	"printdock/server/hub"
 	"printdock/server/servertest"
@@ -249,7 +250,9 @@ func TestReadTimeout(t *testing.T) {
 // refused before the upgrade with 429 too_many_sessions (Retry-After), other keys are unaffected, and a
 // slot comes back when a session ends or is logged out.
 func TestSessionsPerKeyCap(t *testing.T) {
-	s := servertest.New(t, servertest.Options{})
+	// Each agent here is a new installation: lift the installations cap (TestCaps covers it) so that the
+	// sessions cap is what refuses.
+	s := servertest.New(t, servertest.Options{Config: func(c *server.Config) { c.MaxClientsPerKey = -1 }})
 	k := s.CreatePrintClient(t, "copied everywhere")
 	n := hub.DefaultMaxSessionsPerCredential
 	agents := make([]*servertest.Agent, n)
