@@ -87,7 +87,7 @@ type PrinterData struct {
 type KeyData struct {
 	CredentialID string     `json:"credential_id,omitempty"`
 	UserID       string     `json:"user_id,omitempty"` // api_key: the key's user
-	Kind         string     `json:"kind"` // print_client_secret, shared_secret, api_key, oauth_client
+	Kind         string     `json:"kind"`              // print_client_secret, shared_secret, api_key, oauth_client
 	Actor        string     `json:"actor,omitempty"`
 	ExpiresAt    *time.Time `json:"expires_at,omitempty"` // key.expiring
 }
