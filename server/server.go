@@ -23,6 +23,7 @@ import (
 
 	"printdock/printer/raster"
 	"printdock/server/api"
+	"printdock/server/events"
 	"printdock/server/httpx"
 	"printdock/server/hub"
 	"printdock/server/jobs"
@@ -32,6 +33,7 @@ import (
 	"printdock/server/store/postgres"
 	"printdock/server/store/retention"
 	"printdock/server/store/sqlite"
+	"printdock/server/webhooks"
 )
 
 // Defaults.
@@ -110,6 +112,11 @@ type Config struct {
 	RetainJobs       time.Duration
 	RetainAudit      time.Duration
 	RetentionEvery   time.Duration
+
+	// WebhooksAllowPrivate lets webhooks reach private, loopback and link-local addresses
+	// (--webhooks-allow-private); WebhookSender tunes their delivery (retries, timeout; tests).
+	WebhooksAllowPrivate bool
+	WebhookSender        webhooks.SenderOptions
 }
 
 // database is what the server needs of a store: sqlite.DB and postgres.DB.
@@ -126,6 +133,9 @@ type Server struct {
 	API     *api.API
 	Metrics *api.Metrics
 	Portal  http.Handler // the web admin portal, mounted at "/"
+	// Webhooks manages the portals' webhooks; Events wakes the readers of the event log.
+	Webhooks *webhooks.Service
+	Events   *events.Bus
 
 	log     *slog.Logger
 	trusted httpx.TrustedProxies
@@ -198,6 +208,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return fail(fmt.Errorf("server: %w", err))
 	}
 	s := &Server{Keys: ks, Jobs: js, log: log, db: db, replica: rep, trusted: trusted, labels: labels}
+	s.Events = events.NewBus(db, log)
+	s.Webhooks = webhooks.New(webhooks.Options{Store: db, Pepper: pepper, Log: log, AllowPrivate: cfg.WebhooksAllowPrivate})
 	s.Metrics = api.NewMetrics(func() int {
 		if s.Hub == nil {
 			return 0
@@ -228,6 +240,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			_, err := db.SchemaVersion(ctx)
 			return err
 		},
+		Webhooks: s.Webhooks,
+		Events:   s.Events,
 	})
 	s.Portal = portal.New(ks, s.Hub, portal.Options{Logger: log.With("component", "portal"), Jobs: js, Sessions: db,
 		SecureCookies: cfg.SecureCookies})
@@ -251,6 +265,16 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	go func() {
 		defer s.bg.Done()
 		js.Run(runCtx, cfg.JobSweepEvery)
+	}()
+	sender := webhooks.NewSender(s.Webhooks, s.Events, cfg.WebhookSender)
+	s.bg.Add(2)
+	go func() {
+		defer s.bg.Done()
+		s.Events.Run(runCtx)
+	}()
+	go func() {
+		defer s.bg.Done()
+		sender.Run(runCtx)
 	}()
 	s.bg.Add(1)
 	go func() {

@@ -57,6 +57,7 @@ func serveFlags(fs *flag.FlagSet) func(context.Context, out) error {
 	retainContent := fs.Duration("retain-job-content", 0, "drop finished jobs' content after this long (default 168h; negative: keep)")
 	retainJobs := fs.Duration("retain-jobs", 0, "delete finished jobs after this long (default 2160h; negative: keep)")
 	retainAudit := fs.Duration("retain-audit", 0, "delete audit entries after this long (default 9600h; negative: keep)")
+	webhooksPrivate := fs.Bool("webhooks-allow-private", false, "let webhooks reach private, loopback and link-local addresses (default: public addresses only)")
 	secureCookies := fs.Bool("secure-cookies", false, "always give the portal's cookies the Secure attribute (a TLS proxy that sends no X-Forwarded-Proto)")
 	return func(ctx context.Context, o out) error {
 		stderr := o.stderr
@@ -74,7 +75,8 @@ func serveFlags(fs *flag.FlagSet) func(context.Context, out) error {
 		srv, err := server.New(ctx, server.Config{DataDir: sf.dataDir, DatabaseURL: sf.database, Log: log,
 			Version: version, Heartbeat: *heartbeat, MetricsPublic: *metricsPublic,
 			TrustedProxies: trusted, SecureCookies: *secureCookies, JobExpiry: *jobExpiry,
-			RetainJobContent: *retainContent, RetainJobs: *retainJobs, RetainAudit: *retainAudit})
+			RetainJobContent: *retainContent, RetainJobs: *retainJobs, RetainAudit: *retainAudit,
+			WebhooksAllowPrivate: *webhooksPrivate})
 		if err != nil {
 			return err
 		}

@@ -115,3 +115,17 @@ func Read(ctx context.Context, st Store, f store.EventFilter) ([]Event, error) {
 	}
 	return out, nil
 }
+
+// Read returns the events f selects from the Bus's store, oldest first.
+func (b *Bus) Read(ctx context.Context, f store.EventFilter) ([]Event, error) {
+	return Read(ctx, b.st, f)
+}
+
+// Last returns the portal's latest event ID (0 when none).
+func (b *Bus) Last(ctx context.Context, portalID string) (int64, error) {
+	id, err := b.st.LastEventID(ctx, portalID)
+	if err != nil {
+		return 0, fmt.Errorf("events: last: %w", err)
+	}
+	return id, nil
+}
