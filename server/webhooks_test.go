@@ -35,9 +35,9 @@ func createWebhook(t *testing.T, s *servertest.Server, url string, evs ...string
 
 func deliveries(t *testing.T, s *servertest.Server, id string) []webhooks.Delivery {
 	t.Helper()
-	var out struct{ Deliveries []webhooks.Delivery }
+	var out struct{ Items []webhooks.Delivery }
 	s.JSON(t, http.MethodGet, "/api/v1/webhooks/"+id+"/deliveries", s.AdminKey, nil, http.StatusOK, &out)
-	return out.Deliveries
+	return out.Items
 }
 
 // printJobs submits n jobs to the agent's printer and has the agent print them (queued, sent, done).

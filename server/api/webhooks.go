@@ -65,7 +65,7 @@ func (a *API) listWebhooks(w http.ResponseWriter, r *http.Request, act keys.Acto
 		a.fail(w, r, err)
 		return
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"webhooks": hs})
+	httpx.WriteJSON(w, http.StatusOK, items[webhooks.Webhook]{Items: hs})
 }
 
 func (a *API) getWebhook(w http.ResponseWriter, r *http.Request, act keys.Actor) {
@@ -114,7 +114,7 @@ func (a *API) webhookDeliveries(w http.ResponseWriter, r *http.Request, act keys
 		a.fail(w, r, err)
 		return
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"deliveries": ds})
+	httpx.WriteJSON(w, http.StatusOK, items[webhooks.Delivery]{Items: ds})
 }
 
 func (a *API) resendDelivery(w http.ResponseWriter, r *http.Request, act keys.Actor) {
