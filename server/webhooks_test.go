@@ -36,7 +36,7 @@ func createWebhook(t *testing.T, s *servertest.Server, url string, evs ...string
 func deliveries(t *testing.T, s *servertest.Server, id string) []webhooks.Delivery {
 	t.Helper()
 	var out struct{ Items []webhooks.Delivery }
-	s.JSON(t, http.MethodGet, "/api/v1/webhooks/"+id+"/deliveries", s.AdminKey, nil, http.StatusOK, &out)
+	s.JSON(t, http.MethodGet, "/api/v1/webhooks/"+id+"/deliveries?limit=500", s.AdminKey, nil, http.StatusOK, &out)
 	return out.Items
 }
 
