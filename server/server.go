@@ -244,7 +244,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Events:   s.Events,
 	})
 	s.Portal = portal.New(ks, s.Hub, portal.Options{Logger: log.With("component", "portal"), Jobs: js, Sessions: db,
-		SecureCookies: cfg.SecureCookies})
+		SecureCookies: cfg.SecureCookies, Webhooks: s.Webhooks})
 	events, unsub := ks.Subscribe()
 	s.unsub = unsub
 	runCtx, stop := context.WithCancel(context.Background())

@@ -87,7 +87,8 @@ func (s *Service) Get(ctx context.Context, a keys.Actor, id string) (Webhook, er
 	return webhookOf(w), nil
 }
 
-// Update changes a webhook (admin). Disabling it holds its pending deliveries until it is enabled again.
+// Update changes a webhook (admin). A disabled webhook gets no deliveries of new events; those already
+// pending wait until it is enabled again.
 func (s *Service) Update(ctx context.Context, a keys.Actor, id string, p Patch) (Webhook, error) {
 	w, err := s.get(ctx, a, id)
 	if err != nil {
