@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 
@@ -10,18 +9,8 @@ import (
 	"printdock/server/webhooks"
 )
 
-// Webhooks is the part of webhooks.Service the API calls (administrators of the caller's portal).
-type Webhooks interface {
-	Create(ctx context.Context, a keys.Actor, c webhooks.Create) (webhooks.Webhook, error)
-	List(ctx context.Context, a keys.Actor) ([]webhooks.Webhook, error)
-	Get(ctx context.Context, a keys.Actor, id string) (webhooks.Webhook, error)
-	Update(ctx context.Context, a keys.Actor, id string, p webhooks.Patch) (webhooks.Webhook, error)
-	Delete(ctx context.Context, a keys.Actor, id string) error
-	Deliveries(ctx context.Context, a keys.Actor, id string, limit int) ([]webhooks.Delivery, error)
-	Resend(ctx context.Context, a keys.Actor, id string, deliveryID int64) (webhooks.Delivery, error)
-}
-
-var _ Webhooks = (*webhooks.Service)(nil)
+// Webhooks is what the API calls to manage webhooks (administrators of the caller's portal).
+type Webhooks = webhooks.Admin
 
 // withWebhooks answers 503 when the API has no webhooks service.
 func (a *API) withWebhooks(h actorFunc) actorFunc {

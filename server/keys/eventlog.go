@@ -37,3 +37,7 @@ func (s *Service) recordKeyEvent(ctx context.Context, q Store, portalID, actor, 
 	}
 	return nil
 }
+
+// ActorName is how an actor appears in audit entries and created-by columns (for packages that record
+// who did something, e.g. webhooks).
+func ActorName(a Actor) string { return actorName(a) }

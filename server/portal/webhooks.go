@@ -1,7 +1,6 @@
 package portal
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -12,17 +11,7 @@ import (
 )
 
 // WebhooksView is what the Webhooks page calls (*webhooks.Service implements it).
-type WebhooksView interface {
-	Create(ctx context.Context, a keys.Actor, c webhooks.Create) (webhooks.Webhook, error)
-	List(ctx context.Context, a keys.Actor) ([]webhooks.Webhook, error)
-	Get(ctx context.Context, a keys.Actor, id string) (webhooks.Webhook, error)
-	Update(ctx context.Context, a keys.Actor, id string, p webhooks.Patch) (webhooks.Webhook, error)
-	Delete(ctx context.Context, a keys.Actor, id string) error
-	Deliveries(ctx context.Context, a keys.Actor, id string, limit int) ([]webhooks.Delivery, error)
-	Resend(ctx context.Context, a keys.Actor, id string, deliveryID int64) (webhooks.Delivery, error)
-}
-
-var _ WebhooksView = (*webhooks.Service)(nil)
+type WebhooksView = webhooks.Admin
 
 func (p *portal) webhookRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /webhooks", p.admin(p.webhooksPage))

@@ -36,6 +36,20 @@ type Store interface {
 	ListEvents(ctx context.Context, f store.EventFilter) ([]store.Event, error)
 }
 
+// Admin is what the REST API and the portal call: a portal's administrators manage its webhooks
+// (*Service implements it).
+type Admin interface {
+	Create(ctx context.Context, a keys.Actor, c Create) (Webhook, error)
+	List(ctx context.Context, a keys.Actor) ([]Webhook, error)
+	Get(ctx context.Context, a keys.Actor, id string) (Webhook, error)
+	Update(ctx context.Context, a keys.Actor, id string, p Patch) (Webhook, error)
+	Delete(ctx context.Context, a keys.Actor, id string) error
+	Deliveries(ctx context.Context, a keys.Actor, id string, limit int) ([]Delivery, error)
+	Resend(ctx context.Context, a keys.Actor, id string, deliveryID int64) (Delivery, error)
+}
+
+var _ Admin = (*Service)(nil)
+
 // Webhook is an endpoint as the API shows it.
 type Webhook struct {
 	ID          string    `json:"id"`
@@ -129,15 +143,7 @@ func requireAdmin(a keys.Actor) error {
 	return nil
 }
 
-func actorName(a keys.Actor) string {
-	switch {
-	case a.Email != "":
-		return a.Email
-	case a.CredentialID != "":
-		return "key:" + a.CredentialID
-	}
-	return "anonymous"
-}
+func actorName(a keys.Actor) string { return keys.ActorName(a) }
 
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("webhooks: %s: %w", fmt.Sprintf(format, args...), keys.ErrInvalid)
