@@ -81,6 +81,12 @@ func closeWords(e *link.CloseError) error {
 		return uerr(ErrServerUnreachable, e, "The server does not speak this agent's protocol version %d: update printdock-agent", protocol.Version)
 	case link.CloseOther:
 		return uerr(ErrServerUnreachable, e, "The server closed the connection (code %d)", int(e.Code))
+	case link.CloseLimit:
+		reason := e.Reason
+		if reason == "" {
+			reason = "a server limit is reached"
+		}
+		return uerr(ErrServerUnreachable, e, "The server refused to register this agent: %s", reason)
 	case link.CloseDead:
 		return uerr(ErrDeadLink, e, "The server stopped answering (no message for %s)", e.Silent.Round(time.Second))
 	}

@@ -2,34 +2,60 @@ package client
 
 import (
 	"context"
+	"iter"
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 )
 
 func esc(id string) string { return url.PathEscape(id) }
 
-// listAll GETs path and follows next_cursor (after=) until the last page.
+// listAll GETs every page of path (pages of MaxPageLimit).
 func listAll[T any](ctx context.Context, c *Client, path string) ([]T, error) {
-	var all []T
-	after := ""
-	for {
-		p := path
-		if after != "" {
-			p += "?after=" + url.QueryEscape(after)
-		}
-		var pg page[T]
-		if _, err := c.do(ctx, request{method: http.MethodGet, path: p, out: &pg}); err != nil {
+	all := []T{}
+	for v, err := range walk[T](ctx, c, path, url.Values{"limit": {strconv.Itoa(MaxPageLimit)}}) {
+		if err != nil {
 			return nil, err
 		}
-		all = append(all, pg.Items...)
-		if pg.NextCursor == "" || pg.NextCursor == after {
-			if all == nil {
-				all = []T{}
-			}
-			return all, nil
+		all = append(all, v)
+	}
+	return all, nil
+}
+
+// walk yields every row of the list at path with query q (its filters and limit), page by page following
+// next_cursor (after=); a failed request yields its error and ends the walk.
+func walk[T any](ctx context.Context, c *Client, path string, q url.Values) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
+		q := maps.Clone(q)
+		if q == nil {
+			q = url.Values{}
 		}
-		after = pg.NextCursor
+		for after := ""; ; {
+			if after != "" {
+				q.Set("after", after)
+			}
+			p := path
+			if len(q) > 0 {
+				p += "?" + q.Encode()
+			}
+			var pg page[T]
+			if _, err := c.do(ctx, request{method: http.MethodGet, path: p, out: &pg}); err != nil {
+				yield(zero, err)
+				return
+			}
+			for _, v := range pg.Items {
+				if !yield(v, nil) {
+					return
+				}
+			}
+			if pg.NextCursor == "" || pg.NextCursor == after {
+				return
+			}
+			after = pg.NextCursor
+		}
 	}
 }
 
@@ -111,19 +137,12 @@ func (c *Client) JobEvents(ctx context.Context, id string) ([]JobEvent, error) {
 	return out.Items, c.get(ctx, "/api/v1/jobs/"+esc(id)+"/events", &out)
 }
 
-// ListJobs returns one page of the portal's jobs, newest first.
+// ListJobs returns one page of the portal's jobs, newest first: f.After is the NextCursor of the
+// previous page. AllJobs walks every page.
 func (c *Client) ListJobs(ctx context.Context, f JobFilter) (JobPage, error) {
-	q := url.Values{}
-	set := func(k, v string) {
-		if v != "" {
-			q.Set(k, v)
-		}
-	}
-	set("printer", f.Printer)
-	set("state", f.State)
-	set("after", f.After)
-	if f.Limit > 0 {
-		q.Set("limit", strconv.Itoa(f.Limit))
+	q := f.query()
+	if f.After != "" {
+		q.Set("after", f.After)
 	}
 	p := "/api/v1/jobs"
 	if len(q) > 0 {
@@ -135,6 +154,38 @@ func (c *Client) ListJobs(ctx context.Context, f JobFilter) (JobPage, error) {
 		out.Items = []Job{}
 	}
 	return out, err
+}
+
+// AllJobs yields every job f selects, newest first, reading pages of f.Limit (server default when 0)
+// from f.After on; it stops at the first error, which it yields:
+//
+//	for j, err := range c.AllJobs(ctx, client.JobFilter{State: "failed"}) { … }
+func (c *Client) AllJobs(ctx context.Context, f JobFilter) iter.Seq2[Job, error] {
+	q := f.query()
+	if f.After != "" {
+		q.Set("after", f.After)
+	}
+	return walk[Job](ctx, c, "/api/v1/jobs", q)
+}
+
+// query is f's filters and limit as query parameters (without after).
+func (f JobFilter) query() url.Values {
+	q := url.Values{}
+	set := func(k, v string) {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	set("printer", f.Printer)
+	set("state", f.State)
+	set("idempotency_key", f.IdempotencyKey)
+	if !f.CreatedAfter.IsZero() {
+		q.Set("created_after", f.CreatedAfter.Format(time.RFC3339Nano))
+	}
+	if f.Limit > 0 {
+		q.Set("limit", strconv.Itoa(f.Limit))
+	}
+	return q
 }
 
 // CancelJob cancels a job that has not started printing (409 ErrConflict once printing or finished).

@@ -103,12 +103,17 @@ type JobEvent struct {
 	Actor  string    `json:"actor"`
 }
 
-// JobFilter selects jobs for ListJobs; zero fields select everything.
+// MaxPageLimit is the largest page the server answers (every list's limit is 1..MaxPageLimit).
+const MaxPageLimit = 1000
+
+// JobFilter selects jobs for ListJobs and AllJobs; zero fields select everything.
 type JobFilter struct {
-	Printer string // printer ID
-	State   string
-	Limit   int    // 1..1000 (server default 100)
-	After   string // a cursor from a previous page's NextCursor
+	Printer        string // printer ID
+	State          string
+	IdempotencyKey string    // the job submitted with this key
+	CreatedAfter   time.Time // jobs created after it
+	Limit          int       // page size 1..MaxPageLimit (server default 100)
+	After          string    // a cursor from a previous page's NextCursor
 }
 
 // JobPage is one page of ListJobs, newest first.

@@ -41,6 +41,10 @@ const (
 	CloseProtocolError      = 4003 // a garbled, unknown or out-of-order message
 	CloseHeartbeatTimeout   = 4004 // no pong within the deadline
 	CloseServerShutdown     = 4005 // the server is going away; reconnect with backoff
+	// CloseLimitReached: the server refused to register this installation because a limit is reached
+	// (the credential's clients, --max-clients-per-key); the close reason says which. Reconnecting with
+	// the same credential and installation ID is refused until an administrator acts: back off.
+	CloseLimitReached = 4006
 )
 
 // Message types.

@@ -109,6 +109,11 @@ func (s *Server) Serve(ctx context.Context, l Listen, ready func(addr net.Addr))
 	if err != nil {
 		return fmt.Errorf("server: listen: %w", err)
 	}
+	ms, err := s.listenMetrics(ctx)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	hs := s.HTTPServer()
 	hs.TLSConfig = tlsCfg
 	hs.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
@@ -123,6 +128,7 @@ func (s *Server) Serve(ctx context.Context, l Listen, ready func(addr net.Addr))
 	go func() { errc <- hs.Serve(ln) }()
 	select {
 	case err := <-errc:
+		_ = ms.shutdown(context.Background())
 		_ = s.Close()
 		return fmt.Errorf("server: serve: %w", err)
 	case <-ctx.Done():
@@ -133,7 +139,7 @@ func (s *Server) Serve(ctx context.Context, l Listen, ready func(addr net.Addr))
 	var wg sync.WaitGroup
 	var herr error
 	wg.Add(1)
-	go func() { defer wg.Done(); herr = hs.Shutdown(sctx) }()
+	go func() { defer wg.Done(); herr = errors.Join(hs.Shutdown(sctx), ms.shutdown(sctx)) }()
 	serr := s.Shutdown(sctx)
 	wg.Wait()
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"printdock/printer/raster"
@@ -28,6 +29,7 @@ import (
 	"printdock/server/hub"
 	"printdock/server/jobs"
 	"printdock/server/keys"
+	"printdock/server/oidclogin"
 	"printdock/server/portal"
 	"printdock/server/store"
 	"printdock/server/store/postgres"
@@ -91,6 +93,10 @@ type Config struct {
 	RevalidateEvery time.Duration
 	// MetricsPublic serves /metrics to every client; by default only loopback clients get it.
 	MetricsPublic bool
+	// MetricsListen (host:port) serves /metrics on a listener of its own, plain HTTP, to every client
+	// that reaches it (the address is the access control); the main listener then serves no /metrics.
+	// Empty: /metrics is on the main listener (loopback clients only unless MetricsPublic).
+	MetricsListen string
 
 	// TrustedProxies are the reverse proxies (CIDRs or addresses) whose X-Forwarded-For /
 	// X-Forwarded-Proto / Forwarded headers are believed: the client address they report feeds the
@@ -112,6 +118,16 @@ type Config struct {
 	RetainJobs       time.Duration
 	RetainAudit      time.Duration
 	RetentionEvery   time.Duration
+
+	// MaxClientsPerKey bounds the agent installations one credential registers (default 10) and
+	// MaxPrinters a portal's printers (default 1000); negative: unlimited (jobs.Options, caps.go).
+	MaxClientsPerKey int
+	MaxPrinters      int
+
+	// OIDC, when set, offers the portal's sign-in with that OpenID provider (package oidclogin,
+	// docs/server.md); OIDCPortal names the portal a first sign-in joins (ID or a member's e-mail).
+	OIDC       *oidclogin.Config
+	OIDCPortal string
 
 	// WebhooksAllowPrivate lets webhooks reach private, loopback and link-local addresses
 	// (--webhooks-allow-private); WebhookSender tunes their delivery (retries, timeout; tests).
@@ -137,16 +153,18 @@ type Server struct {
 	Webhooks *webhooks.Service
 	Events   *events.Bus
 
-	log     *slog.Logger
-	trusted httpx.TrustedProxies
-	labels  *raster.Converter // PDF and PNG labels
-	db      database
-	replica *replica // nil unless the store is shared by replicas (store.Notifier)
-	stop    context.CancelFunc
-	unsub   func()
-	bg      sync.WaitGroup // the hub's event loop, the job sweeper and the replica loops
-	once    sync.Once
-	err     error
+	log         *slog.Logger
+	trusted     httpx.TrustedProxies
+	metrics     string // Config.MetricsListen
+	metricsAddr atomic.Pointer[string]
+	labels      *raster.Converter // PDF and PNG labels
+	db          database
+	replica     *replica // nil unless the store is shared by replicas (store.Notifier)
+	stop        context.CancelFunc
+	unsub       func()
+	bg          sync.WaitGroup // the hub's event loop, the job sweeper and the replica loops
+	once        sync.Once
+	err         error
 }
 
 // New opens the store in cfg and returns a ready server (not yet listening).
@@ -196,7 +214,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		cacheDir = filepath.Join(cfg.DataDir, "cache", "pdf")
 	}
 	labels := raster.New(raster.Limits{CacheDir: cacheDir}) // the PDF engine starts on the first PDF
-	jopts := jobs.Options{Store: db, Log: log, Clock: cfg.JobClock, DefaultExpiry: cfg.JobExpiry, Labels: labels}
+	jopts := jobs.Options{Store: db, Log: log, Clock: cfg.JobClock, DefaultExpiry: cfg.JobExpiry, Labels: labels,
+		MaxClientsPerCredential: cfg.MaxClientsPerKey, MaxPrintersPerPortal: cfg.MaxPrinters}
 	if n, ok := db.(store.Notifier); ok {
 		rep = newReplica(db, n, log)
 		jopts.Queued = rep.announceJob
@@ -207,7 +226,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := js.ResetPresence(ctx); err != nil {
 		return fail(fmt.Errorf("server: %w", err))
 	}
-	s := &Server{Keys: ks, Jobs: js, log: log, db: db, replica: rep, trusted: trusted, labels: labels}
+	s := &Server{Keys: ks, Jobs: js, log: log, db: db, replica: rep, trusted: trusted, labels: labels,
+		metrics: cfg.MetricsListen}
 	s.Events = events.NewBus(db, log)
 	s.Webhooks = webhooks.New(webhooks.Options{Store: db, Pepper: pepper, Log: log, AllowPrivate: cfg.WebhooksAllowPrivate})
 	s.Metrics = api.NewMetrics(func() int {
@@ -243,8 +263,14 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Webhooks: s.Webhooks,
 		Events:   s.Events,
 	})
-	s.Portal = portal.New(ks, s.Hub, portal.Options{Logger: log.With("component", "portal"), Jobs: js, Sessions: db,
-		SecureCookies: cfg.SecureCookies, Webhooks: s.Webhooks})
+	popts := portal.Options{Logger: log.With("component", "portal"), Jobs: js, Sessions: db,
+		SecureCookies: cfg.SecureCookies, OIDCPortal: cfg.OIDCPortal, Webhooks: s.Webhooks}
+	if cfg.OIDC != nil {
+		if popts.OIDC, err = oidclogin.New(*cfg.OIDC); err != nil {
+			return fail(fmt.Errorf("server: %w", err))
+		}
+	}
+	s.Portal = portal.New(ks, s.Hub, popts)
 	events, unsub := ks.Subscribe()
 	s.unsub = unsub
 	runCtx, stop := context.WithCancel(context.Background())
@@ -368,6 +394,10 @@ func checkPepper(ctx context.Context, db database, pepper []byte) error {
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	for _, p := range []string{"/api/", "/oauth/", "/healthz", "/metrics"} {
+		if p == "/metrics" && s.metrics != "" {
+			mux.Handle(p, http.NotFoundHandler()) // served on Config.MetricsListen; not the portal's either
+			continue
+		}
 		mux.Handle(p, s.API)
 	}
 	mux.Handle("/", s.Portal)

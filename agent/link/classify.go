@@ -14,6 +14,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"printdock/internal/clip"
 	"printdock/protocol"
 )
 
@@ -157,6 +158,7 @@ const (
 	CloseNoWelcome                    // the server did not answer hello
 	CloseWriteFailed                  // a write failed (and no logout was in flight)
 	CloseHelloFailed                  // the write of hello failed
+	CloseLimit                        // the server refused to register this installation: a limit (Reason says which)
 )
 
 // CloseError is why a connection ended, classified by ClassifyClose (or set by the session for the
@@ -164,7 +166,7 @@ const (
 type CloseError struct {
 	Kind   CloseKind
 	Code   websocket.StatusCode // -1 when there was no close frame
-	Reason string               // CloseLogout: a protocol.Reason*
+	Reason string               // CloseLogout: a protocol.Reason*; CloseLimit: the server's words
 	Silent time.Duration        // CloseDead: how long the server was silent
 	Err    error
 }
@@ -203,6 +205,12 @@ func ClassifyClose(err error) *CloseError {
 		e.Kind = CloseShutdown
 	case code == websocket.StatusMessageTooBig:
 		e.Kind = CloseTooBig
+	case code == protocol.CloseLimitReached:
+		e.Kind = CloseLimit
+		var ce websocket.CloseError
+		if errors.As(err, &ce) {
+			e.Reason = clip.String(strings.ToValidUTF8(ce.Reason, "?"), 123)
+		}
 	case code == -1:
 		e.Kind = CloseLost
 	}

@@ -35,6 +35,7 @@ func TestClassifyClose(t *testing.T) {
 		{"going away", closeErr(websocket.StatusGoingAway, ""), CloseShutdown, ""},
 		{"too big", closeErr(websocket.StatusMessageTooBig, ""), CloseTooBig, ""},
 		{"other", closeErr(websocket.StatusInternalError, ""), CloseOther, ""},
+		{"limit", closeErr(protocol.CloseLimitReached, "too many clients"), CloseLimit, "too many clients"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"printdock/server"
 	"printdock/server/api"
 	"printdock/server/keys"
+	"printdock/server/store"
 )
 
 // Offline recovery: `printdock-server users …` and `keys …` work directly on the store (SQLite or
@@ -68,14 +69,14 @@ func (r *recovery) asAdmin(ctx context.Context, fn func(ks *keys.Service, a keys
 
 // portalList is a list command over the portal named by --portal: {"items":[…]} as the REST API
 // answers (--json), else a table.
-func portalList[T, J any](list func(*keys.Service, context.Context, keys.Actor) ([]T, error), toJSON func(T) J,
+func portalList[T, J any](list func(*keys.Service, context.Context, keys.Actor, store.Page) ([]T, error), toJSON func(T) J,
 	header string, row func(T) []string) func(*flag.FlagSet) func(context.Context, out) error {
 	return func(fs *flag.FlagSet) func(context.Context, out) error {
 		var r recovery
 		r.register(fs, true)
 		return func(ctx context.Context, o out) error {
 			return r.asAdmin(ctx, func(ks *keys.Service, a keys.Actor) error {
-				all, err := list(ks, ctx, a)
+				all, err := list(ks, ctx, a, store.Page{}) // every row: an offline listing has no pages
 				if err != nil {
 					return err
 				}

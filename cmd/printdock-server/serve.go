@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"printdock/server"
+	"printdock/server/jobs"
 	"printdock/server/keys"
 )
 
@@ -51,6 +52,7 @@ func serveFlags(fs *flag.FlagSet) func(context.Context, out) error {
 	adminEmail := fs.String("admin-email", "admin@localhost", "e-mail of the administrator created on an empty store")
 	heartbeat := fs.Duration("heartbeat", 15*time.Second, "how often the server pings each agent")
 	metricsPublic := fs.Bool("metrics-public", false, "serve /metrics to every client (default: loopback clients only)")
+	metricsListen := fs.String("metrics-listen", "", "serve /metrics on this separate `address` (host:port, plain HTTP, every client that reaches it) instead of the main listener")
 	var trusted multiFlag
 	fs.Var(&trusted, "trusted-proxy", "`CIDR` of a reverse proxy whose X-Forwarded-For/-Proto are believed (repeatable or comma-separated; docs/server.md)")
 	jobExpiry := fs.Duration("job-expiry", 24*time.Hour, "how long a job waits for delivery when its request names no expiry (at most 2160h)")
@@ -58,6 +60,10 @@ func serveFlags(fs *flag.FlagSet) func(context.Context, out) error {
 	retainJobs := fs.Duration("retain-jobs", 0, "delete finished jobs after this long (default 2160h; negative: keep)")
 	retainAudit := fs.Duration("retain-audit", 0, "delete audit entries after this long (default 9600h; negative: keep)")
 	webhooksPrivate := fs.Bool("webhooks-allow-private", false, "let webhooks reach private, loopback and link-local addresses (default: public addresses only)")
+	maxClients := fs.Int("max-clients-per-key", jobs.DefaultMaxClientsPerCredential, "agent installations one credential (print client secret, shared-secret device, API key) may register; -1: unlimited")
+	maxPrinters := fs.Int("max-printers", jobs.DefaultMaxPrintersPerPortal, "printers a portal keeps (present or not); -1: unlimited")
+	var oidc oidcFlags
+	oidc.register(fs)
 	secureCookies := fs.Bool("secure-cookies", false, "always give the portal's cookies the Secure attribute (a TLS proxy that sends no X-Forwarded-Proto)")
 	return func(ctx context.Context, o out) error {
 		stderr := o.stderr
@@ -69,13 +75,21 @@ func serveFlags(fs *flag.FlagSet) func(context.Context, out) error {
 		if err != nil {
 			return err
 		}
+		oidcCfg, err := oidc.config(os.Getenv)
+		if err != nil {
+			return err
+		}
+		if oidc.portal == "" {
+			oidc.portal = *adminEmail
+		}
 		if *insecure && *cert == "" && !server.IsLoopback(*listen) {
 			log.Warn("serving plain HTTP on a non-loopback address (--insecure-http): secrets travel in clear text")
 		}
 		srv, err := server.New(ctx, server.Config{DataDir: sf.dataDir, DatabaseURL: sf.database, Log: log,
-			Version: version, Heartbeat: *heartbeat, MetricsPublic: *metricsPublic,
+			Version: version, Heartbeat: *heartbeat, MetricsPublic: *metricsPublic, MetricsListen: *metricsListen,
 			TrustedProxies: trusted, SecureCookies: *secureCookies, JobExpiry: *jobExpiry,
 			RetainJobContent: *retainContent, RetainJobs: *retainJobs, RetainAudit: *retainAudit,
+			MaxClientsPerKey: *maxClients, MaxPrinters: *maxPrinters, OIDC: oidcCfg, OIDCPortal: oidc.portal,
 			WebhooksAllowPrivate: *webhooksPrivate})
 		if err != nil {
 			return err

@@ -60,3 +60,40 @@ func TestField(t *testing.T) {
 		t.Errorf("field = %q, want %q", b.String(), want)
 	}
 }
+
+// TestEmbeddedComponents: every component a module carries inside itself has a license and its texts,
+// and the module's notice names them all, with the statement libjpeg's IJG license requires.
+func TestEmbeddedComponents(t *testing.T) {
+	for path, cs := range embeddedIn {
+		m := &module{path: path, version: "v0"}
+		if err := addEmbedded(m); err != nil {
+			t.Fatal(err)
+		}
+		if len(m.files) != len(cs) {
+			t.Fatalf("%s: %d files for %d components", path, len(m.files), len(cs))
+		}
+		for i, c := range cs {
+			if len(c.licenses) == 0 {
+				t.Errorf("%s: %s has no license", path, c.name)
+			}
+			if !strings.Contains(m.files[i].text, c.name) || !strings.Contains(m.files[i].text, c.copyright) {
+				t.Errorf("%s: the notice of %s lacks its name or copyright", path, c.name)
+			}
+		}
+	}
+	m := &module{path: "github.com/klippa-app/go-pdfium"}
+	if err := addEmbedded(m); err != nil {
+		t.Fatal(err)
+	}
+	text := renderNotices("printdock-server", nil, []*module{m})
+	for _, want := range []string{"The FreeType Project LICENSE", "based in part on the work of the Independent JPEG Group",
+		"UNICODE LICENSE V3", "Maxim Shemanarev", "FTL", "IJG", "Unicode-3.0"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the server's notices lack %q", want)
+		}
+	}
+	cr := renderCopyright("printdock-server", nil, []*module{m})
+	if !strings.Contains(cr, "The FreeType Project LICENSE") || strings.Contains(cr, "\nLicense: \n") {
+		t.Errorf("the copyright file lacks FreeType's text or has an empty License field")
+	}
+}

@@ -8,6 +8,9 @@
 //	go run ./internal/notices -format notices -package printdock-agent -o NOTICES.txt dist/bin/printdock-agent
 //	go run ./internal/notices -format copyright -package printdock-agent -o copyright dist/bin/printdock-agent
 //
+// A module that carries non-Go code inside itself (go-pdfium's PDFium WebAssembly module) also gets
+// the license texts of those components (embedded.go, embedded/).
+//
 // A module without a license file, or whose LICENSE/COPYING holds no license it recognises, is an
 // error: extend classify.go rather than ship an unnamed license.
 package main
@@ -181,6 +184,9 @@ func collect(paths []string, modcache, goroot string) ([]binary, []*module, erro
 			dir = m.path
 		}
 		if err := readLicenses(m, dir); err != nil {
+			return nil, nil, err
+		}
+		if err := addEmbedded(m); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"printdock/server/hub"
 	"printdock/server/jobs"
 	"printdock/server/keys"
+	"printdock/server/store"
 )
 
 // Keys is the part of keys.Service the API calls.
@@ -26,7 +27,7 @@ type Keys interface {
 	Touch(ctx context.Context, p keys.Principal)
 
 	CreateClientKey(ctx context.Context, a keys.Actor, opts keys.NewClientKey) (keys.Created, error)
-	ListClientKeys(ctx context.Context, a keys.Actor) ([]keys.ClientKey, error)
+	ListClientKeys(ctx context.Context, a keys.Actor, p store.Page) ([]keys.ClientKey, error)
 	GetClientKey(ctx context.Context, a keys.Actor, id string) (keys.ClientKey, error)
 	RotateClientKey(ctx context.Context, a keys.Actor, id string) (keys.Created, error)
 	SetClientKeyActive(ctx context.Context, a keys.Actor, id string, active bool) (keys.ClientKey, error)
@@ -36,17 +37,17 @@ type Keys interface {
 	Me(ctx context.Context, a keys.Actor) (keys.User, error)
 	RotateOwnAPIKey(ctx context.Context, a keys.Actor, confirm bool) (string, error)
 	RotateUserAPIKey(ctx context.Context, a keys.Actor, userID string) (string, error)
-	ListUsers(ctx context.Context, a keys.Actor) ([]keys.User, error)
+	ListUsers(ctx context.Context, a keys.Actor, p store.Page) ([]keys.User, error)
 	CreateUser(ctx context.Context, a keys.Actor, email string, role keys.Role) (keys.User, string, string, error)
 
 	SetUserRole(ctx context.Context, a keys.Actor, userID string, role keys.Role) (keys.User, error)
 	DeleteUser(ctx context.Context, a keys.Actor, userID string) error
 
 	ResetSharedSecret(ctx context.Context, a keys.Actor, confirmation string, resetDevices bool) (string, error)
-	SharedDevices(ctx context.Context, a keys.Actor) ([]keys.ClientKey, error)
+	SharedDevices(ctx context.Context, a keys.Actor, p store.Page) ([]keys.ClientKey, error)
 
 	CreateOAuthClient(ctx context.Context, a keys.Actor, description string) (keys.OAuthClient, string, error)
-	ListOAuthClients(ctx context.Context, a keys.Actor) ([]keys.OAuthClient, error)
+	ListOAuthClients(ctx context.Context, a keys.Actor, p store.Page) ([]keys.OAuthClient, error)
 	RevokeOAuthClient(ctx context.Context, a keys.Actor, id string) (keys.OAuthClient, error)
 	DeleteOAuthClient(ctx context.Context, a keys.Actor, id string) error
 
@@ -60,12 +61,12 @@ type Keys interface {
 type Jobs interface {
 	Submit(ctx context.Context, a keys.Actor, printerID string, req jobs.SubmitRequest) (jobs.Job, bool, error)
 	Get(ctx context.Context, a keys.Actor, id string) (jobs.Job, error)
-	Events(ctx context.Context, a keys.Actor, id string) ([]jobs.Event, error)
+	Events(ctx context.Context, a keys.Actor, id string, p store.Page) ([]jobs.Event, error)
 	List(ctx context.Context, a keys.Actor, f jobs.ListFilter) ([]jobs.Job, error)
 	Cancel(ctx context.Context, a keys.Actor, id string) (jobs.Job, error)
-	ListPrinters(ctx context.Context, portalID string) ([]jobs.Printer, error)
+	ListPrinters(ctx context.Context, portalID string, p store.Page) ([]jobs.Printer, error)
 	GetPrinter(ctx context.Context, portalID, printerID string) (jobs.Printer, error)
-	ListClients(ctx context.Context, portalID string) ([]jobs.Client, error)
+	ListClients(ctx context.Context, portalID string, p store.Page) ([]jobs.Client, error)
 }
 
 var _ Jobs = (*jobs.Service)(nil)

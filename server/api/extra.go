@@ -37,8 +37,12 @@ func (a *API) deleteUser(w http.ResponseWriter, r *http.Request, act keys.Actor)
 }
 
 func (a *API) sharedDevices(w http.ResponseWriter, r *http.Request, act keys.Actor) {
-	ks, err := a.keys.SharedDevices(r.Context(), act)
-	a.writeClientKeys(w, r, ks, err)
+	p, ok := parsePage(w, r)
+	if !ok {
+		return
+	}
+	ks, err := a.keys.SharedDevices(r.Context(), act, p.store())
+	a.writeClientKeys(w, r, p, ks, err)
 }
 
 // OAuthClientJSON is an OAuth client as the API shows it.
@@ -77,16 +81,16 @@ func (a *API) createOAuthClient(w http.ResponseWriter, r *http.Request, act keys
 }
 
 func (a *API) listOAuthClients(w http.ResponseWriter, r *http.Request, act keys.Actor) {
-	cs, err := a.keys.ListOAuthClients(r.Context(), act)
+	p, ok := parsePage(w, r)
+	if !ok {
+		return
+	}
+	cs, err := a.keys.ListOAuthClients(r.Context(), act, p.store())
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	out := items[OAuthClientJSON]{Items: make([]OAuthClientJSON, 0, len(cs))}
-	for _, c := range cs {
-		out.Items = append(out.Items, oauthClientJSON(c))
-	}
-	httpx.WriteJSON(w, http.StatusOK, out)
+	writePage(w, p, cs, keys.OAuthClient.Key, oauthClientJSON)
 }
 
 func (a *API) revokeOAuthClient(w http.ResponseWriter, r *http.Request, act keys.Actor) {

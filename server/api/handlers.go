@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
 	"printdock/server/httpx"
@@ -53,10 +52,6 @@ func userJSON(u keys.User) UserJSON {
 		APIKeyPrefix: u.APIKeyPrefix, CreatedAt: u.CreatedAt}
 }
 
-type items[T any] struct {
-	Items []T `json:"items"`
-}
-
 type createClientKeyReq struct {
 	Description     string `json:"description"`
 	Inactive        bool   `json:"inactive"`
@@ -80,21 +75,21 @@ func (a *API) createClientKey(w http.ResponseWriter, r *http.Request, act keys.A
 }
 
 func (a *API) listClientKeys(w http.ResponseWriter, r *http.Request, act keys.Actor) {
-	ks, err := a.keys.ListClientKeys(r.Context(), act)
-	a.writeClientKeys(w, r, ks, err)
+	p, ok := parsePage(w, r)
+	if !ok {
+		return
+	}
+	ks, err := a.keys.ListClientKeys(r.Context(), act, p.store())
+	a.writeClientKeys(w, r, p, ks, err)
 }
 
-// writeClientKeys answers a list of print client keys (or err).
-func (a *API) writeClientKeys(w http.ResponseWriter, r *http.Request, ks []keys.ClientKey, err error) {
+// writeClientKeys answers a page of print client keys (or err).
+func (a *API) writeClientKeys(w http.ResponseWriter, r *http.Request, p pageReq, ks []keys.ClientKey, err error) {
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	out := items[ClientKeyJSON]{Items: make([]ClientKeyJSON, 0, len(ks))}
-	for _, k := range ks {
-		out.Items = append(out.Items, a.clientKeyJSON(k))
-	}
-	httpx.WriteJSON(w, http.StatusOK, out)
+	writePage(w, p, ks, keys.ClientKey.Key, a.clientKeyJSON)
 }
 
 func (a *API) getClientKey(w http.ResponseWriter, r *http.Request, act keys.Actor) {
@@ -197,16 +192,16 @@ func (a *API) rotateUserAPIKey(w http.ResponseWriter, r *http.Request, act keys.
 }
 
 func (a *API) listUsers(w http.ResponseWriter, r *http.Request, act keys.Actor) {
-	us, err := a.keys.ListUsers(r.Context(), act)
+	p, ok := parsePage(w, r)
+	if !ok {
+		return
+	}
+	us, err := a.keys.ListUsers(r.Context(), act, p.store())
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	out := items[UserJSON]{Items: make([]UserJSON, 0, len(us))}
-	for _, u := range us {
-		out.Items = append(out.Items, userJSON(u))
-	}
-	httpx.WriteJSON(w, http.StatusOK, out)
+	writePage(w, p, us, keys.User.Key, userJSON)
 }
 
 type createUserReq struct {
@@ -289,23 +284,19 @@ func (a *API) audit(w http.ResponseWriter, r *http.Request, act keys.Actor) {
 			*dst = t
 		}
 	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 10000 {
-			httpx.WriteError(w, http.StatusBadRequest, httpx.CodeBadRequest, "limit must be 1..10000")
-			return
-		}
-		f.Limit = n
+	p, ok := parsePage(w, r)
+	if !ok {
+		return
 	}
+	sp := p.store()
+	f.Limit, f.After = sp.Limit, sp.After
 	es, err := a.keys.Audit(r.Context(), act, f)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	out := items[AuditJSON]{Items: make([]AuditJSON, 0, len(es))}
-	for _, e := range es {
-		out.Items = append(out.Items, AuditJSON{ID: e.ID, At: e.At, Actor: e.Actor, Action: e.Action,
-			Target: e.Target, RemoteAddr: e.RemoteAddr, Detail: e.Detail})
-	}
-	httpx.WriteJSON(w, http.StatusOK, out)
+	writePage(w, p, es, keys.AuditEntry.Key, func(e keys.AuditEntry) AuditJSON {
+		return AuditJSON{ID: e.ID, At: e.At, Actor: e.Actor, Action: e.Action,
+			Target: e.Target, RemoteAddr: e.RemoteAddr, Detail: e.Detail}
+	})
 }

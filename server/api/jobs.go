@@ -17,6 +17,7 @@ import (
 	"printdock/server/hub"
 	"printdock/server/jobs"
 	"printdock/server/keys"
+	"printdock/server/store"
 )
 
 // Print jobs, printers and clients: thin handlers over jobs.Service (docs/jobs.md).
@@ -158,35 +159,46 @@ func (a *API) jobEvents(w http.ResponseWriter, r *http.Request, act keys.Actor) 
 	if !a.jobsReady(w) {
 		return
 	}
-	evs, err := a.jobs.Events(r.Context(), act, r.PathValue("id"))
+	p, ok := parsePage(w, r)
+	if !ok {
+		return
+	}
+	evs, err := a.jobs.Events(r.Context(), act, r.PathValue("id"), p.store())
 	if err != nil {
 		a.jobFail(w, r, err)
 		return
 	}
-	httpx.WriteJSON(w, http.StatusOK, items[jobs.Event]{Items: evs})
+	writePage(w, p, evs, jobs.Event.Key, same)
 }
 
-// listJobs is GET /api/v1/jobs?printer=&state=&limit=1..1000 (newest first, default 100).
+// listJobs is GET /api/v1/jobs?printer=&state=&created_after=&idempotency_key=&limit=&after= (newest
+// first, one page).
 func (a *API) listJobs(w http.ResponseWriter, r *http.Request, act keys.Actor) {
 	if !a.jobsReady(w) {
 		return
 	}
+	p, ok := parsePage(w, r)
+	if !ok {
+		return
+	}
 	q := r.URL.Query()
-	f := jobs.ListFilter{PrinterID: q.Get("printer"), State: jobs.State(q.Get("state"))}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			httpx.WriteError(w, http.StatusBadRequest, httpx.CodeBadRequest, "limit must be 1..1000")
+	sp := p.store()
+	f := jobs.ListFilter{PrinterID: q.Get("printer"), State: jobs.State(q.Get("state")),
+		IdempotencyKey: q.Get("idempotency_key"), Limit: sp.Limit, After: sp.After}
+	if v := q.Get("created_after"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			httpx.WriteError(w, http.StatusBadRequest, httpx.CodeBadRequest, "created_after must be an RFC 3339 time")
 			return
 		}
-		f.Limit = n
+		f.CreatedAfter = t
 	}
 	js, err := a.jobs.List(r.Context(), act, f)
 	if err != nil {
 		a.jobFail(w, r, err)
 		return
 	}
-	httpx.WriteJSON(w, http.StatusOK, items[jobs.Job]{Items: js})
+	writePage(w, p, js, jobs.Job.Key, same)
 }
 
 // cancelJob is DELETE /api/v1/jobs/{id}: 200 with the cancelled job (it was still queued); 202 with the
@@ -215,12 +227,16 @@ func (a *API) listPrinters(w http.ResponseWriter, r *http.Request, act keys.Acto
 	if !a.jobsReady(w) {
 		return
 	}
-	ps, err := a.jobs.ListPrinters(r.Context(), act.PortalID)
+	p, ok := parsePage(w, r)
+	if !ok {
+		return
+	}
+	ps, err := a.jobs.ListPrinters(r.Context(), act.PortalID, p.store())
 	if err != nil {
 		a.jobFail(w, r, err)
 		return
 	}
-	httpx.WriteJSON(w, http.StatusOK, items[jobs.Printer]{Items: ps})
+	writePage(w, p, ps, jobs.Printer.Key, same)
 }
 
 func (a *API) getPrinter(w http.ResponseWriter, r *http.Request, act keys.Actor) {
@@ -264,18 +280,22 @@ func (a *API) clients(w http.ResponseWriter, r *http.Request, act keys.Actor) {
 	if !a.jobsReady(w) {
 		return
 	}
+	pg, ok := parsePage(w, r)
+	if !ok {
+		return
+	}
 	ctx := r.Context()
-	cs, err := a.jobs.ListClients(ctx, act.PortalID)
+	cs, err := a.jobs.ListClients(ctx, act.PortalID, pg.store())
 	if err != nil {
 		a.jobFail(w, r, err)
 		return
 	}
-	ps, err := a.jobs.ListPrinters(ctx, act.PortalID)
+	ps, err := a.jobs.ListPrinters(ctx, act.PortalID, store.Page{})
 	if err != nil {
 		a.jobFail(w, r, err)
 		return
 	}
-	ks, err := a.keys.ListClientKeys(ctx, act)
+	ks, err := a.keys.ListClientKeys(ctx, act, store.Page{})
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -294,8 +314,7 @@ func (a *API) clients(w http.ResponseWriter, r *http.Request, act keys.Actor) {
 	for _, p := range ps {
 		printers[p.ClientID] = append(printers[p.ClientID], p)
 	}
-	out := items[ClientJSON]{Items: make([]ClientJSON, 0, len(cs))}
-	for _, c := range cs {
+	writePage(w, pg, cs, jobs.Client.Key, func(c jobs.Client) ClientJSON {
 		cj := ClientJSON{ID: c.ID, CredentialID: c.CredentialID, Description: descriptions[c.CredentialID],
 			Hostname: c.Hostname, OS: c.OS, AgentVersion: c.AgentVersion, InstallationID: c.InstallationID,
 			Online: c.Online, FirstSeenAt: c.FirstSeenAt, LastSeenAt: c.LastSeenAt, Printers: printers[c.ID]}
@@ -306,7 +325,6 @@ func (a *API) clients(w http.ResponseWriter, r *http.Request, act keys.Actor) {
 		if cj.Printers == nil {
 			cj.Printers = []jobs.Printer{}
 		}
-		out.Items = append(out.Items, cj)
-	}
-	httpx.WriteJSON(w, http.StatusOK, out)
+		return cj
+	})
 }

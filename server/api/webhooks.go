@@ -54,7 +54,7 @@ func (a *API) listWebhooks(w http.ResponseWriter, r *http.Request, act keys.Acto
 		a.fail(w, r, err)
 		return
 	}
-	httpx.WriteJSON(w, http.StatusOK, items[webhooks.Webhook]{Items: hs})
+	httpx.WriteJSON(w, http.StatusOK, page[webhooks.Webhook]{Items: hs})
 }
 
 func (a *API) getWebhook(w http.ResponseWriter, r *http.Request, act keys.Actor) {
@@ -103,7 +103,7 @@ func (a *API) webhookDeliveries(w http.ResponseWriter, r *http.Request, act keys
 		a.fail(w, r, err)
 		return
 	}
-	httpx.WriteJSON(w, http.StatusOK, items[webhooks.Delivery]{Items: ds})
+	httpx.WriteJSON(w, http.StatusOK, page[webhooks.Delivery]{Items: ds})
 }
 
 func (a *API) resendDelivery(w http.ResponseWriter, r *http.Request, act keys.Actor) {

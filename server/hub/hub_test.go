@@ -21,6 +21,7 @@ import (
 	"printdock/server/jobs"
 	"printdock/server/keys"
 	"printdock/server/servertest"
+	"printdock/server/store"
 	"printdock/server/store/sqlite"
 )
 
@@ -169,7 +170,7 @@ func TestPrintersCoalesced(t *testing.T) {
 	}
 	last := e.jobs
 	testenv.WaitFor(t, "the newest printers list recorded", func() bool {
-		ps, err := last.ListPrinters(context.Background(), w.Portal)
+		ps, err := last.ListPrinters(context.Background(), w.Portal, store.Page{})
 		if err != nil {
 			return false
 		}
@@ -186,7 +187,7 @@ func TestPrintersCoalesced(t *testing.T) {
 		t.Errorf("%d printers messages in %v caused %d updates, want at most %d", n, elapsed, got, most)
 	}
 	// Only the newest is present.
-	ps, err := last.ListPrinters(context.Background(), w.Portal)
+	ps, err := last.ListPrinters(context.Background(), w.Portal, store.Page{})
 	if err != nil {
 		t.Fatal(err)
 	}

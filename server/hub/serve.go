@@ -130,6 +130,10 @@ func (h *Hub) newSession(ctx context.Context, c *websocket.Conn, p keys.Principa
 	return s
 }
 
+// ClientLimitReason is the close reason (at most 123 bytes) of a new installation refused by the job
+// queue's client limit (jobs.ErrTooManyClients), sent with protocol.CloseLimitReached.
+const ClientLimitReason = "this credential has reached the server's limit of agent installations (--max-clients-per-key)"
+
 // register records the session with the job queue, queues its welcome and indexes it, under one lock
 // of the client, so that an older session of the same client cannot mark a job sent in between (see
 // deliver). On failure it closes the connection and returns ok false; connected says whether the job
@@ -140,6 +144,12 @@ func (h *Hub) register(s *Session, log *slog.Logger) (connected, ok bool) {
 	defer lock.Unlock()
 	if h.o.Jobs != nil {
 		id, err := h.o.Jobs.ClientConnected(s.ctx, s.p.PortalID, s.p.CredentialID, s.hello)
+		if errors.Is(err, jobs.ErrTooManyClients) {
+			log.Warn("refused a new installation: the credential's client limit is reached",
+				"installation_id", httpx.RedactSecrets(clip.String(s.hello.InstallationID, 64)))
+			_ = s.conn.Close(protocol.CloseLimitReached, ClientLimitReason)
+			return false, false
+		}
 		if err != nil {
 			log.Error("record client", "err", err)
 			_ = s.conn.Close(websocket.StatusTryAgainLater, "the server cannot record the session; try again later")

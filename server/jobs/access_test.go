@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"printdock/server/keys"
+	"printdock/server/store"
 )
 
 func TestCancel(t *testing.T) {
@@ -74,7 +75,7 @@ func TestPortalIsolation(t *testing.T) {
 	j2 := e.submit(e.bob, prs2[0], SubmitRequest{Content: []byte("y")})
 	_, err := e.svc.Get(ctx, e.bob, j.ID)
 	wantErr(t, "get", err, ErrNotFound)
-	_, err = e.svc.Events(ctx, e.bob, j.ID)
+	_, err = e.svc.Events(ctx, e.bob, j.ID, store.Page{})
 	wantErr(t, "events", err, ErrNotFound)
 	_, err = e.svc.Cancel(ctx, e.bob, j.ID)
 	wantErr(t, "cancel", err, ErrNotFound)
@@ -96,11 +97,11 @@ func TestPortalIsolation(t *testing.T) {
 		}
 	}
 	for portal, want := range map[string]string{"p1": prs[0], "p2": prs2[0]} {
-		ps, err := e.svc.ListPrinters(ctx, portal)
+		ps, err := e.svc.ListPrinters(ctx, portal, store.Page{})
 		if err != nil || len(ps) != 1 || ps[0].ID != want {
 			t.Errorf("printers of %s = %+v, %v", portal, ps, err)
 		}
-		cs, err := e.svc.ListClients(ctx, portal)
+		cs, err := e.svc.ListClients(ctx, portal, store.Page{})
 		if err != nil || len(cs) != 1 {
 			t.Errorf("clients of %s = %+v, %v", portal, cs, err)
 		}

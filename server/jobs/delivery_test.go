@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"printdock/protocol"
+	"printdock/server/store"
 )
 
 func TestExpiry(t *testing.T) {
@@ -140,7 +141,7 @@ func TestDeliveryAndRedelivery(t *testing.T) {
 	if j := e.job(j2.ID); j.Attempts != 2 || !j.SentAt.Equal(e.clock.Now()) {
 		t.Errorf("j2 after redelivery = %+v", j)
 	}
-	evs, _ := e.svc.Events(ctx, e.alice, j2.ID)
+	evs, _ := e.svc.Events(ctx, e.alice, j2.ID, store.Page{})
 	if len(evs) != 3 || !strings.Contains(evs[2].Reason, "again (attempt 2)") {
 		t.Errorf("j2 events = %+v", evs)
 	}
@@ -261,7 +262,7 @@ func TestAckRules(t *testing.T) {
 	if got := e.job(k.ID); got.State != Printing || got.Attempts != 1 || got.SentAt == nil {
 		t.Errorf("ack before mark sent = %+v", got)
 	}
-	evs, _ := e.svc.Events(ctx, e.alice, k.ID)
+	evs, _ := e.svc.Events(ctx, e.alice, k.ID, store.Page{})
 	var path []string
 	for _, ev := range evs {
 		path = append(path, string(ev.From)+">"+string(ev.To))

@@ -128,6 +128,11 @@ type Options struct {
 	Queued func(ctx context.Context, tx store.Store, clientID string) error
 	// Labels renders pdf and png submissions (printer/raster); nil refuses them with ErrUnprocessable.
 	Labels LabelConverter
+	// MaxClientsPerCredential bounds the agent installations one credential registers (default
+	// DefaultMaxClientsPerCredential; negative: unlimited); MaxPrintersPerPortal bounds a portal's
+	// printers (default DefaultMaxPrintersPerPortal; negative: unlimited). See caps.go.
+	MaxClientsPerCredential int
+	MaxPrintersPerPortal    int
 }
 
 // Service is the job queue and the agent/printer registry. It is safe for concurrent use.
@@ -138,6 +143,7 @@ type Service struct {
 
 	mu   sync.Mutex
 	subs map[string]map[chan struct{}]struct{} // client ID → wake-up channels
+	capState
 }
 
 // New returns a Service on o.Store.
@@ -213,6 +219,7 @@ func jobOf(j store.Job) Job {
 
 // Event is one recorded transition of a job (or progress that kept its state).
 type Event struct {
+	Seq    int64     `json:"-"` // its position in Events (the store's event ID)
 	At     time.Time `json:"at"`
 	From   State     `json:"from"` // "" for the submission
 	To     State     `json:"to"`

@@ -50,7 +50,7 @@ func TestTransitionMatrix(t *testing.T) {
 					return e.svc.apply(ctx, q, &j, change{to: to, reason: "because", actor: "test"}, at)
 				})
 				got := e.job(j.ID)
-				evs, _ := e.st.ListJobEvents(ctx, j.ID)
+				evs, _ := e.st.ListJobEvents(ctx, j.ID, store.Page{})
 				if !want {
 					wantErr(t, "illegal transition", err, ErrConflict)
 					if got.State != from || len(evs) != 0 {
@@ -160,7 +160,7 @@ func TestSubmitPersistsBeforeReturning(t *testing.T) {
 	if b, err := other.JobContent(t.Context(), j.ID); err != nil || !bytes.Equal(b, content) {
 		t.Errorf("content = %q, %v", b, err)
 	}
-	evs, err := e.svc.Events(t.Context(), e.alice, j.ID)
+	evs, err := e.svc.Events(t.Context(), e.alice, j.ID, store.Page{})
 	if err != nil || len(evs) != 1 || evs[0].To != Queued || evs[0].From != "" || evs[0].Actor != "alice@example.com" {
 		t.Errorf("events = %+v, %v", evs, err)
 	}
@@ -256,7 +256,7 @@ func TestStableIDs(t *testing.T) {
 	if other == c1 {
 		t.Error("another credential with the same installation ID got the same client")
 	}
-	ps, err := e.svc.ListPrinters(ctx, "p1")
+	ps, err := e.svc.ListPrinters(ctx, "p1", store.Page{})
 	if err != nil || len(ps) != 3 {
 		t.Fatalf("printers = %+v, %v", ps, err)
 	}
@@ -266,7 +266,7 @@ func TestStableIDs(t *testing.T) {
 
 	// Online follows the sessions: two are open for c1.
 	online := func(id string) bool {
-		cs, err := e.svc.ListClients(ctx, "p1")
+		cs, err := e.svc.ListClients(ctx, "p1", store.Page{})
 		e.must(err)
 		for _, c := range cs {
 			if c.ID == id {
@@ -293,7 +293,7 @@ func TestStableIDs(t *testing.T) {
 	if online(other) {
 		t.Error("online after ResetPresence")
 	}
-	cs, _ := e.svc.ListClients(ctx, "p1")
+	cs, _ := e.svc.ListClients(ctx, "p1", store.Page{})
 	i := slices.IndexFunc(cs, func(c Client) bool { return c.ID == c1 })
 	if i < 0 || cs[i].Hostname != "host-inst1" || cs[i].AgentVersion != "1.2.3" || cs[i].OS != "linux" ||
 		cs[i].CredentialID != "key1" || cs[i].InstallationID != "inst1" {

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -82,10 +83,24 @@ func (s *Service) ClientConnected(ctx context.Context, portalID, credentialID st
 		return "", fmt.Errorf("%w: portal, credential and installation ID are required", ErrInvalid)
 	}
 	id := ClientID(portalID, credentialID, hello.InstallationID)
-	c, err := s.st.ConnectClient(ctx, store.Client{ID: id, PortalID: portalID, CredentialID: credentialID,
-		InstallationID: clip.String(hello.InstallationID, maxTextLen), Hostname: clip.String(hello.Hostname, maxTextLen),
-		AgentVersion: clip.String(hello.AgentVersion, maxTextLen), OS: clip.String(hello.OS, maxTextLen), LastSeenAt: s.now(),
-		Features: features(hello.Features)})
+	var c store.Client
+	err := s.st.InTx(ctx, func(q store.Store) error {
+		if err := s.checkNewClient(ctx, q, id, portalID, credentialID); err != nil {
+			return err
+		}
+		var err error
+		c, err = q.ConnectClient(ctx, store.Client{ID: id, PortalID: portalID, CredentialID: credentialID,
+			InstallationID: clip.String(hello.InstallationID, maxTextLen), Hostname: clip.String(hello.Hostname, maxTextLen),
+			AgentVersion: clip.String(hello.AgentVersion, maxTextLen), OS: clip.String(hello.OS, maxTextLen), LastSeenAt: s.now(),
+			Features: features(hello.Features)})
+		return err
+	})
+	if errors.Is(err, ErrTooManyClients) {
+		s.auditOnce(ctx, "clients "+credentialID, store.AuditEntry{PortalID: portalID, Actor: "key:" + credentialID,
+			Action: ActionClientRefused, Target: credentialID, Detail: fmt.Sprintf("installation_id=%q hostname=%q: %v",
+				clip.String(hello.InstallationID, 64), clip.String(hello.Hostname, 64), err)})
+		return "", err
+	}
 	if err != nil {
 		return "", fmt.Errorf("jobs: client connected: %w", err)
 	}
@@ -139,12 +154,18 @@ func (s *Service) ResetPresence(ctx context.Context) error {
 // rest. It wakes the client's subscribers, since jobs for printers that came back may now be deliverable.
 func (s *Service) UpdatePrinters(ctx context.Context, clientID string, ps []protocol.Printer) error {
 	now := s.now()
-	skipped := 0
+	skipped, portalFull := 0, false
+	var c store.Client
 	err := s.st.InTx(ctx, func(q store.Store) error {
-		skipped = 0 // the transaction may be retried
-		c, err := q.GetClient(ctx, clientID)
+		skipped, portalFull = 0, false // the transaction may be retried
+		var err error
+		c, err = q.GetClient(ctx, clientID)
 		if err != nil {
 			return storeErr("update printers", fmt.Sprintf("client %q not found", clientID), err)
+		}
+		room, err := s.printerRoom(ctx, q, c.PortalID)
+		if err != nil {
+			return fmt.Errorf("jobs: update printers: %w", err)
 		}
 		known, err := q.ListPrinters(ctx, store.PrinterFilter{PortalID: c.PortalID, ClientID: c.ID})
 		if err != nil {
@@ -163,11 +184,13 @@ func (s *Service) UpdatePrinters(ctx context.Context, clientID string, ps []prot
 			seen[p.ID] = true
 			old, ok := stored[p.ID]
 			if !ok {
-				if total >= MaxPrintersPerClient {
+				if total >= MaxPrintersPerClient || room == 0 {
+					portalFull = portalFull || total < MaxPrintersPerClient
 					skipped++
 					continue
 				}
 				total++
+				room--
 			}
 			sp := store.Printer{ID: PrinterID(c.PortalID, c.ID, p.ID), PortalID: c.PortalID, ClientID: c.ID, URI: p.ID,
 				Name: clip.String(p.Name, maxTextLen), Make: clip.String(p.Make, maxTextLen), Model: clip.String(p.Model, maxTextLen),
@@ -200,6 +223,14 @@ func (s *Service) UpdatePrinters(ctx context.Context, clientID string, ps []prot
 		return err
 	}
 	s.notify(clientID)
+	if portalFull {
+		_, limit := s.o.limits()
+		err := fmt.Errorf("%w: %d printers not recorded: the portal keeps at most %d printers, the server's limit "+
+			"(--max-printers): ask the administrator to raise the limit", ErrTooManyPrinters, skipped, limit)
+		s.auditOnce(ctx, "printers "+c.PortalID, store.AuditEntry{PortalID: c.PortalID, Actor: "key:" + c.CredentialID,
+			Action: ActionPrinterRefused, Target: clientID, Detail: err.Error()})
+		return err
+	}
 	if skipped > 0 {
 		return fmt.Errorf("%w: %d printers not recorded: a client keeps at most %d printers",
 			ErrTooManyPrinters, skipped, MaxPrintersPerClient)
@@ -207,9 +238,10 @@ func (s *Service) UpdatePrinters(ctx context.Context, clientID string, ps []prot
 	return nil
 }
 
-// ListPrinters lists a portal's printers (by name), online or not. The caller authorizes (any member).
-func (s *Service) ListPrinters(ctx context.Context, portalID string) ([]Printer, error) {
-	ps, err := s.st.ListPrinters(ctx, store.PrinterFilter{PortalID: portalID})
+// ListPrinters lists a portal's printers (by name), online or not, one page (keyset store.NameKey(name,
+// id); every printer when p.Limit <= 0). The caller authorizes (any member).
+func (s *Service) ListPrinters(ctx context.Context, portalID string, p store.Page) ([]Printer, error) {
+	ps, err := s.st.ListPrinters(ctx, store.PrinterFilter{PortalID: portalID, Limit: p.Limit, After: p.After})
 	if err != nil {
 		return nil, fmt.Errorf("jobs: list printers: %w", err)
 	}
@@ -232,9 +264,10 @@ func (s *Service) GetPrinter(ctx context.Context, portalID, printerID string) (P
 	return printerOf(p), nil
 }
 
-// ListClients lists a portal's agents (first seen first), online or not. The caller authorizes (admin).
-func (s *Service) ListClients(ctx context.Context, portalID string) ([]Client, error) {
-	cs, err := s.st.ListClients(ctx, portalID)
+// ListClients lists a portal's agents (first seen first), online or not, one page (keyset
+// store.TimeKey(first_seen_at, id); every client when p.Limit <= 0). The caller authorizes (admin).
+func (s *Service) ListClients(ctx context.Context, portalID string, p store.Page) ([]Client, error) {
+	cs, err := s.st.ListClients(ctx, portalID, p)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: list clients: %w", err)
 	}

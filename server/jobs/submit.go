@@ -278,18 +278,18 @@ func (s *Service) Get(ctx context.Context, a keys.Actor, id string) (Job, error)
 	return jobOf(j), nil
 }
 
-// Events returns a job's recorded transitions, oldest first.
-func (s *Service) Events(ctx context.Context, a keys.Actor, id string) ([]Event, error) {
+// Events returns a job's recorded transitions, oldest first, one page (every event when p.Limit <= 0).
+func (s *Service) Events(ctx context.Context, a keys.Actor, id string, p store.Page) ([]Event, error) {
 	if _, err := s.job(ctx, s.st, a, id); err != nil {
 		return nil, err
 	}
-	evs, err := s.st.ListJobEvents(ctx, id)
+	evs, err := s.st.ListJobEvents(ctx, id, p)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: events: %w", err)
 	}
 	out := make([]Event, 0, len(evs))
 	for _, e := range evs {
-		out = append(out, Event{At: e.At, From: e.From, To: e.To, Reason: e.Reason, Actor: e.Actor})
+		out = append(out, Event{Seq: e.ID, At: e.At, From: e.From, To: e.To, Reason: e.Reason, Actor: e.Actor})
 	}
 	return out, nil
 }
@@ -298,7 +298,11 @@ func (s *Service) Events(ctx context.Context, a keys.Actor, id string) ([]Event,
 type ListFilter struct {
 	PrinterID string
 	State     State // "" for every state
-	Limit     int   // <= 0: 100; at most 1000
+	// IdempotencyKey, when set, selects the job submitted with it; CreatedAfter, jobs created after it.
+	IdempotencyKey string
+	CreatedAfter   time.Time
+	Limit          int       // <= 0: 100; at most 1001 (a page of 1000 and the row telling there is more)
+	After          store.Key // continue after the job with key store.TimeKey(created_at, id)
 }
 
 // List returns the actor's portal's jobs, newest first.
@@ -306,7 +310,8 @@ func (s *Service) List(ctx context.Context, a keys.Actor, f ListFilter) ([]Job, 
 	if err := canUse(a); err != nil {
 		return nil, err
 	}
-	sf := store.JobFilter{PortalID: a.PortalID, PrinterID: f.PrinterID, Limit: min(f.Limit, 1000)}
+	sf := store.JobFilter{PortalID: a.PortalID, PrinterID: f.PrinterID, Limit: min(f.Limit, 1001),
+		IdempotencyKey: f.IdempotencyKey, CreatedAfter: f.CreatedAfter, After: f.After}
 	if f.State != "" {
 		if !validState(f.State) {
 			return nil, fmt.Errorf("%w: unknown state %q", ErrInvalid, f.State)

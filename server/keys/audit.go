@@ -6,7 +6,8 @@ import (
 	"printdock/server/store"
 )
 
-// MaxAuditLimit caps AuditFilter.Limit; 0 means 100.
+// MaxAuditLimit is the largest page of audit entries; AuditFilter.Limit is capped at one more (a pager
+// asks for one extra row to learn whether a next page exists); 0 means 100.
 const MaxAuditLimit = 1000
 
 // Audit returns the actor's portal's audit entries, newest first (admin). Failed authentications that
@@ -19,11 +20,12 @@ func (s *Service) Audit(ctx context.Context, a Actor, f AuditFilter) ([]AuditEnt
 	if limit <= 0 {
 		limit = 100
 	}
-	if limit > MaxAuditLimit {
-		limit = MaxAuditLimit
+	if limit > MaxAuditLimit+1 {
+		limit = MaxAuditLimit + 1
 	}
 	es, err := s.st.ListAudit(ctx, store.AuditFilter{
 		PortalID: a.PortalID, Actor: f.Actor, Action: f.Action, Since: f.Since, Until: f.Until, Limit: limit,
+		After: f.After,
 	})
 	if err != nil {
 		return nil, mapStoreErr("audit", err)

@@ -205,10 +205,11 @@ func (s *Service) PasswordLogin(ctx context.Context, email, password, remoteAddr
 	}
 	found := err == nil
 	encoded := s.dummyHash
-	if found {
+	if found && u.PasswordHash != "" { // a user who signs in with OpenID Connect has no password
 		encoded = u.PasswordHash
 	}
 	ok, verr := s.verifyPassword(ctx, password, encoded)
+	ok = ok && found && u.PasswordHash != ""
 	if verr != nil && found {
 		s.log.Error("keys: stored password hash unusable", "user", u.ID, "err", verr)
 	}

@@ -115,21 +115,22 @@ func (s *Service) CreateClientKey(ctx context.Context, a Actor, opts NewClientKe
 	return out, nil
 }
 
-// ListClientKeys lists the portal's print client secrets and shared devices, oldest first (admin).
-func (s *Service) ListClientKeys(ctx context.Context, a Actor) ([]ClientKey, error) {
-	return s.listClientKeys(ctx, a, store.CredPrintClient, store.CredSharedDevice)
+// ListClientKeys lists the portal's print client secrets and shared devices, oldest first (admin), one
+// page (keyset store.TimeKey(created_at, id)).
+func (s *Service) ListClientKeys(ctx context.Context, a Actor, p store.Page) ([]ClientKey, error) {
+	return s.listClientKeys(ctx, a, p, store.CredPrintClient, store.CredSharedDevice)
 }
 
-// SharedDevices lists the portal's devices that use the shared secret (admin).
-func (s *Service) SharedDevices(ctx context.Context, a Actor) ([]ClientKey, error) {
-	return s.listClientKeys(ctx, a, store.CredSharedDevice)
+// SharedDevices lists the portal's devices that use the shared secret (admin), one page as ListClientKeys.
+func (s *Service) SharedDevices(ctx context.Context, a Actor, p store.Page) ([]ClientKey, error) {
+	return s.listClientKeys(ctx, a, p, store.CredSharedDevice)
 }
 
-func (s *Service) listClientKeys(ctx context.Context, a Actor, kinds ...store.CredentialKind) ([]ClientKey, error) {
+func (s *Service) listClientKeys(ctx context.Context, a Actor, p store.Page, kinds ...store.CredentialKind) ([]ClientKey, error) {
 	if err := requireAdmin(a); err != nil {
 		return nil, err
 	}
-	cs, err := s.st.ListCredentials(ctx, a.PortalID, kinds...)
+	cs, err := s.st.ListCredentials(ctx, a.PortalID, p, kinds...)
 	if err != nil {
 		return nil, mapStoreErr("list print client secrets", err)
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"printdock/protocol"
+	"printdock/server/store"
 )
 
 // Errors. Handlers map them to HTTP statuses: ErrUnauthenticated 401, ErrForbidden/ErrInactive/ErrRevoked
@@ -149,7 +150,8 @@ type AuditEntry struct {
 type AuditFilter struct {
 	Actor, Action string
 	Since, Until  time.Time
-	Limit         int
+	Limit         int       // 1..MaxAuditLimit+1 (the extra row tells a pager there is more); 0 means 100
+	After         store.Key // continue after the entry with key store.SeqKey(at, id)
 }
 
 // Event is a credential change that affects live connections. The hub subscribes and closes every
@@ -204,7 +206,7 @@ type InitResult struct {
 //	StillValid(ctx, p Principal) error // re-checks status/generation (for long sessions)
 //
 //	CreateClientKey(ctx, a Actor, opts NewClientKey) (Created, error)
-//	ListClientKeys(ctx, a Actor) ([]ClientKey, error)
+//	ListClientKeys(ctx, a Actor, p store.Page) ([]ClientKey, error) // one page; so are the other lists
 //	GetClientKey(ctx, a Actor, id string) (ClientKey, error)
 //	RotateClientKey(ctx, a Actor, id string) (Created, error)
 //	SetClientKeyActive(ctx, a Actor, id string, active bool) (ClientKey, error)
@@ -214,12 +216,12 @@ type InitResult struct {
 //	Me(ctx, a Actor) (User, error)
 //	RotateOwnAPIKey(ctx, a Actor, confirm bool) (string, error)          // ErrConfirmationRequired without confirm
 //	RotateUserAPIKey(ctx, a Actor, userID string) (string, error)        // admin; no confirmation
-//	ListUsers(ctx, a Actor) ([]User, error)
+//	ListUsers(ctx, a Actor, p store.Page) ([]User, error)
 //	CreateUser(ctx, a Actor, email string, role Role) (User, string /*password*/, string /*api key*/, error)
 //	SetUserRole(ctx, a Actor, userID string, role Role) (User, error)
 //
 //	ResetSharedSecret(ctx, a Actor, confirmation string, resetDevices bool) (string, error)
-//	SharedDevices(ctx, a Actor) ([]ClientKey, error)
+//	SharedDevices(ctx, a Actor, p store.Page) ([]ClientKey, error)
 //
 //	CreateOAuthClient(ctx, a Actor, description string) (OAuthClient, string /*client secret*/, error)
 //	ListOAuthClients / RevokeOAuthClient / DeleteOAuthClient

@@ -8,6 +8,7 @@ import (
 
 	"printdock/protocol"
 	"printdock/server/keys"
+	"printdock/server/store"
 	"printdock/server/store/sqlite"
 )
 
@@ -178,7 +179,7 @@ func TestClientKeyListAndTouch(t *testing.T) {
 	created := e.clock.Now()
 	e.clock.Advance(time.Second)
 	b := e.createKey(keys.NewClientKey{Description: "Packing desk 2", Inactive: true})
-	list, err := e.svc.ListClientKeys(e.ctx, e.admin)
+	list, err := e.svc.ListClientKeys(e.ctx, e.admin, store.Page{})
 	if err != nil || len(list) != 2 || list[0].ID != a.Key.ID || list[1].ID != b.Key.ID {
 		t.Fatalf("list = %+v, %v", list, err)
 	}

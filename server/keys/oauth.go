@@ -63,12 +63,13 @@ func (s *Service) CreateOAuthClient(ctx context.Context, a Actor, description st
 	return toOAuthClient(c), secret, nil
 }
 
-// ListOAuthClients lists the portal's OAuth clients (admin).
-func (s *Service) ListOAuthClients(ctx context.Context, a Actor) ([]OAuthClient, error) {
+// ListOAuthClients lists the portal's OAuth clients, oldest first (admin), one page (keyset
+// store.TimeKey(created_at, id)).
+func (s *Service) ListOAuthClients(ctx context.Context, a Actor, p store.Page) ([]OAuthClient, error) {
 	if err := requireAdmin(a); err != nil {
 		return nil, err
 	}
-	cs, err := s.st.ListCredentials(ctx, a.PortalID, store.CredOAuthClient)
+	cs, err := s.st.ListCredentials(ctx, a.PortalID, p, store.CredOAuthClient)
 	if err != nil {
 		return nil, mapStoreErr("list oauth clients", err)
 	}

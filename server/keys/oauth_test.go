@@ -7,6 +7,7 @@ import (
 
 	"printdock/protocol"
 	"printdock/server/keys"
+	"printdock/server/store"
 )
 
 func TestOAuth(t *testing.T) {
@@ -71,7 +72,7 @@ func TestOAuth(t *testing.T) {
 	if _, _, err := e.svc.IssueToken(e.ctx, oc.ID, secret, ""); !errors.Is(err, keys.ErrRevoked) {
 		t.Errorf("issue for revoked client = %v", err)
 	}
-	list, err := e.svc.ListOAuthClients(e.ctx, e.admin)
+	list, err := e.svc.ListOAuthClients(e.ctx, e.admin, store.Page{})
 	if err != nil || len(list) != 1 || list[0].Status != keys.StatusRevoked {
 		t.Errorf("list = %+v, %v", list, err)
 	}

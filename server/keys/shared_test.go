@@ -7,6 +7,7 @@ import (
 
 	"printdock/protocol"
 	"printdock/server/keys"
+	"printdock/server/store"
 )
 
 func TestSharedSecret(t *testing.T) {
@@ -81,7 +82,7 @@ func TestSharedSecret(t *testing.T) {
 		e.wantAuth(dev.Key.Description+" with S3", s3, dev.Key.ID, nil)
 	}
 	e.wantAuth("unique key untouched", unique.Secret, "", nil)
-	devs, err := e.svc.SharedDevices(e.ctx, e.admin)
+	devs, err := e.svc.SharedDevices(e.ctx, e.admin, store.Page{})
 	if err != nil || len(devs) != 4 {
 		t.Fatalf("shared devices = %d, %v", len(devs), err)
 	}

@@ -18,11 +18,11 @@ type Store interface {
 
 	GetUser(ctx context.Context, id string) (store.User, error)
 	GetUserByEmail(ctx context.Context, email string) (store.User, error)
-	ListUsers(ctx context.Context, portalID string) ([]store.User, error)
+	ListUsers(ctx context.Context, portalID string, p store.Page) ([]store.User, error)
 
 	GetCredential(ctx context.Context, id string) (store.Credential, error)
 	GetCredentialByHash(ctx context.Context, secretHash string) (store.Credential, error)
-	ListCredentials(ctx context.Context, portalID string, kinds ...store.CredentialKind) ([]store.Credential, error)
+	ListCredentials(ctx context.Context, portalID string, p store.Page, kinds ...store.CredentialKind) ([]store.Credential, error)
 	UserAPIKey(ctx context.Context, userID string) (store.Credential, error)
 	TouchCredential(ctx context.Context, id string, at time.Time) error
 

@@ -144,16 +144,16 @@ func (s *Service) Me(ctx context.Context, a Actor) (User, error) {
 	return toUser(u, k.Prefix), nil
 }
 
-// ListUsers lists the portal's users by e-mail (admin).
-func (s *Service) ListUsers(ctx context.Context, a Actor) ([]User, error) {
+// ListUsers lists the portal's users by e-mail (admin), one page (keyset store.NameKey(email, id)).
+func (s *Service) ListUsers(ctx context.Context, a Actor, p store.Page) ([]User, error) {
 	if err := requireAdmin(a); err != nil {
 		return nil, err
 	}
-	us, err := s.st.ListUsers(ctx, a.PortalID)
+	us, err := s.st.ListUsers(ctx, a.PortalID, p)
 	if err != nil {
 		return nil, mapStoreErr("list users", err)
 	}
-	ks, err := s.st.ListCredentials(ctx, a.PortalID, store.CredUserKey)
+	ks, err := s.st.ListCredentials(ctx, a.PortalID, store.Page{}, store.CredUserKey)
 	if err != nil {
 		return nil, mapStoreErr("list users", err)
 	}

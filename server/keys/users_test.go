@@ -6,6 +6,7 @@ import (
 
 	"printdock/protocol"
 	"printdock/server/keys"
+	"printdock/server/store"
 )
 
 func TestPersonalAPIKeyRotation(t *testing.T) {
@@ -77,7 +78,7 @@ func TestUsers(t *testing.T) {
 	if p, err := e.svc.PasswordLogin(e.ctx, "second@example.com", pw, "192.0.2.9:1"); err != nil || p.UserID != u.ID {
 		t.Errorf("login new user = %+v, %v", p, err)
 	}
-	list, err := e.svc.ListUsers(e.ctx, e.admin)
+	list, err := e.svc.ListUsers(e.ctx, e.admin, store.Page{})
 	if err != nil || len(list) != 2 || list[1].ID != u.ID || list[1].APIKeyPrefix != protocol.SecretPrefix(key) {
 		t.Fatalf("list users = %+v, %v", list, err)
 	}
@@ -128,13 +129,13 @@ func TestRoleChecks(t *testing.T) {
 			_, err := e.svc.CreateClientKey(e.ctx, a, keys.NewClientKey{Description: "x"})
 			return err
 		},
-		"ListClientKeys":     func(a keys.Actor) error { _, err := e.svc.ListClientKeys(e.ctx, a); return err },
+		"ListClientKeys":     func(a keys.Actor) error { _, err := e.svc.ListClientKeys(e.ctx, a, store.Page{}); return err },
 		"GetClientKey":       func(a keys.Actor) error { _, err := e.svc.GetClientKey(e.ctx, a, k.Key.ID); return err },
 		"RotateClientKey":    func(a keys.Actor) error { _, err := e.svc.RotateClientKey(e.ctx, a, k.Key.ID); return err },
 		"SetClientKeyActive": func(a keys.Actor) error { _, err := e.svc.SetClientKeyActive(e.ctx, a, k.Key.ID, false); return err },
 		"RevokeClientKey":    func(a keys.Actor) error { _, err := e.svc.RevokeClientKey(e.ctx, a, k.Key.ID); return err },
 		"DeleteClientKey":    func(a keys.Actor) error { return e.svc.DeleteClientKey(e.ctx, a, k.Key.ID) },
-		"ListUsers":          func(a keys.Actor) error { _, err := e.svc.ListUsers(e.ctx, a); return err },
+		"ListUsers":          func(a keys.Actor) error { _, err := e.svc.ListUsers(e.ctx, a, store.Page{}); return err },
 		"CreateUser": func(a keys.Actor) error {
 			_, _, _, err := e.svc.CreateUser(e.ctx, a, "new@example.com", keys.RoleAdmin)
 			return err
@@ -146,9 +147,9 @@ func TestRoleChecks(t *testing.T) {
 			_, err := e.svc.ResetSharedSecret(e.ctx, a, keys.SharedResetConfirmation, true)
 			return err
 		},
-		"SharedDevices":     func(a keys.Actor) error { _, err := e.svc.SharedDevices(e.ctx, a); return err },
+		"SharedDevices":     func(a keys.Actor) error { _, err := e.svc.SharedDevices(e.ctx, a, store.Page{}); return err },
 		"CreateOAuthClient": func(a keys.Actor) error { _, _, err := e.svc.CreateOAuthClient(e.ctx, a, "x"); return err },
-		"ListOAuthClients":  func(a keys.Actor) error { _, err := e.svc.ListOAuthClients(e.ctx, a); return err },
+		"ListOAuthClients":  func(a keys.Actor) error { _, err := e.svc.ListOAuthClients(e.ctx, a, store.Page{}); return err },
 		"RevokeOAuthClient": func(a keys.Actor) error { _, err := e.svc.RevokeOAuthClient(e.ctx, a, oc.ID); return err },
 		"DeleteOAuthClient": func(a keys.Actor) error { return e.svc.DeleteOAuthClient(e.ctx, a, oc.ID) },
 		"Audit":             func(a keys.Actor) error { _, err := e.svc.Audit(e.ctx, a, keys.AuditFilter{}); return err },
@@ -202,10 +203,10 @@ func TestPortalIsolation(t *testing.T) {
 		}
 	}
 	for name, n := range map[string]func() (int, error){
-		"ListClientKeys": func() (int, error) { l, err := e.svc.ListClientKeys(e.ctx, adminB); return len(l), err },
-		"ListUsers":      func() (int, error) { l, err := e.svc.ListUsers(e.ctx, adminB); return len(l), err },
-		"ListOAuth":      func() (int, error) { l, err := e.svc.ListOAuthClients(e.ctx, adminB); return len(l), err },
-		"SharedDevices":  func() (int, error) { l, err := e.svc.SharedDevices(e.ctx, adminB); return len(l), err },
+		"ListClientKeys": func() (int, error) { l, err := e.svc.ListClientKeys(e.ctx, adminB, store.Page{}); return len(l), err },
+		"ListUsers":      func() (int, error) { l, err := e.svc.ListUsers(e.ctx, adminB, store.Page{}); return len(l), err },
+		"ListOAuth":      func() (int, error) { l, err := e.svc.ListOAuthClients(e.ctx, adminB, store.Page{}); return len(l), err },
+		"SharedDevices":  func() (int, error) { l, err := e.svc.SharedDevices(e.ctx, adminB, store.Page{}); return len(l), err },
 	} {
 		got, err := n()
 		want := 0

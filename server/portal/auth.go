@@ -19,6 +19,7 @@ type loginData struct {
 	Next      string
 	LoginCSRF string
 	SignedOut bool
+	OIDC      string // the OpenID provider's name when its sign-in is configured
 }
 
 // safeNext accepts only a path on this site as the place to go after signing in; anything else goes to
@@ -62,7 +63,7 @@ func (p *portal) loginPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := loginData{Next: safeNext(r.URL.Query().Get("next")), LoginCSRF: p.loginCSRF(w, r),
-		SignedOut: r.URL.Query().Get("signed_out") == "1"}
+		SignedOut: r.URL.Query().Get("signed_out") == "1", OIDC: p.oidcName()}
 	p.render(w, r, http.StatusOK, "login", p.newView(nil, "Sign in", "", d))
 }
 
@@ -82,7 +83,7 @@ func (p *portal) login(w http.ResponseWriter, r *http.Request) {
 	password := r.PostForm.Get("password")
 	next := safeNext(r.PostForm.Get("next"))
 	addr := p.opts.RemoteAddr(r)
-	d := loginData{Email: email, Next: next, LoginCSRF: c.Value}
+	d := loginData{Email: email, Next: next, LoginCSRF: c.Value, OIDC: p.oidcName()}
 	v := p.newView(nil, "Sign in", "", nil)
 
 	if email == "" || password == "" {
@@ -112,15 +113,20 @@ func (p *portal) login(w http.ResponseWriter, r *http.Request) {
 		p.render(w, r, http.StatusUnauthorized, "login", v)
 		return
 	}
-	// A new token on every sign-in (no session fixation); an old session of this browser ends.
+	p.startSession(w, r, pr)
+	http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Path: "/login", MaxAge: -1, HttpOnly: true,
+		Secure: p.secure(r), SameSite: http.SameSiteStrictMode})
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// startSession signs the browser in as pr: a new token on every sign-in (no session fixation); an old
+// session of this browser ends.
+func (p *portal) startSession(w http.ResponseWriter, r *http.Request, pr keys.Principal) {
 	if old, ok := p.sessions.get(p.sessionToken(r)); ok {
 		p.sessions.destroy(old.key)
 	}
 	token, _ := p.sessions.create(pr)
 	p.setSessionCookie(w, r, token, int(p.opts.SessionMaxAge.Seconds()))
-	http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Path: "/login", MaxAge: -1, HttpOnly: true,
-		Secure: p.secure(r), SameSite: http.SameSiteStrictMode})
-	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
 // tooManyText tells a refused sign-in how long to wait.

@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"printdock/internal/testenv"
+	"printdock/server/store"
 )
 
 // The portal's workflows end to end in a real, headless Chromium against a real server (SQLite,
@@ -231,7 +232,7 @@ func (u *uiTest) shot(name string) {
 
 func (u *uiTest) keyID(description string) string {
 	u.t.Helper()
-	list, err := u.e.svc.ListClientKeys(context.Background(), u.e.adminActor())
+	list, err := u.e.svc.ListClientKeys(context.Background(), u.e.adminActor(), store.Page{})
 	if err != nil {
 		u.t.Fatal(err)
 	}

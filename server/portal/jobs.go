@@ -14,6 +14,7 @@ import (
 	"printdock/server/hub"
 	"printdock/server/jobs"
 	"printdock/server/keys"
+	"printdock/server/store"
 )
 
 // The Clients & printers page, the Jobs page and job label previews.
@@ -47,6 +48,7 @@ type clientsData struct {
 	Online  int
 	// Offline lists, for administrators, the active print client keys with no agent connected now.
 	Offline []keys.ClientKey
+	Page    pager // pages of clients, first seen first (online ones first within a page)
 }
 
 func (p *portal) clientsPage(w http.ResponseWriter, r *http.Request, c *reqCtx) {
@@ -58,7 +60,7 @@ func (p *portal) clientsPage(w http.ResponseWriter, r *http.Request, c *reqCtx) 
 	descriptions := map[string]string{}
 	var d clientsData
 	if c.admin() {
-		list, err := p.svc.ListClientKeys(ctx, c.actor)
+		list, err := p.svc.ListClientKeys(ctx, c.actor, store.Page{})
 		if err != nil {
 			p.fail(w, r, c, err)
 			return
@@ -71,12 +73,14 @@ func (p *portal) clientsPage(w http.ResponseWriter, r *http.Request, c *reqCtx) 
 		}
 	}
 	if p.opts.Jobs != nil {
-		cs, err := p.opts.Jobs.ListClients(ctx, c.actor.PortalID)
-		if err != nil {
-			p.fail(w, r, c, err)
+		cs, pg, ok := listPage(p, w, r, c, func(sp store.Page) ([]jobs.Client, error) {
+			return p.opts.Jobs.ListClients(ctx, c.actor.PortalID, sp)
+		}, jobs.Client.Key)
+		if !ok {
 			return
 		}
-		ps, err := p.opts.Jobs.ListPrinters(ctx, c.actor.PortalID)
+		d.Page = pg
+		ps, err := p.opts.Jobs.ListPrinters(ctx, c.actor.PortalID, store.Page{})
 		if err != nil {
 			p.fail(w, r, c, err)
 			return
@@ -129,8 +133,6 @@ func (p *portal) clientsPage(w http.ResponseWriter, r *http.Request, c *reqCtx) 
 
 // --- jobs ---
 
-const jobsLimit = 100
-
 type jobRow struct {
 	jobs.Job
 	PrinterName string
@@ -141,13 +143,12 @@ type jobsData struct {
 	Jobs    []jobRow
 	State   string
 	States  []jobs.State
-	Limit   int
-	Limited bool
+	Page    pager
 	NoQueue bool
 }
 
 func (p *portal) jobsPage(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	d := jobsData{State: r.URL.Query().Get("state"), States: jobs.States, Limit: jobsLimit}
+	d := jobsData{State: r.URL.Query().Get("state"), States: jobs.States}
 	if p.opts.Jobs == nil {
 		d.NoQueue = true
 		p.render(w, r, http.StatusOK, "jobs", p.newView(c, "Print jobs", "jobs", d))
@@ -161,15 +162,14 @@ func (p *portal) jobsPage(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 		return
 	}
 	ctx := r.Context()
-	list, err := p.opts.Jobs.List(ctx, c.actor, jobs.ListFilter{State: jobs.State(d.State), Limit: jobsLimit + 1})
-	if err != nil {
-		p.fail(w, r, c, err)
+	list, pg, ok := listPage(p, w, r, c, func(sp store.Page) ([]jobs.Job, error) {
+		return p.opts.Jobs.List(ctx, c.actor, jobs.ListFilter{State: jobs.State(d.State), Limit: sp.Limit, After: sp.After})
+	}, jobs.Job.Key)
+	if !ok {
 		return
 	}
-	if len(list) > jobsLimit {
-		list, d.Limited = list[:jobsLimit], true
-	}
-	ps, err := p.opts.Jobs.ListPrinters(ctx, c.actor.PortalID)
+	d.Page = pg
+	ps, err := p.opts.Jobs.ListPrinters(ctx, c.actor.PortalID, store.Page{})
 	if err != nil {
 		p.fail(w, r, c, err)
 		return

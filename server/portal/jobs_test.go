@@ -13,6 +13,7 @@ import (
 	"printdock/protocol"
 	"printdock/server/jobs"
 	"printdock/server/keys"
+	"printdock/server/store"
 )
 
 // shippingLabel is a small ZPL label for previews.
@@ -152,7 +153,7 @@ func TestClientsPageOnlineOffline(t *testing.T) {
 	}
 	agent.conn.CloseNow()
 	testenv.WaitFor(t, "the agent offline", func() bool {
-		cs, err := e.jobs.ListClients(context.Background(), e.admin.PortalID)
+		cs, err := e.jobs.ListClients(context.Background(), e.admin.PortalID, store.Page{})
 		return err == nil && len(cs) == 1 && !cs[0].Online
 	})
 	p = b.get("/clients")

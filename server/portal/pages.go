@@ -7,9 +7,9 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"time"
 
 	"printdock/server/keys"
+	"printdock/server/store"
 )
 
 // secretItem is one secret on a "shown once" page.
@@ -67,6 +67,7 @@ type keyRow struct {
 type keysData struct {
 	Keys        []keyRow
 	Description string
+	Page        pager
 }
 
 func (p *portal) keysPage(w http.ResponseWriter, r *http.Request, c *reqCtx) {
@@ -74,12 +75,13 @@ func (p *portal) keysPage(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 }
 
 func (p *portal) renderKeys(w http.ResponseWriter, r *http.Request, c *reqCtx, status int, formErr, desc string) {
-	list, err := p.svc.ListClientKeys(r.Context(), c.actor)
-	if err != nil {
-		p.fail(w, r, c, err)
+	list, pg, ok := listPage(p, w, r, c, func(sp store.Page) ([]keys.ClientKey, error) {
+		return p.svc.ListClientKeys(r.Context(), c.actor, sp)
+	}, keys.ClientKey.Key)
+	if !ok {
 		return
 	}
-	d := keysData{Description: desc}
+	d := keysData{Description: desc, Page: pg}
 	for _, k := range list {
 		d.Keys = append(d.Keys, keyRow{ClientKey: k, Connected: p.hub.Connected(k.ID)})
 	}
@@ -90,7 +92,7 @@ func (p *portal) renderKeys(w http.ResponseWriter, r *http.Request, c *reqCtx, s
 
 // keysStatus answers the page script's poll for the "connected" dots.
 func (p *portal) keysStatus(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	list, err := p.svc.ListClientKeys(r.Context(), c.actor)
+	list, err := p.svc.ListClientKeys(r.Context(), c.actor, store.Page{})
 	if err != nil {
 		status, _ := statusOf(err)
 		http.Error(w, http.StatusText(status), status)
@@ -284,6 +286,7 @@ func (p *portal) rotateOwn(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 
 type usersData struct {
 	Users []keys.User
+	Page  pager
 	Self  string
 	Email string
 	Role  keys.Role
@@ -295,12 +298,13 @@ func (p *portal) usersPage(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 }
 
 func (p *portal) renderUsers(w http.ResponseWriter, r *http.Request, c *reqCtx, status int, formErr, email string, role keys.Role) {
-	users, err := p.svc.ListUsers(r.Context(), c.actor)
-	if err != nil {
-		p.fail(w, r, c, err)
+	users, pg, ok := listPage(p, w, r, c, func(sp store.Page) ([]keys.User, error) {
+		return p.svc.ListUsers(r.Context(), c.actor, sp)
+	}, keys.User.Key)
+	if !ok {
 		return
 	}
-	v := p.newView(c, "Portal users", "users", usersData{Users: users, Self: c.actor.UserID, Email: email, Role: role,
+	v := p.newView(c, "Portal users", "users", usersData{Users: users, Page: pg, Self: c.actor.UserID, Email: email, Role: role,
 		Roles: []keys.Role{keys.RoleUser, keys.RoleAdmin}})
 	v.Error = formErr
 	p.render(w, r, status, "users", v)
@@ -373,7 +377,7 @@ func (p *portal) rotateUserKey(w http.ResponseWriter, r *http.Request, c *reqCtx
 		return
 	}
 	email := id
-	if users, err := p.svc.ListUsers(r.Context(), c.actor); err == nil {
+	if users, err := p.svc.ListUsers(r.Context(), c.actor, store.Page{}); err == nil {
 		if i := slices.IndexFunc(users, func(u keys.User) bool { return u.ID == id }); i >= 0 {
 			email = users[i].Email
 		}
@@ -391,6 +395,7 @@ func (p *portal) rotateUserKey(w http.ResponseWriter, r *http.Request, c *reqCtx
 
 type sharedData struct {
 	Devices      []keyRow
+	Page         pager
 	Confirmation string
 	ResetDevices bool
 	Phrase       string
@@ -401,12 +406,13 @@ func (p *portal) sharedPage(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 }
 
 func (p *portal) renderShared(w http.ResponseWriter, r *http.Request, c *reqCtx, status int, formErr string, d sharedData) {
-	devices, err := p.svc.SharedDevices(r.Context(), c.actor)
-	if err != nil {
-		p.fail(w, r, c, err)
+	devices, pg, ok := listPage(p, w, r, c, func(sp store.Page) ([]keys.ClientKey, error) {
+		return p.svc.SharedDevices(r.Context(), c.actor, sp)
+	}, keys.ClientKey.Key)
+	if !ok {
 		return
 	}
-	d.Devices = d.Devices[:0]
+	d.Devices, d.Page = d.Devices[:0], pg
 	for _, k := range devices {
 		d.Devices = append(d.Devices, keyRow{ClientKey: k, Connected: p.hub.Connected(k.ID)})
 	}
@@ -440,59 +446,4 @@ func (p *portal) resetShared(w http.ResponseWriter, r *http.Request, c *reqCtx) 
 		Notes:   []string{"A device signs in with this secret plus its own device ID."},
 		Back:    "/shared", BackLabel: "the shared secret",
 	})
-}
-
-// --- clients, jobs, audit ---
-
-type auditData struct {
-	Entries            []keys.AuditEntry
-	Actor, Action      string
-	Since, Until       string
-	Limit              int
-	Limited, HasFilter bool
-	DateError          string
-}
-
-const auditLimit = 200
-
-func (p *portal) auditPage(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	q := r.URL.Query()
-	d := auditData{
-		Actor:  strings.TrimSpace(q.Get("actor")),
-		Action: strings.TrimSpace(q.Get("action")),
-		Since:  q.Get("since"),
-		Until:  q.Get("until"),
-		Limit:  auditLimit,
-	}
-	f := keys.AuditFilter{Actor: d.Actor, Action: d.Action, Limit: auditLimit + 1}
-	status := http.StatusOK
-	if d.Since != "" {
-		t, err := time.Parse(time.DateOnly, d.Since)
-		if err != nil {
-			d.DateError, status = "“From” is not a date (YYYY-MM-DD).", http.StatusBadRequest
-		}
-		f.Since = t
-	}
-	if d.Until != "" {
-		t, err := time.Parse(time.DateOnly, d.Until)
-		if err != nil {
-			d.DateError, status = "“To” is not a date (YYYY-MM-DD).", http.StatusBadRequest
-		}
-		f.Until = t.AddDate(0, 0, 1) // the whole day
-	}
-	d.HasFilter = d.Actor != "" || d.Action != "" || d.Since != "" || d.Until != ""
-	if status == http.StatusOK {
-		entries, err := p.svc.Audit(r.Context(), c.actor, f)
-		if err != nil {
-			p.fail(w, r, c, err)
-			return
-		}
-		if len(entries) > auditLimit {
-			entries, d.Limited = entries[:auditLimit], true
-		}
-		d.Entries = entries
-	}
-	v := p.newView(c, "Audit log", "audit", d)
-	v.Error = d.DateError
-	p.render(w, r, status, "audit", v)
 }

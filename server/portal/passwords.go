@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"printdock/server/keys"
+	"printdock/server/store"
 )
 
 // --- passwords: every user changes their own; an administrator resets another user's ---
@@ -54,7 +55,7 @@ func (p *portal) changePassword(w http.ResponseWriter, r *http.Request, c *reqCt
 }
 
 func (p *portal) findUser(r *http.Request, c *reqCtx, id string) (keys.User, error) {
-	users, err := p.svc.ListUsers(r.Context(), c.actor)
+	users, err := p.svc.ListUsers(r.Context(), c.actor, store.Page{})
 	if err != nil {
 		return keys.User{}, err
 	}

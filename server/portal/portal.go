@@ -22,6 +22,8 @@ import (
 	"printdock/server/hub"
 	"printdock/server/jobs"
 	"printdock/server/keys"
+	"printdock/server/oidclogin"
+	"printdock/server/store"
 )
 
 // HubView is what the portal needs from the websocket hub (*hub.Hub implements it): whether a credential
@@ -40,8 +42,8 @@ type JobsView interface {
 	List(ctx context.Context, a keys.Actor, f jobs.ListFilter) ([]jobs.Job, error)
 	Content(ctx context.Context, a keys.Actor, id string) ([]byte, error)
 	Preview(ctx context.Context, a keys.Actor, id string) ([]byte, error)
-	ListPrinters(ctx context.Context, portalID string) ([]jobs.Printer, error)
-	ListClients(ctx context.Context, portalID string) ([]jobs.Client, error)
+	ListPrinters(ctx context.Context, portalID string, p store.Page) ([]jobs.Printer, error)
+	ListClients(ctx context.Context, portalID string, p store.Page) ([]jobs.Client, error)
 }
 
 var _ JobsView = (*jobs.Service)(nil)
@@ -69,16 +71,21 @@ type Options struct {
 	RemoteAddr func(*http.Request) string
 	// Login limits failed sign-ins; zero fields take the defaults of DefaultLoginLimits.
 	Login LoginLimits
+	// OIDC, when set, offers sign-in with that OpenID provider besides the password (oidc.go);
+	// OIDCPortal names the portal a first sign-in joins (its ID, or the e-mail of one of its users).
+	OIDC       *oidclogin.Provider
+	OIDCPortal string
 }
 
 // keyService is the part of *keys.Service the portal calls. It exists so the handlers name exactly what
 // they depend on; New takes the concrete service.
 type keyService interface {
 	PasswordLogin(ctx context.Context, email, password, remoteAddr string) (keys.Principal, error)
+	ExternalLogin(ctx context.Context, id keys.ExternalIdentity, remoteAddr string) (keys.Principal, error)
 	Me(ctx context.Context, a keys.Actor) (keys.User, error)
 
 	CreateClientKey(ctx context.Context, a keys.Actor, opts keys.NewClientKey) (keys.Created, error)
-	ListClientKeys(ctx context.Context, a keys.Actor) ([]keys.ClientKey, error)
+	ListClientKeys(ctx context.Context, a keys.Actor, p store.Page) ([]keys.ClientKey, error)
 	GetClientKey(ctx context.Context, a keys.Actor, id string) (keys.ClientKey, error)
 	RotateClientKey(ctx context.Context, a keys.Actor, id string) (keys.Created, error)
 	SetClientKeyActive(ctx context.Context, a keys.Actor, id string, active bool) (keys.ClientKey, error)
@@ -89,12 +96,12 @@ type keyService interface {
 	ChangePassword(ctx context.Context, a keys.Actor, current, next string) error
 	ResetUserPassword(ctx context.Context, a keys.Actor, userID string) (keys.User, string, error)
 	RotateUserAPIKey(ctx context.Context, a keys.Actor, userID string) (string, error)
-	ListUsers(ctx context.Context, a keys.Actor) ([]keys.User, error)
+	ListUsers(ctx context.Context, a keys.Actor, p store.Page) ([]keys.User, error)
 	CreateUser(ctx context.Context, a keys.Actor, email string, role keys.Role) (keys.User, string, string, error)
 	SetUserRole(ctx context.Context, a keys.Actor, userID string, role keys.Role) (keys.User, error)
 
 	ResetSharedSecret(ctx context.Context, a keys.Actor, confirmation string, resetDevices bool) (string, error)
-	SharedDevices(ctx context.Context, a keys.Actor) ([]keys.ClientKey, error)
+	SharedDevices(ctx context.Context, a keys.Actor, p store.Page) ([]keys.ClientKey, error)
 
 	Audit(ctx context.Context, a keys.Actor, f keys.AuditFilter) ([]keys.AuditEntry, error)
 }

@@ -12,6 +12,7 @@ import (
 
 	"printdock/protocol"
 	"printdock/server/keys"
+	"printdock/server/store"
 )
 
 func TestSecurityHeaders(t *testing.T) {
@@ -130,7 +131,7 @@ func TestCSRF(t *testing.T) {
 			}
 		})
 	}
-	keysList, err := e.svc.ListClientKeys(context.Background(), e.adminActor())
+	keysList, err := e.svc.ListClientKeys(context.Background(), e.adminActor(), store.Page{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,6 +74,8 @@ func newPortal(svc keyService, hub HubView, opts Options) *portal {
 	mux.HandleFunc("GET /login", p.loginPage)
 	mux.HandleFunc("POST /login", p.login)
 	mux.HandleFunc("POST /logout", p.user(p.logout))
+	mux.HandleFunc("GET /login/oidc", p.oidcStart)
+	mux.HandleFunc("GET /login/oidc/callback", p.oidcCallback)
 	mux.HandleFunc("GET /{$}", p.user(p.home))
 
 	mux.HandleFunc("GET /keys", p.admin(p.keysPage))
@@ -282,6 +284,7 @@ type view struct {
 	Flash    *flash
 	Error    string
 	AssetVer string
+	Refresh  string // a same-site path the page moves on to at once (meta refresh)
 	D        any
 }
 

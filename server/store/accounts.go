@@ -34,7 +34,7 @@ type UserStore interface {
 	CreateUser(ctx context.Context, u User) error // ErrConflict on a duplicate e-mail
 	GetUser(ctx context.Context, id string) (User, error)
 	GetUserByEmail(ctx context.Context, email string) (User, error)
-	ListUsers(ctx context.Context, portalID string) ([]User, error) // by e-mail
+	ListUsers(ctx context.Context, portalID string, p Page) ([]User, error) // by e-mail, then ID (NameKey)
 	CountAdmins(ctx context.Context, portalID string) (int, error)
 	SetUserRole(ctx context.Context, id, role string) error
 	SetUserPassword(ctx context.Context, id, passwordHash string) error

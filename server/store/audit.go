@@ -23,6 +23,7 @@ type AuditFilter struct {
 	Actor, Action string
 	Since, Until  time.Time // zero: unbounded; Since inclusive, Until exclusive
 	Limit         int       // <= 0: implementation default (100)
+	After         Key       // continue after the entry with key SeqKey(at, id)
 }
 
 // AuditStore persists the audit log.

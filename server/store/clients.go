@@ -47,6 +47,8 @@ type Printer struct {
 type PrinterFilter struct {
 	PortalID string
 	ClientID string // optional
+	Limit    int    // <= 0: every printer
+	After    Key    // continue after the printer with key NameKey(name, id)
 }
 
 // ClientStore persists agent installations and their live sessions.
@@ -60,7 +62,9 @@ type ClientStore interface {
 	// ResetClientSessions sets every client's live sessions to zero (a server start).
 	ResetClientSessions(ctx context.Context) (int64, error)
 	GetClient(ctx context.Context, id string) (Client, error)
-	ListClients(ctx context.Context, portalID string) ([]Client, error) // by first seen, then ID
+	ListClients(ctx context.Context, portalID string, p Page) ([]Client, error) // by first seen, then ID (TimeKey)
+	// CountClients counts the clients of a portal that authenticate with the credential.
+	CountClients(ctx context.Context, portalID, credentialID string) (int, error)
 }
 
 // PrinterStore persists the printers of agent installations.
@@ -69,5 +73,7 @@ type PrinterStore interface {
 	// status mode, present and updated_at, keeping first_seen_at. ErrConflict when another ID holds (ClientID, URI).
 	UpsertPrinter(ctx context.Context, p Printer) error
 	GetPrinter(ctx context.Context, id string) (Printer, error)
-	ListPrinters(ctx context.Context, f PrinterFilter) ([]Printer, error) // by name, then URI
+	ListPrinters(ctx context.Context, f PrinterFilter) ([]Printer, error) // by name, then ID (NameKey)
+	// CountPrinters counts a portal's printers (present or not).
+	CountPrinters(ctx context.Context, portalID string) (int, error)
 }

@@ -59,8 +59,9 @@ type CredentialStore interface {
 	CreateCredential(ctx context.Context, c Credential) error // ErrConflict on a duplicate ID or hash
 	GetCredential(ctx context.Context, id string) (Credential, error)
 	GetCredentialByHash(ctx context.Context, secretHash string) (Credential, error)
-	// ListCredentials lists a portal's credentials of the given kinds (all kinds when none), oldest first.
-	ListCredentials(ctx context.Context, portalID string, kinds ...CredentialKind) ([]Credential, error)
+	// ListCredentials lists a portal's credentials of the given kinds (all kinds when none), oldest first
+	// (keyset-paginated on TimeKey(created_at, id)).
+	ListCredentials(ctx context.Context, portalID string, p Page, kinds ...CredentialKind) ([]Credential, error)
 	UserAPIKey(ctx context.Context, userID string) (Credential, error)
 	// ReplaceSecret sets a new hash and prefix and generation = oldGeneration+1, only when the generation
 	// is still oldGeneration (ErrConflict otherwise).

@@ -106,9 +106,15 @@ type JobFilter struct {
 	Received *bool
 	// CancelRequested, when set, selects jobs whose cancel_requested_at is (true) or is not (false) set.
 	CancelRequested *bool
-	AllPortals      bool // internal sweeps only
-	OldestFirst     bool // by created_at (by expires_at when ExpiresBy is set); newest first otherwise
-	Limit           int  // <= 0: 100
+	// IdempotencyKey, when set, selects the job submitted with that key.
+	IdempotencyKey string
+	// CreatedAfter, when set, selects jobs created strictly after it.
+	CreatedAfter time.Time
+	AllPortals   bool // internal sweeps only
+	OldestFirst  bool // by created_at (by expires_at when ExpiresBy is set); newest first otherwise
+	Limit        int  // <= 0: 100
+	// After continues a list after the job with key TimeKey(created_at, id) (ignored with ExpiresBy).
+	After Key
 }
 
 // JobStore persists print jobs and their events.
@@ -122,10 +128,10 @@ type JobStore interface {
 	// JobPreview returns the stored preview of a rendered label; ErrNotFound when the job has none (raw
 	// content, or retention dropped it).
 	JobPreview(ctx context.Context, id string) ([]byte, error)
-	ListJobs(ctx context.Context, f JobFilter) ([]Job, error)
+	ListJobs(ctx context.Context, f JobFilter) ([]Job, error) // keyset-paginated on TimeKey(created_at, id)
 	UpdateJob(ctx context.Context, u JobUpdate) error
 	AppendJobEvent(ctx context.Context, e JobEvent) (int64, error)
-	ListJobEvents(ctx context.Context, jobID string) ([]JobEvent, error) // oldest first
+	ListJobEvents(ctx context.Context, jobID string, p Page) ([]JobEvent, error) // oldest first (key: Key{Seq: id})
 	// PendingJobs returns, with content, oldest first, at most limit (<= 0: 100) jobs of the client, for
 	// printers that are Present, that are queued, or sent, never received, last sent in a session before
 	// session (a SessionSeq) and not asked to be cancelled.

@@ -75,9 +75,24 @@ func (q q) GetClient(ctx context.Context, id string) (store.Client, error) {
 	return one(ctx, q, "get client", `SELECT `+sqlq.ClientCols+` FROM clients WHERE id = $1`, scanClient, id)
 }
 
-func (q q) ListClients(ctx context.Context, portalID string) ([]store.Client, error) {
-	return list(ctx, q, "list clients", `SELECT `+sqlq.ClientCols+` FROM clients WHERE portal_id = $1
-		ORDER BY first_seen_at, id`, scanClient, portalID)
+func (q q) ListClients(ctx context.Context, portalID string, p store.Page) ([]store.Client, error) {
+	var a args
+	sql := sqlq.Clients(portalID, p, a.add)
+	return list(ctx, q, "list clients", sql, scanClient, a...)
+}
+
+func (q q) CountClients(ctx context.Context, portalID, credentialID string) (int, error) {
+	var n int
+	err := q.row(ctx, "count clients", `SELECT COUNT(*) FROM clients WHERE portal_id = $1 AND credential_id = $2`,
+		func(sc scanner) error { return sc.Scan(&n) }, portalID, credentialID)
+	return n, err
+}
+
+func (q q) CountPrinters(ctx context.Context, portalID string) (int, error) {
+	var n int
+	err := q.row(ctx, "count printers", `SELECT COUNT(*) FROM printers WHERE portal_id = $1`,
+		func(sc scanner) error { return sc.Scan(&n) }, portalID)
+	return n, err
 }
 
 // Printers.
@@ -109,10 +124,6 @@ func (q q) GetPrinter(ctx context.Context, id string) (store.Printer, error) {
 
 func (q q) ListPrinters(ctx context.Context, f store.PrinterFilter) ([]store.Printer, error) {
 	var a args
-	sql := `SELECT ` + sqlq.PrinterCols + sqlq.PrinterFrom + ` WHERE p.portal_id = ` + a.add(f.PortalID)
-	if f.ClientID != "" {
-		sql += ` AND p.client_id = ` + a.add(f.ClientID)
-	}
-	sql += ` ORDER BY p.name, p.uri, p.id`
+	sql := sqlq.Printers(f, a.add)
 	return list(ctx, q, "list printers", sql, scanPrinter, a...)
 }

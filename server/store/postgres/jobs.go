@@ -113,13 +113,14 @@ func (q q) AppendJobEvent(ctx context.Context, e store.JobEvent) (int64, error) 
 	return id, err
 }
 
-func (q q) ListJobEvents(ctx context.Context, jobID string) ([]store.JobEvent, error) {
-	return list(ctx, q, "list job events", `SELECT id, job_id, at, from_state, to_state, reason, actor
-		FROM job_events WHERE job_id = $1 ORDER BY id`, func(sc scanner) (store.JobEvent, error) {
+func (q q) ListJobEvents(ctx context.Context, jobID string, p store.Page) ([]store.JobEvent, error) {
+	var a args
+	sql := sqlq.JobEvents(jobID, p, a.add)
+	return list(ctx, q, "list job events", sql, func(sc scanner) (store.JobEvent, error) {
 		var e store.JobEvent
 		var from, to string
 		err := sc.Scan(&e.ID, &e.JobID, &e.At, &from, &to, &e.Reason, &e.Actor)
 		e.At, e.From, e.To = utc(e.At), store.JobState(from), store.JobState(to)
 		return e, err
-	}, jobID)
+	}, a...)
 }

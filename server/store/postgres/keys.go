@@ -49,13 +49,9 @@ func (q q) UserAPIKey(ctx context.Context, userID string) (store.Credential, err
 		WHERE user_id = $1 AND kind = 'user_key'`, scanCred, userID)
 }
 
-func (q q) ListCredentials(ctx context.Context, portalID string, kinds ...store.CredentialKind) ([]store.Credential, error) {
+func (q q) ListCredentials(ctx context.Context, portalID string, p store.Page, kinds ...store.CredentialKind) ([]store.Credential, error) {
 	var a args
-	sql := `SELECT ` + sqlq.CredCols + ` FROM credentials WHERE portal_id = ` + a.add(portalID)
-	if len(kinds) > 0 {
-		sql += ` AND kind = ANY(` + a.add(sqlq.Strings(kinds)) + `)`
-	}
-	sql += ` ORDER BY created_at, id`
+	sql := sqlq.Credentials(portalID, p, kinds, a.add)
 	return list(ctx, q, "list credentials", sql, scanCred, a...)
 }
 

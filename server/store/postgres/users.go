@@ -53,9 +53,10 @@ func (q q) GetUserByEmail(ctx context.Context, email string) (store.User, error)
 	return one(ctx, q, "get user by email", `SELECT `+sqlq.UserCols+` FROM users WHERE email = $1`, scanUser, email)
 }
 
-func (q q) ListUsers(ctx context.Context, portalID string) ([]store.User, error) {
-	return list(ctx, q, "list users", `SELECT `+sqlq.UserCols+` FROM users WHERE portal_id = $1 ORDER BY email`,
-		scanUser, portalID)
+func (q q) ListUsers(ctx context.Context, portalID string, p store.Page) ([]store.User, error) {
+	var a args
+	sql := sqlq.Users(portalID, p, a.add)
+	return list(ctx, q, "list users", sql, scanUser, a...)
 }
 
 func (q q) CountAdmins(ctx context.Context, portalID string) (int, error) {

@@ -46,9 +46,23 @@ func (q q) GetClient(ctx context.Context, id string) (store.Client, error) {
 	return c, mapErr("get client", err)
 }
 
-func (q q) ListClients(ctx context.Context, portalID string) ([]store.Client, error) {
-	return queryAll(ctx, q.r, "list clients", `SELECT `+sqlq.ClientCols+` FROM clients WHERE portal_id = ?
-		ORDER BY first_seen_at, id`, []any{portalID}, scanClient)
+func (q q) ListClients(ctx context.Context, portalID string, p store.Page) ([]store.Client, error) {
+	var a args
+	query := sqlq.Clients(portalID, p, a.add)
+	return queryAll(ctx, q.r, "list clients", query, a, scanClient)
+}
+
+func (q q) CountClients(ctx context.Context, portalID, credentialID string) (int, error) {
+	var n int
+	err := q.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM clients WHERE portal_id = ? AND credential_id = ?`,
+		portalID, credentialID).Scan(&n)
+	return n, mapErr("count clients", err)
+}
+
+func (q q) CountPrinters(ctx context.Context, portalID string) (int, error) {
+	var n int
+	err := q.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM printers WHERE portal_id = ?`, portalID).Scan(&n)
+	return n, mapErr("count printers", err)
 }
 
 // Printers.
@@ -81,12 +95,7 @@ func (q q) GetPrinter(ctx context.Context, id string) (store.Printer, error) {
 }
 
 func (q q) ListPrinters(ctx context.Context, f store.PrinterFilter) ([]store.Printer, error) {
-	query := `SELECT ` + sqlq.PrinterCols + sqlq.PrinterFrom + ` WHERE p.portal_id = ?`
-	args := []any{f.PortalID}
-	if f.ClientID != "" {
-		query += ` AND p.client_id = ?`
-		args = append(args, f.ClientID)
-	}
-	query += ` ORDER BY p.name, p.uri, p.id`
-	return queryAll(ctx, q.r, "list printers", query, args, scanPrinter)
+	var a args
+	query := sqlq.Printers(f, a.add)
+	return queryAll(ctx, q.r, "list printers", query, a, scanPrinter)
 }

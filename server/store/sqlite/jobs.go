@@ -140,9 +140,10 @@ func (q q) AppendJobEvent(ctx context.Context, e store.JobEvent) (int64, error) 
 	return id, mapErr("append job event", err)
 }
 
-func (q q) ListJobEvents(ctx context.Context, jobID string) ([]store.JobEvent, error) {
-	return queryAll(ctx, q.r, "list job events", `SELECT id, job_id, at, from_state, to_state, reason, actor
-		FROM job_events WHERE job_id = ? ORDER BY id`, []any{jobID}, func(sc rowScanner) (store.JobEvent, error) {
+func (q q) ListJobEvents(ctx context.Context, jobID string, p store.Page) ([]store.JobEvent, error) {
+	var a args
+	query := sqlq.JobEvents(jobID, p, a.add)
+	return queryAll(ctx, q.r, "list job events", query, a, func(sc rowScanner) (store.JobEvent, error) {
 		var e store.JobEvent
 		var at int64
 		var from, to string

@@ -56,13 +56,9 @@ func (q q) UserAPIKey(ctx context.Context, userID string) (store.Credential, err
 	return c, mapErr("get user api key", err)
 }
 
-func (q q) ListCredentials(ctx context.Context, portalID string, kinds ...store.CredentialKind) ([]store.Credential, error) {
+func (q q) ListCredentials(ctx context.Context, portalID string, p store.Page, kinds ...store.CredentialKind) ([]store.Credential, error) {
 	var a args
-	query := `SELECT ` + sqlq.CredCols + ` FROM credentials WHERE portal_id = ` + a.add(portalID)
-	if len(kinds) > 0 {
-		query += ` AND kind IN ` + sqlq.In(a.add, sqlq.Strings(kinds))
-	}
-	query += ` ORDER BY created_at, id`
+	query := sqlq.Credentials(portalID, p, kinds, a.add)
 	return queryAll(ctx, q.r, "list credentials", query, a, scanCred)
 }
 

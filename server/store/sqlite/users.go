@@ -54,8 +54,10 @@ func (q q) GetUserByEmail(ctx context.Context, email string) (store.User, error)
 	return u, mapErr("get user by email", err)
 }
 
-func (q q) ListUsers(ctx context.Context, portalID string) ([]store.User, error) {
-	return queryAll(ctx, q.r, "list users", `SELECT `+sqlq.UserCols+` FROM users WHERE portal_id = ? ORDER BY email`, []any{portalID}, scanUser)
+func (q q) ListUsers(ctx context.Context, portalID string, p store.Page) ([]store.User, error) {
+	var a args
+	query := sqlq.Users(portalID, p, a.add)
+	return queryAll(ctx, q.r, "list users", query, a, scanUser)
 }
 
 func (q q) CountAdmins(ctx context.Context, portalID string) (int, error) {

@@ -99,9 +99,17 @@ func testClients(t *testing.T, s store.Store) {
 
 	connect(t, s, "p1", "c0", t0.Add(-time.Hour))
 	connect(t, s, "p2", "c3", t0)
-	list, err := s.ListClients(ctx, "p1")
+	list, err := s.ListClients(ctx, "p1", store.Page{})
 	if err != nil || len(list) != 2 || list[0].ID != "c0" || list[1].ID != "c1" {
 		t.Errorf("list p1 = %+v, %v", list, err)
+	}
+	for _, tc := range []struct {
+		portal, cred string
+		want         int
+	}{{"p1", "key-other", 1}, {"p1", "key-c0", 1}, {"p2", "key-c0", 0}, {"p2", "key-c3", 1}, {"p1", "nope", 0}} {
+		if n, err := s.CountClients(ctx, tc.portal, tc.cred); err != nil || n != tc.want {
+			t.Errorf("count clients %s %s = %d, %v; want %d", tc.portal, tc.cred, n, err, tc.want)
+		}
 	}
 	if n, err := s.ResetClientSessions(ctx); err != nil || n != 2 {
 		t.Errorf("reset = %d, %v; want the 2 online clients", n, err)
@@ -158,6 +166,11 @@ func testPrinters(t *testing.T, s store.Store) {
 	list, err = s.ListPrinters(ctx, store.PrinterFilter{PortalID: "p2"})
 	if err != nil || len(list) != 1 || list[0].ID != "prC" {
 		t.Errorf("list p2 = %+v, %v", list, err)
+	}
+	for portal, want := range map[string]int{"p1": 2, "p2": 1, "p3": 0} {
+		if n, err := s.CountPrinters(ctx, portal); err != nil || n != want {
+			t.Errorf("count printers %s = %d, %v; want %d", portal, n, err, want)
+		}
 	}
 }
 
@@ -374,7 +387,7 @@ func testJobEvents(t *testing.T, s store.Store) {
 	if _, err := s.AppendJobEvent(ctx, store.JobEvent{JobID: "nope", At: t0, To: store.JobQueued}); err == nil {
 		t.Error("event of an unknown job accepted")
 	}
-	got, err := s.ListJobEvents(ctx, "j1")
+	got, err := s.ListJobEvents(ctx, "j1", store.Page{})
 	if err != nil || len(got) != 2 {
 		t.Fatalf("events = %+v, %v", got, err)
 	}
@@ -384,7 +397,7 @@ func testJobEvents(t *testing.T, s store.Store) {
 			t.Errorf("event %d = %+v, want %+v", i, got[i], want)
 		}
 	}
-	if got, err := s.ListJobEvents(ctx, "nope"); err != nil || len(got) != 0 {
+	if got, err := s.ListJobEvents(ctx, "nope", store.Page{}); err != nil || len(got) != 0 {
 		t.Errorf("events of unknown job = %+v, %v", got, err)
 	}
 }

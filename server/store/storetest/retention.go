@@ -72,7 +72,7 @@ func testRetention(t *testing.T, s store.Store) {
 	count("delete jobs", n, err, 1)
 	for id, want := range map[string]bool{"old1": false, "old2": false, "mid": true, "new": true, "queued": true} {
 		_, err := s.GetJob(ctx, id)
-		evs, _ := s.ListJobEvents(ctx, id)
+		evs, _ := s.ListJobEvents(ctx, id, store.Page{})
 		if (err == nil) != want || (len(evs) > 0) != (want && id != "queued") {
 			t.Errorf("job %s: %v, %d events; want kept = %v", id, err, len(evs), want)
 		}

@@ -46,6 +46,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 			tc.fn(t, open(t))
 		})
 	}
+	t.Run("Paging", func(t *testing.T) { testPaging(t, open) })
+	t.Run("JobFilters", func(t *testing.T) { testJobFilters(t, open(t)) })
 }
 
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 123456000, time.UTC)
@@ -131,7 +133,7 @@ func testUsers(t *testing.T, s store.Store) {
 	}
 	_, err = s.GetUserByEmail(ctx, "nobody@example.com")
 	wantErr(t, "unknown e-mail", err, store.ErrNotFound)
-	list, err := s.ListUsers(ctx, "p1")
+	list, err := s.ListUsers(ctx, "p1", store.Page{})
 	if err != nil || len(list) != 2 || list[0].ID != "alice" || list[1].ID != "bob" {
 		t.Errorf("list = %+v, %v", list, err)
 	}
@@ -189,15 +191,15 @@ func testCredentials(t *testing.T, s store.Store) {
 	_, err = s.GetCredential(ctx, "nope")
 	wantErr(t, "unknown id", err, store.ErrNotFound)
 
-	list, err := s.ListCredentials(ctx, "p1", store.CredPrintClient)
+	list, err := s.ListCredentials(ctx, "p1", store.Page{}, store.CredPrintClient)
 	if err != nil || len(list) != 2 || list[0].ID != "key1" || list[1].ID != "key2" {
 		t.Errorf("list print clients = %v, %v", ids(list), err)
 	}
-	list, err = s.ListCredentials(ctx, "p1")
+	list, err = s.ListCredentials(ctx, "p1", store.Page{})
 	if err != nil || !slices.Equal(ids(list), []string{"key1", "key2", "oac1"}) {
 		t.Errorf("list all = %v, %v", ids(list), err)
 	}
-	list, err = s.ListCredentials(ctx, "p1", store.CredOAuthClient, store.CredSharedDevice)
+	list, err = s.ListCredentials(ctx, "p1", store.Page{}, store.CredOAuthClient, store.CredSharedDevice)
 	if err != nil || !slices.Equal(ids(list), []string{"oac1"}) {
 		t.Errorf("list oauth+shared = %v, %v", ids(list), err)
 	}

@@ -1,5 +1,5 @@
 // Package sqlq builds the SQL that the SQLite and PostgreSQL stores share: the filtered and ordered list
-// queries (jobs, audit entries), the job update, and the reading of an optimistic update's outcome. Each
+// queries (users, credentials, clients, printers, jobs, audit entries) with their keyset pagination (page.go), the job update, and the reading of an optimistic update's outcome. Each
 // store passes its dialect as an Arg function, which records a query argument and returns its placeholder.
 package sqlq
 
@@ -69,6 +69,19 @@ func Jobs(f store.JobFilter, arg Arg) string {
 	if f.CancelRequested != nil {
 		where = append(where, isSet(`j.cancel_requested_at`, *f.CancelRequested))
 	}
+	if f.IdempotencyKey != "" {
+		where = append(where, `j.idempotency_key = `+arg(f.IdempotencyKey))
+	}
+	if !f.CreatedAfter.IsZero() {
+		where = append(where, `j.created_at > `+arg(f.CreatedAfter))
+	}
+	if k := f.After; !k.IsZero() && f.ExpiresBy.IsZero() {
+		op := ` < `
+		if f.OldestFirst {
+			op = ` > `
+		}
+		where = append(where, `(j.created_at, j.id)`+op+`(`+arg(k.At)+`, `+arg(k.ID)+`)`)
+	}
 	var sql string
 	if len(where) > 0 {
 		sql = ` WHERE ` + strings.Join(where, ` AND `)
@@ -110,7 +123,7 @@ func Audit(f store.AuditFilter, arg Arg) string {
 	if !f.Until.IsZero() {
 		sql += ` AND at < ` + arg(f.Until)
 	}
-	return sql + ` ORDER BY at DESC, id DESC LIMIT ` + arg(limit(f.Limit))
+	return sql + after(arg, f.After, true, `at, id`, f.After.At, f.After.Seq) + ` ORDER BY at DESC, id DESC LIMIT ` + arg(limit(f.Limit))
 }
 
 // JobUpdate returns the UPDATE statement of u (see store.JobUpdate): it changes the row only while the
