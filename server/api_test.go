@@ -91,6 +91,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 		return c.ID
 	}
 	fixed := func(p string) func() string { return func() string { return p } }
+	hook := func() string {
+		var w struct {
+			ID string `json:"id"`
+		}
+		s.JSON(t, http.MethodPost, "/api/v1/webhooks", s.AdminKey, map[string]any{"url": "https://hooks.example.com/" + uniq("h")}, http.StatusCreated, &w)
+		return w.ID
+	}
 	withID := func(f func() string, format string) func() string {
 		return func() string { return fmt.Sprintf(format, f()) }
 	}
@@ -156,6 +163,14 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET", withID(job, "/api/v1/jobs/%s"), nobody, [5]int{U, 200, 200, N, 200}, false},
 		{"GET", withID(job, "/api/v1/jobs/%s/events"), nobody, [5]int{U, 200, 200, N, 200}, false},
 		{"DELETE", withID(job, "/api/v1/jobs/%s"), nobody, [5]int{U, 200, 200, N, 200}, false},
+		{"POST", fixed("/api/v1/webhooks"), body(map[string]any{"url": "https://hooks.example.com/m"}), [5]int{U, F, F, 201, 201}, false},
+		{"GET", fixed("/api/v1/webhooks"), nobody, [5]int{U, F, F, 200, 200}, false},
+		{"GET", withID(hook, "/api/v1/webhooks/%s"), nobody, [5]int{U, F, F, N, 200}, false},
+		{"PATCH", withID(hook, "/api/v1/webhooks/%s"), body(map[string]any{"enabled": false}), [5]int{U, F, F, N, 200}, false},
+		{"DELETE", withID(hook, "/api/v1/webhooks/%s"), nobody, [5]int{U, F, F, N, 204}, false},
+		{"GET", withID(hook, "/api/v1/webhooks/%s/deliveries"), nobody, [5]int{U, F, F, N, 200}, false},
+		{"POST", withID(hook, "/api/v1/webhooks/%s/deliveries/1/resend"), nobody, [5]int{U, F, F, N, N}, false},
+		{"GET", fixed("/api/v1/events?types=no.such.type"), nobody, [5]int{U, 400, 400, 400, 400}, false},
 		{"GET", fixed("/api/v1/no-such-thing"), nobody, [5]int{N, N, N, N, N}, false},
 		{"PUT", fixed("/api/v1/me"), nobody, [5]int{405, 405, 405, 405, 405}, false},
 		// Last: these change the caller's own key.

@@ -77,6 +77,18 @@ var figures = []figure{
 		Lower: true},
 	{Title: "Agent idle RSS (connected printdock-agent run)", Pkg: "./agent/", Bench: "^BenchmarkIdleRSS$", Time: "1x",
 		Metric: metricRef{"BenchmarkIdleRSS", "RSS-KiB"}, Lower: true},
+	{Title: "Webhook: job state change → receiver, p50, 200 events/s (SQLite)", Pkg: "./server/", Bench: "^BenchmarkWebhookDelivery$", Time: "1x",
+		Metric: metricRef{"BenchmarkWebhookDelivery", "hook-p50-ms"}, Baseline: metricRef{"BenchmarkWebhookDelivery", "post-p50-ms"},
+		Target: "baseline: a bare HTTP POST round trip to the same receiver", Lower: true},
+	{Title: "Webhook: job state change → receiver, p99, 200 events/s", Pkg: "./server/", Bench: "^BenchmarkWebhookDelivery$", Time: "1x",
+		Metric: metricRef{"BenchmarkWebhookDelivery", "hook-p99-ms"}, Baseline: metricRef{"BenchmarkWebhookDelivery", "post-p99-ms"},
+		Lower: true},
+	{Title: "Event stream: state change → each of 100 subscribers, p50, 50 events/s", Pkg: "./server/", Bench: "^BenchmarkEventStreamFanout$", Time: "1x",
+		Metric: metricRef{"BenchmarkEventStreamFanout/subs=100", "p50-ms"}, Baseline: metricRef{"BenchmarkEventStreamFanout/subs=1", "p50-ms"},
+		Target: "baseline: one subscriber", Lower: true},
+	{Title: "Event stream: state change → each of 100 subscribers, p99", Pkg: "./server/", Bench: "^BenchmarkEventStreamFanout$", Time: "1x",
+		Metric: metricRef{"BenchmarkEventStreamFanout/subs=100", "p99-ms"}, Baseline: metricRef{"BenchmarkEventStreamFanout/subs=1", "p99-ms"},
+		Lower: true},
 }
 
 // result is one benchmark line: its metrics by unit.

@@ -85,6 +85,9 @@ type Options struct {
 	// MetricsPublic serves GET /metrics to every client. By default (false) only loopback clients
 	// (127.0.0.0/8, ::1; the TCP peer) get the metrics and others 403 (--metrics-public).
 	MetricsPublic bool
+	// Webhooks and Events serve /api/v1/webhooks and the event stream /api/v1/events (nil: 503).
+	Webhooks Webhooks
+	Events   EventLog
 }
 
 // API is the HTTP handler.
@@ -100,6 +103,9 @@ type API struct {
 	mux     *http.ServeMux
 	handler http.Handler
 	paths   []string // every route's pattern, for Routes
+
+	webhooks Webhooks
+	events   EventLog
 }
 
 // New returns the API handler.
@@ -114,6 +120,9 @@ func New(o Options) *API {
 		ready:   o.Ready,
 		public:  o.MetricsPublic,
 		mux:     http.NewServeMux(),
+
+		webhooks: o.Webhooks,
+		events:   o.Events,
 	}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
@@ -179,6 +188,7 @@ func (a *API) routes() {
 	m.HandleFunc("GET /api/v1/jobs/{id}", a.user(a.getJob))
 	m.HandleFunc("GET /api/v1/jobs/{id}/events", a.user(a.jobEvents))
 	m.HandleFunc("DELETE /api/v1/jobs/{id}", a.user(a.cancelJob))
+	a.webhookRoutes(m)
 }
 
 // dispatch serves a matched route, and answers unmatched ones (404, 405) in JSON.

@@ -164,7 +164,7 @@ func (s *Service) audit(ctx context.Context, q Store, portalID, actor, action, t
 	if err != nil {
 		return fmt.Errorf("keys: audit: %w", err)
 	}
-	return nil
+	return s.recordKeyEvent(ctx, q, portalID, actor, action, target)
 }
 
 // requireAdmin checks that a is an administrator of a portal.

@@ -30,6 +30,8 @@ type Store interface {
 	GetOAuthToken(ctx context.Context, tokenHash string) (store.OAuthToken, error)
 
 	AppendAudit(ctx context.Context, e store.AuditEntry) (int64, error)
+	// AppendEvent records key events (package events) with the audit entry of the change.
+	AppendEvent(ctx context.Context, e store.Event) (int64, error)
 	ListAudit(ctx context.Context, f store.AuditFilter) ([]store.AuditEntry, error)
 }
 

@@ -52,6 +52,8 @@ var _ JobsView = (*jobs.Service)(nil)
 type Options struct {
 	// Jobs is the job queue the Jobs and Clients pages read; nil shows no jobs and only connected agents.
 	Jobs JobsView
+	// Webhooks serves the Webhooks page (admins); nil shows it as not available.
+	Webhooks WebhooksView
 	// Logger receives errors the user does not see; slog.Default() when nil.
 	Logger *slog.Logger
 	// SecureCookies forces the Secure attribute on cookies even for plain-HTTP requests (set it behind a

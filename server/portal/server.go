@@ -110,6 +110,7 @@ func newPortal(svc keyService, hub HubView, opts Options) *portal {
 	mux.HandleFunc("GET /jobs/{id}/preview.png", p.user(p.jobPreview))
 	mux.HandleFunc("GET /audit", p.admin(p.auditPage))
 	mux.HandleFunc("GET /reference", p.user(p.apiPage))
+	p.webhookRoutes(mux)
 
 	mux.HandleFunc("/", p.notFound)
 

@@ -37,6 +37,8 @@ type Queries interface {
 	JobStore
 	RetentionStore
 	SessionStore
+	EventStore
+	WebhookStore
 }
 
 // Store is the persistence interface. Methods that look up one row return ErrNotFound (wrapped) when
