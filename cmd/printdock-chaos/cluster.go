@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -32,11 +33,18 @@ type clusterOpts struct {
 	database  string // "" SQLite in dataDir
 	dataDir   string // "" e.dir/server
 	heartbeat time.Duration
-	agentDir  func(i int) string // "" e.dir/agent-i
+	agentDir  func(i int) string   // "" e.dir/agent-i
+	ip        string               // the server's and the simulators' address ("" 127.0.0.1); not loopback: plain HTTP allowed
+	prefix    func(i int) []string // agent i's command prefix (ip netns exec NS), nil none
+	logLevel  string               // the server's ("" warn)
 }
 
 func newCluster(ctx context.Context, e env, o clusterOpts) (*cluster, error) {
-	port, err := freePort("127.0.0.1")
+	if o.ip == "" {
+		o.ip = "127.0.0.1"
+	}
+	insecure := o.ip != "127.0.0.1"
+	port, err := freePort(o.ip)
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +54,11 @@ func newCluster(ctx context.Context, e env, o clusterOpts) (*cluster, error) {
 	if o.heartbeat == 0 {
 		o.heartbeat = 2 * time.Second
 	}
-	c := &cluster{e: e, spec: serverSpec{dataDir: o.dataDir, database: o.database, listen: "127.0.0.1:" + strconv.Itoa(port), heartbeat: o.heartbeat}}
+	c := &cluster{e: e, spec: serverSpec{dataDir: o.dataDir, database: o.database, listen: net.JoinHostPort(o.ip, strconv.Itoa(port)), heartbeat: o.heartbeat,
+		logLevel: o.logLevel}}
+	if insecure {
+		c.spec.extra = []string{"--insecure-http"}
+	}
 	if c.key, err = initStore(ctx, e.bins, c.spec); err != nil {
 		return nil, err
 	}
@@ -58,7 +70,7 @@ func newCluster(ctx context.Context, e env, o clusterOpts) (*cluster, error) {
 		c.close()
 		return nil, err
 	}
-	if c.fleet, err = newFleet(ctx, o.agents, "127.0.0.1"); err != nil {
+	if c.fleet, err = newFleet(ctx, o.agents, o.ip); err != nil {
 		c.close()
 		return nil, err
 	}
@@ -67,7 +79,10 @@ func newCluster(ctx context.Context, e env, o clusterOpts) (*cluster, error) {
 		if o.agentDir != nil {
 			dir = o.agentDir(i)
 		}
-		a := agentSpec{stateDir: dir, server: base, printers: []string{c.fleet.sims[i].URI()}}
+		a := agentSpec{stateDir: dir, server: base, printers: []string{c.fleet.sims[i].URI()}, insecure: insecure}
+		if o.prefix != nil {
+			a.prefix = o.prefix(i)
+		}
 		if err := c.addAgent(ctx, a); err != nil {
 			c.close()
 			return nil, err

@@ -75,7 +75,7 @@ type scenario struct {
 var scenarios = []scenario{
 	{"kill9", "kill -9 the server (SQLite) during a 500 jobs/s burst, restart it", runKill9},
 	{"pgrestart", "PostgreSQL stopped and restarted mid-burst", runPGRestart},
-	{"linkcut", "agent's veth link cut by 100% loss (tc netem), no close; restored", runLinkCut},
+	{"linkcut", "agent in its own netns, its veth link cut without a close (tc netem 100% loss, or both ends down), then restored", runLinkCut},
 	{"diskfull", "server data directory on a full tmpfs; space freed", runDiskFull},
 	{"agentdisk", "agent state directory on a full tmpfs; space freed", runAgentDisk},
 	{"replicas", "3 replicas on PostgreSQL behind nginx: kill -9 one under load", runReplicas},

@@ -127,6 +127,7 @@ func waitFor(ctx context.Context, d time.Duration, what string, cond func() bool
 type serverSpec struct {
 	dataDir, database, listen string
 	heartbeat                 time.Duration
+	logLevel                  string // "" warn
 	extra                     []string
 }
 
@@ -163,7 +164,11 @@ func initStore(ctx context.Context, b bins, s serverSpec) (string, error) {
 
 // startServer runs printdock-server serve and waits until /healthz answers.
 func startServer(ctx context.Context, b bins, s serverSpec, logPath string) (*proc, error) {
-	argv := append(s.args(b, "serve"), "--listen", s.listen, "--log-level", "warn", "--heartbeat", s.heartbeat.String())
+	level := s.logLevel
+	if level == "" {
+		level = "warn"
+	}
+	argv := append(s.args(b, "serve"), "--listen", s.listen, "--log-level", level, "--heartbeat", s.heartbeat.String())
 	argv = append(argv, s.extra...)
 	p, err := start("server "+s.listen, logPath, "", argv...)
 	if err != nil {
@@ -240,4 +245,23 @@ func agentState(ctx context.Context, b bins, a agentSpec) string {
 	}
 	_ = json.Unmarshal(out, &st)
 	return st.State
+}
+
+// logTime is the time of the first line of the log at path (slog text: time=… first) at or after
+// after that contains substr.
+func logTime(path, substr string, after time.Time) (time.Time, bool) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return time.Time{}, false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		ts, rest, ok := strings.Cut(strings.TrimPrefix(line, "time="), " ")
+		if !ok || !strings.Contains(rest, substr) {
+			continue
+		}
+		if t, err := time.Parse(time.RFC3339Nano, ts); err == nil && !t.Before(after) {
+			return t, true
+		}
+	}
+	return time.Time{}, false
 }
