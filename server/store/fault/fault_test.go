@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"syscall"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
