@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"strings"
 	"sync"
@@ -124,6 +125,17 @@ type submitter struct {
 	mu        sync.Mutex
 	subs      []*submission
 	seq       atomic.Int64
+	excused   map[int]bool // accepted jobs not expected to print (failed at the agent with a reason shown)
+}
+
+// excuse marks the accepted job seq as not expected to print.
+func (s *submitter) excuse(seq int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.excused == nil {
+		s.excused = map[int]bool{}
+	}
+	s.excused[seq] = true
 }
 
 func newSubmitter(base, key string) *submitter {
@@ -216,11 +228,12 @@ type tally struct {
 func (s *submitter) settle(ctx context.Context, run string, f *fleet, d time.Duration) tally {
 	s.mu.Lock()
 	subs := append([]*submission(nil), s.subs...)
+	excused := maps.Clone(s.excused)
 	s.mu.Unlock()
 	_ = waitFor(ctx, d, "every accepted job printed", func() bool {
 		c := f.counts(run)
 		for _, sub := range subs {
-			if sub.outcome == accepted && c[sub.seq] == 0 {
+			if sub.outcome == accepted && c[sub.seq] == 0 && !excused[sub.seq] {
 				return false
 			}
 		}
@@ -234,7 +247,7 @@ func (s *submitter) settle(ctx context.Context, run string, f *fleet, d time.Dur
 		switch sub.outcome {
 		case accepted:
 			t.Accepted++
-			if c[sub.seq] == 0 {
+			if c[sub.seq] == 0 && !excused[sub.seq] {
 				t.Lost++
 			}
 		case refused:

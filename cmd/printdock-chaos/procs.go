@@ -227,7 +227,7 @@ func startAgent(ctx context.Context, b bins, a agentSpec, secret string) (*proc,
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("agent login: %w: %s", err, out)
 	}
-	return start("agent "+a.stateDir, filepath.Join(a.stateDir, "agent.log"), "", a.argv(b, "run")...)
+	return start("agent "+a.stateDir, a.stateDir+".log", "", a.argv(b, "run")...)
 }
 
 // agentState is the agent's state as `printdock-agent status --json` says it (connected, connecting…).

@@ -5,5 +5,4 @@ import (
 	"errors"
 )
 
-func runAgentDisk(ctx context.Context, e env, r *Result) error { return errors.New("todo") }
-func runReplicas(ctx context.Context, e env, r *Result) error  { return errors.New("todo") }
+func runReplicas(ctx context.Context, e env, r *Result) error { return errors.New("todo") }
