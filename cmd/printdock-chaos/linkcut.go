@@ -93,6 +93,9 @@ func runLinkCut(ctx context.Context, e env, r *Result) error {
 	}
 	defer ns.remove()
 	hb := 2 * time.Second
+	if e.short {
+		hb = time.Second
+	}
 	c, err := newCluster(ctx, e, clusterOpts{agents: 2, ip: ns.hostIP, heartbeat: hb, logLevel: "info", prefix: func(i int) []string {
 		if i == 0 {
 			return ns.exec()
