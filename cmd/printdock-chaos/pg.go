@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os/exec"
 	"path/filepath"
@@ -19,7 +20,11 @@ func startPG(ctx context.Context, e env) (*pg, error) {
 	p := &pg{script: filepath.Join(e.repo, "scripts/pg-throwaway.sh"), dir: filepath.Join(e.dir, "pg")}
 	out, err := exec.CommandContext(ctx, p.script, "start", p.dir).Output()
 	if err != nil {
-		return nil, fmt.Errorf("start PostgreSQL (%s): %w", p.script, err)
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			err = fmt.Errorf("%w: %s", err, ee.Stderr)
+		}
+		return nil, fmt.Errorf("start PostgreSQL (%s; its directory must be reachable by the postgres user): %w", p.script, err)
 	}
 	p.url = strings.TrimSpace(string(out))
 	return p, nil

@@ -24,6 +24,7 @@ command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || skip "nginx missing (ap
 ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || skip "PostgreSQL server binaries missing (apt install postgresql)"
 start=$(date +%s)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/printdock-chaos.XXXXXX")
+chmod 755 "$tmp" # PostgreSQL runs as the postgres user under it
 trap 'rm -rf "$tmp"' EXIT
 go build -o "$tmp/printdock-chaos" ./cmd/printdock-chaos
 set +e
