@@ -39,7 +39,8 @@ func quiet() *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 }
 
-func newRig(ctx context.Context, dir string, n int) (*rig, error) {
+// startServer starts the server alone (embedded SQLite in dir/server), with cheap password hashing.
+func startServer(ctx context.Context, dir string) (*rig, error) {
 	srv, err := server.New(ctx, server.Config{DataDir: filepath.Join(dir, "server"), Log: quiet(), Version: "bench",
 		KeysOptions: []keys.Option{keys.WithPasswordParams(keys.PasswordParams{Time: 1, Memory: 64, Threads: 1})}})
 	if err != nil {
@@ -67,7 +68,14 @@ func newRig(ctx context.Context, dir string, n int) (*rig, error) {
 		r.close()
 		return nil, err
 	}
+	return r, nil
+}
 
+func newRig(ctx context.Context, dir string, n int) (*rig, error) {
+	r, err := startServer(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
 	run := fmt.Sprintf("%d", time.Now().UnixNano())
 	uris := make([]string, n)
 	for i := range n {

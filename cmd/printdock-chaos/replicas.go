@@ -172,7 +172,13 @@ func runReplicas(ctx context.Context, e env, r *Result) error {
 	if e.short {
 		d = 6 * time.Second
 	}
-	const victim = 1
+	// The victim is the replica holding the most agents (nginx spreads them; one may hold none).
+	victim, most := 0, -1
+	for i := range servers {
+		if n := countLines(servers[i].log, "agent connected") - countLines(servers[i].log, "agent disconnected"); n > most {
+			victim, most = i, n
+		}
+	}
 	var killedAt atomic.Int64
 	c.sub.offer(ctx, "RP", c.fleet, c.all, 100, d, func(el time.Duration) {
 		if el >= d*3/10 && killedAt.CompareAndSwap(0, time.Now().UnixNano()) {
@@ -231,4 +237,10 @@ func firstPrintedSince(c *cluster, idx int, run string, t time.Time) (time.Time,
 		}
 	}
 	return best, !best.IsZero()
+}
+
+// countLines counts the lines of the log at path that contain substr.
+func countLines(path, substr string) int {
+	b, _ := os.ReadFile(path)
+	return strings.Count(string(b), substr)
 }
