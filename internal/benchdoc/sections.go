@@ -50,3 +50,39 @@ func writeSections(ctx context.Context, b *strings.Builder) error {
 	}
 	return nil
 }
+
+// rewriteSections keeps path's text up to its first generated section and writes the sections again.
+func rewriteSections(ctx context.Context, path string) error {
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	text := string(old)
+	notes := keptNotes(path)
+	if i := strings.Index(text, "\n## "+sections[0].Title+"\n"); i >= 0 {
+		text = text[:i]
+	}
+	var b strings.Builder
+	b.WriteString(strings.TrimRight(text, "\n") + "\n")
+	if err := writeSections(ctx, &b); err != nil {
+		return err
+	}
+	b.WriteString(notes)
+	return os.WriteFile(path, []byte(b.String()), 0o644)
+}
+
+// notesHeading starts the hand-written part of docs/benchmarks.md (analysis, profiles), which benchdoc
+// keeps as it is at the end of the file.
+const notesHeading = "\n## Notes (hand-written"
+
+// keptNotes is the hand-written part of the file at path, from notesHeading to the end ("" if none).
+func keptNotes(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	if i := strings.Index(string(b), notesHeading); i >= 0 {
+		return string(b[i:])
+	}
+	return ""
+}
