@@ -103,6 +103,24 @@ func (c *child) count() int {
 	return len(c.got)
 }
 
+func (c *child) logouts() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.outs)
+}
+
+func (c *child) lastLogout() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var last time.Time
+	for _, t := range c.outs {
+		if t.After(last) {
+			last = t
+		}
+	}
+	return last
+}
+
 // received returns when the job titled title reached its light agent.
 func (c *child) received(title string) (time.Time, bool) {
 	c.mu.Lock()

@@ -52,10 +52,17 @@ func rssBytes() int64 {
 	return 0
 }
 
-// raiseNOFILE lifts the open-file limit to its hard maximum (20,000 connections need as many files).
+// raiseNOFILE lifts the open-file limit (20,000 connections need as many files): to 65,536 where it
+// may (root), else to its hard maximum.
 func raiseNOFILE() {
 	var l syscall.Rlimit
-	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l) == nil && l.Cur < l.Max {
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l) != nil {
+		return
+	}
+	if l.Max < 1<<16 && syscall.Setrlimit(syscall.RLIMIT_NOFILE, &syscall.Rlimit{Cur: 1 << 16, Max: 1 << 16}) == nil {
+		return
+	}
+	if l.Cur < l.Max {
 		l.Cur = l.Max
 		_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l)
 	}

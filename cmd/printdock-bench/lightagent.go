@@ -28,6 +28,7 @@ type childConfig struct {
 	Sources []string `json:"sources,omitempty"` // source IPs, used round robin (empty: any)
 	Idle    bool     `json:"idle"`              // only connect and stay (no printers message, no job output)
 	Echo    bool     `json:"echo"`              // a bare websocket (the echo baseline): no hello, just stay
+	Devices []string `json:"devices,omitempty"` // the device ID of each agent (shared secret), by index
 }
 
 // lightChild runs light protocol-level agents (no spool, no printer): each says hello, reports one
@@ -80,6 +81,9 @@ func lightAgent(ctx context.Context, cfg childConfig, i int, secret, src string,
 	if secret != "" {
 		h.Set("Authorization", "Bearer "+secret)
 	}
+	if i < len(cfg.Devices) {
+		h.Set(protocol.DeviceHeader, cfg.Devices[i])
+	}
 	c, _, err := websocket.Dial(ctx, cfg.URL, &websocket.DialOptions{HTTPClient: &http.Client{Transport: tr}, HTTPHeader: h})
 	if err != nil {
 		return fmt.Errorf("light agent %d: %w", i, err)
@@ -87,7 +91,10 @@ func lightAgent(ctx context.Context, cfg childConfig, i int, secret, src string,
 	c.SetReadLimit(protocol.MaxMessageSize)
 	if cfg.Echo {
 		welcomed <- nil
-		_, _, _ = c.Read(ctx)
+		if _, _, err := c.Read(ctx); err == nil { // the broadcast baseline's one message
+			emit(fmt.Sprintf("logout %d %d\n", i, time.Now().UnixNano()))
+			_, _, _ = c.Read(ctx)
+		}
 		return nil
 	}
 	var id [8]byte

@@ -31,6 +31,18 @@ func runMode(ctx context.Context, o options, dir string, out io.Writer) error {
 			fmt.Fprintf(out, "highest rate offered with p99 < 50 ms and nothing lost: %d jobs/s\n", best)
 			return nil
 		}
+	case "reset":
+		res, err := runReset(ctx, o, dir)
+		if err != nil {
+			return err
+		}
+		v = res
+		if !o.asJSON {
+			fmt.Fprintf(out, "printdock-bench --mode reset: shared-secret reset with %d devices connected (another process)\n", res.Devices)
+			fmt.Fprintf(out, "last logout %s after the call (the call itself %s) | bare websocket broadcast to as many connections: last arrival %s\n",
+				ms(res.LastLogoutAfterCall), ms(res.APICall), ms(res.BroadcastLast))
+			return nil
+		}
 	case "idle":
 		res, err := runIdle(ctx, o, dir)
 		if err != nil {

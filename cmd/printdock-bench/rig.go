@@ -30,6 +30,7 @@ type rig struct {
 	agents   []*agent.Agent
 	printers []*sim.Printer
 	ids      []string // the server's printer IDs, by agent
+	adminKey string
 	stop     context.CancelFunc
 	served   chan error
 	run      int
@@ -52,7 +53,7 @@ func startServer(ctx context.Context, dir string) (*rig, error) {
 		return nil, err
 	}
 	sctx, stop := context.WithCancel(ctx)
-	r := &rig{srv: srv, stop: stop, served: make(chan error, 1)}
+	r := &rig{srv: srv, stop: stop, served: make(chan error, 1), adminKey: res.AdminAPIKey}
 	ready := make(chan net.Addr, 1)
 	go func() {
 		r.served <- srv.Serve(sctx, server.Listen{Addr: "127.0.0.1:0"}, func(a net.Addr) { ready <- a })
