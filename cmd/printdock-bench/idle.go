@@ -24,20 +24,21 @@ type IdleResult struct {
 	Sources              int     `json:"source_addresses"`
 	RSSPerConn           float64 `json:"rss_bytes_per_conn"`
 	HeapStackPerConn     float64 `json:"heap_stack_bytes_per_conn"`
+	StackPerConn         float64 `json:"stack_bytes_per_conn"`
 	GoroutinesPerConn    float64 `json:"goroutines_per_conn"`
 	EchoRSSPerConn       float64 `json:"echo_rss_bytes_per_conn"`
 	EchoHeapStackPerConn float64 `json:"echo_heap_stack_bytes_per_conn"`
 }
 
 // memSample is this process's memory after a full GC.
-type memSample struct{ rss, heapStack, goroutines float64 }
+type memSample struct{ rss, heapStack, stack, goroutines float64 }
 
 func sampleMem() memSample {
 	runtime.GC()
 	debug.FreeOSMemory()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	return memSample{rss: float64(rssBytes()), heapStack: float64(ms.HeapAlloc + ms.StackInuse), goroutines: float64(runtime.NumGoroutine())}
+	return memSample{rss: float64(rssBytes()), heapStack: float64(ms.HeapAlloc + ms.StackInuse), stack: float64(ms.StackInuse), goroutines: float64(runtime.NumGoroutine())}
 }
 
 // rssBytes is this process's resident set (VmRSS).
@@ -104,6 +105,7 @@ func runIdle(ctx context.Context, o options, dir string) (IdleResult, error) {
 	res.RSSPerConn = (after.rss - before.rss) / float64(n)
 	res.HeapStackPerConn = (after.heapStack - before.heapStack) / float64(n)
 	res.GoroutinesPerConn = (after.goroutines - before.goroutines) / float64(n)
+	res.StackPerConn = (after.stack - before.stack) / float64(n)
 	ch.stop()
 	_ = waitUntil(time.Minute, func() bool { return r.srv.Hub.Count() == 0 })
 	r.close()
