@@ -55,7 +55,11 @@ func lightChild(ctx context.Context, in io.Reader, out io.Writer) error {
 		if len(cfg.Sources) > 0 {
 			src = cfg.Sources[i%len(cfg.Sources)]
 		}
-		go func() { welcomed <- lightAgent(ctx, cfg, i, secret, src, emit, welcomed) }()
+		go func() {
+			if err := lightAgent(ctx, cfg, i, secret, src, emit, welcomed); err != nil {
+				welcomed <- err // only an agent that was never welcomed returns an error
+			}
+		}()
 		if i%200 == 199 {
 			time.Sleep(20 * time.Millisecond) // a connection storm would only measure the accept queue
 		}

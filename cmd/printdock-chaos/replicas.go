@@ -37,20 +37,17 @@ func startNginx(ctx context.Context, dir string, upstreams []string) (*proc, str
 	for _, u := range upstreams {
 		fmt.Fprintf(&ups, "    server %s max_fails=1 fail_timeout=30s;\n", u)
 	}
-	conf := fmt.Sprintf(`daemon off;
-master_process off;
-worker_processes 1;
-error_log %[1]s/error.log warn;
-pid %[1]s/nginx.pid;
+	// Every file nginx writes stays in dir (it runs unprivileged of any system configuration).
+	var temps strings.Builder
+	for _, t := range []string{"client_body", "proxy", "fastcgi", "uwsgi", "scgi"} {
+		fmt.Fprintf(&temps, "  %s_temp_path %s/%s;\n", t, dir, t)
+	}
+	conf := fmt.Sprintf(`daemon off; master_process off; worker_processes 1;
+error_log %[1]s/error.log warn; pid %[1]s/nginx.pid;
 events { worker_connections 1024; }
 http {
   access_log off;
-  client_body_temp_path %[1]s/body;
-  proxy_temp_path %[1]s/proxy;
-  fastcgi_temp_path %[1]s/fastcgi;
-  uwsgi_temp_path %[1]s/uwsgi;
-  scgi_temp_path %[1]s/scgi;
-  map $http_upgrade $connection_upgrade { default upgrade; '' close; }
+%[4]s  map $http_upgrade $connection_upgrade { default upgrade; '' close; }
   upstream printdock {
 %[3]s    keepalive 32;
   }
@@ -67,7 +64,7 @@ http {
     }
   }
 }
-`, dir, port, ups.String())
+`, dir, port, ups.String(), temps.String())
 	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(conf), 0o600); err != nil {
 		return nil, "", err
 	}

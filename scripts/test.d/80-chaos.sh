@@ -10,13 +10,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 name=80-chaos
 limit=${PRINTDOCK_CHAOS_TIMEOUT:-300}
+# A missing part fails the test command (PRINTDOCK_REQUIRE_REAL=1) and is a skip elsewhere.
 skip() {
-	if [ "${PRINTDOCK_REQUIRE_REAL:-}" = 1 ]; then
-		echo "$name: FAIL: $* (PRINTDOCK_REQUIRE_REAL=1)" >&2
-		exit 1
-	fi
-	echo "$name: SKIP: $*"
-	exit 0
+	[ "${PRINTDOCK_REQUIRE_REAL:-}" != 1 ] || { echo "$name: FAIL: $* (PRINTDOCK_REQUIRE_REAL=1)" >&2; exit 1; }
+	echo "$name: SKIP: $*"; exit 0
 }
 [ "$(id -u)" -eq 0 ] || skip "needs root for network namespaces and tmpfs mounts"
 command -v ip >/dev/null || skip "ip missing (apt install iproute2)"
