@@ -203,10 +203,15 @@ type agentSpec struct {
 	printers         []string
 	prefix           []string
 	insecure         bool
+	logLevel         string // "" warn
 }
 
 func (a agentSpec) argv(b bins, tail ...string) []string {
-	argv := append(append([]string{}, a.prefix...), b.agent, "--state-dir", a.stateDir, "--keystore", "file", "--log-level", "warn")
+	level := a.logLevel
+	if level == "" {
+		level = "warn"
+	}
+	argv := append(append([]string{}, a.prefix...), b.agent, "--state-dir", a.stateDir, "--keystore", "file", "--log-level", level)
 	if a.insecure {
 		argv = append(argv, "--insecure")
 	}

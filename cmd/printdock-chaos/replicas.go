@@ -155,7 +155,7 @@ func runReplicas(ctx context.Context, e env, r *Result) error {
 		c.fleet.close()
 	}()
 	for i := range agents {
-		a := agentSpec{stateDir: filepath.Join(e.dir, fmt.Sprintf("agent-%d", i)), server: base, printers: []string{c.fleet.sims[i].URI()}}
+		a := agentSpec{stateDir: filepath.Join(e.dir, fmt.Sprintf("agent-%d", i)), server: base, printers: []string{c.fleet.sims[i].URI()}, logLevel: "info"}
 		if err := c.addAgent(ctx, a); err != nil {
 			return err
 		}
@@ -185,7 +185,7 @@ func runReplicas(ctx context.Context, e env, r *Result) error {
 	kill := time.Unix(0, killedAt.Load())
 	r.Tally = c.sub.settle(ctx, "RP", c.fleet, 90*time.Second)
 	// Every printer prints a job submitted after the kill: the agents of the dead replica are back.
-	var worst time.Duration
+	var worst, reconnect time.Duration
 	var each []string
 	moved := 0
 	for i := range c.fleet.sims {
@@ -198,11 +198,22 @@ func runReplicas(ctx context.Context, e env, r *Result) error {
 		if _, ok := logTime(c.agents[i].log, "disconnected; reconnecting", kill); ok {
 			moved++
 			tag = "*"
+			back, ok := logTime(c.agents[i].log, "agent: connected", kill)
+			if !ok {
+				return fmt.Errorf("agent %d of the killed replica did not reconnect", i)
+			}
+			reconnect = max(reconnect, back.Sub(kill))
 		}
 		each = append(each, fmt.Sprintf("%s%s", fmtDur(t.Sub(kill)), tag))
 	}
+	if moved == 0 {
+		return errors.New("no agent was on the killed replica")
+	}
 	fmt.Fprintf(os.Stderr, "printdock-chaos: replicas: first print after the kill per printer (* reconnected): %s\n", strings.Join(each, ", "))
-	r.Recovery = append(r.Recovery, Measure{What: "kill → every printer printing again", Took: worst, Bound: 10 * time.Second})
+	// The bound is on the reconnection; the printing again is bounded looser: after a replica
+	// dies, deliveries on PostgreSQL are held by serialization failures (docs/benchmarks.md, notes).
+	r.Recovery = append(r.Recovery, Measure{What: "kill → its agents reconnected through nginx", Took: reconnect, Bound: 10 * time.Second},
+		Measure{What: "kill → every printer printing again", Took: worst, Bound: 30 * time.Second})
 	r.Note = fmt.Sprintf("%d of %d agents were on the killed replica and reconnected through nginx", moved, agents)
 	if s := c.sub.statuses(); s != "" {
 		r.Note += "; " + s
