@@ -59,8 +59,10 @@ func rewriteSections(ctx context.Context, path string) error {
 	}
 	text := string(old)
 	notes := keptNotes(path)
-	if i := strings.Index(text, "\n## "+sections[0].Title+"\n"); i >= 0 {
-		text = text[:i]
+	for _, h := range []string{"\n## " + sections[0].Title + "\n", notesHeading} {
+		if i := strings.Index(text, h); i >= 0 {
+			text = text[:i]
+		}
 	}
 	var b strings.Builder
 	b.WriteString(strings.TrimRight(text, "\n") + "\n")

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -25,5 +26,28 @@ func TestKeptNotes(t *testing.T) {
 	}
 	if got := keptNotes(filepath.Join(dir, "missing.md")); got != "" {
 		t.Fatalf("keptNotes of a missing file = %q", got)
+	}
+}
+
+// rewriteSections keeps the table, replaces the generated sections and keeps one copy of the notes after
+// them, however often it runs.
+func TestRewriteSectionsKeepsOrder(t *testing.T) {
+	saved := sections
+	defer func() { sections = saved }()
+	sections = []section{{Title: "Chaos suite", Cmd: []string{"echo", "| table |"}}}
+	p := filepath.Join(t.TempDir(), "b.md")
+	if err := os.WriteFile(p, []byte("# Benchmarks\n\n| row |\n\n## Notes (hand-written: kept)\n\nwhy\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := rewriteSections(t.Context(), p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, _ := os.ReadFile(p)
+	s := string(b)
+	table, chaos, notes := strings.Index(s, "| row |"), strings.Index(s, "## Chaos suite"), strings.Index(s, "## Notes")
+	if strings.Count(s, "## Chaos suite") != 1 || strings.Count(s, "## Notes") != 1 || !(table < chaos && chaos < notes) {
+		t.Fatalf("rewritten twice:\n%s", s)
 	}
 }
