@@ -38,10 +38,13 @@ func (s *Session) writeLoop() {
 	defer t.Stop()
 	var nonce uint64
 	// The peer is dead once it has been silent for MissedHeartbeats intervals: a timer on that deadline,
-	// not a count of ticks, which would find it up to one interval late.
+	// not a count of ticks, which would find it up to one interval late. It must also have left at least
+	// MissedHeartbeats-1 of our pings unanswered: when this process stalled (CPU starvation, a long GC)
+	// the ticker dropped its pings, and the silence is ours, not the peer's.
 	silence := time.Duration(MissedHeartbeats) * h.o.Heartbeat
 	dead := time.NewTimer(silence)
 	defer dead.Stop()
+	unanswered, lastPing := 0, int64(0) // pings sent since the peer's last message; when the last was sent
 	send := func(b []byte) {
 		if err := s.write(b); err != nil {
 			s.kill(closeReq{abort: true})
@@ -78,12 +81,21 @@ func (s *Session) writeLoop() {
 				dead.Reset(silence - quiet)
 				continue
 			}
+			if unanswered < MissedHeartbeats-1 || s.lastSeen.Load() > lastPing {
+				dead.Reset(h.o.Heartbeat) // our own pings were late: give the peer their time
+				continue
+			}
 			h.log.Info("heartbeat timeout", "client_id", s.clientID, "credential_id", s.p.CredentialID)
 			s.kill(closeReq{code: protocol.CloseHeartbeatTimeout, reason: "heartbeat timeout"})
 		case <-t.C:
+			if s.lastSeen.Load() > lastPing {
+				unanswered = 0
+			}
 			nonce++
 			b, _ := protocol.Encode(protocol.Ping{Nonce: nonce})
 			send(b)
+			unanswered++
+			lastPing = time.Now().UnixNano()
 		}
 	}
 }
