@@ -4,7 +4,7 @@ set -euo pipefail
 pkgs=(pkg-config gcc libc6-dev libgl1-mesa-dev xorg-dev libwayland-dev libxkbcommon-dev wayland-protocols libusb-1.0-0-dev xvfb xauth x11-apps imagemagick
   dbus dbus-x11 gnome-keyring libsecret-tools chromium postgresql
   qemu-system-x86 busybox-static cpio kmod
-  cups nginx
+  cups nginx iproute2 util-linux mount
   wixl msitools desktop-file-utils osslsigncode
   gcc-aarch64-linux-gnu qemu-user-static libc6:arm64 libusb-1.0-0-dev:arm64 rpm)
 # The arm64 agent (scripts/test.d/75-arm64.sh) links Debian's arm64 libusb through multiarch. Adding the

@@ -19,6 +19,7 @@ import (
 	"printdock/server/jobs"
 	"printdock/server/keys"
 	"printdock/server/store"
+	"printdock/server/store/fault"
 )
 
 // Keys is the part of keys.Service the API calls.
@@ -289,6 +290,8 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 		httpx.WriteError(w, http.StatusBadRequest, httpx.CodeBadRequest, clientMessage(err))
 	case errors.Is(err, context.Canceled):
 		httpx.WriteError(w, 499, "cancelled", "request cancelled")
+	case fault.Of(err) != fault.None:
+		writeFault(w, r, a.log, err)
 	default:
 		a.log.ErrorContext(r.Context(), "request failed", "route", r.Pattern, "err", httpx.RedactSecrets(err.Error()))
 		httpx.WriteError(w, http.StatusInternalServerError, httpx.CodeInternal, "internal error")

@@ -94,8 +94,8 @@ type Options struct {
 	// queue accepted (metrics). Both may be nil.
 	JobSent   func()
 	JobStatus func(state string)
-	// RetryEvery is how long a session waits before asking the job queue again after it failed (a store
-	// error); default 5 s.
+	// RetryEvery is the longest a session waits before asking the job queue again after it failed (a
+	// store error): the first retry comes after 100 ms, doubling with each failure in a row; default 5 s.
 	RetryEvery time.Duration
 	// MaxSessionsPerCredential bounds the concurrent connections (from Reserve until the session ends)
 	// of one credential; default DefaultMaxSessionsPerCredential, negative: unlimited. Beyond it a new

@@ -91,6 +91,7 @@ func (h *Hub) Serve(ctx context.Context, c *websocket.Conn, p keys.Principal, re
 		s.ackLoop(log)
 	}()
 	s.readLoop(log)
+	s.stopRead()
 	close(s.acks)
 	<-acked // every status read is recorded before the session is
 	s.recorder.Stop()
@@ -125,6 +126,7 @@ func (h *Hub) newSession(ctx context.Context, c *websocket.Conn, p keys.Principa
 		done:        make(chan struct{}),
 		printed:     latch{c: make(chan struct{})},
 	}
+	s.readCtx, s.stopRead = context.WithCancel(context.WithoutCancel(sctx))
 	s.recorder = newCoalescer(h.o.PrintersEvery, s.recordPrinters)
 	s.lastSeen.Store(now.UnixNano())
 	return s

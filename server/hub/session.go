@@ -64,6 +64,10 @@ type Session struct {
 	end      ender                   // why and when the session ends
 	done     chan struct{}           // closed when the writer has finished
 	lastSeen atomic.Int64            // unix nanoseconds of the last message from the peer
+	// readCtx bounds the reader: not the session context (a kill's close handshake needs the reader),
+	// but stopRead ends it when the peer went silent and will not answer the handshake.
+	readCtx  context.Context
+	stopRead context.CancelFunc
 
 	// cancelled holds the jobs this session sent a `cancel` for (only the delivery goroutine uses it).
 	cancelled map[string]struct{}
