@@ -23,6 +23,7 @@ import (
 	"printdock/agent/localapi"
 	"printdock/agent/spool"
 	"printdock/keystore"
+	"printdock/printer"
 	"printdock/printer/registry"
 	"printdock/protocol"
 )
@@ -133,6 +134,10 @@ func New(cfg Config) (*Agent, error) {
 	}
 	a.printers = newPrinterSet(cfg.Printers, cfg.OpenPrinter, sources, poll, a.log)
 	a.printers.settings = settings
+	if _, err := printer.ParseStatusMode(cfg.StatusMode); err != nil {
+		return nil, fmt.Errorf("agent: %w: status mode: %v", ErrConfig, err)
+	}
+	a.printers.mode = cfg.StatusMode
 	if a.printers.learned, err = loadLearned(cfg.StateDir); err != nil {
 		a.log.Warn("agent: what was learnt about printers is lost", "error", err)
 	}

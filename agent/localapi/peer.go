@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/user"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -20,6 +21,10 @@ type Peer struct {
 	PID int32
 	UID uint32
 	GID uint32
+	// SIDs, on Windows, are the caller's user SID and the SIDs of its token's enabled groups (a UAC
+	// filtered token has Administrators deny-only, so not enabled): the rule is windowsAdmin. nil
+	// elsewhere.
+	SIDs []string
 }
 
 // Access decides who may use the local API's administrative routes: login and logout (they replace or
@@ -86,7 +91,12 @@ func (a Access) withDefaults() Access {
 	}
 	if a.IsAdmin == nil {
 		group := a.AdminGroup
-		a.IsAdmin = func(p Peer) bool { return isAdmin(p, os.Geteuid(), group, lookupGroupID, userGroupIDs) }
+		a.IsAdmin = func(p Peer) bool {
+			if p.SIDs != nil {
+				return windowsAdmin(p.SIDs, group, lookupGroupSID)
+			}
+			return isAdmin(p, os.Geteuid(), group, lookupGroupID, userGroupIDs)
+		}
 	}
 	return a
 }
@@ -109,6 +119,36 @@ func isAdmin(p Peer, self int, group string, groupID func(name string) (uint32, 
 	}
 	for _, g := range userGroups(p.UID) {
 		if g == gid {
+			return true
+		}
+	}
+	return false
+}
+
+// Well-known SIDs of the Windows rule.
+const (
+	SIDSystem         = "S-1-5-18"
+	SIDAdministrators = "S-1-5-32-544"
+)
+
+// windowsAdmin is the rule on Windows: LocalSystem (the service itself), an elevated Administrator
+// (Administrators enabled in the token), or a member of group (resolved to its SID by lookup; "" or
+// "-" or an unknown group: nobody). Everyone else who can open the pipe is read-only.
+func windowsAdmin(sids []string, group string, lookup func(name string) (string, bool)) bool {
+	for _, s := range sids {
+		if strings.EqualFold(s, SIDSystem) || strings.EqualFold(s, SIDAdministrators) {
+			return true
+		}
+	}
+	if group == "" || group == "-" {
+		return false
+	}
+	gs, ok := lookup(group)
+	if !ok {
+		return false
+	}
+	for _, s := range sids {
+		if strings.EqualFold(s, gs) {
 			return true
 		}
 	}

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Windows under Wine (docs/windows.md): builds the agent's MSI twice (versions 1.0.0 and 1.1.0, with
+# scripts/package.sh msi: printdock-agent.exe, the Fyne app printdock.exe cross-built with mingw-w64),
+# makes a fresh 64-bit Wine prefix with the bcryptprimitives.dll stub a Go 1.26 .exe needs under Wine 8
+# (ProcessPrng; built here with mingw from packaging/windows/bcryptprimitives.c), and runs the Go test
+# agent/winetest (build tag wine): msiexec install with SERVER_URL, config, PATH, Run key, Start menu,
+# status --json, login through stdin with a secret from a real printdock-server on this machine, a job
+# printed byte-exact on a tcp:// simulator, upgrade in place keeping the login, logout by rotation,
+# uninstall with and without REMOVE_SECRET=1. Then the desktop app's sign-in screen under Xvfb
+# (docs/screenshots/windows-signin.png; a blank screenshot fails).
+#
+# wine, gcc-mingw-w64-x86-64, wixl, msitools and xvfb come from scripts/install-deps.sh; with
+# PRINTDOCK_REQUIRE_REAL=1 a missing one fails the run.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+name=80-wine
+say() { echo "$name: $*"; }
+fail() { echo "$name: FAIL: $*" >&2; exit 1; }
+skip() {
+  [ "${PRINTDOCK_REQUIRE_REAL:-0}" = 1 ] && fail "$* (scripts/install-deps.sh; PRINTDOCK_REQUIRE_REAL=1)"
+  say "SKIP: $*"
+  exit 0
+}
+for c in wine wineserver x86_64-w64-mingw32-gcc wixl msibuild; do
+  command -v "$c" >/dev/null || skip "$c is not installed"
+done
+
+start=$(date +%s)
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/printdock-wine.XXXXXX")
+export WINEPREFIX=$tmp/prefix WINEDEBUG=-all WINEARCH=win64 WINEDLLOVERRIDES="mscoree,mshtml="
+cleanup() { wineserver -k 2>/dev/null || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+# The MSIs, in parallel with the prefix (wineboot takes ~15 s).
+( wineboot -i >"$tmp/wineboot.log" 2>&1; wineserver -w ) &
+boot=$!
+for v in 1.0.0 1.1.0; do
+  if ! VERSION=$v DIST=$tmp/dist-$v TRIMPATH=0 PACKAGE_MSI=1 scripts/package.sh msi >"$tmp/package-$v.log" 2>&1; then
+    cat "$tmp/package-$v.log" >&2
+    fail "scripts/package.sh msi (VERSION=$v) failed"
+  fi
+done
+say "MSIs 1.0.0 and 1.1.0 built in $(($(date +%s) - start)) s"
+wait "$boot" || { cat "$tmp/wineboot.log" >&2; fail "wineboot failed"; }
+sys32=$WINEPREFIX/drive_c/windows/system32
+[ -d "$sys32" ] || fail "no 64-bit Wine prefix (no $sys32)"
+x86_64-w64-mingw32-gcc -shared -O2 -o "$sys32/bcryptprimitives.dll" packaging/windows/bcryptprimitives.c \
+  packaging/windows/bcryptprimitives.def -ladvapi32
+# A copy of the agent outside the product, to read the state after uninstalling.
+mkdir -p "$WINEPREFIX/drive_c/pdcheck"
+cp "$tmp/dist-1.1.0/windows/printdock-agent.exe" "$WINEPREFIX/drive_c/pdcheck/"
+say "Wine prefix ready in $(($(date +%s) - start)) s ($(wine --version))"
+
+t0=$(date +%s)
+PRINTDOCK_WINE_MSI_OLD=$tmp/dist-1.0.0/printdock-agent-1.0.0-x64.msi \
+PRINTDOCK_WINE_MSI_NEW=$tmp/dist-1.1.0/printdock-agent-1.1.0-x64.msi \
+PRINTDOCK_WINE_VERSION_NEW=1.1.0 \
+PRINTDOCK_WINE_AGENT_COPY='C:\pdcheck\printdock-agent.exe' \
+  go test -tags wine -count=1 -timeout 8m -v ./agent/winetest/ 2>&1 | tee "$tmp/gotest.log" | grep -E '^(=== RUN|--- |ok|FAIL|PASS)|wine_test|msi_test' || true
+grep -q '^ok' "$tmp/gotest.log" || { tail -80 "$tmp/gotest.log" >&2; fail "agent/winetest"; }
+say "agent under Wine: MSI install, login, job, upgrade, rotation, uninstall in $(($(date +%s) - t0)) s"
+say "all Wine checks passed in $(($(date +%s) - start)) s"
