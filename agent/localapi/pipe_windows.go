@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -50,28 +49,6 @@ type pipeAddr string
 
 func (a pipeAddr) Network() string { return "pipe" }
 func (a pipeAddr) String() string  { return string(a) }
-
-// pipeConn is one end of a connected pipe: an *os.File over the overlapped handle (Go's I/O
-// completion port serves it: concurrent Read and Write, deadlines).
-type pipeConn struct {
-	*os.File
-	addr   pipeAddr
-	server bool
-}
-
-func (c *pipeConn) LocalAddr() net.Addr  { return c.addr }
-func (c *pipeConn) RemoteAddr() net.Addr { return c.addr }
-
-func (c *pipeConn) Close() error {
-	if c.server {
-		_ = windows.FlushFileBuffers(windows.Handle(c.Fd()))
-		_ = windows.DisconnectNamedPipe(windows.Handle(c.Fd()))
-	}
-	return c.File.Close()
-}
-
-// handle is the pipe's handle (PeerCred reads the client's process from it).
-func (c *pipeConn) handle() windows.Handle { return windows.Handle(c.Fd()) }
 
 // pipeListener accepts connections on a named pipe: one pipe instance per Accept.
 type pipeListener struct {
@@ -154,7 +131,7 @@ func (l *pipeListener) Accept() (net.Conn, error) {
 	l.mu.Lock()
 	l.pending = 0
 	l.mu.Unlock()
-	return &pipeConn{File: os.NewFile(uintptr(h), l.name), addr: pipeAddr(l.name), server: true}, nil
+	return newPipeConn(h, l.name, true), nil
 }
 
 // connectPipe waits for a client on instance h (an overlapped ConnectNamedPipe), or until done closes.
@@ -216,7 +193,7 @@ func dialSocket(ctx context.Context, path string) (net.Conn, error) {
 		h, err := windows.CreateFile(p, windows.GENERIC_READ|windows.GENERIC_WRITE, 0, nil,
 			windows.OPEN_EXISTING, windows.FILE_FLAG_OVERLAPPED|windows.SECURITY_SQOS_PRESENT|windows.SECURITY_IDENTIFICATION, 0)
 		if err == nil {
-			return &pipeConn{File: os.NewFile(uintptr(h), name), addr: pipeAddr(name)}, nil
+			return newPipeConn(h, name, false), nil
 		}
 		if !errors.Is(err, windows.ERROR_PIPE_BUSY) {
 			return nil, &net.OpError{Op: "dial", Net: "pipe", Addr: pipeAddr(name), Err: err}

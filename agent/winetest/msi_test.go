@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"printdock/agent/localapi"
-	"printdock/internal/testenv"
 	"printdock/printer/sim"
 	"printdock/server/servertest"
 )
@@ -70,14 +69,14 @@ func TestWineAgentMSI(t *testing.T) {
 		t.Fatalf("login: exit %d: %s %s", rc, out, stderr)
 	}
 	ag := w.startAgent(uri)
-	ts.WaitConnected(t, k.ID, true)
+	connected(t, ts, k.ID, true)
 	printOne(t, ts, sp.Printer(), uri, []byte("^XA^FO20,20^A0N,40,40^FDWine 1.0 ^FS^XZ\r\n\x00\xff"))
 	st, rc = w.status(w.agentExe)
 	if rc != 0 || st.State != localapi.StateConnected || !st.AgentRunning {
 		t.Fatalf("status --json of the running agent: exit %d, %+v", rc, st)
 	}
 	ag.stop(t)
-	ts.WaitConnected(t, k.ID, false)
+	connected(t, ts, k.ID, false)
 
 	// Upgrade in place: 1.1 replaces 1.0 (MajorUpgrade, same UpgradeCode); the login survives.
 	start = time.Now()
@@ -95,12 +94,12 @@ func TestWineAgentMSI(t *testing.T) {
 		t.Fatalf("status --json after the upgrade: exit %d, %+v (want the login kept)", rc, st)
 	}
 	ag = w.startAgent(uri)
-	ts.WaitConnected(t, k.ID, true)
+	connected(t, ts, k.ID, true)
 	printOne(t, ts, sp.Printer(), uri, []byte("^XA^FO20,20^A0N,40,40^FDWine 1.1^FS^XZ\r\n"))
 
 	// Rotating the key logs the Windows agent out with reason rotated.
 	rotated := ts.KeyAction(t, k.ID, "rotate")
-	testenv.WaitFor(t, "the Windows agent logged out (rotated)", func() bool {
+	waitLong(t, "the Windows agent logged out (rotated)", func() bool {
 		st, _ := w.status(w.agentExe)
 		return st.State == localapi.StateLoggedOut && st.LogoutReason == "rotated"
 	})
@@ -108,7 +107,7 @@ func TestWineAgentMSI(t *testing.T) {
 	if out, stderr, rc := w.run(rotated.Secret+"\n", w.agentExe, "login"); rc != 0 {
 		t.Fatalf("login with the rotated secret: exit %d: %s %s", rc, out, stderr)
 	}
-	ts.WaitConnected(t, k.ID, true)
+	connected(t, ts, k.ID, true)
 	ag.stop(t)
 
 	// Uninstall: files, service, Run key and PATH entry go; the login stays without REMOVE_SECRET=1.

@@ -183,7 +183,7 @@ func tail(s string, n int) string {
 func printOne(t *testing.T, ts *servertest.Server, p *sim.Printer, uri string, content []byte) {
 	t.Helper()
 	var printerID string
-	testenv.WaitFor(t, "the Windows agent's printer "+uri+" online", func() bool {
+	waitLong(t, "the Windows agent's printer "+uri+" online", func() bool {
 		for _, x := range ts.Printers(t) {
 			if x.URI == uri && x.Online {
 				printerID = x.ID
@@ -194,7 +194,7 @@ func printOne(t *testing.T, ts *servertest.Server, p *sim.Printer, uri string, c
 	})
 	before := len(p.Jobs())
 	j := ts.SubmitJob(t, printerID, content, servertest.JobOptions{Title: "wine " + t.Name()})
-	ts.WaitJob(t, j.ID, jobs.Done)
+	waitLong(t, "job "+j.ID+" done", func() bool { return ts.GetJob(t, j.ID).State == jobs.Done })
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	got, err := p.WaitJobs(ctx, before+1)
@@ -204,6 +204,24 @@ func printOne(t *testing.T, ts *servertest.Server, p *sim.Printer, uri string, c
 	if !bytes.Equal(got[before].Data, content) {
 		t.Fatalf("the simulator got %q, want %q (byte-exact)", got[before].Data, content)
 	}
+}
+
+// waitLong is testenv.WaitFor with room for Wine: a Go .exe starts in seconds on a loaded machine.
+func waitLong(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after 2 min waiting for %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// connected waits until the hub has credential id connected (or not).
+func connected(t *testing.T, ts *servertest.Server, id string, want bool) {
+	t.Helper()
+	waitLong(t, fmt.Sprintf("credential %s connected=%v", id, want), func() bool { return ts.S.Hub.Connected(id) == want })
 }
 
 func fmtSecs(d time.Duration) string { return fmt.Sprintf("%.1f s", d.Seconds()) }
