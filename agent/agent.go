@@ -225,8 +225,12 @@ func (a *Agent) Start(ctx context.Context) error {
 	a.started = true
 	a.mu.Unlock()
 
-	if err := os.MkdirAll(a.cfg.StateDir, 0o700); err != nil {
-		return a.failStart(fmt.Errorf("agent: state dir: %w", err))
+	if err := PrepareStateDir(a.cfg.StateDir); err != nil {
+		return a.failStart(err)
+	}
+	// Windows: the service's %ProgramData%\printdock, agent.json, state and spool (statedir_windows.go).
+	if err := secureStateDir(a.cfg.StateDir, a.log); err != nil {
+		return a.failStart(err)
 	}
 	id, err := installationID(a.cfg.StateDir, true)
 	if err != nil {

@@ -194,6 +194,13 @@ var ErrConfig = errors.New("bad config file")
 // LoadFileConfig reads path. A missing file is an empty config, not an error.
 func LoadFileConfig(path string) (FileConfig, error) {
 	var fc FileConfig
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return fc, nil
+	}
+	// Windows: %ProgramData%\printdock\agent.json only when SYSTEM or Administrators own it.
+	if err := checkConfigFile(path); err != nil {
+		return fc, err
+	}
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return fc, nil

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
+	"runtime"
 
 	"printdock/agent"
 )
@@ -14,6 +16,13 @@ func cmdConfigure(_ context.Context, c *call) error {
 	path := c.g.configFile
 	if path == "" {
 		path = agent.DefaultConfigFile(c.g.stateDir)
+	}
+	// The installer runs this first: it also creates the state directory (on Windows with a protected
+	// DACL, SYSTEM and Administrators only) when the config file lives there.
+	if c.g.configFile == "" && runtime.GOOS == "windows" {
+		if err := agent.PrepareStateDir(filepath.Dir(path)); err != nil {
+			return err
+		}
 	}
 	fc, err := agent.UpdateFileConfig(path, map[string]string{
 		"server_url": c.o.server, "ca_file": c.g.caFile, "status_mode": c.o.statusMode,

@@ -42,6 +42,9 @@ for v in 1.0.0 1.1.0; do
 done
 say "MSIs 1.0.0 and 1.1.0 built in $(($(date +%s) - start)) s"
 wait "$boot" || { cat "$tmp/wineboot.log" >&2; fail "wineboot failed"; }
+# One wineserver for the whole run: without it every `wine` that finds none starts the prefix's
+# services (services.exe, explorer, plugplay) again, seconds each.
+wineserver -p
 sys32=$WINEPREFIX/drive_c/windows/system32
 [ -d "$sys32" ] || fail "no 64-bit Wine prefix (no $sys32)"
 x86_64-w64-mingw32-gcc -shared -O2 -o "$sys32/bcryptprimitives.dll" packaging/windows/bcryptprimitives.c \
