@@ -168,7 +168,7 @@ func New(cfg Config) (*Agent, error) {
 
 func (a *Agent) setupLogger() error {
 	if a.cfg.Logger != nil {
-		a.log = slog.New(&ringHandler{next: a.cfg.Logger.Handler(), ring: a.ring})
+		a.log = slog.New(&ringHandler{next: a.cfg.Logger.Handler(), ring: a.ring, ev: a.cfg.EventLog})
 		return nil
 	}
 	lvl, err := ParseLevel(a.cfg.LogLevel)
@@ -185,7 +185,7 @@ func (a *Agent) setupLogger() error {
 		w = io.MultiWriter(os.Stderr, f)
 	}
 	h := slog.NewTextHandler(w, &slog.HandlerOptions{Level: lvl})
-	a.log = slog.New(&ringHandler{next: h, ring: a.ring})
+	a.log = slog.New(&ringHandler{next: h, ring: a.ring, ev: a.cfg.EventLog})
 	return nil
 }
 

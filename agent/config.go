@@ -74,6 +74,9 @@ type Config struct {
 
 	// Logger receives the agent's logs (nil: a text logger on stderr at LogLevel).
 	Logger *slog.Logger
+	// EventLog also receives the important lines (warnings, errors, start, stop, connected, login,
+	// logout): the Windows event log when the agent runs as a service (ServiceEventLog).
+	EventLog EventLog
 	// Backoff is the reconnect policy (zero fields: DefaultBackoff).
 	Backoff Backoff
 	// PrinterSettings override what the agent knows of printers, by printer URI: command language,

@@ -49,6 +49,9 @@ func newWine(t *testing.T) *wine {
 func (w *wine) cmd(ctx context.Context, args ...string) *exec.Cmd {
 	c := exec.CommandContext(ctx, "wine", args...)
 	c.Env = append(os.Environ(), "WINEDEBUG=-all")
+	// Wine's own services (services.exe, explorer) may inherit the output pipes and outlive the
+	// command: do not wait for them after it exits.
+	c.WaitDelay = 5 * time.Second
 	return c
 }
 
@@ -64,8 +67,8 @@ func (w *wine) run(stdin string, args ...string) (string, string, int) {
 	err := c.Run()
 	var ee *exec.ExitError
 	switch {
-	case err == nil:
-		return out.String(), errb.String(), 0
+	case err == nil, errors.Is(err, exec.ErrWaitDelay):
+		return out.String(), errb.String(), c.ProcessState.ExitCode()
 	case errors.As(err, &ee):
 		return out.String(), errb.String(), ee.ExitCode()
 	}
