@@ -24,6 +24,7 @@
 #                files and the MSI (osslsigncode); unset: unsigned
 #   SIGN_PASSWORD_FILE  the file holding the PFX's password (never on the command line)
 #   SIGN_TIMESTAMP_URL  an RFC 3161 time-stamping server (optional; the signature outlives the certificate)
+#   WIN_APP_EXE  a prebuilt printdock.exe for the MSI instead of building it (tests)
 #   ARM64_USB    auto (default: cgo with arm64 libusb when aarch64-linux-gnu-gcc and libusb-1.0-0-dev:arm64
 #                are installed, else -tags nousb), 1 (USB required), 0 (nousb)
 set -euo pipefail
@@ -173,6 +174,10 @@ fi
 # .syso (icon, manifest, version info) compiled by windres from packaging/windows/printdock.rc.
 WIN_CC=${WIN_CC:-x86_64-w64-mingw32-gcc}
 win_app() {
+  if [ -n "${WIN_APP_EXE:-}" ]; then # a prebuilt app (the Wine suite's second MSI)
+    cp "$WIN_APP_EXE" "$1"
+    return
+  fi
   local syso=cmd/printdock/rsrc_windows_amd64.syso
   local v=${MSI_VERSION//./,}
   convert packaging/icons/printdock-256.png -define icon:auto-resize=256,64,48,32,16 "$PRINTDOCK_GEN/printdock.ico"

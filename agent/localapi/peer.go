@@ -33,10 +33,10 @@ type Peer struct {
 // test-print).
 //
 // On Linux the socket's peer credentials decide: root, the agent's own user and members of AdminGroup
-// are administrators. Where a connection carries no credentials — the in-memory listener of an agent
-// running inside the desktop app, Windows (whose socket is guarded by the state directory's ACL) and
-// other Unix systems — everyone who can connect is an administrator, as who can connect is already
-// decided elsewhere.
+// are administrators. On Windows the named pipe's client token decides (windowsAdmin): LocalSystem,
+// elevated Administrators and members of AdminGroup. Where a connection carries no credentials — the
+// in-memory listener of an agent running inside the desktop app and other Unix systems — everyone who
+// can connect is an administrator, as who can connect is already decided elsewhere.
 type Access struct {
 	// PeerCred reads the credentials of the process on the other end of c: nil and no error when the
 	// connection carries none (see above); an error when it should but they cannot be read (then only

@@ -34,11 +34,14 @@ trap cleanup EXIT
 # The MSIs, in parallel with the prefix (wineboot takes ~15 s).
 ( wineboot -i >"$tmp/wineboot.log" 2>&1; wineserver -w ) &
 boot=$!
-for v in 1.0.0 1.1.0; do
-  if ! VERSION=$v DIST=$tmp/dist-$v TRIMPATH=0 PACKAGE_MSI=1 scripts/package.sh msi >"$tmp/package-$v.log" 2>&1; then
+# 1.1.0 builds the desktop app; 1.0.0 reuses it (WIN_APP_EXE), only its agent differs.
+app_exe=""
+for v in 1.1.0 1.0.0; do
+  if ! VERSION=$v DIST=$tmp/dist-$v TRIMPATH=0 PACKAGE_MSI=1 WIN_APP_EXE=$app_exe scripts/package.sh msi >"$tmp/package-$v.log" 2>&1; then
     cat "$tmp/package-$v.log" >&2
     fail "scripts/package.sh msi (VERSION=$v) failed"
   fi
+  app_exe=$tmp/dist-1.1.0/windows/printdock.exe
 done
 say "MSIs 1.0.0 and 1.1.0 built in $(($(date +%s) - start)) s"
 wait "$boot" || { cat "$tmp/wineboot.log" >&2; fail "wineboot failed"; }
@@ -70,11 +73,12 @@ t0=$(date +%s)
 disp=""
 for n in $(seq 90 140); do [ -e "/tmp/.X$n-lock" ] || { disp=":$n"; break; }; done
 [ -n "$disp" ] || fail "no free X display"
+app="" xvfb=""
 Xvfb "$disp" -screen 0 1024x768x24 -nolisten tcp >"$tmp/xvfb.log" 2>&1 &
 xvfb=$!
-trap 'kill "$app" "$xvfb" 2>/dev/null || true; cleanup' EXIT
+trap 'kill $app $xvfb 2>/dev/null || true; cleanup' EXIT
 testenv_wait() { local i; for i in $(seq 1 "$2"); do eval "$1" && return 0; sleep 1; done; return 1; }
-testenv_wait "[ -e /tmp/.X${disp#:}-unix/X${disp#:} ]" 20 || fail "Xvfb did not start"
+testenv_wait "[ -e /tmp/.X11-unix/X${disp#:} ]" 20 || fail "Xvfb did not start"
 DISPLAY=$disp wine "$tmp/dist-1.1.0/windows/printdock.exe" >"$tmp/app.log" 2>&1 &
 app=$!
 if ! testenv_wait "grep -q 'printdock: ready.*screen=signin' '$tmp/app.log'" 120; then
