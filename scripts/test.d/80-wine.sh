@@ -66,6 +66,19 @@ PRINTDOCK_WINE_AGENT_COPY='C:\pdcheck\printdock-agent.exe' \
   go test -tags wine -count=1 -timeout 8m -v ./agent/winetest/ 2>&1 | tee "$tmp/gotest.log" | grep -E '^(=== RUN|--- |ok|FAIL|PASS)|wine_test|msi_test' || true
 grep -q '^ok' "$tmp/gotest.log" || { tail -80 "$tmp/gotest.log" >&2; fail "agent/winetest"; }
 say "agent under Wine: MSI install, login, job, upgrade, rotation, uninstall in $(($(date +%s) - t0)) s"
+# The Windows side of the state-directory rules (agent/statedir_windows_test.go) on Wine's security
+# descriptors: Wine keeps a file's security as Unix mode bits (owner and Everyone), so an
+# Everyone-writable agent.json is refused for real; a repair to SYSTEM and Administrators only is not
+# representable there (docs/windows.md).
+t0=$(date +%s)
+GOOS=windows CGO_ENABLED=0 go test -c -o "$tmp/agent.test.exe" ./agent/ >"$tmp/acl-build.log" 2>&1 || { cat "$tmp/acl-build.log" >&2; fail "building the agent's Windows tests"; }
+if ! wine "$tmp/agent.test.exe" -test.run 'TestStateDirACLWindows|TestJudgeACL' -test.v >"$tmp/acl.log" 2>&1 </dev/null; then
+  cat "$tmp/acl.log" >&2
+  fail "the state-directory rules under Wine"
+fi
+grep -q -- '--- PASS: TestStateDirACLWindows' "$tmp/acl.log" || { cat "$tmp/acl.log" >&2; fail "TestStateDirACLWindows did not run"; }
+say "state-directory ACL rules under Wine in $(($(date +%s) - t0)) s (agent.json writable by Everyone refused)"
+
 # The desktop app under Wine and Xvfb: its sign-in screen (the agent runs inside the app, as no
 # service answers), kept as docs/screenshots/windows-signin.png. A blank or one-colour image fails.
 command -v Xvfb >/dev/null || skip "Xvfb is not installed"
