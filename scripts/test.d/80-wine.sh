@@ -86,12 +86,17 @@ t0=$(date +%s)
 disp=""
 for n in $(seq 90 140); do [ -e "/tmp/.X$n-lock" ] || { disp=":$n"; break; }; done
 [ -n "$disp" ] || fail "no free X display"
-app="" xvfb=""
+app="" agent="" xvfb=""
 Xvfb "$disp" -screen 0 1024x768x24 -nolisten tcp >"$tmp/xvfb.log" 2>&1 &
 xvfb=$!
 trap 'kill $app $xvfb 2>/dev/null || true; cleanup' EXIT
 testenv_wait() { local i; for i in $(seq 1 "$2"); do eval "$1" && return 0; sleep 1; done; return 1; }
 testenv_wait "[ -e /tmp/.X11-unix/X${disp#:} ]" 20 || fail "Xvfb did not start"
+# The agent in the foreground first: the app must find it on the named pipe, as it finds the service.
+DISPLAY=$disp wine "$tmp/dist-1.1.0/windows/printdock-agent.exe" run >"$tmp/fg-agent.log" 2>&1 </dev/null &
+agent=$!
+trap 'kill $app $agent $xvfb 2>/dev/null || true; cleanup' EXIT
+testenv_wait "grep -q 'agent: started' '$tmp/fg-agent.log'" 60 || { cat "$tmp/fg-agent.log" >&2; fail "the agent did not start for the app"; }
 DISPLAY=$disp wine "$tmp/dist-1.1.0/windows/printdock.exe" >"$tmp/app.log" 2>&1 &
 app=$!
 if ! testenv_wait "grep -q 'printdock: ready.*screen=signin' '$tmp/app.log'" 120; then
@@ -110,6 +115,7 @@ sd=0 colours=0
 testenv_wait "! blank" 20 || fail "the screenshot is blank (std dev $sd, $colours colours)"
 cp "$tmp/shot.png" "$shot"
 size=$(identify -format '%wx%h' "$shot")
-kill "$app" 2>/dev/null || true
-say "desktop app: sign-in screen under Wine + Xvfb in $(($(date +%s) - t0)) s ($shot, $size, $colours colours)"
+grep -q 'printdock: using the running agent.*pipe' "$tmp/app.log" || { cat "$tmp/app.log" >&2; fail "the app did not use the agent on the named pipe"; }
+kill "$app" "$agent" 2>/dev/null || true
+say "desktop app: uses the agent on the named pipe; sign-in screen under Wine + Xvfb in $(($(date +%s) - t0)) s ($shot, $size, $colours colours)"
 say "all Wine checks passed in $(($(date +%s) - start)) s"
