@@ -107,7 +107,9 @@ type User struct {
 	Email        string
 	Role         Role
 	APIKeyPrefix string // displayable prefix of the current personal API key
-	CreatedAt    time.Time
+	// APIKeyLastAccessedAt is when the personal API key was last used (at most once a minute).
+	APIKeyLastAccessedAt *time.Time
+	CreatedAt            time.Time
 }
 
 // ClientKey is a print client secret or a device using the shared secret, as listed to admins.
@@ -121,6 +123,29 @@ type ClientKey struct {
 	CreatedAt       time.Time
 	CreatedBy       string // user email
 	LastAccessedAt  *time.Time
+	ActivatedAt     *time.Time // when it was last activated again (nil if never)
+}
+
+// UsedSinceActivation is "check this key": whether an agent (or client) has used the key since it was
+// created or last activated.
+func (k ClientKey) UsedSinceActivation() bool {
+	return usedSince(k.LastAccessedAt, k.CreatedAt, k.ActivatedAt)
+}
+
+// UsedSinceActivation reports whether the client got or used a token since it was created or activated.
+func (c OAuthClient) UsedSinceActivation() bool {
+	return usedSince(c.LastAccessedAt, c.CreatedAt, c.ActivatedAt)
+}
+
+func usedSince(last *time.Time, created time.Time, activated *time.Time) bool {
+	if last == nil {
+		return false
+	}
+	since := created
+	if activated != nil && activated.After(since) {
+		since = *activated
+	}
+	return !last.Before(since)
 }
 
 // OAuthClient is an integration using the client-credentials grant.
@@ -128,9 +153,14 @@ type OAuthClient struct {
 	ID          string // the client_id
 	PortalID    string
 	Description string
+	Prefix      string // displayable prefix of the client secret ("pdo_7GhQ")
 	Status      Status
 	CreatedAt   time.Time
 	CreatedBy   string
+	// LastAccessedAt is when the client last got a token or one of its tokens was used (at most once a
+	// minute); ActivatedAt when it was last activated (nil if never re-activated).
+	LastAccessedAt *time.Time
+	ActivatedAt    *time.Time
 }
 
 // AuditEntry is one line of the audit log. It never holds a secret.
@@ -170,8 +200,11 @@ type Actor struct {
 
 // NewClientKey are the options for creating a print client secret.
 type NewClientKey struct {
-	Description     string
-	Inactive        bool
+	Description string
+	Inactive    bool // create it inactive (overrides Active)
+	// Active says whether the key works at once; nil (and Inactive false) takes the portal's "new keys
+	// start inactive" setting.
+	Active          *bool
 	UseSharedSecret bool
 }
 
@@ -222,7 +255,10 @@ type InitResult struct {
 //	SharedDevices(ctx, a Actor) ([]ClientKey, error)
 //
 //	CreateOAuthClient(ctx, a Actor, description string) (OAuthClient, string /*client secret*/, error)
-//	ListOAuthClients / RevokeOAuthClient / DeleteOAuthClient
+//	CreateOAuthClientWith(ctx, a Actor, opts NewOAuthClient) (OAuthClient, string, error)
+//	ListOAuthClients / GetOAuthClient / SetOAuthClientActive / RevokeOAuthClient / DeleteOAuthClient
+//
+//	Settings(ctx, a Actor) (Settings, error) / UpdateSettings(ctx, a Actor, Settings) (Settings, error)
 //	IssueToken(ctx, clientID, clientSecret, remoteAddr string) (token string, expiresIn time.Duration, err error)
 //
 //	Audit(ctx, a Actor, f AuditFilter) ([]AuditEntry, error)  // admin

@@ -28,6 +28,7 @@ type Store interface {
 
 	GetSharedSecretByHash(ctx context.Context, secretHash string) (store.SharedSecret, error)
 	GetOAuthToken(ctx context.Context, tokenHash string) (store.OAuthToken, error)
+	PortalSettings(ctx context.Context, portalID string) (map[string]string, error)
 
 	AppendAudit(ctx context.Context, e store.AuditEntry) (int64, error)
 	ListAudit(ctx context.Context, f store.AuditFilter) ([]store.AuditEntry, error)

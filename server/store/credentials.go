@@ -33,6 +33,11 @@ type Credential struct {
 	CreatedAt      time.Time
 	CreatedBy      string
 	LastAccessedAt *time.Time
+	// ActivatedAt is when the credential was last made active again after being inactive (nil if never):
+	// "check this key" asks whether it was used since max(CreatedAt, ActivatedAt).
+	ActivatedAt *time.Time
+	// ExpiresAt is when the credential stops working by itself (nil: never).
+	ExpiresAt *time.Time
 }
 
 // SharedSecret is one version of a portal's shared API access secret.
@@ -70,6 +75,10 @@ type CredentialStore interface {
 	// their IDs.
 	MoveSharedDevices(ctx context.Context, portalID string, version int64, prefix string) ([]string, error)
 	TouchCredential(ctx context.Context, id string, at time.Time) error
+	// SetCredentialActivatedAt records when the credential was (re)activated.
+	SetCredentialActivatedAt(ctx context.Context, id string, at time.Time) error
+	// SetCredentialExpiry sets (or, with nil, clears) when the credential expires.
+	SetCredentialExpiry(ctx context.Context, id string, at *time.Time) error
 	DeleteCredential(ctx context.Context, id string) error
 }
 

@@ -37,6 +37,7 @@ type Queries interface {
 	JobStore
 	RetentionStore
 	SessionStore
+	PortalSettingStore
 }
 
 // Store is the persistence interface. Methods that look up one row return ErrNotFound (wrapped) when
