@@ -146,6 +146,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET", fixed("/api/v1/oauth-clients"), nobody, [5]int{U, F, F, 200, 200}, false},
 		{"POST", fixed("/api/v1/oauth-clients"), body(map[string]any{"description": "x"}), [5]int{U, F, F, 201, 201}, false},
 		{"POST", withID(oac, "/api/v1/oauth-clients/%s/revoke"), nobody, [5]int{U, F, F, N, 200}, false},
+		{"POST", withID(oac, "/api/v1/oauth-clients/%s/activate"), nobody, [5]int{U, F, F, N, 200}, false},
+		{"POST", withID(oac, "/api/v1/oauth-clients/%s/deactivate"), nobody, [5]int{U, F, F, N, 200}, false},
 		{"DELETE", withID(oac, "/api/v1/oauth-clients/%s"), nobody, [5]int{U, F, F, N, 204}, false},
 		{"GET", fixed("/api/v1/audit"), nobody, [5]int{U, F, F, 200, 200}, false},
 		{"GET", fixed("/api/v1/clients"), nobody, [5]int{U, F, F, 200, 200}, false},

@@ -45,7 +45,8 @@ type Keys interface {
 	ResetSharedSecret(ctx context.Context, a keys.Actor, confirmation string, resetDevices bool) (string, error)
 	SharedDevices(ctx context.Context, a keys.Actor) ([]keys.ClientKey, error)
 
-	CreateOAuthClient(ctx context.Context, a keys.Actor, description string) (keys.OAuthClient, string, error)
+	CreateOAuthClientWith(ctx context.Context, a keys.Actor, opts keys.NewOAuthClient) (keys.OAuthClient, string, error)
+	SetOAuthClientActive(ctx context.Context, a keys.Actor, id string, active bool) (keys.OAuthClient, error)
 	ListOAuthClients(ctx context.Context, a keys.Actor) ([]keys.OAuthClient, error)
 	RevokeOAuthClient(ctx context.Context, a keys.Actor, id string) (keys.OAuthClient, error)
 	DeleteOAuthClient(ctx context.Context, a keys.Actor, id string) error
@@ -167,6 +168,8 @@ func (a *API) routes() {
 	m.HandleFunc("GET /api/v1/oauth-clients", a.user(a.listOAuthClients))
 	m.HandleFunc("POST /api/v1/oauth-clients", a.user(a.createOAuthClient))
 	m.HandleFunc("POST /api/v1/oauth-clients/{id}/revoke", a.user(a.revokeOAuthClient))
+	m.HandleFunc("POST /api/v1/oauth-clients/{id}/activate", a.user(a.setOAuthClientActive(true)))
+	m.HandleFunc("POST /api/v1/oauth-clients/{id}/deactivate", a.user(a.setOAuthClientActive(false)))
 	m.HandleFunc("DELETE /api/v1/oauth-clients/{id}", a.user(a.deleteOAuthClient))
 	m.HandleFunc("GET /api/v1/audit", a.user(a.audit))
 	m.HandleFunc("GET /api/v1/clients", a.user(a.clients))

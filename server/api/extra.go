@@ -45,20 +45,27 @@ func (a *API) sharedDevices(w http.ResponseWriter, r *http.Request, act keys.Act
 type OAuthClientJSON struct {
 	ID          string    `json:"id"` // the client_id
 	Description string    `json:"description"`
+	Prefix      string    `json:"prefix"`
 	Status      string    `json:"status"`
 	CreatedAt   time.Time `json:"created_at"`
 	CreatedBy   string    `json:"created_by"`
+	// LastAccessedAt is when the client last got a token or used one (at most once a minute).
+	LastAccessedAt *time.Time `json:"last_accessed_at"`
+	ActivatedAt    *time.Time `json:"activated_at"`
+	Checked        bool       `json:"checked"` // got or used a token since it was created or last activated
 	// ClientSecret appears only in the answer that creates the client.
 	ClientSecret string `json:"client_secret,omitempty"`
 }
 
 func oauthClientJSON(c keys.OAuthClient) OAuthClientJSON {
-	return OAuthClientJSON{ID: c.ID, Description: c.Description, Status: string(c.Status),
-		CreatedAt: c.CreatedAt, CreatedBy: c.CreatedBy}
+	return OAuthClientJSON{ID: c.ID, Description: c.Description, Prefix: c.Prefix, Status: string(c.Status),
+		CreatedAt: c.CreatedAt, CreatedBy: c.CreatedBy, LastAccessedAt: c.LastAccessedAt, ActivatedAt: c.ActivatedAt,
+		Checked: c.UsedSinceActivation()}
 }
 
 type createOAuthClientReq struct {
 	Description string `json:"description"`
+	Active      *bool  `json:"active"` // absent: the portal's "new keys start inactive" setting
 }
 
 func (a *API) createOAuthClient(w http.ResponseWriter, r *http.Request, act keys.Actor) {
@@ -66,7 +73,7 @@ func (a *API) createOAuthClient(w http.ResponseWriter, r *http.Request, act keys
 	if err := httpx.DecodeJSON(w, r, &req, false); err != nil {
 		return
 	}
-	c, secret, err := a.keys.CreateOAuthClient(r.Context(), act, req.Description)
+	c, secret, err := a.keys.CreateOAuthClientWith(r.Context(), act, keys.NewOAuthClient{Description: req.Description, Active: req.Active})
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -87,6 +94,17 @@ func (a *API) listOAuthClients(w http.ResponseWriter, r *http.Request, act keys.
 		out.Items = append(out.Items, oauthClientJSON(c))
 	}
 	httpx.WriteJSON(w, http.StatusOK, out)
+}
+
+func (a *API) setOAuthClientActive(active bool) actorFunc {
+	return func(w http.ResponseWriter, r *http.Request, act keys.Actor) {
+		c, err := a.keys.SetOAuthClientActive(r.Context(), act, r.PathValue("id"), active)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		httpx.WriteJSON(w, http.StatusOK, oauthClientJSON(c))
+	}
 }
 
 func (a *API) revokeOAuthClient(w http.ResponseWriter, r *http.Request, act keys.Actor) {

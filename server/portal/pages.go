@@ -2,7 +2,6 @@ package portal
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"regexp"
 	"slices"
@@ -65,8 +64,9 @@ type keyRow struct {
 }
 
 type keysData struct {
-	Keys        []keyRow
-	Description string
+	Keys          []keyRow
+	Description   string
+	StartInactive bool // the create form's "Create inactive" box starts checked (portal setting)
 }
 
 func (p *portal) keysPage(w http.ResponseWriter, r *http.Request, c *reqCtx) {
@@ -74,12 +74,12 @@ func (p *portal) keysPage(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 }
 
 func (p *portal) renderKeys(w http.ResponseWriter, r *http.Request, c *reqCtx, status int, formErr, desc string) {
-	list, err := p.svc.ListClientKeys(r.Context(), c.actor)
+	list, set, err := listAndSettings(r.Context(), p.svc, c.actor, p.svc.ListClientKeys)
 	if err != nil {
 		p.fail(w, r, c, err)
 		return
 	}
-	d := keysData{Description: desc}
+	d := keysData{Description: desc, StartInactive: set.NewKeysInactive}
 	for _, k := range list {
 		d.Keys = append(d.Keys, keyRow{ClientKey: k, Connected: p.hub.Connected(k.ID)})
 	}
@@ -96,12 +96,12 @@ func (p *portal) keysStatus(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 		http.Error(w, http.StatusText(status), status)
 		return
 	}
-	out := map[string]bool{}
+	out, checked := map[string]bool{}, map[string]bool{}
 	for _, k := range list {
-		out[k.ID] = p.hub.Connected(k.ID)
+		out[k.ID], checked[k.ID] = p.hub.Connected(k.ID), k.UsedSinceActivation()
 	}
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{"connected": out})
+	_ = json.NewEncoder(w).Encode(map[string]any{"connected": out, "checked": checked})
 }
 
 func (p *portal) createKey(w http.ResponseWriter, r *http.Request, c *reqCtx) {
@@ -112,7 +112,7 @@ func (p *portal) createKey(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	}
 	created, err := p.svc.CreateClientKey(r.Context(), c.actor, keys.NewClientKey{
 		Description:     desc,
-		Inactive:        r.PostForm.Get("inactive") == "on",
+		Active:          new(r.PostForm.Get("inactive") != "on"),
 		UseSharedSecret: r.PostForm.Get("shared") == "on",
 	})
 	if err != nil {
@@ -245,39 +245,6 @@ func (p *portal) download(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	h.Set("Content-Disposition", `attachment; filename="`+d.filename+`"`)
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	_, _ = w.Write([]byte(d.content))
-}
-
-// --- profile ---
-
-type profileData struct{ User keys.User }
-
-func (p *portal) profilePage(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	p.render(w, r, http.StatusOK, "profile", p.newView(c, "Profile", "profile", profileData{User: c.me}))
-}
-
-func (p *portal) rotateOwnPage(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	p.render(w, r, http.StatusOK, "rotate_own", p.newView(c, "Rotate your API key", "profile", profileData{User: c.me}))
-}
-
-func (p *portal) rotateOwn(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	key, err := p.svc.RotateOwnAPIKey(r.Context(), c.actor, r.PostForm.Get("confirm") == "yes")
-	if errors.Is(err, keys.ErrConfirmationRequired) {
-		v := p.newView(c, "Rotate your API key", "profile", profileData{User: c.me})
-		v.Error = "Confirm that you want to rotate your API key."
-		p.render(w, r, http.StatusBadRequest, "rotate_own", v)
-		return
-	}
-	if err != nil {
-		p.fail(w, r, c, err)
-		return
-	}
-	p.showSecrets(w, r, c, "profile", secretData{
-		Heading: "Your new API key",
-		Intro:   "Your old API key stopped working and every desktop client that used it was signed out. Sign in to them again with this key.",
-		Facts:   []fact{{"User", c.me.Email}},
-		Items:   []secretItem{{Label: "Personal API key", Value: key, ID: "api-key"}},
-		Back:    "/profile", BackLabel: "your profile",
-	})
 }
 
 // --- users ---

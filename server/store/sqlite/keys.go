@@ -27,7 +27,6 @@ func scanCred(sc rowScanner) (store.Credential, error) {
 	return c, err
 }
 
-
 func (q q) CreateCredential(ctx context.Context, c store.Credential) error {
 	_, err := q.w.ExecContext(ctx, `INSERT INTO credentials (`+sqlq.CredCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.PortalID, string(c.Kind), sqlq.NullStr(c.UserID), sqlq.NullStr(c.CreatorID), c.Description, c.Prefix,
