@@ -7,7 +7,7 @@ import (
 )
 
 // MaxAuditLimit caps AuditFilter.Limit; 0 means 100.
-const MaxAuditLimit = 1000
+const MaxAuditLimit = 10000 // as GET /api/v1/audit documents (limit 1..10000)
 
 // Audit returns the actor's portal's audit entries, newest first (admin). Failed authentications that
 // matched no portal are stored with an empty portal and are not visible here.

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"printdock/protocol"
 	"printdock/server/keys"
+	"printdock/server/store"
 )
 
 // TestOAuthClientLifecycle: an OAuth client created inactive gets no token until activated; deactivating
@@ -215,5 +217,26 @@ func TestChangeHook(t *testing.T) {
 		if got[i].Action != w.action || got[i].Logout != w.logout || !slices.Equal(got[i].CredentialIDs, []string{c.Key.ID}) {
 			t.Errorf("change %d = %+v, want %v", i, got[i], w)
 		}
+	}
+}
+
+// TestAuditLimit: the limit the REST API documents (up to 10,000) is the one applied.
+func TestAuditLimit(t *testing.T) {
+	e := newEnv(t)
+	err := e.st.InTx(e.ctx, func(q store.Store) error {
+		for i := range 1200 {
+			if _, err := q.AppendAudit(e.ctx, store.AuditEntry{PortalID: e.admin.PortalID, At: e.clock.Now(), Actor: "x",
+				Action: "test.fill", Target: strconv.Itoa(i)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.svc.Audit(e.ctx, e.admin, keys.AuditFilter{Action: "test.fill", Limit: 10000})
+	if err != nil || len(got) != 1200 {
+		t.Errorf("limit 10000 gave %d entries, %v; want 1200", len(got), err)
 	}
 }
