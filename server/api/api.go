@@ -30,6 +30,9 @@ type Keys interface {
 	GetClientKey(ctx context.Context, a keys.Actor, id string) (keys.ClientKey, error)
 	RotateClientKey(ctx context.Context, a keys.Actor, id string) (keys.Created, error)
 	SetClientKeyActive(ctx context.Context, a keys.Actor, id string, active bool) (keys.ClientKey, error)
+	GiveOwnSecret(ctx context.Context, a keys.Actor, id string) (keys.Created, error)
+	SetExpiry(ctx context.Context, a keys.Actor, id string, at *time.Time) error
+	UseSharedSecret(ctx context.Context, a keys.Actor, id string) (keys.Created, error)
 	RevokeClientKey(ctx context.Context, a keys.Actor, id string) (keys.ClientKey, error)
 	DeleteClientKey(ctx context.Context, a keys.Actor, id string) error
 
@@ -154,7 +157,10 @@ func (a *API) routes() {
 	m.HandleFunc("POST /api/v1/print-client-secrets/{id}/activate", a.user(a.activateClientKey))
 	m.HandleFunc("POST /api/v1/print-client-secrets/{id}/deactivate", a.user(a.deactivateClientKey))
 	m.HandleFunc("POST /api/v1/print-client-secrets/{id}/revoke", a.user(a.revokeClientKey))
+	m.HandleFunc("POST /api/v1/print-client-secrets/{id}/own-secret", a.user(a.moveClientKey(true)))
+	m.HandleFunc("POST /api/v1/print-client-secrets/{id}/use-shared-secret", a.user(a.moveClientKey(false)))
 
+	m.HandleFunc("PUT /api/v1/keys/{id}/expiry", a.user(a.setExpiry))
 	m.HandleFunc("GET /api/v1/me", a.user(a.me))
 	m.HandleFunc("POST /api/v1/me/api-key/rotate", a.user(a.rotateOwnAPIKey))
 	m.HandleFunc("GET /api/v1/users", a.user(a.listUsers))

@@ -52,6 +52,7 @@ type OAuthClientJSON struct {
 	// LastAccessedAt is when the client last got a token or used one (at most once a minute).
 	LastAccessedAt *time.Time `json:"last_accessed_at"`
 	ActivatedAt    *time.Time `json:"activated_at"`
+	ExpiresAt      *time.Time `json:"expires_at"`
 	Checked        bool       `json:"checked"` // got or used a token since it was created or last activated
 	// ClientSecret appears only in the answer that creates the client.
 	ClientSecret string `json:"client_secret,omitempty"`
@@ -59,7 +60,7 @@ type OAuthClientJSON struct {
 
 func oauthClientJSON(c keys.OAuthClient) OAuthClientJSON {
 	return OAuthClientJSON{ID: c.ID, Description: c.Description, Prefix: c.Prefix, Status: string(c.Status),
-		CreatedAt: c.CreatedAt, CreatedBy: c.CreatedBy, LastAccessedAt: c.LastAccessedAt, ActivatedAt: c.ActivatedAt,
+		CreatedAt: c.CreatedAt, CreatedBy: c.CreatedBy, LastAccessedAt: c.LastAccessedAt, ActivatedAt: c.ActivatedAt, ExpiresAt: c.ExpiresAt,
 		Checked: c.UsedSinceActivation()}
 }
 
@@ -94,6 +95,43 @@ func (a *API) listOAuthClients(w http.ResponseWriter, r *http.Request, act keys.
 		out.Items = append(out.Items, oauthClientJSON(c))
 	}
 	httpx.WriteJSON(w, http.StatusOK, out)
+}
+
+// moveClientKey gives a shared-secret device its own secret (own) or moves a key to the shared secret,
+// keeping its ID; the answer holds the new secret when there is one.
+func (a *API) moveClientKey(own bool) actorFunc {
+	return func(w http.ResponseWriter, r *http.Request, act keys.Actor) {
+		move := a.keys.UseSharedSecret
+		if own {
+			move = a.keys.GiveOwnSecret
+		}
+		c, err := move(r.Context(), act, r.PathValue("id"))
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		out := a.clientKeyJSON(c.Key)
+		out.Secret = c.Secret
+		httpx.WriteJSON(w, http.StatusOK, out)
+	}
+}
+
+type expiryReq struct {
+	ExpiresAt *time.Time `json:"expires_at"` // null: never
+}
+
+// setExpiry sets or clears when any key of the portal expires (print client secret, device, OAuth client,
+// personal API key by its key ID).
+func (a *API) setExpiry(w http.ResponseWriter, r *http.Request, act keys.Actor) {
+	var req expiryReq
+	if err := httpx.DecodeJSON(w, r, &req, false); err != nil {
+		return
+	}
+	if err := a.keys.SetExpiry(r.Context(), act, r.PathValue("id"), req.ExpiresAt); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func (a *API) setOAuthClientActive(active bool) actorFunc {

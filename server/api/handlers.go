@@ -20,6 +20,7 @@ type ClientKeyJSON struct {
 	CreatedBy       string     `json:"created_by"`
 	LastAccessedAt  *time.Time `json:"last_accessed_at"`
 	ActivatedAt     *time.Time `json:"activated_at"` // when it was last activated again (null if never)
+	ExpiresAt       *time.Time `json:"expires_at"`   // when it stops working by itself (null: never)
 	Checked         bool       `json:"checked"`      // used since it was created or last activated
 	Connected       bool       `json:"connected"`
 	// Secret appears only in the answer that creates or rotates the key.
@@ -37,6 +38,7 @@ func (a *API) clientKeyJSON(k keys.ClientKey) ClientKeyJSON {
 		CreatedBy:       k.CreatedBy,
 		LastAccessedAt:  k.LastAccessedAt,
 		ActivatedAt:     k.ActivatedAt,
+		ExpiresAt:       k.ExpiresAt,
 		Checked:         k.UsedSinceActivation(),
 		Connected:       a.hub != nil && a.hub.Connected(k.ID),
 	}

@@ -2,7 +2,6 @@ package keys
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"printdock/protocol"
@@ -25,7 +24,7 @@ func toClientKey(c store.Credential) ClientKey {
 	return ClientKey{
 		ID: c.ID, PortalID: c.PortalID, Description: c.Description, Prefix: c.Prefix, Status: Status(c.Status),
 		UseSharedSecret: c.Kind == store.CredSharedDevice, CreatedAt: c.CreatedAt, CreatedBy: c.CreatedBy,
-		LastAccessedAt: c.LastAccessedAt, ActivatedAt: c.ActivatedAt,
+		LastAccessedAt: c.LastAccessedAt, ActivatedAt: c.ActivatedAt, ExpiresAt: c.ExpiresAt,
 	}
 }
 
@@ -87,23 +86,11 @@ func (s *Service) CreateClientKey(ctx context.Context, a Actor, opts NewClientKe
 	}
 	c.ID, c.Kind = newID(idSharedDevice), store.CredSharedDevice
 	err = s.tx(ctx, "create shared device", func(q store.Store) error {
-		sh, err := q.CurrentSharedSecret(ctx, a.PortalID)
-		if errors.Is(err, store.ErrNotFound) {
-			secret, h, prefix, err := s.newSecret(protocol.KindShared)
-			if err != nil {
-				return err
-			}
-			sh = store.SharedSecret{PortalID: a.PortalID, Version: 1, SecretHash: h, Prefix: prefix, CreatedAt: now, CreatedBy: actorName(a)}
-			if err := q.CreateSharedSecret(ctx, sh); err != nil {
-				return err
-			}
-			if err := s.audit(ctx, q, a.PortalID, actorName(a), ActionSharedSecretCreate, "shared-secret", a.RemoteAddr, "version=1"); err != nil {
-				return err
-			}
-			out.Secret = secret
-		} else if err != nil {
+		sh, secret, err := s.currentSharedSecret(ctx, q, a)
+		if err != nil {
 			return err
 		}
+		out.Secret = secret
 		c.SharedVersion, c.Prefix = sh.Version, sh.Prefix
 		if err := q.CreateCredential(ctx, c); err != nil {
 			return err

@@ -39,7 +39,10 @@ var (
 var (
 	ErrDeleted = fmt.Errorf("%w: deleted", ErrUnauthenticated) // the credential (or the signed-in user) is gone
 	ErrRotated = fmt.Errorf("%w: rotated", ErrUnauthenticated) // a newer generation of the secret exists
-	ErrExpired = fmt.Errorf("%w: expired", ErrUnauthenticated) // the token's lifetime has passed
+	ErrExpired = fmt.Errorf("%w: expired", ErrUnauthenticated) // the token's lifetime or the key's expiry has passed
+	// ErrOwnSecret: a shared-secret device was given its own secret; ErrSharedSecret: the reverse.
+	ErrOwnSecret    = fmt.Errorf("%w: the device was given its own secret", ErrUnauthenticated)
+	ErrSharedSecret = fmt.Errorf("%w: the device now uses the shared secret", ErrUnauthenticated)
 )
 
 // SharedResetConfirmation is the exact text an administrator types to reset the shared secret.
@@ -124,6 +127,7 @@ type ClientKey struct {
 	CreatedBy       string // user email
 	LastAccessedAt  *time.Time
 	ActivatedAt     *time.Time // when it was last activated again (nil if never)
+	ExpiresAt       *time.Time // when it stops working by itself (nil: never); SetExpiry
 }
 
 // UsedSinceActivation is "check this key": whether an agent (or client) has used the key since it was
@@ -161,6 +165,7 @@ type OAuthClient struct {
 	// minute); ActivatedAt when it was last activated (nil if never re-activated).
 	LastAccessedAt *time.Time
 	ActivatedAt    *time.Time
+	ExpiresAt      *time.Time // SetExpiry
 }
 
 // AuditEntry is one line of the audit log. It never holds a secret.

@@ -22,7 +22,7 @@ const (
 
 func toOAuthClient(c store.Credential) OAuthClient {
 	return OAuthClient{ID: c.ID, PortalID: c.PortalID, Description: c.Description, Prefix: c.Prefix, Status: Status(c.Status),
-		CreatedAt: c.CreatedAt, CreatedBy: c.CreatedBy, LastAccessedAt: c.LastAccessedAt, ActivatedAt: c.ActivatedAt}
+		CreatedAt: c.CreatedAt, CreatedBy: c.CreatedBy, LastAccessedAt: c.LastAccessedAt, ActivatedAt: c.ActivatedAt, ExpiresAt: c.ExpiresAt}
 }
 
 func oauthClient(ctx context.Context, q Store, a Actor, id string) (store.Credential, error) {
@@ -182,6 +182,9 @@ func (s *Service) IssueToken(ctx context.Context, clientID, clientSecret, remote
 	}
 	if err := statusErr(c.Status); err != nil {
 		return "", 0, s.authFailed(ctx, c.PortalID, c.ID, remoteAddr, kind, "client is "+c.Status, err)
+	}
+	if expired(c, s.clock()) {
+		return "", 0, s.authFailed(ctx, c.PortalID, c.ID, remoteAddr, kind, "client expired", ErrExpired)
 	}
 	token, th, _, err := s.newSecret(protocol.KindOAuthToken)
 	if err != nil {

@@ -16,14 +16,21 @@ type Settings struct {
 	// NewKeysInactive makes new print client secrets and OAuth clients start inactive unless their
 	// creator says otherwise, so an admin activates them once the installation or integration is ready.
 	NewKeysInactive bool
+	// OneInstallationPerSecret refuses a print client secret's second installation while the first is
+	// connected (the agent shows InUseMessage); without it the second is only audited and flagged.
+	OneInstallationPerSecret bool
 }
 
 // Setting names in the store.
-const settingNewKeysInactive = "new_keys_inactive"
+const (
+	settingNewKeysInactive          = "new_keys_inactive"
+	settingOneInstallationPerSecret = "one_installation_per_secret"
+)
 
 func settingsFrom(m map[string]string) Settings {
 	var s Settings
 	s.NewKeysInactive, _ = strconv.ParseBool(m[settingNewKeysInactive])
+	s.OneInstallationPerSecret, _ = strconv.ParseBool(m[settingOneInstallationPerSecret])
 	return s
 }
 
@@ -53,11 +60,14 @@ func (s *Service) UpdateSettings(ctx context.Context, a Actor, next Settings) (S
 		if err != nil || old == next {
 			return err
 		}
-		if err := q.SetPortalSetting(ctx, a.PortalID, settingNewKeysInactive, strconv.FormatBool(next.NewKeysInactive)); err != nil {
-			return err
+		for name, v := range map[string]bool{settingNewKeysInactive: next.NewKeysInactive,
+			settingOneInstallationPerSecret: next.OneInstallationPerSecret} {
+			if err := q.SetPortalSetting(ctx, a.PortalID, name, strconv.FormatBool(v)); err != nil {
+				return err
+			}
 		}
 		return s.audit(ctx, q, a.PortalID, actorName(a), ActionSettingsUpdate, a.PortalID, a.RemoteAddr,
-			fmt.Sprintf("new_keys_inactive=%t", next.NewKeysInactive))
+			fmt.Sprintf("new_keys_inactive=%t one_installation_per_secret=%t", next.NewKeysInactive, next.OneInstallationPerSecret))
 	})
 	if err != nil {
 		return Settings{}, err

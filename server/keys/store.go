@@ -25,6 +25,7 @@ type Store interface {
 	ListCredentials(ctx context.Context, portalID string, kinds ...store.CredentialKind) ([]store.Credential, error)
 	UserAPIKey(ctx context.Context, userID string) (store.Credential, error)
 	TouchCredential(ctx context.Context, id string, at time.Time) error
+	ListCredentialsExpiring(ctx context.Context, after, until time.Time) ([]store.Credential, error)
 
 	GetSharedSecretByHash(ctx context.Context, secretHash string) (store.SharedSecret, error)
 	GetOAuthToken(ctx context.Context, tokenHash string) (store.OAuthToken, error)

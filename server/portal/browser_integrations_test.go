@@ -12,6 +12,7 @@ import (
 
 	"printdock/internal/testenv"
 	"printdock/protocol"
+	"printdock/server/keys"
 )
 
 // signIn signs the admin in through the sign-in page.
@@ -123,6 +124,37 @@ func TestBrowserIntegrations(t *testing.T) {
 			}
 			if _, err := e.svc.GetOAuthClient(ctx, e.adminActor(), clientID); err == nil {
 				t.Error("integration not deleted")
+			}
+		}},
+		{"a shared-secret device gets its own secret and goes back", func(t *testing.T) {
+			dev, err := e.svc.CreateClientKey(ctx, e.adminActor(), keys.NewClientKey{Description: "Dock 3", UseSharedSecret: true, Active: new(true)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := dev.Key.ID
+			agent, _, err := dialAgent(t, e.srv.URL, dev.Secret, id, "dock-3", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			u.open("/keys", http.StatusOK)
+			u.submit(`tr[data-key="`+id+`"] button[data-action="own-secret"]`, http.StatusOK)
+			own := u.value("#secret")
+			if kind, err := protocol.ParseSecret(own); err != nil || kind != protocol.KindPrintClient {
+				t.Fatalf("own secret on the page: %v %v", kind, err)
+			}
+			u.shot("own-secret")
+			agent.expectLogout(t, protocol.ReasonOwnSecret)
+			if agent, _, err = dialAgent(t, e.srv.URL, own, "", "dock-3", nil); err != nil || !e.hub.Connected(id) {
+				t.Fatalf("own secret, same device ID: %v", err)
+			}
+			u.submit("#done", http.StatusOK)
+			u.submit(`tr[data-key="`+id+`"] button[data-action="use-shared"]`, http.StatusOK)
+			if got := u.value("#device-id"); got != id {
+				t.Errorf("device ID shown %q, want %q", got, id)
+			}
+			agent.expectLogout(t, protocol.ReasonSharedSecret)
+			if _, _, err := dialAgent(t, e.srv.URL, dev.Secret, id, "dock-3", nil); err != nil {
+				t.Fatalf("shared secret again: %v", err)
 			}
 		}},
 	}

@@ -46,7 +46,8 @@ func (p *portal) settingsPage(w http.ResponseWriter, r *http.Request, c *reqCtx)
 }
 
 func (p *portal) updateSettings(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	next := keys.Settings{NewKeysInactive: r.PostForm.Get("new_keys_inactive") == "on"}
+	next := keys.Settings{NewKeysInactive: r.PostForm.Get("new_keys_inactive") == "on",
+		OneInstallationPerSecret: r.PostForm.Get("one_installation_per_secret") == "on"}
 	if _, err := p.svc.UpdateSettings(r.Context(), c.actor, next); err != nil {
 		p.fail(w, r, c, err)
 		return

@@ -61,6 +61,9 @@ func secretFilename(kind, description string) string {
 type keyRow struct {
 	keys.ClientKey
 	Connected bool
+	// Installations lists the hosts of the installations using the key now, when there are several
+	// (one secret per installation: the key is flagged).
+	Installations []string
 }
 
 type keysData struct {
@@ -80,8 +83,9 @@ func (p *portal) renderKeys(w http.ResponseWriter, r *http.Request, c *reqCtx, s
 		return
 	}
 	d := keysData{Description: desc, StartInactive: set.NewKeysInactive}
+	hosts := installationsByKey(p.hub.Clients(c.actor.PortalID))
 	for _, k := range list {
-		d.Keys = append(d.Keys, keyRow{ClientKey: k, Connected: p.hub.Connected(k.ID)})
+		d.Keys = append(d.Keys, keyRow{ClientKey: k, Connected: p.hub.Connected(k.ID), Installations: hosts[k.ID]})
 	}
 	v := p.newView(c, "Print client secrets", "keys", d)
 	v.Error = formErr

@@ -80,6 +80,8 @@ type keyService interface {
 	GetClientKey(ctx context.Context, a keys.Actor, id string) (keys.ClientKey, error)
 	RotateClientKey(ctx context.Context, a keys.Actor, id string) (keys.Created, error)
 	SetClientKeyActive(ctx context.Context, a keys.Actor, id string, active bool) (keys.ClientKey, error)
+	GiveOwnSecret(ctx context.Context, a keys.Actor, id string) (keys.Created, error)
+	UseSharedSecret(ctx context.Context, a keys.Actor, id string) (keys.Created, error)
 	RevokeClientKey(ctx context.Context, a keys.Actor, id string) (keys.ClientKey, error)
 	DeleteClientKey(ctx context.Context, a keys.Actor, id string) error
 

@@ -86,6 +86,8 @@ func newPortal(svc keyService, hub HubView, opts Options) *portal {
 	mux.HandleFunc("GET /keys/{id}/delete", p.admin(p.deleteKeyPage))
 	mux.HandleFunc("POST /keys/{id}/delete", p.admin(p.deleteKey))
 	mux.HandleFunc("GET /keys/{id}/revoke", p.admin(p.revokeKeyPage))
+	mux.HandleFunc("POST /keys/{id}/own-secret", p.admin(p.giveOwnSecret))
+	mux.HandleFunc("POST /keys/{id}/use-shared-secret", p.admin(p.useSharedSecret))
 	mux.HandleFunc("POST /download/{ticket}", p.user(p.download))
 
 	mux.HandleFunc("GET /integrations", p.admin(p.integrationsPage))
@@ -407,6 +409,8 @@ func (p *portal) redirectWith(w http.ResponseWriter, r *http.Request, c *reqCtx,
 
 var funcs = template.FuncMap{
 	"when": when,
+	// expiresSoon: the portal warns from 14 days before a key's expiry (keys.ExpiryWarnings).
+	"expiresSoon": func(t *time.Time) bool { return keys.ExpiresSoon(t, time.Now()) },
 	// stamp is when with seconds (job timestamps).
 	"stamp": func(t any) string {
 		switch v := t.(type) {

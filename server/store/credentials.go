@@ -77,6 +77,12 @@ type CredentialStore interface {
 	TouchCredential(ctx context.Context, id string, at time.Time) error
 	// SetCredentialActivatedAt records when the credential was (re)activated.
 	SetCredentialActivatedAt(ctx context.Context, id string, at time.Time) error
+	// SwitchCredentialSecret turns a print client key into a shared-secret device or back, keeping its ID:
+	// it sets kind, secret hash ("" for none), prefix, shared version (0 for none) and generation+1.
+	SwitchCredentialSecret(ctx context.Context, id string, kind CredentialKind, secretHash, prefix string, sharedVersion int64) error
+	// ListCredentialsExpiring lists every portal's credentials whose expiry is in (after, until], soonest
+	// first.
+	ListCredentialsExpiring(ctx context.Context, after, until time.Time) ([]Credential, error)
 	// SetCredentialExpiry sets (or, with nil, clears) when the credential expires.
 	SetCredentialExpiry(ctx context.Context, id string, at *time.Time) error
 	DeleteCredential(ctx context.Context, id string) error

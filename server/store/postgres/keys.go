@@ -90,6 +90,16 @@ func (q q) SetCredentialActivatedAt(ctx context.Context, id string, at time.Time
 	return q.exec1(ctx, "set credential activated", `UPDATE credentials SET activated_at = $1 WHERE id = $2`, at, id)
 }
 
+func (q q) SwitchCredentialSecret(ctx context.Context, id string, kind store.CredentialKind, hash, prefix string, shared int64) error {
+	return q.exec1(ctx, "switch credential secret", `UPDATE credentials SET kind = $1, secret_hash = $2, prefix = $3,
+		shared_version = $4, generation = generation + 1 WHERE id = $5`, string(kind), sqlq.NullStr(hash), prefix, sqlq.NullInt(shared), id)
+}
+
+func (q q) ListCredentialsExpiring(ctx context.Context, after, until time.Time) ([]store.Credential, error) {
+	return list(ctx, q, "list expiring credentials", `SELECT `+sqlq.CredCols+` FROM credentials
+		WHERE expires_at > $1 AND expires_at <= $2 ORDER BY expires_at, id`, scanCred, after, until)
+}
+
 func (q q) SetCredentialExpiry(ctx context.Context, id string, at *time.Time) error {
 	return q.exec1(ctx, "set credential expiry", `UPDATE credentials SET expires_at = $1 WHERE id = $2`, at, id)
 }

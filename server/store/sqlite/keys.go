@@ -90,6 +90,16 @@ func (q q) SetCredentialActivatedAt(ctx context.Context, id string, at time.Time
 	return q.exec1(ctx, "set credential activated", `UPDATE credentials SET activated_at = ? WHERE id = ?`, us(at), id)
 }
 
+func (q q) SwitchCredentialSecret(ctx context.Context, id string, kind store.CredentialKind, hash, prefix string, shared int64) error {
+	return q.exec1(ctx, "switch credential secret", `UPDATE credentials SET kind = ?, secret_hash = ?, prefix = ?,
+		shared_version = ?, generation = generation + 1 WHERE id = ?`, string(kind), sqlq.NullStr(hash), prefix, sqlq.NullInt(shared), id)
+}
+
+func (q q) ListCredentialsExpiring(ctx context.Context, after, until time.Time) ([]store.Credential, error) {
+	return queryAll(ctx, q.r, "list expiring credentials", `SELECT `+sqlq.CredCols+` FROM credentials
+		WHERE expires_at > ? AND expires_at <= ? ORDER BY expires_at, id`, []any{us(after), us(until)}, scanCred)
+}
+
 func (q q) SetCredentialExpiry(ctx context.Context, id string, at *time.Time) error {
 	return q.exec1(ctx, "set credential expiry", `UPDATE credentials SET expires_at = ? WHERE id = ?`, optUs(at), id)
 }
