@@ -401,6 +401,14 @@ func logoutMessage(reason string) string {
 		return "The key was deactivated on the server. Sign in again when an administrator reactivates it."
 	case protocol.ReasonDeleted:
 		return "The key was deleted on the server. Ask your administrator for a new secret and sign in again."
+	case protocol.ReasonOwnSecret:
+		return "This device was given its own secret instead of the shared secret (its device ID stays the same). Paste the new secret from your administrator to sign in again."
+	case protocol.ReasonSharedSecret:
+		return "This device now uses the portal's shared secret. Sign in again with the shared secret and this device's ID (your administrator has both)."
+	case protocol.ReasonInUse:
+		return "This secret is already used on another computer. Ask your administrator for a new one and sign in again."
+	case protocol.ReasonExpired:
+		return "The key expired on the server. Ask your administrator for a new secret and sign in again."
 	default:
 		return "The server no longer accepts the stored secret. Sign in again with a current secret."
 	}

@@ -308,6 +308,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		retention.Run(runCtx, db, retention.Options{Log: log, Clock: cfg.JobClock, Every: cfg.RetentionEvery,
 			Policy: retention.Policy{JobContent: cfg.RetainJobContent, Jobs: cfg.RetainJobs, Audit: cfg.RetainAudit}})
 	}()
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		runExpiry(runCtx, db, s.Keys, log) // expired keys log their agents out (reason expired)
+	}()
 	return s, nil
 }
 

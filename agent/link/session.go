@@ -105,7 +105,7 @@ func Run(ctx context.Context, cfg Config, h Handler) (time.Duration, error) {
 				}
 			case protocol.Logout:
 				c.log.Info("agent: the server sent logout", "reason", m.Reason)
-				return connectedFor(), &CloseError{Kind: CloseLogout, Code: -1, Reason: m.Reason}
+				return connectedFor(), &CloseError{Kind: CloseLogout, Code: -1, Reason: m.Reason, Message: m.Message}
 			case protocol.Error:
 				c.log.Warn("agent: the server refused a message", "code", m.Code, "message", m.Message)
 			default:
@@ -160,7 +160,7 @@ func Verify(ctx context.Context, cfg Config) (protocol.Welcome, error) {
 				c.closeWith(websocket.StatusNormalClosure, "login verified")
 				return m, nil
 			case protocol.Logout:
-				return protocol.Welcome{}, &CloseError{Kind: CloseLogout, Code: -1, Reason: m.Reason}
+				return protocol.Welcome{}, &CloseError{Kind: CloseLogout, Code: -1, Reason: m.Reason, Message: m.Message}
 			case protocol.Ping:
 				c.Post(wctx, protocol.Pong{Nonce: m.Nonce})
 			}

@@ -32,6 +32,9 @@ type Keys interface {
 	GetClientKey(ctx context.Context, a keys.Actor, id string) (keys.ClientKey, error)
 	RotateClientKey(ctx context.Context, a keys.Actor, id string) (keys.Created, error)
 	SetClientKeyActive(ctx context.Context, a keys.Actor, id string, active bool) (keys.ClientKey, error)
+	GiveOwnSecret(ctx context.Context, a keys.Actor, id string) (keys.Created, error)
+	SetExpiry(ctx context.Context, a keys.Actor, id string, at *time.Time) error
+	UseSharedSecret(ctx context.Context, a keys.Actor, id string) (keys.Created, error)
 	RevokeClientKey(ctx context.Context, a keys.Actor, id string) (keys.ClientKey, error)
 	DeleteClientKey(ctx context.Context, a keys.Actor, id string) error
 
@@ -47,7 +50,8 @@ type Keys interface {
 	ResetSharedSecret(ctx context.Context, a keys.Actor, confirmation string, resetDevices bool) (string, error)
 	SharedDevices(ctx context.Context, a keys.Actor, p store.Page) ([]keys.ClientKey, error)
 
-	CreateOAuthClient(ctx context.Context, a keys.Actor, description string) (keys.OAuthClient, string, error)
+	CreateOAuthClientWith(ctx context.Context, a keys.Actor, opts keys.NewOAuthClient) (keys.OAuthClient, string, error)
+	SetOAuthClientActive(ctx context.Context, a keys.Actor, id string, active bool) (keys.OAuthClient, error)
 	ListOAuthClients(ctx context.Context, a keys.Actor, p store.Page) ([]keys.OAuthClient, error)
 	RevokeOAuthClient(ctx context.Context, a keys.Actor, id string) (keys.OAuthClient, error)
 	DeleteOAuthClient(ctx context.Context, a keys.Actor, id string) error
@@ -164,7 +168,10 @@ func (a *API) routes() {
 	m.HandleFunc("POST /api/v1/print-client-secrets/{id}/activate", a.user(a.activateClientKey))
 	m.HandleFunc("POST /api/v1/print-client-secrets/{id}/deactivate", a.user(a.deactivateClientKey))
 	m.HandleFunc("POST /api/v1/print-client-secrets/{id}/revoke", a.user(a.revokeClientKey))
+	m.HandleFunc("POST /api/v1/print-client-secrets/{id}/own-secret", a.user(a.moveClientKey(true)))
+	m.HandleFunc("POST /api/v1/print-client-secrets/{id}/use-shared-secret", a.user(a.moveClientKey(false)))
 
+	m.HandleFunc("PUT /api/v1/keys/{id}/expiry", a.user(a.setExpiry))
 	m.HandleFunc("GET /api/v1/me", a.user(a.me))
 	m.HandleFunc("POST /api/v1/me/api-key/rotate", a.user(a.rotateOwnAPIKey))
 	m.HandleFunc("GET /api/v1/users", a.user(a.listUsers))
@@ -178,6 +185,8 @@ func (a *API) routes() {
 	m.HandleFunc("GET /api/v1/oauth-clients", a.user(a.listOAuthClients))
 	m.HandleFunc("POST /api/v1/oauth-clients", a.user(a.createOAuthClient))
 	m.HandleFunc("POST /api/v1/oauth-clients/{id}/revoke", a.user(a.revokeOAuthClient))
+	m.HandleFunc("POST /api/v1/oauth-clients/{id}/activate", a.user(a.setOAuthClientActive(true)))
+	m.HandleFunc("POST /api/v1/oauth-clients/{id}/deactivate", a.user(a.setOAuthClientActive(false)))
 	m.HandleFunc("DELETE /api/v1/oauth-clients/{id}", a.user(a.deleteOAuthClient))
 	m.HandleFunc("GET /api/v1/audit", a.user(a.audit))
 	m.HandleFunc("GET /api/v1/clients", a.user(a.clients))

@@ -179,6 +179,12 @@ func logoutReason(err error) string {
 		return protocol.ReasonDeactivated
 	case errors.Is(err, keys.ErrNotFound), errors.Is(err, keys.ErrDeleted):
 		return protocol.ReasonDeleted
+	case errors.Is(err, keys.ErrExpired):
+		return protocol.ReasonExpired
+	case errors.Is(err, keys.ErrOwnSecret):
+		return protocol.ReasonOwnSecret
+	case errors.Is(err, keys.ErrSharedSecret):
+		return protocol.ReasonSharedSecret
 	case errors.Is(err, keys.ErrRotated), errors.Is(err, keys.ErrUnauthenticated):
 		// Rotated, and any other reason the key no longer authenticates (an expired token): the agent
 		// must sign in again.

@@ -42,6 +42,7 @@ type Service struct {
 	authFails failAudit // aggregates auth.failed rows per address, target and minute
 
 	events broker
+	hooks  []ChangeHook // WithChangeHook; see change.go
 }
 
 // Option configures a Service.
@@ -228,6 +229,9 @@ func normalizeEmail(e string) (string, error) {
 
 func checkDescription(d string) (string, error) {
 	d = strings.TrimSpace(d)
+	if d == "" {
+		return "", fmt.Errorf("keys: a description is required (say what or where the key is for): %w", ErrInvalid)
+	}
 	if len(d) > 200 {
 		return "", fmt.Errorf("keys: description longer than 200 bytes: %w", ErrInvalid)
 	}

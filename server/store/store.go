@@ -39,6 +39,7 @@ type Queries interface {
 	SessionStore
 	EventStore
 	WebhookStore
+	PortalSettingStore
 }
 
 // Store is the persistence interface. Methods that look up one row return ErrNotFound (wrapped) when
