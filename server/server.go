@@ -272,21 +272,26 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.Portal = portal.New(ks, s.Hub, popts)
 	events, unsub := ks.Subscribe()
-	s.unsub = unsub
+	streamEvents, unsubStreams := ks.Subscribe() // key changes end event streams as they log agents out
+	s.unsub = func() { unsub(); unsubStreams() }
 	runCtx, stop := context.WithCancel(context.Background())
 	s.stop = stop
 	if rep != nil {
 		// Listen before serving: a change made on another replica from now on reaches this one.
 		if err := rep.start(runCtx, s, cfg.RevalidateEvery); err != nil {
 			stop()
-			unsub()
+			s.unsub()
 			return fail(fmt.Errorf("server: %w", err))
 		}
 	}
-	s.bg.Add(2)
+	s.bg.Add(3)
 	go func() {
 		defer s.bg.Done()
 		s.Hub.Run(runCtx, events)
+	}()
+	go func() {
+		defer s.bg.Done()
+		s.API.RunStreamLogouts(runCtx, streamEvents)
 	}()
 	go func() {
 		defer s.bg.Done()

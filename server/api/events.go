@@ -12,6 +12,7 @@ import (
 
 	"printdock/server/events"
 	"printdock/server/httpx"
+	"printdock/server/hub"
 	"printdock/server/keys"
 	"printdock/server/store"
 )
@@ -86,6 +87,14 @@ func (a *API) eventStream(w http.ResponseWriter, r *http.Request, act keys.Actor
 		}
 		after = n
 	}
+	open := a.streams.add(act.Principal)
+	defer a.streams.remove(open)
+	if v, ok := a.keys.(stillValid); ok { // a change between authentication and add
+		if reason := hub.LogoutReason(v.StillValid(ctx, act.Principal)); reason != "" {
+			httpx.WriteError(w, http.StatusUnauthorized, httpx.CodeUnauthenticated, "the key is no longer valid: "+reason)
+			return
+		}
+	}
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Time{}) // the server's ReadTimeout must not end a long stream
 	_ = rc.SetWriteDeadline(time.Time{})
@@ -100,7 +109,7 @@ func (a *API) eventStream(w http.ResponseWriter, r *http.Request, act keys.Actor
 	}
 	beat := time.NewTicker(HeartbeatEvery)
 	defer beat.Stop()
-	st := &sseStream{w: w, rc: rc, beat: beat.C,
+	st := &sseStream{w: w, rc: rc, beat: beat.C, open: open,
 		f: store.EventFilter{PortalID: act.PortalID, Types: types, PrinterID: r.URL.Query().Get("printer"), Limit: 200, After: after}}
 	for {
 		sub, err := a.events.Subscribe(ctx, act.PortalID, types, st.f.PrinterID)
@@ -123,7 +132,15 @@ type sseStream struct {
 	w    http.ResponseWriter
 	rc   *http.ResponseController
 	beat <-chan time.Time
+	open *openStream // its stop ends the stream with a logout event
 	f    store.EventFilter
+}
+
+// logout sends the last event of a stream whose key was revoked, rotated, deactivated or deleted
+// (without an id: Last-Event-ID stays the last event sent).
+func (st *sseStream) logout() {
+	fmt.Fprintf(st.w, "event: logout\ndata: {\"reason\":%q}\n\n", st.open.reason)
+	_ = st.rc.Flush()
 }
 
 // send writes e unless the stream has already sent it.
@@ -169,6 +186,9 @@ func (a *API) streamFrom(ctx context.Context, st *sseStream, sub *events.Sub) bo
 	for {
 		select {
 		case <-ctx.Done():
+			return false
+		case <-st.open.stop:
+			st.logout()
 			return false
 		case <-sub.Lagged():
 			return true
