@@ -118,6 +118,10 @@ type Config struct {
 	RetainJobs       time.Duration
 	RetainAudit      time.Duration
 	RetentionEvery   time.Duration
+	// RetainEvents and RetainDeliveries: how long the event log and finished webhook deliveries are
+	// kept (30 days each; never an event a pending delivery needs, never a pending delivery).
+	RetainEvents     time.Duration
+	RetainDeliveries time.Duration
 
 	// MaxClientsPerKey bounds the agent installations one credential registers (default 10) and
 	// MaxPrinters a portal's printers (default 1000); negative: unlimited (jobs.Options, caps.go).
@@ -311,7 +315,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	go func() {
 		defer s.bg.Done()
 		retention.Run(runCtx, db, retention.Options{Log: log, Clock: cfg.JobClock, Every: cfg.RetentionEvery,
-			Policy: retention.Policy{JobContent: cfg.RetainJobContent, Jobs: cfg.RetainJobs, Audit: cfg.RetainAudit}})
+			Policy: retention.Policy{JobContent: cfg.RetainJobContent, Jobs: cfg.RetainJobs, Audit: cfg.RetainAudit,
+				Events: cfg.RetainEvents, Deliveries: cfg.RetainDeliveries}})
 	}()
 	return s, nil
 }

@@ -31,6 +31,16 @@ func (q q) DeleteAudit(ctx context.Context, before time.Time, limit int) (int64,
 	return q.exec(ctx, "delete audit", sqlq.DeleteAudit(a.add, before, limit), a...)
 }
 
+func (q q) DeleteDeliveries(ctx context.Context, before time.Time, limit int) (int64, error) {
+	var a args
+	return q.exec(ctx, "delete deliveries", sqlq.DeleteDeliveries(a.add, before, limit), a...)
+}
+
+func (q q) DeleteEvents(ctx context.Context, before time.Time, limit int) (int64, error) {
+	var a args
+	return q.exec(ctx, "delete events", sqlq.DeleteEvents(a.add, before, limit), a...)
+}
+
 // taskLock is the advisory lock key of the current schema's task name ($1).
 const taskLock = `hashtextextended('printdock.task.' || current_schema() || '.' || $1, 0)`
 

@@ -31,6 +31,16 @@ func (q q) DeleteAudit(ctx context.Context, before time.Time, limit int) (int64,
 	return q.execN(ctx, "delete audit", sqlq.DeleteAudit(a.add, before, limit), a...)
 }
 
+func (q q) DeleteDeliveries(ctx context.Context, before time.Time, limit int) (int64, error) {
+	var a args
+	return q.execN(ctx, "delete deliveries", sqlq.DeleteDeliveries(a.add, before, limit), a...)
+}
+
+func (q q) DeleteEvents(ctx context.Context, before time.Time, limit int) (int64, error) {
+	var a args
+	return q.execN(ctx, "delete events", sqlq.DeleteEvents(a.add, before, limit), a...)
+}
+
 // EnsureSetting stores value under name unless a value is stored there already, and returns the stored
 // value.
 func (db *DB) EnsureSetting(ctx context.Context, name, value string) (string, error) {
