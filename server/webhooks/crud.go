@@ -38,7 +38,7 @@ func (s *Service) Create(ctx context.Context, a keys.Actor, c Create) (Webhook, 
 	if err := checkDescription(c.Description); err != nil {
 		return Webhook{}, err
 	}
-	have, err := s.st.ListWebhooks(ctx, a.PortalID)
+	have, err := s.st.ListWebhooks(ctx, a.PortalID, store.Page{})
 	if err != nil {
 		return Webhook{}, storeErr("create webhook", err)
 	}
@@ -62,12 +62,12 @@ func (s *Service) Create(ctx context.Context, a keys.Actor, c Create) (Webhook, 
 	return out, nil
 }
 
-// List returns the portal's webhooks (admin).
-func (s *Service) List(ctx context.Context, a keys.Actor) ([]Webhook, error) {
+// List returns a page of the portal's webhooks, oldest first (admin; key: store.TimeKey(CreatedAt, ID)).
+func (s *Service) List(ctx context.Context, a keys.Actor, p store.Page) ([]Webhook, error) {
 	if err := requireAdmin(a); err != nil {
 		return nil, err
 	}
-	ws, err := s.st.ListWebhooks(ctx, a.PortalID)
+	ws, err := s.st.ListWebhooks(ctx, a.PortalID, p)
 	if err != nil {
 		return nil, storeErr("list webhooks", err)
 	}
@@ -134,16 +134,14 @@ func (s *Service) Delete(ctx context.Context, a keys.Actor, id string) error {
 	return nil
 }
 
-// MaxDeliveries bounds Deliveries' limit.
-const MaxDeliveries = 500
-
-// Deliveries returns a webhook's latest deliveries, newest first (admin; limit <= 0: 100).
-func (s *Service) Deliveries(ctx context.Context, a keys.Actor, id string, limit int) ([]Delivery, error) {
+// Deliveries returns a page of a webhook's deliveries, newest first (admin; key: store.Key{Seq: ID}; a
+// page without a limit has 100).
+func (s *Service) Deliveries(ctx context.Context, a keys.Actor, id string, p store.Page) ([]Delivery, error) {
 	w, err := s.get(ctx, a, id)
 	if err != nil {
 		return nil, err
 	}
-	ds, err := s.st.ListDeliveries(ctx, w.ID, min(limit, MaxDeliveries))
+	ds, err := s.st.ListDeliveries(ctx, w.ID, p)
 	if err != nil {
 		return nil, storeErr("list deliveries", err)
 	}

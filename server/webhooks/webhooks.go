@@ -40,11 +40,11 @@ type Store interface {
 // (*Service implements it).
 type Admin interface {
 	Create(ctx context.Context, a keys.Actor, c Create) (Webhook, error)
-	List(ctx context.Context, a keys.Actor) ([]Webhook, error)
+	List(ctx context.Context, a keys.Actor, p store.Page) ([]Webhook, error)
 	Get(ctx context.Context, a keys.Actor, id string) (Webhook, error)
 	Update(ctx context.Context, a keys.Actor, id string, p Patch) (Webhook, error)
 	Delete(ctx context.Context, a keys.Actor, id string) error
-	Deliveries(ctx context.Context, a keys.Actor, id string, limit int) ([]Delivery, error)
+	Deliveries(ctx context.Context, a keys.Actor, id string, p store.Page) ([]Delivery, error)
 	Resend(ctx context.Context, a keys.Actor, id string, deliveryID int64) (Delivery, error)
 }
 

@@ -129,7 +129,7 @@ func testEventRetention(t *testing.T, s store.Store) {
 	count("delete deliveries", n, err, 1)
 	n, err = s.DeleteDeliveries(ctx, before, 10)
 	count("delete deliveries, nothing left", n, err, 0)
-	ds, err := s.ListDeliveries(ctx, "wh", 0)
+	ds, err := s.ListDeliveries(ctx, "wh", store.Page{})
 	must(t, err)
 	if g := deliveryEvents(ds); !slices.Equal(g, []int64{ids["c"], ids["d"]}) {
 		t.Errorf("deliveries left for events %v, want the pending old one and the new one", g)
