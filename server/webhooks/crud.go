@@ -2,6 +2,7 @@ package webhooks
 
 import (
 	"context"
+	"fmt"
 
 	"printdock/server/keys"
 	"printdock/server/store"
@@ -53,7 +54,9 @@ func (s *Service) Create(ctx context.Context, a keys.Actor, c Create) (Webhook, 
 	now := s.now()
 	w := store.Webhook{ID: newID("wh_"), PortalID: a.PortalID, URL: c.URL, Events: evs, Description: c.Description,
 		Enabled: true, Secret: sealed, CreatedAt: now, CreatedBy: actorName(a), UpdatedAt: now}
-	if err := s.st.CreateWebhook(ctx, w); err != nil {
+	if err := s.inTx(ctx, a, ActionCreate, w.ID, auditDetail(w), func(q store.Store) error {
+		return q.CreateWebhook(ctx, w)
+	}); err != nil {
 		return Webhook{}, storeErr("create webhook", err)
 	}
 	s.log.InfoContext(ctx, "webhook created", "webhook_id", w.ID, "portal_id", w.PortalID, "by", w.CreatedBy)
@@ -115,7 +118,9 @@ func (s *Service) Update(ctx context.Context, a keys.Actor, id string, p Patch) 
 		w.Enabled = *p.Enabled
 	}
 	w.UpdatedAt = s.now()
-	if err := s.st.UpdateWebhook(ctx, w); err != nil {
+	if err := s.inTx(ctx, a, ActionUpdate, w.ID, auditDetail(w), func(q store.Store) error {
+		return q.UpdateWebhook(ctx, w)
+	}); err != nil {
 		return Webhook{}, storeErr("update webhook", err)
 	}
 	return webhookOf(w), nil
@@ -127,7 +132,9 @@ func (s *Service) Delete(ctx context.Context, a keys.Actor, id string) error {
 	if err != nil {
 		return err
 	}
-	if err := s.st.DeleteWebhook(ctx, w.ID); err != nil {
+	if err := s.inTx(ctx, a, ActionDelete, w.ID, auditDetail(w), func(q store.Store) error {
+		return q.DeleteWebhook(ctx, w.ID)
+	}); err != nil {
 		return storeErr("delete webhook", err)
 	}
 	s.log.InfoContext(ctx, "webhook deleted", "webhook_id", w.ID, "by", actorName(a))
@@ -166,7 +173,10 @@ func (s *Service) Resend(ctx context.Context, a keys.Actor, id string, deliveryI
 		return Delivery{}, storeErr("resend delivery", err)
 	}
 	now := s.now()
-	if err := s.st.ResendDelivery(ctx, d.ID, now); err != nil {
+	detail := fmt.Sprintf("delivery=%d event=%d", d.ID, d.EventID)
+	if err := s.inTx(ctx, a, ActionResend, w.ID, detail, func(q store.Store) error {
+		return q.ResendDelivery(ctx, d.ID, now)
+	}); err != nil {
 		return Delivery{}, storeErr("resend delivery", err)
 	}
 	d.State, d.NextAttemptAt = store.DeliveryPending, now

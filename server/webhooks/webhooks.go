@@ -34,6 +34,8 @@ const (
 type Store interface {
 	store.WebhookStore
 	ListEvents(ctx context.Context, f store.EventFilter) ([]store.Event, error)
+	// InTx runs a change with its audit entry (audit.go).
+	InTx(ctx context.Context, fn func(tx store.Store) error) error
 }
 
 // Admin is what the REST API and the portal call: a portal's administrators manage its webhooks
