@@ -4,9 +4,12 @@ import (
 	"bufio"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
+	"printdock/server/events"
 	"printdock/server/servertest"
 )
 
@@ -81,5 +84,36 @@ func TestEventStreamLogout(t *testing.T) {
 	s.JSON(t, http.MethodPost, "/api/v1/users/"+bystander.ID+"/api-key/rotate", s.AdminKey, nil, http.StatusOK, nil)
 	if got := streamLogout(t, bbr); got != `{"reason":"rotated"}` {
 		t.Errorf("bystander's stream: logout %q", got)
+	}
+}
+
+// TestEventStreamSlowSubscriber: a stream whose live buffer overflows (one event here) falls back to the
+// store after its last event and goes on: every event arrives once, in order, none skipped.
+func TestEventStreamSlowSubscriber(t *testing.T) {
+	old := events.SubBuffer
+	events.SubBuffer = 1
+	defer func() { events.SubBuffer = old }()
+	s := servertest.New(t, servertest.Options{})
+	k := s.CreatePrintClient(t, "desk")
+	br, stop := openStream(t, s, s.AdminKey, "types=key.rotated", "")
+	defer stop()
+	const n = 30
+	var wg sync.WaitGroup
+	for range n { // concurrently, so that one tail pass reads several
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.KeyAction(t, k.ID, "rotate")
+		}()
+	}
+	wg.Wait()
+	last := 0
+	for range n {
+		e := nextEvent(t, br)
+		id, err := strconv.Atoi(e.ID)
+		if err != nil || id <= last || e.Type != "key.rotated" {
+			t.Fatalf("event %+v after %d", e, last)
+		}
+		last = id
 	}
 }

@@ -191,6 +191,7 @@ func (a *API) streamFrom(ctx context.Context, st *sseStream, sub *events.Sub) bo
 			st.logout()
 			return false
 		case <-sub.Lagged():
+			a.log.DebugContext(ctx, "event stream fell behind; reading the store from its last event", "last_event_id", st.f.After)
 			return true
 		case e := <-sub.C:
 			if st.send(e) != nil {
