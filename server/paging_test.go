@@ -79,33 +79,46 @@ func walk(t *testing.T, s *servertest.Server, path string, limit int, between fu
 func TestPagingLists(t *testing.T) {
 	const n = 12
 	lists := []struct {
-		path string
-		add  func(t *testing.T, s *servertest.Server)
+		path  string
+		add   func(t *testing.T, s *servertest.Server)
+		setup func(t *testing.T, s *servertest.Server) string // the path, when the list needs a parent
 	}{
-		{"/api/v1/print-client-secrets", func(t *testing.T, s *servertest.Server) { s.CreatePrintClient(t, uniq("Desk ")) }},
+		{"/api/v1/print-client-secrets", func(t *testing.T, s *servertest.Server) { s.CreatePrintClient(t, uniq("Desk ")) }, nil},
 		{"/api/v1/shared-secret/devices", func(t *testing.T, s *servertest.Server) {
 			s.CreateKey(t, s.AdminKey, map[string]any{"description": uniq("Shared "), "use_shared_secret": true})
-		}},
+		}, nil},
 		{"/api/v1/users", func(t *testing.T, s *servertest.Server) {
 			s.CreateUser(t, uniq("user")+"@example.com", keys.RoleUser)
-		}},
+		}, nil},
 		{"/api/v1/oauth-clients", func(t *testing.T, s *servertest.Server) {
 			s.JSON(t, http.MethodPost, "/api/v1/oauth-clients", s.AdminKey, map[string]any{"description": uniq("ERP ")},
 				http.StatusCreated, nil)
-		}},
+		}, nil},
 		{"/api/v1/audit?action=user.create", func(t *testing.T, s *servertest.Server) {
 			s.CreateUser(t, uniq("audited")+"@example.com", keys.RoleUser)
+		}, nil},
+		{"/api/v1/webhooks", func(t *testing.T, s *servertest.Server) {
+			createWebhook(t, s, "https://"+uniq("erp")+".example.invalid/hook")
+		}, nil},
+		{"/api/v1/webhooks/{id}/deliveries", func(t *testing.T, s *servertest.Server) {
+			s.KeyAction(t, s.CreatePrintClient(t, uniq("Desk ")).ID, "rotate") // one key.rotated delivery
+		}, func(t *testing.T, s *servertest.Server) string {
+			return "/api/v1/webhooks/" + createWebhook(t, s, "https://erp.example.invalid/hook", "key.rotated").ID + "/deliveries"
 		}},
 	}
 	for _, l := range lists {
 		t.Run(l.path, func(t *testing.T) {
 			s := servertest.New(t, servertest.Options{})
+			path := l.path
+			if l.setup != nil {
+				path = l.setup(t, s)
+			}
 			for range n {
 				l.add(t, s)
 			}
 			for _, limit := range []int{1, 5, n, 1000} {
-				all := walk(t, s, l.path, 1000, nil)
-				got := walk(t, s, l.path, limit, func(i int) {
+				all := walk(t, s, path, 1000, nil)
+				got := walk(t, s, path, limit, func(i int) {
 					if i < 3 {
 						l.add(t, s)
 					}
@@ -128,7 +141,7 @@ func TestPagingParameters(t *testing.T) {
 	garbled := base64.RawURLEncoding.EncodeToString([]byte("not json"))
 	for _, path := range []string{"/api/v1/print-client-secrets", "/api/v1/shared-secret/devices", "/api/v1/users",
 		"/api/v1/oauth-clients", "/api/v1/audit", "/api/v1/clients", "/api/v1/printers", "/api/v1/jobs",
-		"/api/v1/jobs/job_nope/events"} {
+		"/api/v1/jobs/job_nope/events", "/api/v1/webhooks", "/api/v1/webhooks/wh_nope/deliveries"} {
 		for _, tc := range []struct {
 			query string
 			want  int
@@ -146,7 +159,7 @@ func TestPagingParameters(t *testing.T) {
 		} {
 			t.Run(path+"?"+tc.query, func(t *testing.T) {
 				want := tc.want
-				if want == 200 && strings.Contains(path, "job_nope") {
+				if want == 200 && strings.Contains(path, "_nope") {
 					want = 404 // paging parameters are checked first; then the job is looked up
 				}
 				code, b := s.Do(t, http.MethodGet, path+"?"+tc.query, s.AdminKey, nil)

@@ -111,6 +111,7 @@ func (r *replica) start(runCtx context.Context, s *Server, revalidateEvery time.
 				return
 			case <-t.C:
 				s.Hub.Revalidate(runCtx)
+				s.API.RevalidateStreams(runCtx)
 			}
 		}
 	}()
@@ -226,6 +227,7 @@ func (r *replica) receive(ctx context.Context, s *Server, keysCh, jobsCh <-chan 
 			if n.Missed {
 				r.log.Warn("key change notifications may have been lost; re-checking every session")
 				s.Hub.Revalidate(ctx)
+				s.API.RevalidateStreams(ctx)
 				continue
 			}
 			var m keysMessage
@@ -236,8 +238,10 @@ func (r *replica) receive(ctx context.Context, s *Server, keysCh, jobsCh <-chan 
 			if m.Replica == r.id {
 				continue
 			}
-			s.Hub.Apply(keys.Event{PortalID: m.PortalID, CredentialIDs: m.CredentialIDs, Reason: m.Reason,
-				BeforeGeneration: m.BeforeGeneration})
+			ev := keys.Event{PortalID: m.PortalID, CredentialIDs: m.CredentialIDs, Reason: m.Reason,
+				BeforeGeneration: m.BeforeGeneration}
+			s.Hub.Apply(ev)
+			s.API.CloseStreams(ev)
 		case n, ok := <-jobsCh:
 			if !ok {
 				jobsCh = nil

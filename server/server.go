@@ -118,6 +118,10 @@ type Config struct {
 	RetainJobs       time.Duration
 	RetainAudit      time.Duration
 	RetentionEvery   time.Duration
+	// RetainEvents and RetainDeliveries: how long the event log and finished webhook deliveries are
+	// kept (30 days each; never an event a pending delivery needs, never a pending delivery).
+	RetainEvents     time.Duration
+	RetainDeliveries time.Duration
 
 	// MaxClientsPerKey bounds the agent installations one credential registers (default 10) and
 	// MaxPrinters a portal's printers (default 1000); negative: unlimited (jobs.Options, caps.go).
@@ -272,21 +276,26 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.Portal = portal.New(ks, s.Hub, popts)
 	events, unsub := ks.Subscribe()
-	s.unsub = unsub
+	streamEvents, unsubStreams := ks.Subscribe() // key changes end event streams as they log agents out
+	s.unsub = func() { unsub(); unsubStreams() }
 	runCtx, stop := context.WithCancel(context.Background())
 	s.stop = stop
 	if rep != nil {
 		// Listen before serving: a change made on another replica from now on reaches this one.
 		if err := rep.start(runCtx, s, cfg.RevalidateEvery); err != nil {
 			stop()
-			unsub()
+			s.unsub()
 			return fail(fmt.Errorf("server: %w", err))
 		}
 	}
-	s.bg.Add(2)
+	s.bg.Add(3)
 	go func() {
 		defer s.bg.Done()
 		s.Hub.Run(runCtx, events)
+	}()
+	go func() {
+		defer s.bg.Done()
+		s.API.RunStreamLogouts(runCtx, streamEvents)
 	}()
 	go func() {
 		defer s.bg.Done()
@@ -306,7 +315,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	go func() {
 		defer s.bg.Done()
 		retention.Run(runCtx, db, retention.Options{Log: log, Clock: cfg.JobClock, Every: cfg.RetentionEvery,
-			Policy: retention.Policy{JobContent: cfg.RetainJobContent, Jobs: cfg.RetainJobs, Audit: cfg.RetainAudit}})
+			Policy: retention.Policy{JobContent: cfg.RetainJobContent, Jobs: cfg.RetainJobs, Audit: cfg.RetainAudit,
+				Events: cfg.RetainEvents, Deliveries: cfg.RetainDeliveries}})
 	}()
 	s.bg.Add(1)
 	go func() {

@@ -111,6 +111,7 @@ type API struct {
 
 	webhooks Webhooks
 	events   EventLog
+	streams  streamSet // the open event streams, ended by key changes (streams.go)
 }
 
 // New returns the API handler.

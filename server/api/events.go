@@ -12,15 +12,16 @@ import (
 
 	"printdock/server/events"
 	"printdock/server/httpx"
+	"printdock/server/hub"
 	"printdock/server/keys"
 	"printdock/server/store"
 )
 
-// EventLog is what the event stream reads: events.Bus.
+// EventLog is what the event stream reads: events.Bus (the store for history, its live tail after).
 type EventLog interface {
-	Changed() <-chan struct{}
 	Read(ctx context.Context, f store.EventFilter) ([]events.Event, error)
 	Last(ctx context.Context, portalID string) (int64, error)
+	Subscribe(ctx context.Context, portalID string, types []string, printerID string) (*events.Sub, error)
 }
 
 var _ EventLog = (*events.Bus)(nil)
@@ -86,6 +87,14 @@ func (a *API) eventStream(w http.ResponseWriter, r *http.Request, act keys.Actor
 		}
 		after = n
 	}
+	open := a.streams.add(act.Principal)
+	defer a.streams.remove(open)
+	if v, ok := a.keys.(stillValid); ok { // a change between authentication and add
+		if reason := hub.LogoutReason(v.StillValid(ctx, act.Principal)); reason != "" {
+			httpx.WriteError(w, http.StatusUnauthorized, httpx.CodeUnauthenticated, "the key is no longer valid: "+reason)
+			return
+		}
+	}
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Time{}) // the server's ReadTimeout must not end a long stream
 	_ = rc.SetWriteDeadline(time.Time{})
@@ -100,41 +109,111 @@ func (a *API) eventStream(w http.ResponseWriter, r *http.Request, act keys.Actor
 	}
 	beat := time.NewTicker(HeartbeatEvery)
 	defer beat.Stop()
-	f := store.EventFilter{PortalID: act.PortalID, Types: types, PrinterID: r.URL.Query().Get("printer"), Limit: 200}
+	st := &sseStream{w: w, rc: rc, beat: beat.C, open: open,
+		f: store.EventFilter{PortalID: act.PortalID, Types: types, PrinterID: r.URL.Query().Get("printer"), Limit: 200, After: after}}
 	for {
-		changed := a.events.Changed()
-		f.After = after
-		evs, err := a.events.Read(ctx, f)
+		sub, err := a.events.Subscribe(ctx, act.PortalID, types, st.f.PrinterID)
+		if err != nil {
+			if ctx.Err() == nil {
+				a.log.WarnContext(ctx, "event stream: subscribe", "err", err)
+			}
+			return
+		}
+		again := a.streamFrom(ctx, st, sub)
+		sub.Close()
+		if !again {
+			return
+		}
+	}
+}
+
+// sseStream is one open event stream: where it writes and the last event it sent (f.After).
+type sseStream struct {
+	w    http.ResponseWriter
+	rc   *http.ResponseController
+	beat <-chan time.Time
+	open *openStream // its stop ends the stream with a logout event
+	f    store.EventFilter
+}
+
+// logout sends the last event of a stream whose key was revoked, rotated, deactivated or deleted
+// (without an id: Last-Event-ID stays the last event sent).
+func (st *sseStream) logout() {
+	fmt.Fprintf(st.w, "event: logout\ndata: {\"reason\":%q}\n\n", st.open.reason)
+	_ = st.rc.Flush()
+}
+
+// send writes e unless the stream has already sent it.
+func (st *sseStream) send(e events.Event) error {
+	if e.ID <= st.f.After {
+		return nil
+	}
+	b, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	if _, err := fmt.Fprintf(st.w, "id: %d\nevent: %s\ndata: %s\n\n", e.ID, e.Type, b); err != nil {
+		return err
+	}
+	st.f.After = e.ID
+	return nil
+}
+
+// streamFrom sends the log from the store after the stream's cursor, then the live events of sub. It
+// returns true when sub lagged (the caller subscribes again and so re-reads the store from its cursor)
+// and false when the stream is over.
+func (a *API) streamFrom(ctx context.Context, st *sseStream, sub *events.Sub) bool {
+	for {
+		evs, err := a.events.Read(ctx, st.f)
 		if err != nil {
 			if ctx.Err() == nil {
 				a.log.WarnContext(ctx, "event stream: read", "err", err)
 			}
-			return
+			return false
 		}
 		for _, e := range evs {
-			b, err := json.Marshal(e)
-			if err != nil {
-				return
-			}
-			fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", e.ID, e.Type, b)
-			after = e.ID
-		}
-		if len(evs) > 0 {
-			if rc.Flush() != nil {
-				return
-			}
-			if len(evs) == f.Limit {
-				continue
+			if st.send(e) != nil {
+				return false
 			}
 		}
+		if len(evs) > 0 && st.rc.Flush() != nil {
+			return false
+		}
+		if len(evs) < st.f.Limit {
+			break
+		}
+	}
+	for {
 		select {
 		case <-ctx.Done():
-			return
-		case <-changed:
-		case <-beat.C:
-			fmt.Fprint(w, ": heartbeat\n\n")
-			if rc.Flush() != nil {
-				return
+			return false
+		case <-st.open.stop:
+			st.logout()
+			return false
+		case <-sub.Lagged():
+			a.log.DebugContext(ctx, "event stream fell behind; reading the store from its last event", "last_event_id", st.f.After)
+			return true
+		case e := <-sub.C:
+			if st.send(e) != nil {
+				return false
+			}
+			for more := true; more; {
+				select {
+				case e := <-sub.C:
+					if st.send(e) != nil {
+						return false
+					}
+				default:
+					more = false
+				}
+			}
+			if st.rc.Flush() != nil {
+				return false
+			}
+		case <-st.beat:
+			fmt.Fprint(st.w, ": heartbeat\n\n")
+			if st.rc.Flush() != nil {
+				return false
 			}
 		}
 	}

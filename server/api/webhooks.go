@@ -6,6 +6,7 @@ import (
 
 	"printdock/server/httpx"
 	"printdock/server/keys"
+	"printdock/server/store"
 	"printdock/server/webhooks"
 )
 
@@ -49,12 +50,16 @@ func (a *API) createWebhook(w http.ResponseWriter, r *http.Request, act keys.Act
 }
 
 func (a *API) listWebhooks(w http.ResponseWriter, r *http.Request, act keys.Actor) {
-	hs, err := a.webhooks.List(r.Context(), act)
+	p, ok := parsePage(w, r)
+	if !ok {
+		return
+	}
+	hs, err := a.webhooks.List(r.Context(), act, p.store())
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	httpx.WriteJSON(w, http.StatusOK, page[webhooks.Webhook]{Items: hs})
+	writePage(w, p, hs, func(h webhooks.Webhook) store.Key { return store.TimeKey(h.CreatedAt, h.ID) }, same)
 }
 
 func (a *API) getWebhook(w http.ResponseWriter, r *http.Request, act keys.Actor) {
@@ -87,23 +92,18 @@ func (a *API) deleteWebhook(w http.ResponseWriter, r *http.Request, act keys.Act
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// webhookDeliveries is GET /api/v1/webhooks/{id}/deliveries?limit=1..500 (newest first, default 100).
+// webhookDeliveries is GET /api/v1/webhooks/{id}/deliveries, newest first, paged like every list.
 func (a *API) webhookDeliveries(w http.ResponseWriter, r *http.Request, act keys.Actor) {
-	limit := 0
-	if v := r.URL.Query().Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > webhooks.MaxDeliveries {
-			httpx.WriteError(w, http.StatusBadRequest, httpx.CodeBadRequest, "limit must be 1..500")
-			return
-		}
-		limit = n
+	p, ok := parsePage(w, r)
+	if !ok {
+		return
 	}
-	ds, err := a.webhooks.Deliveries(r.Context(), act, r.PathValue("id"), limit)
+	ds, err := a.webhooks.Deliveries(r.Context(), act, r.PathValue("id"), p.store())
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	httpx.WriteJSON(w, http.StatusOK, page[webhooks.Delivery]{Items: ds})
+	writePage(w, p, ds, func(d webhooks.Delivery) store.Key { return store.Key{Seq: d.ID} }, same)
 }
 
 func (a *API) resendDelivery(w http.ResponseWriter, r *http.Request, act keys.Actor) {

@@ -53,6 +53,9 @@ type Bus struct {
 	st  Store
 	log *slog.Logger
 	sig *signal
+
+	tmu   sync.Mutex // guards tails and their subscriptions (tail.go)
+	tails map[string]*portalTail
 }
 
 // NewBus returns a Bus on st; Run makes it follow new events.
@@ -60,7 +63,7 @@ func NewBus(st Store, log *slog.Logger) *Bus {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Bus{st: st, log: log, sig: newSignal()}
+	return &Bus{st: st, log: log, sig: newSignal(), tails: map[string]*portalTail{}}
 }
 
 // Changed returns a channel closed when new events may have committed after this call.
@@ -69,7 +72,8 @@ func (b *Bus) Changed() <-chan struct{} { return b.sig.wait() }
 // Wake closes the Changed channels (for callers that know of a change the Bus does not).
 func (b *Bus) Wake() { b.sig.broadcast() }
 
-// Run follows new events until ctx is done: the store's notifications when it is a store.Notifier
+// Run follows new events until ctx is done, and after each wake-up fans the new events out to the live
+// subscriptions (tail.go): the store's notifications when it is a store.Notifier
 // (every replica's events), and Record's in-process wake-ups otherwise. An in-process wake-up comes from
 // inside the recording transaction, before it commits: Run then waits for an empty transaction of its
 // own, which the SQLite store commits only after every transaction queued before it (group commit,
@@ -93,12 +97,14 @@ func (b *Bus) Run(ctx context.Context) {
 				continue
 			}
 			b.sig.broadcast()
+			b.tail(ctx)
 		case <-lw:
 			lw = local.wait() // before the barrier: a wake-up during it is seen next round
 			if err := b.st.InTx(ctx, func(store.Store) error { return nil }); err != nil && ctx.Err() == nil {
 				b.log.Warn("events: wait for commit", "err", err)
 			}
 			b.sig.broadcast()
+			b.tail(ctx)
 		}
 	}
 }

@@ -27,7 +27,7 @@ func (h *Hub) Revalidate(ctx context.Context) int {
 		if err == nil {
 			continue
 		}
-		reason := logoutReason(err)
+		reason := LogoutReason(err)
 		if reason == "" {
 			h.log.Warn("re-check key", "credential_id", s.p.CredentialID, "err", err)
 			continue

@@ -216,7 +216,7 @@ func (s *Session) recheckKey(log *slog.Logger) {
 	if err == nil || s.ctx.Err() != nil {
 		return // valid, or the session ends anyway
 	}
-	if reason := logoutReason(err); reason != "" {
+	if reason := LogoutReason(err); reason != "" {
 		s.hub.remove(s)
 		s.kill(closeReq{code: protocol.CloseLoggedOut, reason: "logged out: " + reason, logout: reason})
 		return

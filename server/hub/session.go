@@ -170,8 +170,8 @@ func (s *Session) kill(r closeReq) {
 	})
 }
 
-// logoutReason maps a StillValid error to a logout reason ("" for errors that say nothing about the key).
-func logoutReason(err error) string {
+// LogoutReason maps a StillValid error to a logout reason ("" for errors that say nothing about the key).
+func LogoutReason(err error) string {
 	switch {
 	case errors.Is(err, keys.ErrRevoked):
 		return protocol.ReasonRevoked

@@ -7,6 +7,7 @@ import (
 
 	"printdock/server/events"
 	"printdock/server/keys"
+	"printdock/server/store"
 	"printdock/server/webhooks"
 )
 
@@ -39,7 +40,7 @@ func (p *portal) webhooksPage(w http.ResponseWriter, r *http.Request, c *reqCtx)
 func (p *portal) renderWebhooks(w http.ResponseWriter, r *http.Request, c *reqCtx, status int, formErr string, d webhooksData) {
 	d.Types, d.Available = events.Types, p.opts.Webhooks != nil
 	if d.Available {
-		hs, err := p.opts.Webhooks.List(r.Context(), c.actor)
+		hs, err := p.opts.Webhooks.List(r.Context(), c.actor, store.Page{}) // at most webhooks.MaxPerPortal
 		if err != nil {
 			p.fail(w, r, c, err)
 			return
@@ -135,7 +136,7 @@ func (p *portal) webhookPage(w http.ResponseWriter, r *http.Request, c *reqCtx) 
 		p.fail(w, r, c, err)
 		return
 	}
-	ds, err := p.opts.Webhooks.Deliveries(r.Context(), c.actor, h.ID, 200)
+	ds, err := p.opts.Webhooks.Deliveries(r.Context(), c.actor, h.ID, store.Page{Limit: 200})
 	if err != nil {
 		p.fail(w, r, c, err)
 		return

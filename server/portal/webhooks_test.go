@@ -9,6 +9,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"printdock/server/keys"
+	"printdock/server/store"
 )
 
 // TestBrowserWebhooks: an administrator adds a webhook (its secret shown once), disables and enables it,
@@ -38,7 +39,7 @@ func TestBrowserWebhooks(t *testing.T) {
 	u.shot("webhook-secret")
 	u.submit("#done", http.StatusOK)
 
-	hooks, err := e.portal.opts.Webhooks.List(context.Background(), e.adminActor())
+	hooks, err := e.portal.opts.Webhooks.List(context.Background(), e.adminActor(), store.Page{})
 	if err != nil || len(hooks) != 1 {
 		t.Fatalf("webhooks: %v %v", hooks, err)
 	}

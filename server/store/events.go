@@ -89,12 +89,14 @@ type DeliveryResult struct {
 type WebhookStore interface {
 	CreateWebhook(ctx context.Context, w Webhook) error
 	GetWebhook(ctx context.Context, id string) (Webhook, error)
-	ListWebhooks(ctx context.Context, portalID string) ([]Webhook, error)
+	// ListWebhooks returns a page of the portal's webhooks, oldest first (key: TimeKey(CreatedAt, ID)).
+	ListWebhooks(ctx context.Context, portalID string, p Page) ([]Webhook, error)
 	// UpdateWebhook sets url, events, description, enabled and updated_at.
 	UpdateWebhook(ctx context.Context, w Webhook) error
 	DeleteWebhook(ctx context.Context, id string) error // and its deliveries
-	// ListDeliveries returns a webhook's deliveries, newest first, at most limit (<= 0: 100).
-	ListDeliveries(ctx context.Context, webhookID string, limit int) ([]WebhookDelivery, error)
+	// ListDeliveries returns a page of a webhook's deliveries, newest first (key: Key{Seq: ID}; a page
+	// without a limit has 100 rows).
+	ListDeliveries(ctx context.Context, webhookID string, p Page) ([]WebhookDelivery, error)
 	GetDelivery(ctx context.Context, id int64) (WebhookDelivery, error)
 	// ClaimDeliveries leases at most limit pending deliveries due at now, of enabled webhooks, that have
 	// no pending delivery of an earlier event of the same subject to the same webhook: it counts an

@@ -18,6 +18,12 @@ type RetentionStore interface {
 	DeleteFinishedJobs(ctx context.Context, before time.Time, limit int) (int64, error)
 	// DeleteAudit deletes audit entries recorded before before.
 	DeleteAudit(ctx context.Context, before time.Time, limit int) (int64, error)
+	// DeleteDeliveries deletes webhook deliveries that finished (delivered or failed) before before,
+	// oldest first; pending ones are never touched.
+	DeleteDeliveries(ctx context.Context, before time.Time, limit int) (int64, error)
+	// DeleteEvents deletes events recorded before before that no pending delivery still needs, oldest
+	// first, with their finished deliveries.
+	DeleteEvents(ctx context.Context, before time.Time, limit int) (int64, error)
 }
 
 // Exclusive is a store shared by several replicas (store/postgres) that can run a task on one replica at a

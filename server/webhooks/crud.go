@@ -2,6 +2,7 @@ package webhooks
 
 import (
 	"context"
+	"fmt"
 
 	"printdock/server/keys"
 	"printdock/server/store"
@@ -38,7 +39,7 @@ func (s *Service) Create(ctx context.Context, a keys.Actor, c Create) (Webhook, 
 	if err := checkDescription(c.Description); err != nil {
 		return Webhook{}, err
 	}
-	have, err := s.st.ListWebhooks(ctx, a.PortalID)
+	have, err := s.st.ListWebhooks(ctx, a.PortalID, store.Page{})
 	if err != nil {
 		return Webhook{}, storeErr("create webhook", err)
 	}
@@ -53,7 +54,9 @@ func (s *Service) Create(ctx context.Context, a keys.Actor, c Create) (Webhook, 
 	now := s.now()
 	w := store.Webhook{ID: newID("wh_"), PortalID: a.PortalID, URL: c.URL, Events: evs, Description: c.Description,
 		Enabled: true, Secret: sealed, CreatedAt: now, CreatedBy: actorName(a), UpdatedAt: now}
-	if err := s.st.CreateWebhook(ctx, w); err != nil {
+	if err := s.inTx(ctx, a, ActionCreate, w.ID, auditDetail(w), func(q store.Store) error {
+		return q.CreateWebhook(ctx, w)
+	}); err != nil {
 		return Webhook{}, storeErr("create webhook", err)
 	}
 	s.log.InfoContext(ctx, "webhook created", "webhook_id", w.ID, "portal_id", w.PortalID, "by", w.CreatedBy)
@@ -62,12 +65,12 @@ func (s *Service) Create(ctx context.Context, a keys.Actor, c Create) (Webhook, 
 	return out, nil
 }
 
-// List returns the portal's webhooks (admin).
-func (s *Service) List(ctx context.Context, a keys.Actor) ([]Webhook, error) {
+// List returns a page of the portal's webhooks, oldest first (admin; key: store.TimeKey(CreatedAt, ID)).
+func (s *Service) List(ctx context.Context, a keys.Actor, p store.Page) ([]Webhook, error) {
 	if err := requireAdmin(a); err != nil {
 		return nil, err
 	}
-	ws, err := s.st.ListWebhooks(ctx, a.PortalID)
+	ws, err := s.st.ListWebhooks(ctx, a.PortalID, p)
 	if err != nil {
 		return nil, storeErr("list webhooks", err)
 	}
@@ -115,7 +118,9 @@ func (s *Service) Update(ctx context.Context, a keys.Actor, id string, p Patch) 
 		w.Enabled = *p.Enabled
 	}
 	w.UpdatedAt = s.now()
-	if err := s.st.UpdateWebhook(ctx, w); err != nil {
+	if err := s.inTx(ctx, a, ActionUpdate, w.ID, auditDetail(w), func(q store.Store) error {
+		return q.UpdateWebhook(ctx, w)
+	}); err != nil {
 		return Webhook{}, storeErr("update webhook", err)
 	}
 	return webhookOf(w), nil
@@ -127,23 +132,23 @@ func (s *Service) Delete(ctx context.Context, a keys.Actor, id string) error {
 	if err != nil {
 		return err
 	}
-	if err := s.st.DeleteWebhook(ctx, w.ID); err != nil {
+	if err := s.inTx(ctx, a, ActionDelete, w.ID, auditDetail(w), func(q store.Store) error {
+		return q.DeleteWebhook(ctx, w.ID)
+	}); err != nil {
 		return storeErr("delete webhook", err)
 	}
 	s.log.InfoContext(ctx, "webhook deleted", "webhook_id", w.ID, "by", actorName(a))
 	return nil
 }
 
-// MaxDeliveries bounds Deliveries' limit.
-const MaxDeliveries = 500
-
-// Deliveries returns a webhook's latest deliveries, newest first (admin; limit <= 0: 100).
-func (s *Service) Deliveries(ctx context.Context, a keys.Actor, id string, limit int) ([]Delivery, error) {
+// Deliveries returns a page of a webhook's deliveries, newest first (admin; key: store.Key{Seq: ID}; a
+// page without a limit has 100).
+func (s *Service) Deliveries(ctx context.Context, a keys.Actor, id string, p store.Page) ([]Delivery, error) {
 	w, err := s.get(ctx, a, id)
 	if err != nil {
 		return nil, err
 	}
-	ds, err := s.st.ListDeliveries(ctx, w.ID, min(limit, MaxDeliveries))
+	ds, err := s.st.ListDeliveries(ctx, w.ID, p)
 	if err != nil {
 		return nil, storeErr("list deliveries", err)
 	}
@@ -168,7 +173,10 @@ func (s *Service) Resend(ctx context.Context, a keys.Actor, id string, deliveryI
 		return Delivery{}, storeErr("resend delivery", err)
 	}
 	now := s.now()
-	if err := s.st.ResendDelivery(ctx, d.ID, now); err != nil {
+	detail := fmt.Sprintf("delivery=%d event=%d", d.ID, d.EventID)
+	if err := s.inTx(ctx, a, ActionResend, w.ID, detail, func(q store.Store) error {
+		return q.ResendDelivery(ctx, d.ID, now)
+	}); err != nil {
 		return Delivery{}, storeErr("resend delivery", err)
 	}
 	d.State, d.NextAttemptAt = store.DeliveryPending, now

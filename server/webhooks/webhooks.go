@@ -34,17 +34,19 @@ const (
 type Store interface {
 	store.WebhookStore
 	ListEvents(ctx context.Context, f store.EventFilter) ([]store.Event, error)
+	// InTx runs a change with its audit entry (audit.go).
+	InTx(ctx context.Context, fn func(tx store.Store) error) error
 }
 
 // Admin is what the REST API and the portal call: a portal's administrators manage its webhooks
 // (*Service implements it).
 type Admin interface {
 	Create(ctx context.Context, a keys.Actor, c Create) (Webhook, error)
-	List(ctx context.Context, a keys.Actor) ([]Webhook, error)
+	List(ctx context.Context, a keys.Actor, p store.Page) ([]Webhook, error)
 	Get(ctx context.Context, a keys.Actor, id string) (Webhook, error)
 	Update(ctx context.Context, a keys.Actor, id string, p Patch) (Webhook, error)
 	Delete(ctx context.Context, a keys.Actor, id string) error
-	Deliveries(ctx context.Context, a keys.Actor, id string, limit int) ([]Delivery, error)
+	Deliveries(ctx context.Context, a keys.Actor, id string, p store.Page) ([]Delivery, error)
 	Resend(ctx context.Context, a keys.Actor, id string, deliveryID int64) (Delivery, error)
 }
 

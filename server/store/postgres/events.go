@@ -87,9 +87,9 @@ func (q q) GetWebhook(ctx context.Context, id string) (store.Webhook, error) {
 	return one(ctx, q, "get webhook", `SELECT `+sqlq.WebhookCols+` FROM webhooks WHERE id = $1`, scanWebhook, id)
 }
 
-func (q q) ListWebhooks(ctx context.Context, portalID string) ([]store.Webhook, error) {
-	return list(ctx, q, "list webhooks", `SELECT `+sqlq.WebhookCols+` FROM webhooks WHERE portal_id = $1
-		ORDER BY created_at, id`, scanWebhook, portalID)
+func (q q) ListWebhooks(ctx context.Context, portalID string, p store.Page) ([]store.Webhook, error) {
+	var a args
+	return list(ctx, q, "list webhooks", sqlq.Webhooks(portalID, p, a.add), scanWebhook, a...)
 }
 
 func (q q) UpdateWebhook(ctx context.Context, w store.Webhook) error {
@@ -110,12 +110,9 @@ func scanDelivery(sc scanner) (store.WebhookDelivery, error) {
 	return d, err
 }
 
-func (q q) ListDeliveries(ctx context.Context, webhookID string, limit int) ([]store.WebhookDelivery, error) {
-	if limit <= 0 {
-		limit = sqlq.DefaultLimit
-	}
-	return list(ctx, q, "list deliveries", `SELECT `+sqlq.DeliveryCols+` FROM webhook_deliveries
-		WHERE webhook_id = $1 ORDER BY id DESC LIMIT $2`, scanDelivery, webhookID, limit)
+func (q q) ListDeliveries(ctx context.Context, webhookID string, p store.Page) ([]store.WebhookDelivery, error) {
+	var a args
+	return list(ctx, q, "list deliveries", sqlq.Deliveries(webhookID, p, a.add), scanDelivery, a...)
 }
 
 func (q q) GetDelivery(ctx context.Context, id int64) (store.WebhookDelivery, error) {

@@ -21,14 +21,26 @@ func (q q) DropJobContent(ctx context.Context, before time.Time, limit int) (int
 		ORDER BY finished_at LIMIT `+a.add(limit)+`)`, a...)
 }
 
-func (q q) DeleteFinishedJobs(ctx context.Context, before time.Time, limit int) (int64, error) {
+// deleteOld runs one retention DELETE that query builds: at most limit rows older than before.
+func (q q) deleteOld(ctx context.Context, op string, query func(sqlq.Arg, time.Time, int) string, before time.Time, limit int) (int64, error) {
 	var a args
-	return q.exec(ctx, "delete finished jobs", sqlq.DeleteFinishedJobs(a.add, before, limit), a...)
+	return q.exec(ctx, op, query(a.add, before, limit), a...)
+}
+
+func (q q) DeleteFinishedJobs(ctx context.Context, before time.Time, limit int) (int64, error) {
+	return q.deleteOld(ctx, "delete finished jobs", sqlq.DeleteFinishedJobs, before, limit)
 }
 
 func (q q) DeleteAudit(ctx context.Context, before time.Time, limit int) (int64, error) {
-	var a args
-	return q.exec(ctx, "delete audit", sqlq.DeleteAudit(a.add, before, limit), a...)
+	return q.deleteOld(ctx, "delete audit", sqlq.DeleteAudit, before, limit)
+}
+
+func (q q) DeleteDeliveries(ctx context.Context, before time.Time, limit int) (int64, error) {
+	return q.deleteOld(ctx, "delete deliveries", sqlq.DeleteDeliveries, before, limit)
+}
+
+func (q q) DeleteEvents(ctx context.Context, before time.Time, limit int) (int64, error) {
+	return q.deleteOld(ctx, "delete events", sqlq.DeleteEvents, before, limit)
 }
 
 // taskLock is the advisory lock key of the current schema's task name ($1).

@@ -1,6 +1,6 @@
 // Package retention keeps printdock-server's database small: it drops the content of finished print jobs
 // after a while (7 days by default), deletes finished jobs with their events later (90 days) and audit
-// entries last (400 days). A periodic task (Run) applies the Policy; on a store shared by replicas
+// entries last (400 days); the event log and finished webhook deliveries go after 30 days. A periodic task (Run) applies the Policy; on a store shared by replicas
 // (store.Exclusive, PostgreSQL) one replica at a time runs it, under an advisory lock. docs/server.md
 // describes the settings.
 package retention
@@ -20,6 +20,8 @@ const (
 	DefaultJobContent = 7 * 24 * time.Hour
 	DefaultJobs       = 90 * 24 * time.Hour
 	DefaultAudit      = 400 * 24 * time.Hour
+	DefaultEvents     = 30 * 24 * time.Hour
+	DefaultDeliveries = 30 * 24 * time.Hour
 	DefaultEvery      = time.Hour
 	// Batch is how many rows one statement (one short write transaction) drops or deletes at most, so that
 	// a large backlog never holds SQLite's single writer for long.
@@ -34,6 +36,8 @@ type Policy struct {
 	JobContent time.Duration // content of finished jobs (done, failed, cancelled, expired)
 	Jobs       time.Duration // finished jobs and their events
 	Audit      time.Duration // audit entries
+	Events     time.Duration // the event log (webhooks, event stream); never an event a pending delivery needs
+	Deliveries time.Duration // finished (delivered, failed) webhook deliveries; never a pending one
 }
 
 // WithDefaults returns p with the defaults in place of its zero durations.
@@ -45,7 +49,7 @@ func (p Policy) WithDefaults() Policy {
 		return d
 	}
 	return Policy{JobContent: def(p.JobContent, DefaultJobContent), Jobs: def(p.Jobs, DefaultJobs),
-		Audit: def(p.Audit, DefaultAudit)}
+		Audit: def(p.Audit, DefaultAudit), Events: def(p.Events, DefaultEvents), Deliveries: def(p.Deliveries, DefaultDeliveries)}
 }
 
 // Result counts what one pass removed.
@@ -53,6 +57,8 @@ type Result struct {
 	JobContents int64 // jobs whose content was dropped
 	Jobs        int64 // jobs deleted
 	Audit       int64 // audit entries deleted
+	Deliveries  int64 // webhook deliveries deleted
+	Events      int64 // events deleted (with their finished deliveries)
 }
 
 // Once applies p (with defaults) at now: everything older than its age is dropped or deleted, Batch rows
@@ -69,6 +75,8 @@ func Once(ctx context.Context, st store.RetentionStore, p Policy, now time.Time)
 		{"drop job content", p.JobContent, st.DropJobContent, &r.JobContents},
 		{"delete jobs", p.Jobs, st.DeleteFinishedJobs, &r.Jobs},
 		{"delete audit", p.Audit, st.DeleteAudit, &r.Audit},
+		{"delete webhook deliveries", p.Deliveries, st.DeleteDeliveries, &r.Deliveries},
+		{"delete events", p.Events, st.DeleteEvents, &r.Events},
 	}
 	for _, s := range steps {
 		if s.age < 0 {
@@ -140,10 +148,12 @@ func pass(ctx context.Context, st store.RetentionStore, o Options, log *slog.Log
 	}
 	switch {
 	case err != nil && !errors.Is(err, context.Canceled):
-		log.Warn("retention pass failed", "err", err, "job_contents", r.JobContents, "jobs", r.Jobs, "audit", r.Audit)
+		log.Warn("retention pass failed", "err", err, "job_contents", r.JobContents, "jobs", r.Jobs, "audit", r.Audit,
+			"deliveries", r.Deliveries, "events", r.Events)
 	case !ran:
 		log.Debug("retention pass skipped: another replica runs it")
 	case r != Result{}:
-		log.Info("retention pass", "job_contents", r.JobContents, "jobs", r.Jobs, "audit", r.Audit)
+		log.Info("retention pass", "job_contents", r.JobContents, "jobs", r.Jobs, "audit", r.Audit,
+			"deliveries", r.Deliveries, "events", r.Events)
 	}
 }

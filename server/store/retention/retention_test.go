@@ -23,8 +23,9 @@ func TestWithDefaults(t *testing.T) {
 	tests := []struct {
 		in, want retention.Policy
 	}{
-		{retention.Policy{}, retention.Policy{JobContent: 7 * day, Jobs: 90 * day, Audit: 400 * day}},
-		{retention.Policy{JobContent: time.Hour, Jobs: -1, Audit: 2 * day}, retention.Policy{JobContent: time.Hour, Jobs: -1, Audit: 2 * day}},
+		{retention.Policy{}, retention.Policy{JobContent: 7 * day, Jobs: 90 * day, Audit: 400 * day, Events: 30 * day, Deliveries: 30 * day}},
+		{retention.Policy{JobContent: time.Hour, Jobs: -1, Audit: 2 * day, Events: -1, Deliveries: day},
+			retention.Policy{JobContent: time.Hour, Jobs: -1, Audit: 2 * day, Events: -1, Deliveries: day}},
 	}
 	for _, tc := range tests {
 		if got := tc.in.WithDefaults(); got != tc.want {
@@ -98,11 +99,11 @@ func TestOnceBatches(t *testing.T) {
 	per := retention.Batch/2 + 1 // two days of jobs are more than a batch
 	seed(t, st, 2, per, 10, now, nil)
 	all := int64(2 * per)
-	r, err := retention.Once(t.Context(), st, retention.Policy{JobContent: time.Minute, Jobs: -1, Audit: -1}, now)
+	r, err := retention.Once(t.Context(), st, retention.Policy{JobContent: time.Minute, Jobs: -1, Audit: -1, Events: -1, Deliveries: -1}, now)
 	if err != nil || r != (retention.Result{JobContents: all}) {
 		t.Fatalf("Once = %+v, %v", r, err)
 	}
-	r, err = retention.Once(t.Context(), st, retention.Policy{JobContent: time.Minute, Jobs: day + time.Minute, Audit: time.Minute}, now)
+	r, err = retention.Once(t.Context(), st, retention.Policy{JobContent: time.Minute, Jobs: day + time.Minute, Audit: time.Minute, Events: -1, Deliveries: -1}, now)
 	if err != nil || r != (retention.Result{Jobs: int64(per), Audit: all}) {
 		t.Fatalf("second Once = %+v, %v", r, err)
 	}

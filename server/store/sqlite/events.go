@@ -71,9 +71,9 @@ func (q q) GetWebhook(ctx context.Context, id string) (store.Webhook, error) {
 	return w, mapErr("get webhook", err)
 }
 
-func (q q) ListWebhooks(ctx context.Context, portalID string) ([]store.Webhook, error) {
-	return queryAll(ctx, q.r, "list webhooks", `SELECT `+sqlq.WebhookCols+` FROM webhooks WHERE portal_id = ?
-		ORDER BY created_at, id`, []any{portalID}, scanWebhook)
+func (q q) ListWebhooks(ctx context.Context, portalID string, p store.Page) ([]store.Webhook, error) {
+	var a args
+	return queryAll(ctx, q.r, "list webhooks", sqlq.Webhooks(portalID, p, a.add), a, scanWebhook)
 }
 
 func (q q) UpdateWebhook(ctx context.Context, w store.Webhook) error {
@@ -95,12 +95,9 @@ func scanDelivery(sc rowScanner) (store.WebhookDelivery, error) {
 	return d, err
 }
 
-func (q q) ListDeliveries(ctx context.Context, webhookID string, limit int) ([]store.WebhookDelivery, error) {
-	if limit <= 0 {
-		limit = sqlq.DefaultLimit
-	}
-	return queryAll(ctx, q.r, "list deliveries", `SELECT `+sqlq.DeliveryCols+` FROM webhook_deliveries
-		WHERE webhook_id = ? ORDER BY id DESC LIMIT ?`, []any{webhookID, limit}, scanDelivery)
+func (q q) ListDeliveries(ctx context.Context, webhookID string, p store.Page) ([]store.WebhookDelivery, error) {
+	var a args
+	return queryAll(ctx, q.r, "list deliveries", sqlq.Deliveries(webhookID, p, a.add), a, scanDelivery)
 }
 
 func (q q) GetDelivery(ctx context.Context, id int64) (store.WebhookDelivery, error) {

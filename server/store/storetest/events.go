@@ -47,7 +47,7 @@ func testEvents(t *testing.T, s store.Store) {
 		!got.CreatedAt.Equal(t0) || got.URL != jobsOnly.URL || !got.Enabled || string(got.Secret) != "\x01\x02\x03" {
 		t.Fatalf("GetWebhook = %+v, %v", got, err)
 	}
-	if ws, err := s.ListWebhooks(ctx, "p1"); err != nil || len(ws) != 3 {
+	if ws, err := s.ListWebhooks(ctx, "p1", store.Page{}); err != nil || len(ws) != 3 {
 		t.Fatalf("ListWebhooks = %d, %v", len(ws), err)
 	}
 
@@ -93,9 +93,9 @@ func testEvents(t *testing.T, s store.Store) {
 	}
 
 	// Queued: wh_all gets all four, wh_jobs the three job events, the disabled and other portal's none.
-	da, err := s.ListDeliveries(ctx, all.ID, 0)
+	da, err := s.ListDeliveries(ctx, all.ID, store.Page{})
 	must(t, err)
-	dj, err := s.ListDeliveries(ctx, jobsOnly.ID, 0)
+	dj, err := s.ListDeliveries(ctx, jobsOnly.ID, store.Page{})
 	must(t, err)
 	if g := deliveryEvents(da); !slices.Equal(g, []int64{e1, e2, e3, e4}) {
 		t.Errorf("deliveries of wh_all: events %v", g)
@@ -158,7 +158,7 @@ func testEvents(t *testing.T, s store.Store) {
 	must(t, s.DeleteWebhook(ctx, all.ID))
 	wantErr(t, "get deleted", func() error { _, err := s.GetWebhook(ctx, all.ID); return err }(), store.ErrNotFound)
 	wantErr(t, "delete again", s.DeleteWebhook(ctx, all.ID), store.ErrNotFound)
-	if ds, err := s.ListDeliveries(ctx, all.ID, 0); err != nil || len(ds) != 0 {
+	if ds, err := s.ListDeliveries(ctx, all.ID, store.Page{}); err != nil || len(ds) != 0 {
 		t.Errorf("deliveries of a deleted webhook: %d, %v", len(ds), err)
 	}
 	// Events inside a transaction that rolls back leave nothing.

@@ -105,6 +105,28 @@ var listers = []lister{
 			es, err := s.ListAudit(ctx, store.AuditFilter{PortalID: "p1", Limit: p.Limit, After: p.After})
 			return rowsOf(es, err, func(e store.AuditEntry) row { return row{e.Target, store.SeqKey(e.At, e.ID)} })
 		}},
+	{name: "webhooks", setup: func(t *testing.T, s store.Store) { portal(t, s, "p1") },
+		add: func(t *testing.T, s store.Store, i int) { webhook(t, s, fmt.Sprintf("wh%03d", (i*37)%1000), tie(i)) },
+		list: func(ctx context.Context, s store.Store, p store.Page) ([]row, error) {
+			ws, err := s.ListWebhooks(ctx, "p1", p)
+			return rowsOf(ws, err, func(w store.Webhook) row { return row{w.ID, store.TimeKey(w.CreatedAt, w.ID)} })
+		}},
+	{name: "deliveries", setup: func(t *testing.T, s store.Store) { portal(t, s, "p1"); webhook(t, s, "wh", t0) },
+		add: func(t *testing.T, s store.Store, i int) {
+			_, err := s.AppendEvent(ctxOf(t), store.Event{PortalID: "p1", Type: "job.state_changed", At: tie(i),
+				Subject: fmt.Sprintf("e%03d", i), Data: "{}"})
+			must(t, err)
+		},
+		list: func(ctx context.Context, s store.Store, p store.Page) ([]row, error) {
+			ds, err := s.ListDeliveries(ctx, "wh", p)
+			return rowsOf(ds, err, func(d store.WebhookDelivery) row { return row{d.Subject, store.Key{Seq: d.ID}} })
+		}},
+}
+
+// webhook creates an enabled webhook of portal p1 that takes every event.
+func webhook(t *testing.T, s store.Store, id string, at time.Time) {
+	must(t, s.CreateWebhook(ctxOf(t), store.Webhook{ID: id, PortalID: "p1", URL: "https://example.com/" + id, Enabled: true,
+		Secret: []byte{1}, CreatedAt: at, CreatedBy: "a", UpdatedAt: at}))
 }
 
 // testPaging walks every paginated list page by page, with and without rows inserted between pages: each

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -83,5 +84,63 @@ func testRetention(t *testing.T, s store.Store) {
 	es, err := s.ListAudit(ctx, store.AuditFilter{PortalID: "p1"})
 	if err != nil || len(es) != 1 || es[0].Target != "c" {
 		t.Errorf("audit after retention = %+v, %v", es, err)
+	}
+}
+
+// testEventRetention: finished deliveries and old events go, oldest first, at most limit a call; a
+// pending delivery and its event stay whatever their age.
+func testEventRetention(t *testing.T, s store.Store) {
+	ctx := ctxOf(t)
+	portal(t, s, "p1")
+	day := 24 * time.Hour
+	must(t, s.CreateWebhook(ctx, store.Webhook{ID: "wh", PortalID: "p1", URL: "https://example.com/h", Enabled: true,
+		Secret: []byte{1}, CreatedAt: t0.Add(-50 * day), CreatedBy: "a", UpdatedAt: t0.Add(-50 * day)}))
+	type step struct {
+		subject string
+		at      time.Time // the event's time and its delivery's attempt
+		state   string
+	}
+	steps := []step{{"a", t0.Add(-40 * day), store.DeliveryDelivered}, {"b", t0.Add(-40 * day), store.DeliveryFailed},
+		{"c", t0.Add(-40 * day), store.DeliveryPending}, {"d", t0.Add(-day), store.DeliveryDelivered}}
+	ids := map[string]int64{}
+	for _, st := range steps {
+		id, err := s.AppendEvent(ctx, store.Event{PortalID: "p1", Type: "job.state_changed", At: st.at, Subject: st.subject, Data: "{}"})
+		must(t, err)
+		ids[st.subject] = id
+	}
+	claimed, err := s.ClaimDeliveries(ctx, t0, t0.Add(time.Minute), 10)
+	if err != nil || len(claimed) != len(steps) {
+		t.Fatalf("claimed %d, %v", len(claimed), err)
+	}
+	for _, d := range claimed {
+		st := steps[slices.IndexFunc(steps, func(st step) bool { return ids[st.subject] == d.EventID })]
+		must(t, s.FinishDelivery(ctx, store.DeliveryResult{ID: d.ID, State: st.state, At: st.at, NextAttemptAt: t0.Add(day), Status: 500}))
+	}
+	count := func(what string, n int64, err error, want int64) {
+		t.Helper()
+		if err != nil || n != want {
+			t.Errorf("%s = %d, %v; want %d", what, n, err, want)
+		}
+	}
+	before := t0.Add(-30 * day)
+	n, err := s.DeleteDeliveries(ctx, before, 1)
+	count("delete deliveries (limit 1)", n, err, 1)
+	n, err = s.DeleteDeliveries(ctx, before, 10)
+	count("delete deliveries", n, err, 1)
+	n, err = s.DeleteDeliveries(ctx, before, 10)
+	count("delete deliveries, nothing left", n, err, 0)
+	ds, err := s.ListDeliveries(ctx, "wh", store.Page{})
+	must(t, err)
+	if g := deliveryEvents(ds); !slices.Equal(g, []int64{ids["c"], ids["d"]}) {
+		t.Errorf("deliveries left for events %v, want the pending old one and the new one", g)
+	}
+	n, err = s.DeleteEvents(ctx, before, 1)
+	count("delete events (limit 1)", n, err, 1)
+	n, err = s.DeleteEvents(ctx, before, 10)
+	count("delete events", n, err, 1)
+	es, err := s.ListEvents(ctx, store.EventFilter{PortalID: "p1"})
+	must(t, err)
+	if g := eventIDs(es); !slices.Equal(g, []int64{ids["c"], ids["d"]}) {
+		t.Errorf("events left %v, want the one a pending delivery needs and the new one", g)
 	}
 }

@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"JobEvents", testJobEvents},
 		{"ConcurrentTx", testConcurrentTx},
 		{"Retention", testRetention},
+		{"EventRetention", testEventRetention},
 		{"Sessions", testSessions},
 		{"Events", testEvents},
 		{"KeyLifecycle", testKeyLifecycle},

@@ -72,3 +72,20 @@ func Printers(f store.PrinterFilter, arg Arg) string {
 	return sql + after(arg, f.After, false, `p.name, p.id`, f.After.Str, f.After.ID) +
 		` ORDER BY p.name, p.id` + pageLimit(arg, store.Page{Limit: f.Limit})
 }
+
+// Webhooks returns the ListWebhooks query: a portal's webhooks, oldest first (key: TimeKey(created_at,
+// id)).
+func Webhooks(portalID string, p store.Page, arg Arg) string {
+	return `SELECT ` + WebhookCols + ` FROM webhooks WHERE portal_id = ` + arg(portalID) +
+		after(arg, p.After, false, `created_at, id`, p.After.At, p.After.ID) + ` ORDER BY created_at, id` + pageLimit(arg, p)
+}
+
+// Deliveries returns the ListDeliveries query: a webhook's deliveries, newest first (key: Key{Seq: id});
+// a page without a limit has DefaultLimit rows.
+func Deliveries(webhookID string, p store.Page, arg Arg) string {
+	if p.Limit <= 0 {
+		p.Limit = DefaultLimit
+	}
+	return `SELECT ` + DeliveryCols + ` FROM webhook_deliveries WHERE webhook_id = ` + arg(webhookID) +
+		after(arg, p.After, true, `id`, p.After.Seq) + ` ORDER BY id DESC` + pageLimit(arg, p)
+}

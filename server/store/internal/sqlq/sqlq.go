@@ -181,3 +181,19 @@ func DeleteAudit(arg Arg, before time.Time, limit int) string {
 	return `DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < ` + arg(before) +
 		` ORDER BY at LIMIT ` + arg(limit) + `)`
 }
+
+// DeleteDeliveries deletes at most limit webhook deliveries that finished (delivered, or failed for
+// good) before before; pending ones stay. Oldest first (ids grow with time).
+func DeleteDeliveries(arg Arg, before time.Time, limit int) string {
+	return `DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries WHERE state IN (` +
+		arg(store.DeliveryDelivered) + `, ` + arg(store.DeliveryFailed) + `) AND COALESCE(delivered_at, last_attempt_at, created_at) < ` +
+		arg(before) + ` ORDER BY id LIMIT ` + arg(limit) + `)`
+}
+
+// DeleteEvents deletes at most limit events recorded before before that have no pending delivery (their
+// finished deliveries go with them, ON DELETE CASCADE). Oldest first.
+func DeleteEvents(arg Arg, before time.Time, limit int) string {
+	return `DELETE FROM events WHERE id IN (SELECT e.id FROM events e WHERE e.at < ` + arg(before) +
+		` AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id AND d.state = ` +
+		arg(store.DeliveryPending) + `) ORDER BY e.id LIMIT ` + arg(limit) + `)`
+}
