@@ -41,7 +41,7 @@ func (s *Service) Authenticate(ctx context.Context, secret, deviceID, remoteAddr
 	h := s.hash(secret)
 	switch kind {
 	case protocol.KindPrintClient, protocol.KindUser:
-		return s.authKey(ctx, kind, h, remoteAddr)
+		return s.cachedAuthKey(ctx, kind, h, remoteAddr) // authcache.go
 	case protocol.KindShared:
 		return s.authShared(ctx, h, deviceID, remoteAddr)
 	case protocol.KindOAuthToken:
