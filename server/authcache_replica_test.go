@@ -37,7 +37,7 @@ func TestReplicaAuthCache(t *testing.T) {
 			k := a.CreatePrintClient(t, "cached on B "+tc.action)
 			agent := b.Connect(t, k.Secret, servertest.DialOptions{})
 			agent.ExpectAlive(t) // past the hub's own re-check at connect: only the notification logs it out
-			for range 3 { // fills B's cache; later checks are hits
+			for range 3 {        // fills B's cache; later checks are hits
 				if _, err := onB(k.Secret); err != nil {
 					t.Fatal(err)
 				}
@@ -111,7 +111,9 @@ func BenchmarkRevokePropagation(b *testing.B) {
 		end := time.Now()
 		fromCall, fromReturn = append(fromCall, end.Sub(start)), append(fromReturn, end.Sub(returned))
 	}
-	ms := func(d []time.Duration, p float64) float64 { return float64(percentile(d, p)) / float64(time.Millisecond) }
+	ms := func(d []time.Duration, p float64) float64 {
+		return float64(percentile(d, p)) / float64(time.Millisecond)
+	}
 	b.ReportMetric(ms(fromCall, 0.50), "p50-ms-from-call")
 	b.ReportMetric(ms(fromCall, 0.99), "p99-ms-from-call")
 	b.ReportMetric(ms(fromReturn, 0.99), "p99-ms-after-return")
