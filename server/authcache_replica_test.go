@@ -37,7 +37,8 @@ func TestReplicaAuthCache(t *testing.T) {
 			k := a.CreatePrintClient(t, "cached on B "+tc.action)
 			agent := b.Connect(t, k.Secret, servertest.DialOptions{})
 			agent.ExpectAlive(t) // past the hub's own re-check at connect: only the notification logs it out
-			for range 3 {        // fills B's cache; later checks are hits
+			// Fill B's cache: later checks are hits.
+			for range 3 {
 				if _, err := onB(k.Secret); err != nil {
 					t.Fatal(err)
 				}
