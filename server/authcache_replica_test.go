@@ -10,8 +10,10 @@ import (
 
 	"printdock/internal/testenv"
 	"printdock/protocol"
+	"printdock/server"
 	"printdock/server/keys"
 	"printdock/server/servertest"
+	"printdock/server/store/postgres/pgtest"
 )
 
 // TestReplicaAuthCache: a key whose verification replica B has cached (keys' verified-credential cache)
@@ -81,6 +83,38 @@ func TestReplicaAuthCache(t *testing.T) {
 			return err == nil && p.Role == keys.RoleAdmin
 		})
 	})
+}
+
+// TestReplicaAuthCacheMissed: a revoke no notification announced (a tool on the database) is forgotten
+// by the cache once the replica's listener reconnects (Missed), with the sessions' re-check.
+func TestReplicaAuthCacheMissed(t *testing.T) {
+	app := "pdt_" + pgtest.RandHex(6)
+	c := newCluster(t, func(cfg *server.Config) {
+		cfg.DatabaseURL = pgtest.WithParam(t, cfg.DatabaseURL, "application_name", app)
+		cfg.RevalidateEvery = -1
+	})
+	ks, _, admin := bareServices(t, c)
+	k := c.A.CreatePrintClient(t, "missed")
+	agent := c.A.Connect(t, k.Secret, servertest.DialOptions{})
+	agent.ExpectAlive(t)
+	onA := func() error {
+		_, err := c.A.S.Keys.Authenticate(context.Background(), k.Secret, "", "192.0.2.1:1")
+		return err
+	}
+	if err := onA(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ks.RevokeClientKey(context.Background(), admin, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := onA(); err != nil { // cached, and nothing announced the revoke: the TTL would end it
+		t.Fatalf("before the listener reconnects: %v", err)
+	}
+	terminateListener(t, c.url, app)
+	agent.ExpectLogout(t, protocol.ReasonRevoked) // the re-check after Missed, which empties the cache first
+	if err := onA(); !errors.Is(err, keys.ErrRevoked) {
+		t.Fatalf("after the missed notification: %v, want %v", err, keys.ErrRevoked)
+	}
 }
 
 // BenchmarkRevokePropagation: a key cached on replica B is revoked through A's REST API; how long until B
