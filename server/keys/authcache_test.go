@@ -137,6 +137,17 @@ func TestAuthCacheRevocation(t *testing.T) {
 			t.Errorf("after demotion the cached key has role %s", p.Role)
 		}
 	})
+	t.Run("role change by an OpenID Connect sign-in", func(t *testing.T) {
+		e.t = t
+		_, k := e.createUser(e.admin, "sso@example.com", keys.RoleUser)
+		id := keys.ExternalIdentity{Provider: "https://idp.example", Email: "sso@example.com", Role: keys.RoleAdmin}
+		if _, err := e.svc.ExternalLogin(e.ctx, id, ""); err != nil {
+			t.Fatal(err)
+		}
+		if p := e.actor(k); p.Role != keys.RoleAdmin {
+			t.Errorf("after the sign-in's promotion the cached key has role %s", p.Role)
+		}
+	})
 }
 
 // TestAuthCacheInvalidate is what replicas call for other replicas' changes.
