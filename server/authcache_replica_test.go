@@ -117,19 +117,26 @@ func TestReplicaAuthCacheMissed(t *testing.T) {
 	}
 }
 
-// BenchmarkRevokePropagation: a key cached on replica B is revoked through A's REST API; how long until B
-// refuses it, measured from the revoke call and from its answer. Needs PRINTDOCK_TEST_POSTGRES_URL.
+// BenchmarkRevokePropagation: a key cached on replica B, with an agent connected to B, is revoked through
+// A's REST API; how long until B refuses the key, and until the agent reads its logout, measured from the
+// revoke call (and from its answer). Needs PRINTDOCK_TEST_POSTGRES_URL.
 func BenchmarkRevokePropagation(b *testing.B) {
 	c := newCluster(b, nil)
 	rb := c.replica(b, nil)
 	ctx := context.Background()
-	var fromCall, fromReturn []time.Duration
+	var fromCall, fromReturn, logout []time.Duration
 	for b.Loop() {
 		b.StopTimer()
 		k := c.A.CreatePrintClient(b, "propagation")
-		if _, err := rb.S.Keys.Authenticate(ctx, k.Secret, "", "192.0.2.1:1"); err != nil {
-			b.Fatal(err)
-		}
+		agent := rb.Connect(b, k.Secret, servertest.DialOptions{})
+		agent.ExpectAlive(b)
+		loggedOut := make(chan time.Time, 1)
+		go func() {
+			lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			_ = agent.WaitLogout(lctx, protocol.ReasonRevoked)
+			loggedOut <- time.Now()
+		}()
 		b.StartTimer()
 		start := time.Now()
 		c.A.KeyAction(b, k.ID, "revoke")
@@ -145,6 +152,7 @@ func BenchmarkRevokePropagation(b *testing.B) {
 		}
 		end := time.Now()
 		fromCall, fromReturn = append(fromCall, end.Sub(start)), append(fromReturn, end.Sub(returned))
+		logout = append(logout, (<-loggedOut).Sub(start))
 	}
 	ms := func(d []time.Duration, p float64) float64 {
 		return float64(percentile(d, p)) / float64(time.Millisecond)
@@ -152,4 +160,6 @@ func BenchmarkRevokePropagation(b *testing.B) {
 	b.ReportMetric(ms(fromCall, 0.50), "p50-ms-from-call")
 	b.ReportMetric(ms(fromCall, 0.99), "p99-ms-from-call")
 	b.ReportMetric(ms(fromReturn, 0.99), "p99-ms-after-return")
+	b.ReportMetric(ms(logout, 0.50), "logout-p50-ms-from-call")
+	b.ReportMetric(ms(logout, 0.99), "logout-p99-ms-from-call")
 }
