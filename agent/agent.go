@@ -23,6 +23,7 @@ import (
 	"printdock/agent/localapi"
 	"printdock/agent/spool"
 	"printdock/keystore"
+	"printdock/printer"
 	"printdock/printer/registry"
 	"printdock/protocol"
 )
@@ -133,6 +134,10 @@ func New(cfg Config) (*Agent, error) {
 	}
 	a.printers = newPrinterSet(cfg.Printers, cfg.OpenPrinter, sources, poll, a.log)
 	a.printers.settings = settings
+	if _, err := printer.ParseStatusMode(cfg.StatusMode); err != nil {
+		return nil, fmt.Errorf("agent: %w: status mode: %v", ErrConfig, err)
+	}
+	a.printers.mode = cfg.StatusMode
 	if a.printers.learned, err = loadLearned(cfg.StateDir); err != nil {
 		a.log.Warn("agent: what was learnt about printers is lost", "error", err)
 	}
@@ -163,7 +168,7 @@ func New(cfg Config) (*Agent, error) {
 
 func (a *Agent) setupLogger() error {
 	if a.cfg.Logger != nil {
-		a.log = slog.New(&ringHandler{next: a.cfg.Logger.Handler(), ring: a.ring})
+		a.log = slog.New(&ringHandler{next: a.cfg.Logger.Handler(), ring: a.ring, ev: a.cfg.EventLog})
 		return nil
 	}
 	lvl, err := ParseLevel(a.cfg.LogLevel)
@@ -180,7 +185,7 @@ func (a *Agent) setupLogger() error {
 		w = io.MultiWriter(os.Stderr, f)
 	}
 	h := slog.NewTextHandler(w, &slog.HandlerOptions{Level: lvl})
-	a.log = slog.New(&ringHandler{next: h, ring: a.ring})
+	a.log = slog.New(&ringHandler{next: h, ring: a.ring, ev: a.cfg.EventLog})
 	return nil
 }
 
@@ -220,8 +225,12 @@ func (a *Agent) Start(ctx context.Context) error {
 	a.started = true
 	a.mu.Unlock()
 
-	if err := os.MkdirAll(a.cfg.StateDir, 0o700); err != nil {
-		return a.failStart(fmt.Errorf("agent: state dir: %w", err))
+	if err := PrepareStateDir(a.cfg.StateDir); err != nil {
+		return a.failStart(err)
+	}
+	// Windows: the service's %ProgramData%\printdock, agent.json, state and spool (statedir_windows.go).
+	if err := secureStateDir(a.cfg.StateDir, a.log); err != nil {
+		return a.failStart(err)
 	}
 	id, err := installationID(a.cfg.StateDir, true)
 	if err != nil {
@@ -392,6 +401,14 @@ func logoutMessage(reason string) string {
 		return "The key was deactivated on the server. Sign in again when an administrator reactivates it."
 	case protocol.ReasonDeleted:
 		return "The key was deleted on the server. Ask your administrator for a new secret and sign in again."
+	case protocol.ReasonOwnSecret:
+		return "This device was given its own secret instead of the shared secret (its device ID stays the same). Paste the new secret from your administrator to sign in again."
+	case protocol.ReasonSharedSecret:
+		return "This device now uses the portal's shared secret. Sign in again with the shared secret and this device's ID (your administrator has both)."
+	case protocol.ReasonInUse:
+		return "This secret is already used on another computer. Ask your administrator for a new one and sign in again."
+	case protocol.ReasonExpired:
+		return "The key expired on the server. Ask your administrator for a new secret and sign in again."
 	default:
 		return "The server no longer accepts the stored secret. Sign in again with a current secret."
 	}

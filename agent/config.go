@@ -74,11 +74,17 @@ type Config struct {
 
 	// Logger receives the agent's logs (nil: a text logger on stderr at LogLevel).
 	Logger *slog.Logger
+	// EventLog also receives the important lines (warnings, errors, start, stop, connected, login,
+	// logout): the Windows event log when the agent runs as a service (ServiceEventLog).
+	EventLog EventLog
 	// Backoff is the reconnect policy (zero fields: DefaultBackoff).
 	Backoff Backoff
 	// PrinterSettings override what the agent knows of printers, by printer URI: command language,
 	// status mode (auto, zpl, none) and dpi (the config file's "printers" map). See docs/agent.md.
 	PrinterSettings map[string]PrinterSettings
+	// StatusMode is the status mode (auto, zpl, none) of printers that neither their settings nor their
+	// URI give one ("" means auto).
+	StatusMode string
 	// OpenPrinter opens a printer by URI (nil: registry.Open: tcp://, sim://, usb://, winspool://).
 	OpenPrinter func(ctx context.Context, uri string) (printer.Printer, error)
 	// PrinterSources discover printers (nil: registry.DefaultSources(), USB and the Windows spooler,
@@ -124,6 +130,8 @@ type FileConfig struct {
 	SpoolRetentionDays int    `json:"spool_retention_days,omitempty"`
 	// AdminGroup: see Config.AdminGroup.
 	AdminGroup string `json:"admin_group,omitempty"`
+	// StatusMode: see Config.StatusMode (the MSI's STATUS_MODE property writes it).
+	StatusMode string `json:"status_mode,omitempty"`
 
 	// PrinterSettings is the object form of "printers": {"tcp://10.0.0.5:9100": {"language": "epl",
 	// "status_mode": "none", "dpi": 203}, …}. Each key is also a printer URI the agent uses (except
@@ -189,6 +197,13 @@ var ErrConfig = errors.New("bad config file")
 // LoadFileConfig reads path. A missing file is an empty config, not an error.
 func LoadFileConfig(path string) (FileConfig, error) {
 	var fc FileConfig
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return fc, nil
+	}
+	// Windows: %ProgramData%\printdock\agent.json only when SYSTEM or Administrators own it.
+	if err := checkConfigFile(path); err != nil {
+		return fc, err
+	}
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return fc, nil
@@ -238,6 +253,9 @@ func (fc FileConfig) Apply(c *Config) {
 	if c.AdminGroup == "" {
 		c.AdminGroup = fc.AdminGroup
 	}
+	if c.StatusMode == "" {
+		c.StatusMode = fc.StatusMode
+	}
 	if len(fc.PrinterSettings) > 0 {
 		m := maps.Clone(fc.PrinterSettings)
 		maps.Copy(m, c.PrinterSettings)
@@ -256,6 +274,9 @@ func (c Config) CheckPolicies() error {
 	case "", InterruptedFail, InterruptedReprint:
 	default:
 		return fmt.Errorf("agent: %w: interrupted %q (want fail or reprint)", ErrConfig, c.Interrupted)
+	}
+	if _, err := printer.ParseStatusMode(c.StatusMode); err != nil {
+		return fmt.Errorf("agent: %w: status_mode: %v", ErrConfig, err)
 	}
 	return nil
 }

@@ -52,9 +52,10 @@ func uerr(kind, cause error, format string, args ...any) error {
 // LogoutError ends a session whose secret no longer works: the server sent logout, closed with 4001,
 // or refused the secret (401/403) on connect. Reason is one of protocol.Reason*.
 type LogoutError struct {
-	Reason string
-	Status int // HTTP status of a refused dial (401, 403), 0 otherwise
-	Detail string
+	Reason  string
+	Message string // the server's words for staff (in_use: which installation uses the secret)
+	Status  int    // HTTP status of a refused dial (401, 403), 0 otherwise
+	Detail  string
 }
 
 func (e *LogoutError) Error() string {

@@ -76,7 +76,7 @@ func closeWords(e *link.CloseError) error {
 	}
 	switch e.Kind {
 	case link.CloseLogout:
-		return &LogoutError{Reason: e.Reason}
+		return &LogoutError{Reason: e.Reason, Message: e.Message}
 	case link.CloseUnsupported:
 		return uerr(ErrServerUnreachable, e, "The server does not speak this agent's protocol version %d: update printdock-agent", protocol.Version)
 	case link.CloseOther:

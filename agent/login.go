@@ -153,6 +153,9 @@ func loginError(err error) error {
 		if lo.Detail != "" {
 			detail = " (server: " + lo.Detail + ")"
 		}
+		if lo.Message != "" {
+			return uerr(ErrForbidden, err, "The server refused this computer: %s. Nothing was stored.", lo.Message)
+		}
 		if lo.Status == 403 || lo.Reason == protocol.ReasonRevoked || lo.Reason == protocol.ReasonDeactivated {
 			return uerr(ErrForbidden, err, "The server knows this secret but does not accept it: the key is %s%s. Nothing was stored.", reasonWords(lo.Reason), detail)
 		}
@@ -175,6 +178,8 @@ func reasonWords(r string) string {
 		return "deleted"
 	case protocol.ReasonRotated:
 		return "rotated"
+	case protocol.ReasonExpired:
+		return "expired"
 	}
 	return "inactive or revoked"
 }

@@ -51,6 +51,7 @@ type ringHandler struct {
 	ring   *logRing
 	prefix string // pre-formatted attrs from WithAttrs
 	group  string
+	ev     EventLog // Config.EventLog (nil: none)
 }
 
 func (h *ringHandler) Enabled(ctx context.Context, l slog.Level) bool { return h.next.Enabled(ctx, l) }
@@ -63,6 +64,7 @@ func (h *ringHandler) Handle(ctx context.Context, r slog.Record) error {
 		return true
 	})
 	h.ring.add(localapi.LogEntry{Time: r.Time, Level: r.Level.String(), Message: r.Message, Attrs: strings.TrimSpace(b.String())})
+	h.event(ctx, r, b.String())
 	return h.next.Handle(ctx, r)
 }
 
@@ -91,7 +93,7 @@ func (h *ringHandler) WithAttrs(as []slog.Attr) slog.Handler {
 	for _, a := range as {
 		writeAttr(&b, h.group, a)
 	}
-	return &ringHandler{next: h.next.WithAttrs(as), ring: h.ring, prefix: b.String(), group: h.group}
+	return &ringHandler{next: h.next.WithAttrs(as), ring: h.ring, prefix: b.String(), group: h.group, ev: h.ev}
 }
 
 func (h *ringHandler) WithGroup(name string) slog.Handler {
@@ -99,5 +101,5 @@ func (h *ringHandler) WithGroup(name string) slog.Handler {
 	if h.group != "" {
 		g = h.group + "." + name
 	}
-	return &ringHandler{next: h.next.WithGroup(name), ring: h.ring, prefix: h.prefix, group: g}
+	return &ringHandler{next: h.next.WithGroup(name), ring: h.ring, prefix: h.prefix, group: g, ev: h.ev}
 }

@@ -121,7 +121,11 @@ func (s *printerSet) capsFor(id string, info printer.Info) caps {
 }
 
 func (s *printerSet) capsLocked(id string, info printer.Info) caps {
-	return capsOf(id, info, s.settings[id], s.learned.answered(id))
+	set := s.settings[id]
+	if set.StatusMode == "" && info.StatusMode == "" {
+		set.StatusMode = s.mode
+	}
+	return capsOf(id, info, set, s.learned.answered(id))
 }
 
 // learn records that printer id answered a status request (it speaks ZPL), once, in the state

@@ -28,6 +28,7 @@ type printerSet struct {
 	log      *slog.Logger
 	onChange func()
 	settings map[string]PrinterSettings // by canonical ID (configuration)
+	mode     string                     // Config.StatusMode: for printers without their own
 	learned  *learned
 
 	// Lock order: a printer's use lock (printerState.use) before mu, mu before learned's locks; mu is

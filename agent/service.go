@@ -238,3 +238,22 @@ func servicePlatform() string { return service.Platform() }
 func isInteractive() bool { return service.Interactive() }
 
 func osName() string { return runtime.GOOS + "/" + runtime.GOARCH }
+
+// ServiceEventLog is the OS service's system logger (the Windows Application event log, source
+// printdock-agent; syslog on Unix), for Config.EventLog when the agent runs as a service.
+func ServiceEventLog() (EventLog, error) {
+	s, err := service.New(nopProgram{}, &service.Config{Name: ServiceName})
+	if err != nil {
+		return nil, fmt.Errorf("agent: service logger: %w", err)
+	}
+	l, err := s.Logger(nil)
+	if err != nil {
+		return nil, fmt.Errorf("agent: service logger: %w", err)
+	}
+	return l, nil
+}
+
+type nopProgram struct{}
+
+func (nopProgram) Start(service.Service) error { return nil }
+func (nopProgram) Stop(service.Service) error  { return nil }

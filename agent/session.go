@@ -112,7 +112,7 @@ func (a *Agent) loggedOut(gen uint64, lo *LogoutError) {
 		}
 		f.secret = ""
 		f.gen++
-		f.p.LogoutReason, f.p.LogoutAt, f.p.ClientID = lo.Reason, &now, ""
+		f.p.LogoutReason, f.p.LogoutMsg, f.p.LogoutAt, f.p.ClientID = lo.Reason, lo.Message, &now, ""
 		return true
 	})
 	if !applied {
@@ -123,6 +123,9 @@ func (a *Agent) loggedOut(gen uint64, lo *LogoutError) {
 		return
 	}
 	msg := logoutMessage(lo.Reason)
+	if lo.Message != "" {
+		msg = "The server signed this agent out: " + lo.Message + "."
+	}
 	if lo.Detail != "" && lo.Status != 0 {
 		msg += " (server: " + lo.Detail + ")"
 	}

@@ -33,6 +33,7 @@ type persisted struct {
 	ClientID     string     `json:"client_id,omitempty"`
 	LoggedInAt   *time.Time `json:"logged_in_at,omitempty"`
 	LogoutReason string     `json:"logout_reason,omitempty"`
+	LogoutMsg    string     `json:"logout_message,omitempty"`
 	LogoutAt     *time.Time `json:"logout_at,omitempty"`
 }
 

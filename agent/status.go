@@ -197,6 +197,7 @@ func (a *Agent) buildStatus() localapi.Status {
 		LastError:      rt.lastErr,
 		LastErrorAt:    tp(rt.lastErrAt),
 		LogoutReason:   c.P.LogoutReason,
+		LogoutMessage:  c.P.LogoutMsg,
 		LogoutAt:       c.P.LogoutAt,
 		Keystore:       a.KeystoreBackend(),
 		Service:        svc,
@@ -227,7 +228,7 @@ func (a *Agent) buildStatus() localapi.Status {
 		}
 	}
 	if st.State != localapi.StateLoggedOut {
-		st.LogoutReason, st.LogoutAt = "", nil
+		st.LogoutReason, st.LogoutMessage, st.LogoutAt = "", "", nil
 	}
 	if st.Printers == nil {
 		st.Printers = []localapi.Printer{}

@@ -303,6 +303,9 @@ func TestLogoutBannerTexts(t *testing.T) {
 		{"print_client", "deactivated", "Your key was deactivated by an administrator at 09:30 — ask an administrator to activate it again, or paste another secret"},
 		{"shared", "deleted", "Your key was deleted by an administrator at 09:30 — ask for a new secret and paste it"},
 		{"user", "rotated", "Your personal API key was rotated (by you or an administrator) at 09:30 — paste the new secret"},
+		{"shared", "own_secret", "This device was given its own secret by an administrator at 09:30 (same device ID) — paste the new secret"},
+		{"print_client", "shared_secret", "This device was moved to the shared secret by an administrator at 09:30 — paste the shared secret with this device ID"},
+		{"print_client", "expired", "Your key expired at 09:30 — ask for a new secret and paste it"},
 	}
 	for _, tt := range tests {
 		got := logoutBanner(localapi.Status{KeyKind: tt.kind, LogoutReason: tt.reason, LogoutAt: &at})

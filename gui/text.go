@@ -69,6 +69,17 @@ func logoutBanner(st localapi.Status) string {
 		return fmt.Sprintf("%s was deactivated%s%s — ask an administrator to activate it again, or paste another secret", what, who, at)
 	case "deleted":
 		return fmt.Sprintf("%s was deleted%s%s — ask for a new secret and paste it", what, who, at)
+	case "own_secret":
+		return fmt.Sprintf("This device was given its own secret%s%s (same device ID) — paste the new secret", who, at)
+	case "shared_secret":
+		return fmt.Sprintf("This device was moved to the shared secret%s%s — paste the shared secret with this device ID", who, at)
+	case "in_use":
+		if st.LogoutMessage != "" {
+			return fmt.Sprintf("The server refused this computer%s: %s", at, st.LogoutMessage)
+		}
+		return fmt.Sprintf("This secret is already used on another computer%s — ask your admin for a new one", at)
+	case "expired":
+		return fmt.Sprintf("%s expired%s — ask for a new secret and paste it", what, at)
 	case "":
 		return fmt.Sprintf("The server signed this computer out%s — paste a secret to sign in again", at)
 	}

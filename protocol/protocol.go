@@ -68,6 +68,16 @@ const (
 	ReasonDeactivated = "deactivated"
 	ReasonDeleted     = "deleted"
 	ReasonInvalid     = "invalid" // the server refused the secret on (re)connect
+	// ReasonOwnSecret: a device that used the shared secret was given its own secret (same device ID):
+	// staff paste the new print client secret.
+	ReasonOwnSecret = "own_secret"
+	// ReasonSharedSecret: a device moved back to the portal's shared secret (same device ID): staff sign
+	// in with the shared secret and the device ID.
+	ReasonSharedSecret = "shared_secret"
+	ReasonExpired      = "expired" // the key's expiry date has passed
+	// ReasonInUse: the print client secret is already used by another installation and the portal
+	// allows one; Logout.Message names it ("this secret is already used on PC-DOCK-3; …").
+	ReasonInUse = "in_use"
 )
 
 // Job states reported by the agent in job_status.
@@ -194,7 +204,9 @@ type JobStatus struct {
 // Logout tells the agent its secret no longer works; the server closes with CloseLoggedOut right after.
 type Logout struct {
 	Type   string `json:"type"`
-	Reason string `json:"reason"` // rotated, revoked, deactivated, deleted
+	Reason string `json:"reason"` // rotated, revoked, deactivated, deleted, own_secret, shared_secret, expired, in_use
+	// Message is what to show staff, when the reason alone does not say it (in_use: which installation).
+	Message string `json:"message,omitempty"`
 }
 
 // Ping asks the peer for a Pong with the same Nonce. Either side may ping.
@@ -358,8 +370,9 @@ func (m JobStatus) validate() error {
 
 func (m Logout) validate() error {
 	switch m.Reason {
-	case ReasonRotated, ReasonRevoked, ReasonDeactivated, ReasonDeleted, ReasonInvalid:
-		return nil
+	case ReasonRotated, ReasonRevoked, ReasonDeactivated, ReasonDeleted, ReasonInvalid, ReasonOwnSecret,
+		ReasonSharedSecret, ReasonExpired, ReasonInUse:
+		return checkLen("message", m.Message, MaxReasonLen)
 	}
 	return fmt.Errorf("%w: unknown logout reason %q", ErrInvalid, m.Reason)
 }

@@ -24,6 +24,7 @@
 #                files and the MSI (osslsigncode); unset: unsigned
 #   SIGN_PASSWORD_FILE  the file holding the PFX's password (never on the command line)
 #   SIGN_TIMESTAMP_URL  an RFC 3161 time-stamping server (optional; the signature outlives the certificate)
+#   WIN_APP_EXE  a prebuilt printdock.exe for the MSI instead of building it (tests)
 #   ARM64_USB    auto (default: cgo with arm64 libusb when aarch64-linux-gnu-gcc and libusb-1.0-0-dev:arm64
 #                are installed, else -tags nousb), 1 (USB required), 0 (nousb)
 set -euo pipefail
@@ -169,6 +170,38 @@ if want desktop; then
   docs_for printdock "${man_app[@]}" "$DIST/bin/printdock" -- "$DIST/bin/printdock"
   nfpm printdock
 fi
+# win_app OUT: the Windows desktop app (cmd/printdock) cross-built with mingw-w64, with a resource
+# .syso (icon, manifest, version info) compiled by windres from packaging/windows/printdock.rc.
+WIN_CC=${WIN_CC:-x86_64-w64-mingw32-gcc}
+win_app() {
+  if [ -n "${WIN_APP_EXE:-}" ]; then # a prebuilt app (the Wine suite's second MSI)
+    cp "$WIN_APP_EXE" "$1"
+    return
+  fi
+  local syso=cmd/printdock/rsrc_windows_amd64.syso
+  local v=${MSI_VERSION//./,}
+  convert packaging/icons/printdock-256.png -define icon:auto-resize=256,64,48,32,16 "$PRINTDOCK_GEN/printdock.ico"
+  x86_64-w64-mingw32-windres -DPD_VERSION="$v,0" -DPD_VERSION_STR="\\\"$VERSION\\\"" \
+    -I packaging/windows -I "$PRINTDOCK_GEN" -O coff -o "$syso" packaging/windows/printdock.rc
+  CC=$WIN_CC GOOS=windows GOARCH=amd64 CGO_ENABLED=1 go build "${flags[@]}" \
+    -ldflags "$agent_ldflags -H windowsgui" -o "$1" ./cmd/printdock || { rm -f "$syso"; return 1; }
+  rm -f "$syso"
+}
+
+# msi_fixups MSI: what wixl 0.101 cannot express, added with msibuild (msitools): the agent on the
+# system PATH (Environment table, packaging/windows/environment.idt, and its two standard actions),
+# the condition AUTOSTART="1" of the Run-key component, the Start-menu shortcut's target (wixl
+# writes the feature, as for an advertised shortcut), and the public properties in
+# SecureCustomProperties (so that a managed, elevated install passes them to the server side).
+msi_fixups() {
+  msibuild "$1" -i packaging/windows/environment.idt \
+    -q "INSERT INTO InstallExecuteSequence (Action, Condition, Sequence) VALUES ('RemoveEnvironmentStrings', '', 3300)" \
+    -q "INSERT INTO InstallExecuteSequence (Action, Condition, Sequence) VALUES ('WriteEnvironmentStrings', '', 5200)" \
+    -q "UPDATE Component SET Condition = 'AUTOSTART=\"1\"' WHERE Component = 'AppAutostart'" \
+    -q "UPDATE Shortcut SET Target = '[#AppExe]' WHERE Shortcut = 'AppStartMenu'" \
+    -q "UPDATE Property SET Value = 'WIX_DOWNGRADE_DETECTED;WIX_UPGRADE_DETECTED;SERVER_URL;CA_FILE;STATUS_MODE;AUTOSTART;REMOVE_SECRET' WHERE Property = 'SecureCustomProperties'"
+}
+
 if want msi; then
   msi="printdock-agent-$MSI_VERSION-x64.msi"
   if [ "$PACKAGE_MSI" = 0 ]; then
@@ -177,18 +210,25 @@ if want msi; then
     [ "$PACKAGE_MSI" = 1 ] && die "wixl is missing (apt-get install wixl) and PACKAGE_MSI=1"
     log "MSI skipped: wixl is not installed (apt-get install wixl)"
   else
-    log "building printdock-agent.exe (windows/amd64, no cgo) and $msi"
+    log "building printdock-agent.exe (windows/amd64, no cgo), printdock.exe (Fyne, cgo with mingw-w64) and $msi"
+    command -v "$WIN_CC" >/dev/null || die "$WIN_CC is missing (apt-get install gcc-mingw-w64-x86-64): the MSI holds the desktop app"
     GOOS=windows GOARCH=amd64 CGO_ENABLED=0 go build "${flags[@]}" -ldflags "$agent_ldflags" \
       -o "$DIST/windows/printdock-agent.exe" ./cmd/printdock-agent
+    # The desktop app: a GUI-subsystem .exe with its icon, manifest and version info (a .syso made
+    # from packaging/windows/printdock.rc with mingw's windres; a cold cgo build takes minutes).
+    win_app "$DIST/windows/printdock.exe"
     sign "$DIST/windows/printdock-agent.exe" "printdock agent"
-    docs_for printdock-agent-windows -- "$DIST/windows/printdock-agent.exe"
+    sign "$DIST/windows/printdock.exe" "printdock"
+    docs_for printdock-agent-windows -- "$DIST/windows/printdock-agent.exe" "$DIST/windows/printdock.exe"
     cp "$PRINTDOCK_GEN/printdock-agent-windows/THIRD-PARTY-NOTICES.txt" "$DIST/windows/THIRD-PARTY-NOTICES.txt"
     cp LICENSE "$DIST/windows/LICENSE.txt"
     wxs=$(pwd)/packaging/windows/printdock-agent.wxs
     rm -f "$DIST"/printdock-agent-*.msi
     # wixl wants File/@Source relative: it resolves it from the working directory.
-    (cd "$DIST/windows" && wixl -a x64 -D "Version=$MSI_VERSION" -D AgentExe=printdock-agent.exe -o "../$msi" "$wxs")
+    (cd "$DIST/windows" && wixl -a x64 -D "Version=$MSI_VERSION" -D AgentExe=printdock-agent.exe -D AppExe=printdock.exe \
+      -o "../$msi" "$wxs")
     ls "$DIST/$msi" >/dev/null
+    msi_fixups "$DIST/$msi"
     sign "$DIST/$msi" "printdock agent $MSI_VERSION"
   fi
 fi

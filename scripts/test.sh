@@ -20,6 +20,8 @@ if [ -n "$unformatted" ]; then echo "gofmt needed: $unformatted"; exit 1; fi
 go vet ./...
 GOOS=windows CGO_ENABLED=0 go vet ./protocol/... ./printer/... ./keystore/... ./agent/... ./cmd/printdock-agent/ ./cmd/printdock-server/
 GOOS=windows CGO_ENABLED=0 go build -o /dev/null ./cmd/printdock-agent
+# The Windows desktop app (cgo with mingw-w64; docs/windows.md)
+CC=x86_64-w64-mingw32-gcc CGO_ENABLED=1 GOOS=windows go vet ./cmd/printdock/ ./gui/...
 
 tmp=$(mktemp -d); chmod 755 "$tmp"
 cleanup() { [ -x scripts/pg-throwaway.sh ] && scripts/pg-throwaway.sh stop "$tmp/pg" 2>/dev/null || true; rm -rf "$tmp"; }

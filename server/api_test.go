@@ -82,6 +82,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 
 	// Fresh resources of the first portal, one per call, so that mutations don't interfere.
 	key := func() string { return s.CreatePrintClient(t, uniq("matrix key ")).ID }
+	dev := func() string {
+		var k servertest.Key
+		s.JSON(t, http.MethodPost, "/api/v1/print-client-secrets", s.AdminKey, map[string]any{"description": uniq("dev "), "use_shared_secret": true}, http.StatusCreated, &k)
+		return k.ID
+	}
 	usr := func() string { return s.CreateUser(t, uniq("u")+"@example.com", keys.RoleUser).ID }
 	oac := func() string {
 		var c struct {
@@ -91,6 +96,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 		return c.ID
 	}
 	fixed := func(p string) func() string { return func() string { return p } }
+	hook := func() string {
+		var w struct {
+			ID string `json:"id"`
+		}
+		s.JSON(t, http.MethodPost, "/api/v1/webhooks", s.AdminKey, map[string]any{"url": "https://hooks.example.com/" + uniq("h")}, http.StatusCreated, &w)
+		return w.ID
+	}
 	withID := func(f func() string, format string) func() string {
 		return func() string { return fmt.Sprintf(format, f()) }
 	}
@@ -135,6 +147,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"POST", withID(key, "/api/v1/print-client-secrets/%s/activate"), nobody, [5]int{U, F, F, N, 200}, false},
 		{"POST", withID(key, "/api/v1/print-client-secrets/%s/deactivate"), nobody, [5]int{U, F, F, N, 200}, false},
 		{"POST", withID(key, "/api/v1/print-client-secrets/%s/revoke"), nobody, [5]int{U, F, F, N, 200}, false},
+		{"POST", withID(key, "/api/v1/print-client-secrets/%s/use-shared-secret"), nobody, [5]int{U, F, F, N, 200}, false},
+		{"POST", withID(dev, "/api/v1/print-client-secrets/%s/own-secret"), nobody, [5]int{U, F, F, N, 200}, false},
+		{"PUT", withID(key, "/api/v1/keys/%s/expiry"), body(map[string]any{"expires_at": "2099-01-02T03:04:05Z"}), [5]int{U, F, F, N, 204}, false},
+		{"PUT", withID(oac, "/api/v1/keys/%s/expiry"), body(map[string]any{"expires_at": nil}), [5]int{U, F, F, N, 204}, false},
 		{"GET", fixed("/api/v1/me"), nobody, [5]int{U, 200, F, 200, 200}, false},
 		{"GET", fixed("/api/v1/users"), nobody, [5]int{U, F, F, 200, 200}, false},
 		{"POST", fixed("/api/v1/users"), func() any { return map[string]any{"email": uniq("n") + "@example.com"} }, [5]int{U, F, F, 201, 201}, false},
@@ -146,6 +162,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET", fixed("/api/v1/oauth-clients"), nobody, [5]int{U, F, F, 200, 200}, false},
 		{"POST", fixed("/api/v1/oauth-clients"), body(map[string]any{"description": "x"}), [5]int{U, F, F, 201, 201}, false},
 		{"POST", withID(oac, "/api/v1/oauth-clients/%s/revoke"), nobody, [5]int{U, F, F, N, 200}, false},
+		{"POST", withID(oac, "/api/v1/oauth-clients/%s/activate"), nobody, [5]int{U, F, F, N, 200}, false},
+		{"POST", withID(oac, "/api/v1/oauth-clients/%s/deactivate"), nobody, [5]int{U, F, F, N, 200}, false},
 		{"DELETE", withID(oac, "/api/v1/oauth-clients/%s"), nobody, [5]int{U, F, F, N, 204}, false},
 		{"GET", fixed("/api/v1/audit"), nobody, [5]int{U, F, F, 200, 200}, false},
 		{"GET", fixed("/api/v1/clients"), nobody, [5]int{U, F, F, 200, 200}, false},
@@ -156,6 +174,14 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET", withID(job, "/api/v1/jobs/%s"), nobody, [5]int{U, 200, 200, N, 200}, false},
 		{"GET", withID(job, "/api/v1/jobs/%s/events"), nobody, [5]int{U, 200, 200, N, 200}, false},
 		{"DELETE", withID(job, "/api/v1/jobs/%s"), nobody, [5]int{U, 200, 200, N, 200}, false},
+		{"POST", fixed("/api/v1/webhooks"), body(map[string]any{"url": "https://hooks.example.com/m"}), [5]int{U, F, F, 201, 201}, false},
+		{"GET", fixed("/api/v1/webhooks"), nobody, [5]int{U, F, F, 200, 200}, false},
+		{"GET", withID(hook, "/api/v1/webhooks/%s"), nobody, [5]int{U, F, F, N, 200}, false},
+		{"PATCH", withID(hook, "/api/v1/webhooks/%s"), body(map[string]any{"enabled": false}), [5]int{U, F, F, N, 200}, false},
+		{"DELETE", withID(hook, "/api/v1/webhooks/%s"), nobody, [5]int{U, F, F, N, 204}, false},
+		{"GET", withID(hook, "/api/v1/webhooks/%s/deliveries"), nobody, [5]int{U, F, F, N, 200}, false},
+		{"POST", withID(hook, "/api/v1/webhooks/%s/deliveries/1/resend"), nobody, [5]int{U, F, F, N, N}, false},
+		{"GET", fixed("/api/v1/events?types=no.such.type"), nobody, [5]int{U, 400, 400, 400, 400}, false},
 		{"GET", fixed("/api/v1/no-such-thing"), nobody, [5]int{N, N, N, N, N}, false},
 		{"PUT", fixed("/api/v1/me"), nobody, [5]int{405, 405, 405, 405, 405}, false},
 		// Last: these change the caller's own key.

@@ -24,6 +24,7 @@ import (
 
 	"printdock/printer/raster"
 	"printdock/server/api"
+	"printdock/server/events"
 	"printdock/server/httpx"
 	"printdock/server/hub"
 	"printdock/server/jobs"
@@ -34,6 +35,7 @@ import (
 	"printdock/server/store/postgres"
 	"printdock/server/store/retention"
 	"printdock/server/store/sqlite"
+	"printdock/server/webhooks"
 )
 
 // Defaults.
@@ -126,6 +128,11 @@ type Config struct {
 	// docs/server.md); OIDCPortal names the portal a first sign-in joins (ID or a member's e-mail).
 	OIDC       *oidclogin.Config
 	OIDCPortal string
+
+	// WebhooksAllowPrivate lets webhooks reach private, loopback and link-local addresses
+	// (--webhooks-allow-private); WebhookSender tunes their delivery (retries, timeout; tests).
+	WebhooksAllowPrivate bool
+	WebhookSender        webhooks.SenderOptions
 }
 
 // database is what the server needs of a store: sqlite.DB and postgres.DB.
@@ -142,6 +149,9 @@ type Server struct {
 	API     *api.API
 	Metrics *api.Metrics
 	Portal  http.Handler // the web admin portal, mounted at "/"
+	// Webhooks manages the portals' webhooks; Events wakes the readers of the event log.
+	Webhooks *webhooks.Service
+	Events   *events.Bus
 
 	log         *slog.Logger
 	trusted     httpx.TrustedProxies
@@ -218,6 +228,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s := &Server{Keys: ks, Jobs: js, log: log, db: db, replica: rep, trusted: trusted, labels: labels,
 		metrics: cfg.MetricsListen}
+	s.Events = events.NewBus(db, log)
+	s.Webhooks = webhooks.New(webhooks.Options{Store: db, Pepper: pepper, Log: log, AllowPrivate: cfg.WebhooksAllowPrivate})
 	s.Metrics = api.NewMetrics(func() int {
 		if s.Hub == nil {
 			return 0
@@ -248,9 +260,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			_, err := db.SchemaVersion(ctx)
 			return err
 		},
+		Webhooks: s.Webhooks,
+		Events:   s.Events,
 	})
 	popts := portal.Options{Logger: log.With("component", "portal"), Jobs: js, Sessions: db,
-		SecureCookies: cfg.SecureCookies, OIDCPortal: cfg.OIDCPortal}
+		SecureCookies: cfg.SecureCookies, OIDCPortal: cfg.OIDCPortal, Webhooks: s.Webhooks}
 	if cfg.OIDC != nil {
 		if popts.OIDC, err = oidclogin.New(*cfg.OIDC); err != nil {
 			return fail(fmt.Errorf("server: %w", err))
@@ -278,11 +292,26 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		defer s.bg.Done()
 		js.Run(runCtx, cfg.JobSweepEvery)
 	}()
+	sender := webhooks.NewSender(s.Webhooks, s.Events, cfg.WebhookSender)
+	s.bg.Add(2)
+	go func() {
+		defer s.bg.Done()
+		s.Events.Run(runCtx)
+	}()
+	go func() {
+		defer s.bg.Done()
+		sender.Run(runCtx)
+	}()
 	s.bg.Add(1)
 	go func() {
 		defer s.bg.Done()
 		retention.Run(runCtx, db, retention.Options{Log: log, Clock: cfg.JobClock, Every: cfg.RetentionEvery,
 			Policy: retention.Policy{JobContent: cfg.RetainJobContent, Jobs: cfg.RetainJobs, Audit: cfg.RetainAudit}})
+	}()
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		runExpiry(runCtx, db, s.Keys, log) // expired keys log their agents out (reason expired)
 	}()
 	return s, nil
 }

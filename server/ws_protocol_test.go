@@ -289,7 +289,9 @@ func TestHelloTimeout(t *testing.T) {
 // TestHeartbeat: the server pings every interval; a peer that answers stays, a peer that never answers
 // is closed with 4004.
 func TestHeartbeat(t *testing.T) {
-	s := servertest.New(t, servertest.Options{Heartbeat: 30 * time.Millisecond})
+	// 100 ms: the hub closes after exactly 3 silent intervals (a deadline, not a tick count), so the
+	// live peer must never stall 3 intervals under -race on a loaded machine.
+	s := servertest.New(t, servertest.Options{Heartbeat: 100 * time.Millisecond})
 	k := s.CreatePrintClient(t, "heartbeat")
 
 	live := s.Connect(t, k.Secret, servertest.DialOptions{})

@@ -164,11 +164,12 @@ const (
 // CloseError is why a connection ended, classified by ClassifyClose (or set by the session for the
 // kinds it detects itself: dead link, no welcome, failed write, logout message).
 type CloseError struct {
-	Kind   CloseKind
-	Code   websocket.StatusCode // -1 when there was no close frame
-	Reason string               // CloseLogout: a protocol.Reason*; CloseLimit: the server's words
-	Silent time.Duration        // CloseDead: how long the server was silent
-	Err    error
+	Kind    CloseKind
+	Code    websocket.StatusCode // -1 when there was no close frame
+	Reason  string               // CloseLogout: a protocol.Reason*; CloseLimit: the server's words
+	Message string               // CloseLogout: the server's words for staff, if it sent any (in_use)
+	Silent  time.Duration        // CloseDead: how long the server was silent
+	Err     error
 }
 
 func (e *CloseError) Error() string {
@@ -189,7 +190,8 @@ func ClassifyClose(err error) *CloseError {
 		e.Kind, e.Reason = CloseLogout, protocol.ReasonInvalid
 		var ce websocket.CloseError
 		if errors.As(err, &ce) {
-			for _, r := range []string{protocol.ReasonRotated, protocol.ReasonRevoked, protocol.ReasonDeactivated, protocol.ReasonDeleted} {
+			for _, r := range []string{protocol.ReasonRotated, protocol.ReasonRevoked, protocol.ReasonDeactivated, protocol.ReasonDeleted,
+				protocol.ReasonOwnSecret, protocol.ReasonSharedSecret, protocol.ReasonExpired, protocol.ReasonInUse} {
 				if strings.Contains(ce.Reason, r) {
 					e.Reason = r
 				}

@@ -276,7 +276,7 @@ func (c *Conn) drain(ctx context.Context) error {
 		select {
 		case m := <-c.msgs:
 			if lo, ok := m.(protocol.Logout); ok {
-				return &CloseError{Kind: CloseLogout, Code: -1, Reason: lo.Reason}
+				return &CloseError{Kind: CloseLogout, Code: -1, Reason: lo.Reason, Message: lo.Message}
 			}
 		case err := <-c.rerr:
 			if ce := ClassifyClose(err); ce.Kind == CloseLogout {

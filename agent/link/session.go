@@ -53,6 +53,10 @@ func Run(ctx context.Context, cfg Config, h Handler) (time.Duration, error) {
 	defer welcomeTimer.Stop()
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
+	// The link is dead once the server has been silent for DeadAfter intervals: a timer on that deadline,
+	// not a check at the next tick, which would find it up to one interval late.
+	dead := time.NewTimer(time.Duration(DeadAfter) * interval)
+	defer dead.Stop()
 
 	for {
 		select {
@@ -82,6 +86,7 @@ func Run(ctx context.Context, cfg Config, h Handler) (time.Duration, error) {
 				if cfg.Heartbeat <= 0 && m.HeartbeatSeconds > 0 {
 					interval = time.Duration(m.HeartbeatSeconds) * time.Second
 					ticker.Reset(interval)
+					dead.Reset(time.Duration(DeadAfter) * interval)
 				}
 				if !h.Welcomed(ctx, c, m, interval) {
 					return 0, ctx.Err()
@@ -100,7 +105,7 @@ func Run(ctx context.Context, cfg Config, h Handler) (time.Duration, error) {
 				}
 			case protocol.Logout:
 				c.log.Info("agent: the server sent logout", "reason", m.Reason)
-				return connectedFor(), &CloseError{Kind: CloseLogout, Code: -1, Reason: m.Reason}
+				return connectedFor(), &CloseError{Kind: CloseLogout, Code: -1, Reason: m.Reason, Message: m.Message}
 			case protocol.Error:
 				c.log.Warn("agent: the server refused a message", "code", m.Code, "message", m.Message)
 			default:
@@ -110,13 +115,17 @@ func Run(ctx context.Context, cfg Config, h Handler) (time.Duration, error) {
 				h.Message(ctx, c, m)
 			}
 
-		case <-ticker.C:
+		case <-dead.C:
 			silent := time.Since(time.Unix(0, c.lastSeen.Load()))
-			if silent > time.Duration(DeadAfter)*interval {
-				c.log.Warn("agent: the server stopped answering; reconnecting", "silent_for", silent.Round(time.Millisecond))
-				c.ws.CloseNow()
-				return connectedFor(), &CloseError{Kind: CloseDead, Code: -1, Silent: silent}
+			if limit := time.Duration(DeadAfter) * interval; silent < limit {
+				dead.Reset(limit - silent)
+				continue
 			}
+			c.log.Warn("agent: the server stopped answering; reconnecting", "silent_for", silent.Round(time.Millisecond))
+			c.ws.CloseNow()
+			return connectedFor(), &CloseError{Kind: CloseDead, Code: -1, Silent: silent}
+
+		case <-ticker.C:
 			nonce++
 			if len(pingSent) < 16 {
 				pingSent[nonce] = time.Now()
@@ -151,7 +160,7 @@ func Verify(ctx context.Context, cfg Config) (protocol.Welcome, error) {
 				c.closeWith(websocket.StatusNormalClosure, "login verified")
 				return m, nil
 			case protocol.Logout:
-				return protocol.Welcome{}, &CloseError{Kind: CloseLogout, Code: -1, Reason: m.Reason}
+				return protocol.Welcome{}, &CloseError{Kind: CloseLogout, Code: -1, Reason: m.Reason, Message: m.Message}
 			case protocol.Ping:
 				c.Post(wctx, protocol.Pong{Nonce: m.Nonce})
 			}

@@ -24,12 +24,11 @@ type Client struct {
 	retry time.Duration // Watch's retry interval
 }
 
-// NewClient returns a client for the agent listening on the unix socket at socketPath (AF_UNIX on
-// Windows too). Use DefaultSocketPath or SocketCandidates to find it.
+// NewClient returns a client for the agent listening on the unix socket at socketPath (on Windows the
+// named pipe for it, see listen_windows.go). Use DefaultSocketPath or SocketCandidates to find it.
 func NewClient(socketPath string) *Client {
 	return NewClientDialer(func(ctx context.Context) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, "unix", socketPath)
+		return dialSocket(ctx, socketPath)
 	})
 }
 

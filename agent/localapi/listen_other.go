@@ -3,6 +3,7 @@
 package localapi
 
 import (
+	"context"
 	"errors"
 	"net"
 	"os"
@@ -19,5 +20,9 @@ func SystemStateDir() string { return filepath.Join(os.TempDir(), "printdock") }
 func SystemSocketPath() string { return filepath.Join(SystemStateDir(), SocketName) }
 
 func listenRestricted(string) (net.Listener, error) {
+	return nil, errors.New("localapi: unix sockets are not supported on this platform")
+}
+
+func dialSocket(context.Context, string) (net.Conn, error) {
 	return nil, errors.New("localapi: unix sockets are not supported on this platform")
 }

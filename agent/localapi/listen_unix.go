@@ -3,6 +3,7 @@
 package localapi
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -54,6 +55,9 @@ func SystemSocketPath() string {
 // (created under the umask, at most 0777 &^ umask) is not more open than the final mode for a
 // umask of 022 or stricter.
 func listenRestricted(path string) (net.Listener, error) {
+	if err := prepareSocketFile(path); err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen("unix", path)
 	if err != nil {
 		return nil, fmt.Errorf("localapi: listen: %w", err)
@@ -76,4 +80,9 @@ func listenRestricted(path string) (net.Listener, error) {
 		}
 	}
 	return ln, nil
+}
+
+func dialSocket(ctx context.Context, path string) (net.Conn, error) {
+	var d net.Dialer
+	return d.DialContext(ctx, "unix", path)
 }

@@ -3,7 +3,6 @@
 package localapi
 
 import (
-	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -23,18 +22,11 @@ func SystemStateDir() string {
 	return filepath.Join(pd, "printdock")
 }
 
-// SystemSocketPath is the service's AF_UNIX socket: %ProgramData%\printdock\agent.sock.
-func SystemSocketPath() string { return filepath.Join(SystemStateDir(), SocketName) }
+// SystemSocketPath is the service's local API: the named pipe SystemPipe.
+func SystemSocketPath() string { return SystemPipe }
 
-// listenRestricted listens on an AF_UNIX socket. Windows has no mode bits: who may connect is decided
-// by the ACL of the state directory (the installer restricts %ProgramData%\printdock).
+// listenRestricted listens on the named pipe of path (pipe_windows.go), whose ACL admits SYSTEM,
+// Administrators and local authenticated users (PipeSDDL); PeerCred decides who may sign in or out.
 func listenRestricted(path string) (net.Listener, error) {
-	ln, err := net.Listen("unix", path)
-	if err != nil {
-		return nil, fmt.Errorf("localapi: listen: %w", err)
-	}
-	if ul, ok := ln.(*net.UnixListener); ok {
-		ul.SetUnlinkOnClose(true)
-	}
-	return ln, nil
+	return listenPipe(pipeName(path))
 }

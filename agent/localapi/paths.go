@@ -73,8 +73,7 @@ func FindSocket(ctx context.Context) (string, error) {
 func socketAnswers(ctx context.Context, path string) bool {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "unix", path)
+	c, err := dialSocket(ctx, path)
 	if err != nil {
 		return false
 	}
@@ -95,18 +94,24 @@ func Listen(ctx context.Context, path string) (net.Listener, error) {
 	if socketAnswers(ctx, path) {
 		return nil, fmt.Errorf("localapi: listen %s: %w", path, ErrAlreadyRunning)
 	}
+	return listenRestricted(path)
+}
+
+// prepareSocketFile makes the socket's directory and removes a stale socket file at path (Unix and
+// others; a Windows named pipe has no file).
+func prepareSocketFile(path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fmt.Errorf("localapi: listen: %w", err)
+		return fmt.Errorf("localapi: listen: %w", err)
 	}
 	if fi, err := os.Lstat(path); err == nil {
 		if fi.Mode().IsRegular() || fi.IsDir() {
-			return nil, fmt.Errorf("localapi: listen: %s exists and is not a socket", path)
+			return fmt.Errorf("localapi: listen: %s exists and is not a socket", path)
 		}
 		if err := os.Remove(path); err != nil {
-			return nil, fmt.Errorf("localapi: remove stale socket: %w", err)
+			return fmt.Errorf("localapi: remove stale socket: %w", err)
 		}
 	}
-	return listenRestricted(path)
+	return nil
 }
 
 // SocketMode is the local socket's permission on Unix: owner and group may connect, nobody else.

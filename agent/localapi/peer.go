@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/user"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -20,6 +21,10 @@ type Peer struct {
 	PID int32
 	UID uint32
 	GID uint32
+	// SIDs, on Windows, are the caller's user SID and the SIDs of its token's enabled groups (a UAC
+	// filtered token has Administrators deny-only, so not enabled): the rule is windowsAdmin. nil
+	// elsewhere.
+	SIDs []string
 }
 
 // Access decides who may use the local API's administrative routes: login and logout (they replace or
@@ -28,10 +33,10 @@ type Peer struct {
 // test-print).
 //
 // On Linux the socket's peer credentials decide: root, the agent's own user and members of AdminGroup
-// are administrators. Where a connection carries no credentials — the in-memory listener of an agent
-// running inside the desktop app, Windows (whose socket is guarded by the state directory's ACL) and
-// other Unix systems — everyone who can connect is an administrator, as who can connect is already
-// decided elsewhere.
+// are administrators. On Windows the named pipe's client token decides (windowsAdmin): LocalSystem,
+// elevated Administrators and members of AdminGroup. Where a connection carries no credentials — the
+// in-memory listener of an agent running inside the desktop app and other Unix systems — everyone who
+// can connect is an administrator, as who can connect is already decided elsewhere.
 type Access struct {
 	// PeerCred reads the credentials of the process on the other end of c: nil and no error when the
 	// connection carries none (see above); an error when it should but they cannot be read (then only
@@ -86,7 +91,12 @@ func (a Access) withDefaults() Access {
 	}
 	if a.IsAdmin == nil {
 		group := a.AdminGroup
-		a.IsAdmin = func(p Peer) bool { return isAdmin(p, os.Geteuid(), group, lookupGroupID, userGroupIDs) }
+		a.IsAdmin = func(p Peer) bool {
+			if p.SIDs != nil {
+				return windowsAdmin(p.SIDs, group, lookupGroupSID)
+			}
+			return isAdmin(p, os.Geteuid(), group, lookupGroupID, userGroupIDs)
+		}
 	}
 	return a
 }
@@ -109,6 +119,36 @@ func isAdmin(p Peer, self int, group string, groupID func(name string) (uint32, 
 	}
 	for _, g := range userGroups(p.UID) {
 		if g == gid {
+			return true
+		}
+	}
+	return false
+}
+
+// Well-known SIDs of the Windows rule.
+const (
+	SIDSystem         = "S-1-5-18"
+	SIDAdministrators = "S-1-5-32-544"
+)
+
+// windowsAdmin is the rule on Windows: LocalSystem (the service itself), an elevated Administrator
+// (Administrators enabled in the token), or a member of group (resolved to its SID by lookup; "" or
+// "-" or an unknown group: nobody). Everyone else who can open the pipe is read-only.
+func windowsAdmin(sids []string, group string, lookup func(name string) (string, bool)) bool {
+	for _, s := range sids {
+		if strings.EqualFold(s, SIDSystem) || strings.EqualFold(s, SIDAdministrators) {
+			return true
+		}
+	}
+	if group == "" || group == "-" {
+		return false
+	}
+	gs, ok := lookup(group)
+	if !ok {
+		return false
+	}
+	for _, s := range sids {
+		if strings.EqualFold(s, gs) {
 			return true
 		}
 	}

@@ -29,13 +29,16 @@ type Status struct {
 	NextRetry    *time.Time `json:"next_retry,omitempty"` // when connecting: the next dial
 	LastError    string     `json:"last_error,omitempty"` // plain language, never a secret
 	LogoutReason string     `json:"logout_reason,omitempty"`
-	LogoutAt     *time.Time `json:"logout_at,omitempty"`
-	Keystore     string     `json:"keystore,omitempty"` // "keyring" or "file"
-	Service      Service    `json:"service"`
-	Version      string     `json:"version"`
-	InProcess    bool       `json:"in_process,omitempty"` // the agent runs inside the desktop app, not as a service
-	Printers     []Printer  `json:"printers"`
-	LogDir       string     `json:"log_dir,omitempty"`
+	// LogoutMessage is the server's own words with the logout, when it sent any (in_use: "this secret is
+	// already used on PC-DOCK-3; ask your admin for a new one").
+	LogoutMessage string     `json:"logout_message,omitempty"`
+	LogoutAt      *time.Time `json:"logout_at,omitempty"`
+	Keystore      string     `json:"keystore,omitempty"` // "keyring" or "file"
+	Service       Service    `json:"service"`
+	Version       string     `json:"version"`
+	InProcess     bool       `json:"in_process,omitempty"` // the agent runs inside the desktop app, not as a service
+	Printers      []Printer  `json:"printers"`
+	LogDir        string     `json:"log_dir,omitempty"`
 
 	// Added by the agent engineer (additions only).
 

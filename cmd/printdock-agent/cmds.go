@@ -65,6 +65,9 @@ func printStatus(out io.Writer, g *globals, st localapi.Status, asJSON bool) err
 			at = " at " + st.LogoutAt.Local().Format(time.DateTime)
 		}
 		fmt.Fprintf(w, "Logged out:\t%s%s\n", st.LogoutReason, at)
+		if st.LogoutMessage != "" {
+			fmt.Fprintf(w, "Server says:\t%s\n", st.LogoutMessage)
+		}
 	}
 	if st.LastError != "" {
 		fmt.Fprintf(w, "Last error:\t%s\n", st.LastError)

@@ -125,6 +125,12 @@ func cmdRun(ctx context.Context, cl *call) error {
 		return err
 	}
 	c.LogFile = true
+	if !service.Interactive() {
+		// The service's important lines also go to the Windows event log (syslog elsewhere).
+		if ev, err := agent.ServiceEventLog(); err == nil {
+			c.EventLog = ev
+		}
+	}
 	a, err := agent.New(c)
 	if err != nil {
 		return err

@@ -27,6 +27,8 @@ type opts struct {
 	lines    int
 	jobID    string
 	outFile  string
+	// configure
+	statusMode string
 }
 
 // call is one command invocation.
@@ -78,6 +80,14 @@ var commands = []*command{
 	{Command: cli.Command{Name: "logs", Synopsis: "[-n N]", JSON: true, Summary: "recent log lines of the running agent"},
 		flags: func(fs *flag.FlagSet, o *opts) { fs.IntVar(&o.lines, "n", 50, "print the last `N` lines") },
 		run:   cmdLogs},
+	{Command: cli.Command{Name: "configure", Synopsis: "[--server-url URL] [--ca-file FILE] [--status-mode MODE]", JSON: true,
+		Summary: "preset the config file (agent.json) as installers do",
+		Help:    "--ca-file (the global flag) sets ca_file. An empty value leaves a setting as it is, \"-\" removes it. The agent reads the file when it starts."},
+		flags: func(fs *flag.FlagSet, o *opts) {
+			fs.StringVar(&o.server, "server-url", "", "server `URL`")
+			fs.StringVar(&o.statusMode, "status-mode", "", "`MODE` of printers without their own: auto, zpl or none")
+		},
+		run: cmdConfigure},
 	{Command: cli.Command{Name: "version", JSON: true, Summary: "print the version"}, run: cmdVersion},
 }
 

@@ -29,6 +29,10 @@ import (
 )
 
 func main() {
+	if len(os.Args) == 2 && os.Args[1] == "--light-child" {
+		runChild()
+		return
+	}
 	if err := run(os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "printdock-bench:", err)
 		os.Exit(1)
@@ -41,6 +45,7 @@ type options struct {
 	duration time.Duration
 	asJSON   bool
 	keep     string
+	mode     string
 }
 
 // Result is one measured rate.
@@ -76,6 +81,7 @@ func run(args []string, out io.Writer) error {
 	fs.BoolVar(&o.asJSON, "json", false, "print JSON")
 	fs.StringVar(&o.keep, "data-dir", "", "keep the server's and agents' data here (default: a temporary directory, removed)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measurements here")
+	fs.StringVar(&o.mode, "mode", "agents", "agents: full agents in process (above); light: the server alone, light agents in another process; idle: server memory per idle agent (--agents of them); reset: shared-secret reset with --agents devices connected")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -112,6 +118,13 @@ func run(args []string, out io.Writer) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
+	switch o.mode {
+	case "agents":
+	case "light", "idle", "reset":
+		return runMode(ctx, o, dir, out)
+	default:
+		return fmt.Errorf("--mode %q: want agents, light, idle or reset", o.mode)
+	}
 	rig, err := newRig(ctx, dir, o.agents)
 	if err != nil {
 		return err

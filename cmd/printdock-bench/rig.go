@@ -30,6 +30,7 @@ type rig struct {
 	agents   []*agent.Agent
 	printers []*sim.Printer
 	ids      []string // the server's printer IDs, by agent
+	adminKey string
 	stop     context.CancelFunc
 	served   chan error
 	run      int
@@ -39,7 +40,8 @@ func quiet() *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 }
 
-func newRig(ctx context.Context, dir string, n int) (*rig, error) {
+// startServer starts the server alone (embedded SQLite in dir/server), with cheap password hashing.
+func startServer(ctx context.Context, dir string) (*rig, error) {
 	srv, err := server.New(ctx, server.Config{DataDir: filepath.Join(dir, "server"), Log: quiet(), Version: "bench",
 		KeysOptions: []keys.Option{keys.WithPasswordParams(keys.PasswordParams{Time: 1, Memory: 64, Threads: 1})}})
 	if err != nil {
@@ -51,7 +53,7 @@ func newRig(ctx context.Context, dir string, n int) (*rig, error) {
 		return nil, err
 	}
 	sctx, stop := context.WithCancel(ctx)
-	r := &rig{srv: srv, stop: stop, served: make(chan error, 1)}
+	r := &rig{srv: srv, stop: stop, served: make(chan error, 1), adminKey: res.AdminAPIKey}
 	ready := make(chan net.Addr, 1)
 	go func() {
 		r.served <- srv.Serve(sctx, server.Listen{Addr: "127.0.0.1:0"}, func(a net.Addr) { ready <- a })
@@ -67,7 +69,14 @@ func newRig(ctx context.Context, dir string, n int) (*rig, error) {
 		r.close()
 		return nil, err
 	}
+	return r, nil
+}
 
+func newRig(ctx context.Context, dir string, n int) (*rig, error) {
+	r, err := startServer(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
 	run := fmt.Sprintf("%d", time.Now().UnixNano())
 	uris := make([]string, n)
 	for i := range n {

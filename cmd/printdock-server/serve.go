@@ -59,6 +59,7 @@ func serveFlags(fs *flag.FlagSet) func(context.Context, out) error {
 	retainContent := fs.Duration("retain-job-content", 0, "drop finished jobs' content after this long (default 168h; negative: keep)")
 	retainJobs := fs.Duration("retain-jobs", 0, "delete finished jobs after this long (default 2160h; negative: keep)")
 	retainAudit := fs.Duration("retain-audit", 0, "delete audit entries after this long (default 9600h; negative: keep)")
+	webhooksPrivate := fs.Bool("webhooks-allow-private", false, "let webhooks reach private, loopback and link-local addresses (default: public addresses only)")
 	maxClients := fs.Int("max-clients-per-key", jobs.DefaultMaxClientsPerCredential, "agent installations one credential (print client secret, shared-secret device, API key) may register; -1: unlimited")
 	maxPrinters := fs.Int("max-printers", jobs.DefaultMaxPrintersPerPortal, "printers a portal keeps (present or not); -1: unlimited")
 	var oidc oidcFlags
@@ -88,7 +89,8 @@ func serveFlags(fs *flag.FlagSet) func(context.Context, out) error {
 			Version: version, Heartbeat: *heartbeat, MetricsPublic: *metricsPublic, MetricsListen: *metricsListen,
 			TrustedProxies: trusted, SecureCookies: *secureCookies, JobExpiry: *jobExpiry,
 			RetainJobContent: *retainContent, RetainJobs: *retainJobs, RetainAudit: *retainAudit,
-			MaxClientsPerKey: *maxClients, MaxPrinters: *maxPrinters, OIDC: oidcCfg, OIDCPortal: oidc.portal})
+			MaxClientsPerKey: *maxClients, MaxPrinters: *maxPrinters, OIDC: oidcCfg, OIDCPortal: oidc.portal,
+			WebhooksAllowPrivate: *webhooksPrivate})
 		if err != nil {
 			return err
 		}

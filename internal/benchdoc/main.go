@@ -1,8 +1,9 @@
 // Command benchdoc regenerates docs/benchmarks.md: it runs printdock's benchmarks, each beside the
 // baseline it is judged against, measured in the same run (this machine is shared and noisy, so the
-// ratio is the figure that travels, not the absolute time), and writes one table.
+// ratio is the figure that travels, not the absolute time), and writes one table; then the sections
+// written by commands of their own (sections.go: the chaos suite's table).
 //
-//	go run ./internal/benchdoc [-out docs/benchmarks.md] [-quick]
+//	go run ./internal/benchdoc [-out docs/benchmarks.md] [-no-sections | -sections-only]
 //
 // `make bench` runs it. Every row names the command that produced it, so anyone can re-run one figure.
 package main
@@ -77,6 +78,18 @@ var figures = []figure{
 		Lower: true},
 	{Title: "Agent idle RSS (connected printdock-agent run)", Pkg: "./agent/", Bench: "^BenchmarkIdleRSS$", Time: "1x",
 		Metric: metricRef{"BenchmarkIdleRSS", "RSS-KiB"}, Lower: true},
+	{Title: "Webhook: job state change → receiver, p50, 200 events/s (SQLite)", Pkg: "./server/", Bench: "^BenchmarkWebhookDelivery$", Time: "1x",
+		Metric: metricRef{"BenchmarkWebhookDelivery", "hook-p50-ms"}, Baseline: metricRef{"BenchmarkWebhookDelivery", "post-p50-ms"},
+		Target: "baseline: a bare HTTP POST round trip to the same receiver", Lower: true},
+	{Title: "Webhook: job state change → receiver, p99, 200 events/s", Pkg: "./server/", Bench: "^BenchmarkWebhookDelivery$", Time: "1x",
+		Metric: metricRef{"BenchmarkWebhookDelivery", "hook-p99-ms"}, Baseline: metricRef{"BenchmarkWebhookDelivery", "post-p99-ms"},
+		Lower: true},
+	{Title: "Event stream: state change → each of 100 subscribers, p50, 50 events/s", Pkg: "./server/", Bench: "^BenchmarkEventStreamFanout$", Time: "1x",
+		Metric: metricRef{"BenchmarkEventStreamFanout/subs=100", "p50-ms"}, Baseline: metricRef{"BenchmarkEventStreamFanout/subs=1", "p50-ms"},
+		Target: "baseline: one subscriber", Lower: true},
+	{Title: "Event stream: state change → each of 100 subscribers, p99", Pkg: "./server/", Bench: "^BenchmarkEventStreamFanout$", Time: "1x",
+		Metric: metricRef{"BenchmarkEventStreamFanout/subs=100", "p99-ms"}, Baseline: metricRef{"BenchmarkEventStreamFanout/subs=1", "p99-ms"},
+		Lower: true},
 }
 
 // result is one benchmark line: its metrics by unit.
@@ -84,7 +97,16 @@ type result map[string]float64
 
 func main() {
 	out := flag.String("out", "docs/benchmarks.md", "where to write the table")
+	noSections := flag.Bool("no-sections", false, "only the benchmark table (not the chaos suite)")
+	sectionsOnly := flag.Bool("sections-only", false, "keep the benchmark table of -out and rewrite only the sections (the chaos suite)")
 	flag.Parse()
+	if *sectionsOnly {
+		if err := rewriteSections(context.Background(), *out); err != nil {
+			fmt.Fprintln(os.Stderr, "benchdoc:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	ctx := context.Background()
 	runs := map[string]map[string]result{} // pkg+bench+time → benchmark name → metrics
 	var b strings.Builder
@@ -129,6 +151,13 @@ func main() {
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | `%s` |\n", f.Title, value, base, ratio, f.Target, cmd)
 	}
+	if !*noSections {
+		if err := writeSections(ctx, &b); err != nil {
+			fmt.Fprintln(os.Stderr, "benchdoc:", err)
+			os.Exit(1)
+		}
+	}
+	b.WriteString(keptNotes(*out))
 	if err := os.WriteFile(*out, []byte(b.String()), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, "benchdoc:", err)
 		os.Exit(1)

@@ -470,13 +470,20 @@ else
     tab File | grep -q $'\tLICENSE.txt\t' || bad "MSI: no LICENSE.txt beside the agent"
     tab File | grep -q $'\tTHIRD-PARTY-NOTICES.txt\t' || bad "MSI: no THIRD-PARTY-NOTICES.txt beside the agent"
     grep -q '^  golang.org/x/sys ' "$dist/windows/THIRD-PARTY-NOTICES.txt" || bad "MSI: the notices do not list golang.org/x/sys"
-    passed "MSI: $(basename "$msi") ($(du -k "$msi" | cut -f1) KiB), service tables, license and notices"
+    # docs/windows.md: the desktop app, Start menu, Run key (AUTOSTART), PATH, configure, REMOVE_SECRET.
+    tab File | grep -q $'\tprintdock.exe\t' || bad "MSI: no printdock.exe (the desktop app)"
+    tab Shortcut | grep -qP '^AppStartMenu\tProgramMenuFolder\tprintdock\tApp\t\[#AppExe\]\t' || bad "MSI: no Start-menu shortcut to the app: $(tab Shortcut)"
+    tab Component | awk -F'\t' '$1 == "AppAutostart" && $5 == "AUTOSTART=\"1\"" { f = 1 } END { exit !f }' || bad "MSI: the Run key is not conditional on AUTOSTART"
+    tab Environment | grep -qP '^PathEnv\t=-\*PATH\t\[~\];\[INSTALLDIR\]\tAgentService$' || bad "MSI: the install directory is not appended to PATH: $(tab Environment)"
+    tab CustomAction | grep -qP '^AgentConfigure\t\d+\tAgentExe\tconfigure --server-url "\[SERVER_URL\]"' || bad "MSI: no configure action for SERVER_URL"
+    tab InstallExecuteSequence | grep -qP '^AgentForget\tREMOVE="ALL" AND REMOVE_SECRET="1"' || bad "MSI: the secret is not removed only with REMOVE_SECRET=1"
+    passed "MSI: $(basename "$msi") ($(du -k "$msi" | cut -f1) KiB), service tables, app, Start menu, Run key, PATH, properties, license and notices"
   fi
   # Authenticode: the .exe and the MSI carry an intact signature by the test certificate (trusted
   # through -CAfile; Windows would not trust it), and a changed byte breaks it.
   if [ ${#sign_env[@]} -gt 0 ]; then
     since
-    for f in "$dist/windows/printdock-agent.exe" "$msi"; do
+    for f in "$dist/windows/printdock-agent.exe" "$dist/windows/printdock.exe" "$msi"; do
       [ -f "$f" ] || continue
       if ! osslsigncode verify -in "$f" -CAfile "$tmp/sign/cert.pem" >"$tmp/verify.out" 2>&1; then
         bad "Authenticode: $(basename "$f") does not verify: $(grep -iE 'fail|mismatch|error' "$tmp/verify.out" | head -3)"
@@ -489,7 +496,7 @@ else
     printf 'X' | dd of="$tmp/tampered.exe" bs=1 seek=4096 conv=notrunc 2>/dev/null
     osslsigncode verify -in "$tmp/tampered.exe" -CAfile "$tmp/sign/cert.pem" >"$tmp/verify.out" 2>&1 &&
       bad "Authenticode: a changed byte in the signed .exe still verifies"
-    passed "Authenticode: printdock-agent.exe and the MSI signed (osslsigncode verify ok; a changed byte fails)"
+    passed "Authenticode: printdock-agent.exe, printdock.exe and the MSI signed (osslsigncode verify ok; a changed byte fails)"
   fi
 fi
 

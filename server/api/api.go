@@ -19,6 +19,7 @@ import (
 	"printdock/server/jobs"
 	"printdock/server/keys"
 	"printdock/server/store"
+	"printdock/server/store/fault"
 )
 
 // Keys is the part of keys.Service the API calls.
@@ -31,6 +32,9 @@ type Keys interface {
 	GetClientKey(ctx context.Context, a keys.Actor, id string) (keys.ClientKey, error)
 	RotateClientKey(ctx context.Context, a keys.Actor, id string) (keys.Created, error)
 	SetClientKeyActive(ctx context.Context, a keys.Actor, id string, active bool) (keys.ClientKey, error)
+	GiveOwnSecret(ctx context.Context, a keys.Actor, id string) (keys.Created, error)
+	SetExpiry(ctx context.Context, a keys.Actor, id string, at *time.Time) error
+	UseSharedSecret(ctx context.Context, a keys.Actor, id string) (keys.Created, error)
 	RevokeClientKey(ctx context.Context, a keys.Actor, id string) (keys.ClientKey, error)
 	DeleteClientKey(ctx context.Context, a keys.Actor, id string) error
 
@@ -46,7 +50,8 @@ type Keys interface {
 	ResetSharedSecret(ctx context.Context, a keys.Actor, confirmation string, resetDevices bool) (string, error)
 	SharedDevices(ctx context.Context, a keys.Actor, p store.Page) ([]keys.ClientKey, error)
 
-	CreateOAuthClient(ctx context.Context, a keys.Actor, description string) (keys.OAuthClient, string, error)
+	CreateOAuthClientWith(ctx context.Context, a keys.Actor, opts keys.NewOAuthClient) (keys.OAuthClient, string, error)
+	SetOAuthClientActive(ctx context.Context, a keys.Actor, id string, active bool) (keys.OAuthClient, error)
 	ListOAuthClients(ctx context.Context, a keys.Actor, p store.Page) ([]keys.OAuthClient, error)
 	RevokeOAuthClient(ctx context.Context, a keys.Actor, id string) (keys.OAuthClient, error)
 	DeleteOAuthClient(ctx context.Context, a keys.Actor, id string) error
@@ -85,6 +90,9 @@ type Options struct {
 	// MetricsPublic serves GET /metrics to every client. By default (false) only loopback clients
 	// (127.0.0.0/8, ::1; the TCP peer) get the metrics and others 403 (--metrics-public).
 	MetricsPublic bool
+	// Webhooks and Events serve /api/v1/webhooks and the event stream /api/v1/events (nil: 503).
+	Webhooks Webhooks
+	Events   EventLog
 }
 
 // API is the HTTP handler.
@@ -100,6 +108,9 @@ type API struct {
 	mux     *http.ServeMux
 	handler http.Handler
 	paths   []string // every route's pattern, for Routes
+
+	webhooks Webhooks
+	events   EventLog
 }
 
 // New returns the API handler.
@@ -114,6 +125,9 @@ func New(o Options) *API {
 		ready:   o.Ready,
 		public:  o.MetricsPublic,
 		mux:     http.NewServeMux(),
+
+		webhooks: o.Webhooks,
+		events:   o.Events,
 	}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
@@ -154,7 +168,10 @@ func (a *API) routes() {
 	m.HandleFunc("POST /api/v1/print-client-secrets/{id}/activate", a.user(a.activateClientKey))
 	m.HandleFunc("POST /api/v1/print-client-secrets/{id}/deactivate", a.user(a.deactivateClientKey))
 	m.HandleFunc("POST /api/v1/print-client-secrets/{id}/revoke", a.user(a.revokeClientKey))
+	m.HandleFunc("POST /api/v1/print-client-secrets/{id}/own-secret", a.user(a.moveClientKey(true)))
+	m.HandleFunc("POST /api/v1/print-client-secrets/{id}/use-shared-secret", a.user(a.moveClientKey(false)))
 
+	m.HandleFunc("PUT /api/v1/keys/{id}/expiry", a.user(a.setExpiry))
 	m.HandleFunc("GET /api/v1/me", a.user(a.me))
 	m.HandleFunc("POST /api/v1/me/api-key/rotate", a.user(a.rotateOwnAPIKey))
 	m.HandleFunc("GET /api/v1/users", a.user(a.listUsers))
@@ -168,6 +185,8 @@ func (a *API) routes() {
 	m.HandleFunc("GET /api/v1/oauth-clients", a.user(a.listOAuthClients))
 	m.HandleFunc("POST /api/v1/oauth-clients", a.user(a.createOAuthClient))
 	m.HandleFunc("POST /api/v1/oauth-clients/{id}/revoke", a.user(a.revokeOAuthClient))
+	m.HandleFunc("POST /api/v1/oauth-clients/{id}/activate", a.user(a.setOAuthClientActive(true)))
+	m.HandleFunc("POST /api/v1/oauth-clients/{id}/deactivate", a.user(a.setOAuthClientActive(false)))
 	m.HandleFunc("DELETE /api/v1/oauth-clients/{id}", a.user(a.deleteOAuthClient))
 	m.HandleFunc("GET /api/v1/audit", a.user(a.audit))
 	m.HandleFunc("GET /api/v1/clients", a.user(a.clients))
@@ -179,6 +198,7 @@ func (a *API) routes() {
 	m.HandleFunc("GET /api/v1/jobs/{id}", a.user(a.getJob))
 	m.HandleFunc("GET /api/v1/jobs/{id}/events", a.user(a.jobEvents))
 	m.HandleFunc("DELETE /api/v1/jobs/{id}", a.user(a.cancelJob))
+	a.webhookRoutes(m)
 }
 
 // dispatch serves a matched route, and answers unmatched ones (404, 405) in JSON.
@@ -279,6 +299,8 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 		httpx.WriteError(w, http.StatusBadRequest, httpx.CodeBadRequest, clientMessage(err))
 	case errors.Is(err, context.Canceled):
 		httpx.WriteError(w, 499, "cancelled", "request cancelled")
+	case fault.Of(err) != fault.None:
+		writeFault(w, r, a.log, err)
 	default:
 		a.log.ErrorContext(r.Context(), "request failed", "route", r.Pattern, "err", httpx.RedactSecrets(err.Error()))
 		httpx.WriteError(w, http.StatusInternalServerError, httpx.CodeInternal, "internal error")

@@ -18,6 +18,9 @@ type ClientKeyJSON struct {
 	CreatedAt       time.Time  `json:"created_at"`
 	CreatedBy       string     `json:"created_by"`
 	LastAccessedAt  *time.Time `json:"last_accessed_at"`
+	ActivatedAt     *time.Time `json:"activated_at"` // when it was last activated again (null if never)
+	ExpiresAt       *time.Time `json:"expires_at"`   // when it stops working by itself (null: never)
+	Checked         bool       `json:"checked"`      // used since it was created or last activated
 	Connected       bool       `json:"connected"`
 	// Secret appears only in the answer that creates or rotates the key.
 	Secret string `json:"secret,omitempty"`
@@ -33,28 +36,41 @@ func (a *API) clientKeyJSON(k keys.ClientKey) ClientKeyJSON {
 		CreatedAt:       k.CreatedAt,
 		CreatedBy:       k.CreatedBy,
 		LastAccessedAt:  k.LastAccessedAt,
+		ActivatedAt:     k.ActivatedAt,
+		ExpiresAt:       k.ExpiresAt,
+		Checked:         k.UsedSinceActivation(),
 		Connected:       a.hub != nil && a.hub.Connected(k.ID),
 	}
 }
 
+// not negates an optional flag.
+func not(b *bool) *bool {
+	if b == nil {
+		return nil
+	}
+	return new(!*b)
+}
+
 // UserJSON is a user as the API shows it.
 type UserJSON struct {
-	ID           string    `json:"id"`
-	PortalID     string    `json:"portal_id"`
-	Email        string    `json:"email"`
-	Role         string    `json:"role"`
-	APIKeyPrefix string    `json:"api_key_prefix"`
-	CreatedAt    time.Time `json:"created_at"`
+	ID           string `json:"id"`
+	PortalID     string `json:"portal_id"`
+	Email        string `json:"email"`
+	Role         string `json:"role"`
+	APIKeyPrefix string `json:"api_key_prefix"`
+	// APIKeyLastAccessedAt is when the personal API key was last used (at most once a minute).
+	APIKeyLastAccessedAt *time.Time `json:"api_key_last_accessed_at"`
+	CreatedAt            time.Time  `json:"created_at"`
 }
 
 func userJSON(u keys.User) UserJSON {
 	return UserJSON{ID: u.ID, PortalID: u.PortalID, Email: u.Email, Role: string(u.Role),
-		APIKeyPrefix: u.APIKeyPrefix, CreatedAt: u.CreatedAt}
+		APIKeyPrefix: u.APIKeyPrefix, APIKeyLastAccessedAt: u.APIKeyLastAccessedAt, CreatedAt: u.CreatedAt}
 }
 
 type createClientKeyReq struct {
 	Description     string `json:"description"`
-	Inactive        bool   `json:"inactive"`
+	Inactive        *bool  `json:"inactive"` // absent: the portal's "new keys start inactive" setting
 	UseSharedSecret bool   `json:"use_shared_secret"`
 }
 
@@ -64,7 +80,7 @@ func (a *API) createClientKey(w http.ResponseWriter, r *http.Request, act keys.A
 		return
 	}
 	c, err := a.keys.CreateClientKey(r.Context(), act, keys.NewClientKey{
-		Description: req.Description, Inactive: req.Inactive, UseSharedSecret: req.UseSharedSecret})
+		Description: req.Description, Active: not(req.Inactive), UseSharedSecret: req.UseSharedSecret})
 	if err != nil {
 		a.fail(w, r, err)
 		return

@@ -107,8 +107,15 @@ func (a *API) oauthToken(w http.ResponseWriter, r *http.Request) {
 	tok, ttl, err := a.keys.IssueToken(r.Context(), id, secret, httpx.ClientIP(r))
 	switch {
 	case err == nil:
-	case errors.Is(err, keys.ErrUnauthenticated), errors.Is(err, keys.ErrNotFound),
-		errors.Is(err, keys.ErrInactive), errors.Is(err, keys.ErrRevoked):
+	case errors.Is(err, keys.ErrInactive), errors.Is(err, keys.ErrRevoked):
+		// The secret was right (keys checks it first), so saying why does not help a guesser.
+		msg := "the client is revoked: ask the portal's administrator for a new one"
+		if errors.Is(err, keys.ErrInactive) {
+			msg = "the client is inactive: ask the portal's administrator to activate it"
+		}
+		a.refuse(w, r, g, surfaceOAuth, "client not active", func() { invalidClient(msg) })
+		return
+	case errors.Is(err, keys.ErrUnauthenticated), errors.Is(err, keys.ErrNotFound):
 		a.refuse(w, r, g, surfaceOAuth, "invalid client", func() { invalidClient("client authentication failed") })
 		return
 	case errors.Is(err, keys.ErrInvalid):

@@ -22,15 +22,17 @@ func (s *Session) deliverLoop(wake <-chan struct{}, log *slog.Logger) {
 		return
 	}
 	var retry <-chan time.Time
+	fails := 0
 	for {
 		if err := s.deliver(log); err != nil {
 			if ctx.Err() != nil {
 				return
 			}
 			log.Error("deliver jobs", "err", err)
-			retry = time.After(s.hub.o.RetryEvery)
+			retry = time.After(retryWait(fails, s.hub.o.RetryEvery))
+			fails++
 		} else {
-			retry = nil
+			retry, fails = nil, 0
 		}
 		select {
 		case <-wake:
@@ -40,6 +42,19 @@ func (s *Session) deliverLoop(wake <-chan struct{}, log *slog.Logger) {
 			return
 		}
 	}
+}
+
+// retryFirst is the wait before a failed delivery is tried again the first time; it doubles with every
+// failure in a row, up to Options.RetryEvery. A transient failure (a serialization conflict among
+// replicas) then costs a tenth of a second, not RetryEvery, while a store that stays down is asked at
+// most every RetryEvery.
+const retryFirst = 100 * time.Millisecond
+
+func retryWait(fails int, most time.Duration) time.Duration {
+	if fails >= 16 {
+		return most
+	}
+	return min(retryFirst<<fails, most)
 }
 
 // sendCancels sends a `cancel` for each of the client's jobs a user cancelled after delivery, once per

@@ -32,6 +32,9 @@ type Keys interface {
 	Touch(ctx context.Context, p keys.Principal)
 	TouchNow(ctx context.Context, p keys.Principal)
 	StillValid(ctx context.Context, p keys.Principal) error
+	// SecondInstallation records a print client secret live from a second installation and reports
+	// whether the portal's policy refuses it.
+	SecondInstallation(ctx context.Context, p keys.Principal, usedOn, newHost string) bool
 }
 
 // Jobs is the part of the job queue (*jobs.Service) the hub calls: the registry of agents and printers,
@@ -94,8 +97,8 @@ type Options struct {
 	// queue accepted (metrics). Both may be nil.
 	JobSent   func()
 	JobStatus func(state string)
-	// RetryEvery is how long a session waits before asking the job queue again after it failed (a store
-	// error); default 5 s.
+	// RetryEvery is the longest a session waits before asking the job queue again after it failed (a
+	// store error): the first retry comes after 100 ms, doubling with each failure in a row; default 5 s.
 	RetryEvery time.Duration
 	// MaxSessionsPerCredential bounds the concurrent connections (from Reserve until the session ends)
 	// of one credential; default DefaultMaxSessionsPerCredential, negative: unlimited. Beyond it a new
@@ -245,6 +248,22 @@ type ClientInfo struct {
 	RemoteAddr     string
 	ConnectedAt    time.Time
 	Printers       []protocol.Printer
+}
+
+// otherInstallation returns the hostname of a live session of credentialID from another installation
+// than installationID (print client secrets only: one secret per installation).
+func (h *Hub) otherInstallation(p keys.Principal, installationID string) (string, bool) {
+	if p.Kind != keys.KindPrintClient {
+		return "", false
+	}
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for s := range h.byCred[p.CredentialID] {
+		if s.hello.InstallationID != installationID {
+			return s.hello.Hostname, true
+		}
+	}
+	return "", false
 }
 
 // Clients lists the connected agents of a portal, oldest connection first.

@@ -40,6 +40,7 @@ type env struct {
 	hub    *hub.Hub
 	url    string
 	secret string // a print client secret
+	admin  keys.Principal
 }
 
 func newEnv(t *testing.T, o hub.Options, wrap func(*jobs.Service) hub.Jobs) *env {
@@ -68,7 +69,7 @@ func newEnv(t *testing.T, o hub.Options, wrap func(*jobs.Service) hub.Jobs) *env
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{db: db, svc: svc, secret: k.Secret}
+	e := &env{db: db, svc: svc, secret: k.Secret, admin: p}
 	o.Keys = svc
 	if wrap != nil {
 		e.jobs = jobs.New(jobs.Options{Store: db})

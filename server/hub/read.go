@@ -56,10 +56,11 @@ func (h *Hub) readHello(ctx context.Context, c *websocket.Conn, log *slog.Logger
 }
 
 // readLoop reads the agent's messages until the connection ends. Reading is not bound to the session
-// context: after a kill the writer's close handshake needs the reader to take the agent's close frame.
+// context: after a kill the writer's close handshake needs the reader to take the agent's close frame
+// (s.readCtx; stopRead ends it for a peer that went silent).
 func (s *Session) readLoop(log *slog.Logger) {
 	h := s.hub
-	rctx := context.WithoutCancel(s.ctx)
+	rctx := s.readCtx
 	lastTouch := time.Now()
 	errorsInRow := 0
 	for {

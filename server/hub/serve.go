@@ -54,6 +54,11 @@ func (h *Hub) Serve(ctx context.Context, c *websocket.Conn, p keys.Principal, re
 	if !ok {
 		return
 	}
+	if usedOn, ok := h.otherInstallation(p, hello.InstallationID); ok &&
+		h.o.Keys.SecondInstallation(ctx, p, usedOn, hello.Hostname) {
+		h.refuseInUse(ctx, c, usedOn, log)
+		return
+	}
 	s := h.newSession(ctx, c, p, hello, remoteAddr, slot)
 	defer s.end.cancel(closeReq{abort: true}) // the cause is set by kill before; this only frees ctx
 	connected, ok := h.register(s, log)
@@ -91,6 +96,7 @@ func (h *Hub) Serve(ctx context.Context, c *websocket.Conn, p keys.Principal, re
 		s.ackLoop(log)
 	}()
 	s.readLoop(log)
+	s.stopRead()
 	close(s.acks)
 	<-acked // every status read is recorded before the session is
 	s.recorder.Stop()
@@ -125,6 +131,7 @@ func (h *Hub) newSession(ctx context.Context, c *websocket.Conn, p keys.Principa
 		done:        make(chan struct{}),
 		printed:     latch{c: make(chan struct{})},
 	}
+	s.readCtx, s.stopRead = context.WithCancel(context.WithoutCancel(sctx))
 	s.recorder = newCoalescer(h.o.PrintersEvery, s.recordPrinters)
 	s.lastSeen.Store(now.UnixNano())
 	return s
@@ -179,6 +186,19 @@ func (h *Hub) register(s *Session, log *slog.Logger) (connected, ok bool) {
 		return connected, false
 	}
 	return connected, true
+}
+
+// refuseInUse logs out an agent whose print client secret is already used by another installation (the
+// portal's one-installation policy): a logout whose message names that installation, then close 4001.
+func (h *Hub) refuseInUse(ctx context.Context, c *websocket.Conn, usedOn string, log *slog.Logger) {
+	log.Info("second installation refused", "used_on", httpx.RedactSecrets(clip.String(usedOn, 128)))
+	msg := keys.InUseMessage(httpx.RedactSecrets(clip.String(usedOn, 128)))
+	if b, err := protocol.Encode(protocol.Logout{Reason: protocol.ReasonInUse, Message: msg}); err == nil {
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.o.WriteTimeout)
+		_ = c.Write(wctx, websocket.MessageText, b)
+		cancel()
+	}
+	_ = c.Close(protocol.CloseLoggedOut, "logged out: "+protocol.ReasonInUse)
 }
 
 // recordDisconnect tells the job queue the client's session ended; it is recorded even though the

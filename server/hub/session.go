@@ -64,6 +64,10 @@ type Session struct {
 	end      ender                   // why and when the session ends
 	done     chan struct{}           // closed when the writer has finished
 	lastSeen atomic.Int64            // unix nanoseconds of the last message from the peer
+	// readCtx bounds the reader: not the session context (a kill's close handshake needs the reader),
+	// but stopRead ends it when the peer went silent and will not answer the handshake.
+	readCtx  context.Context
+	stopRead context.CancelFunc
 
 	// cancelled holds the jobs this session sent a `cancel` for (only the delivery goroutine uses it).
 	cancelled map[string]struct{}
@@ -175,6 +179,12 @@ func logoutReason(err error) string {
 		return protocol.ReasonDeactivated
 	case errors.Is(err, keys.ErrNotFound), errors.Is(err, keys.ErrDeleted):
 		return protocol.ReasonDeleted
+	case errors.Is(err, keys.ErrExpired):
+		return protocol.ReasonExpired
+	case errors.Is(err, keys.ErrOwnSecret):
+		return protocol.ReasonOwnSecret
+	case errors.Is(err, keys.ErrSharedSecret):
+		return protocol.ReasonSharedSecret
 	case errors.Is(err, keys.ErrRotated), errors.Is(err, keys.ErrUnauthenticated):
 		// Rotated, and any other reason the key no longer authenticates (an expired token): the agent
 		// must sign in again.

@@ -37,8 +37,14 @@ func (s *Session) writeLoop() {
 	t := time.NewTicker(h.o.Heartbeat)
 	defer t.Stop()
 	var nonce uint64
-	missed := 0
-	lastTick := s.connectedAt.UnixNano()
+	// The peer is dead once it has been silent for MissedHeartbeats intervals: a timer on that deadline,
+	// not a count of ticks, which would find it up to one interval late. It must also have left at least
+	// MissedHeartbeats-1 of our pings unanswered: when this process stalled (CPU starvation, a long GC)
+	// the ticker dropped its pings, and the silence is ours, not the peer's.
+	silence := time.Duration(MissedHeartbeats) * h.o.Heartbeat
+	dead := time.NewTimer(silence)
+	defer dead.Stop()
+	unanswered, lastPing := 0, int64(0) // pings sent since the peer's last message; when the last was sent
 	send := func(b []byte) {
 		if err := s.write(b); err != nil {
 			s.kill(closeReq{abort: true})
@@ -70,21 +76,26 @@ func (s *Session) writeLoop() {
 			send(b)
 		case b := <-s.jobs:
 			send(b)
-		case now := <-t.C:
-			if s.lastSeen.Load() > lastTick {
-				missed = 0
-			} else {
-				missed++
-			}
-			lastTick = now.UnixNano()
-			if missed >= MissedHeartbeats {
-				h.log.Info("heartbeat timeout", "client_id", s.clientID, "credential_id", s.p.CredentialID)
-				s.kill(closeReq{code: protocol.CloseHeartbeatTimeout, reason: "heartbeat timeout"})
+		case <-dead.C:
+			if quiet := time.Since(time.Unix(0, s.lastSeen.Load())); quiet < silence {
+				dead.Reset(silence - quiet)
 				continue
+			}
+			if unanswered < MissedHeartbeats-1 || s.lastSeen.Load() > lastPing {
+				dead.Reset(h.o.Heartbeat) // our own pings were late: give the peer their time
+				continue
+			}
+			h.log.Info("heartbeat timeout", "client_id", s.clientID, "credential_id", s.p.CredentialID)
+			s.kill(closeReq{code: protocol.CloseHeartbeatTimeout, reason: "heartbeat timeout"})
+		case <-t.C:
+			if s.lastSeen.Load() > lastPing {
+				unanswered = 0
 			}
 			nonce++
 			b, _ := protocol.Encode(protocol.Ping{Nonce: nonce})
 			send(b)
+			unanswered++
+			lastPing = time.Now().UnixNano()
 		}
 	}
 }
@@ -102,5 +113,14 @@ func (s *Session) finish() {
 			s.hub.o.LogoutSent(r.logout)
 		}
 	}
+	if r.code == protocol.CloseHeartbeatTimeout {
+		// A silent peer will not answer the close handshake, which would keep the dead session for
+		// up to 5 s more: send the close frame, then stop the reader, which drops the connection.
+		t := time.AfterFunc(deadPeerGrace, s.stopRead)
+		defer t.Stop()
+	}
 	_ = s.conn.Close(r.code, r.reason)
 }
+
+// deadPeerGrace is how long a peer that missed its heartbeats gets to answer the close frame.
+const deadPeerGrace = 100 * time.Millisecond

@@ -265,6 +265,11 @@ func (s *Service) apply(ctx context.Context, q Queries, j *store.Job, c change, 
 	if _, err := q.AppendJobEvent(ctx, store.JobEvent{JobID: j.ID, At: at, From: j.State, To: c.to, Reason: ev, Actor: c.actor}); err != nil {
 		return fmt.Errorf("jobs: record event: %w", err)
 	}
+	if c.to != j.State {
+		if err := recordChange(ctx, q, *j, c.to, ev, c.actor, at); err != nil {
+			return err
+		}
+	}
 	j.State, j.Reason, j.UpdatedAt = c.to, c.reason, at
 	if c.sent {
 		j.SentAt, j.Attempts, j.SentSession = &at, j.Attempts+1, c.session

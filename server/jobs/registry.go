@@ -104,6 +104,7 @@ func (s *Service) ClientConnected(ctx context.Context, portalID, credentialID st
 	if err != nil {
 		return "", fmt.Errorf("jobs: client connected: %w", err)
 	}
+	s.recordClient(ctx, c, true)
 	s.log.DebugContext(ctx, "client connected", "client_id", id, "sessions", c.Sessions, "session", c.SessionSeq)
 	return id, nil
 }
@@ -124,6 +125,9 @@ func features(fs []string) string {
 func (s *Service) ClientDisconnected(ctx context.Context, clientID string) error {
 	if err := s.st.DisconnectClient(ctx, clientID, s.now()); err != nil {
 		return storeErr("client disconnected", fmt.Sprintf("client %q not found", clientID), err)
+	}
+	if c, err := s.st.GetClient(ctx, clientID); err == nil {
+		s.recordClient(ctx, c, false)
 	}
 	return nil
 }
@@ -167,9 +171,9 @@ func (s *Service) UpdatePrinters(ctx context.Context, clientID string, ps []prot
 		if err != nil {
 			return fmt.Errorf("jobs: update printers: %w", err)
 		}
-		stored := make(map[string]bool, len(known))
+		stored := make(map[string]store.Printer, len(known))
 		for _, k := range known {
-			stored[k.URI] = true
+			stored[k.URI] = k
 		}
 		total := len(known)
 		seen := make(map[string]bool, len(ps))
@@ -178,7 +182,8 @@ func (s *Service) UpdatePrinters(ctx context.Context, clientID string, ps []prot
 				continue
 			}
 			seen[p.ID] = true
-			if !stored[p.ID] {
+			old, ok := stored[p.ID]
+			if !ok {
 				if total >= MaxPrintersPerClient || room == 0 {
 					portalFull = portalFull || total < MaxPrintersPerClient
 					skipped++
@@ -195,14 +200,21 @@ func (s *Service) UpdatePrinters(ctx context.Context, clientID string, ps []prot
 			if err := q.UpsertPrinter(ctx, sp); err != nil {
 				return fmt.Errorf("jobs: update printers: %w", err)
 			}
+			if err := recordPrinter(ctx, q, old, sp, now); err != nil {
+				return err
+			}
 		}
 		for _, k := range known {
 			if seen[k.URI] || !k.Present {
 				continue
 			}
+			old := k
 			k.Present, k.UpdatedAt = false, now
 			if err := q.UpsertPrinter(ctx, k); err != nil {
 				return fmt.Errorf("jobs: update printers: %w", err)
+			}
+			if err := recordPrinter(ctx, q, old, k, now); err != nil {
+				return err
 			}
 		}
 		return nil

@@ -7,12 +7,13 @@ import (
 )
 
 // Queries are the store methods the job queue calls, inside and outside transactions: every method of
-// the store's agents, printers and jobs (store.ClientStore, store.PrinterStore, store.JobStore), and
-// nothing of its keys, users or audit log.
+// the store's agents, printers and jobs (store.ClientStore, store.PrinterStore, store.JobStore), the event
+// log (store.EventStore, through package events), and nothing of its keys, users or audit log.
 type Queries interface {
 	store.ClientStore
 	store.PrinterStore
 	store.JobStore
+	store.EventStore
 }
 
 // Store is what the job queue needs of its store (store/sqlite, store/postgres). A function run by InTx

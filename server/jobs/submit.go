@@ -202,6 +202,10 @@ func (s *Service) Submit(ctx context.Context, a keys.Actor, printerID string, re
 		if _, err := q.AppendJobEvent(ctx, store.JobEvent{JobID: j.ID, At: now, To: Queued, Reason: "submitted", Actor: j.CreatedBy}); err != nil {
 			return fmt.Errorf("jobs: submit: %w", err)
 		}
+		if err := recordChange(ctx, q, store.Job{ID: j.ID, PortalID: j.PortalID, PrinterID: j.PrinterID, ClientID: j.ClientID,
+			Title: j.Title, IdempotencyKey: j.IdempotencyKey}, Queued, "submitted", j.CreatedBy, now); err != nil {
+			return err
+		}
 		if s.o.Queued != nil {
 			if err := s.o.Queued(ctx, q, j.ClientID); err != nil {
 				return fmt.Errorf("jobs: submit: announce: %w", err)

@@ -104,9 +104,15 @@ func (s *Service) authKey(ctx context.Context, kind protocol.SecretKind, h, remo
 	if err := statusErr(c.Status); err != nil {
 		return Principal{}, s.authFailed(ctx, c.PortalID, c.ID, remote, kind, "key is "+c.Status, err)
 	}
+	if expired(c, s.clock()) {
+		return Principal{}, s.authFailed(ctx, c.PortalID, c.ID, remote, kind, "key expired", ErrExpired)
+	}
 	p := Principal{
 		PortalID: c.PortalID, Kind: KindPrintClient, CredentialID: c.ID, Generation: c.Generation,
 		Description: c.Description,
+	}
+	if c.ExpiresAt != nil {
+		p.ExpiresAt = *c.ExpiresAt // and so a cached verification ends with the key (authcache.go)
 	}
 	if kind == protocol.KindUser {
 		u, err := s.st.GetUser(ctx, c.UserID)
@@ -151,6 +157,9 @@ func (s *Service) authShared(ctx context.Context, h, deviceID, remote string) (P
 	if err := statusErr(dev.Status); err != nil {
 		return Principal{}, s.authFailed(ctx, dev.PortalID, dev.ID, remote, kind, "device is "+dev.Status, err)
 	}
+	if expired(dev, s.clock()) {
+		return Principal{}, s.authFailed(ctx, dev.PortalID, dev.ID, remote, kind, "device expired", ErrExpired)
+	}
 	return Principal{
 		PortalID: dev.PortalID, Kind: KindSharedDev, CredentialID: dev.ID, Generation: dev.SharedVersion,
 		Description: dev.Description,
@@ -181,6 +190,9 @@ func (s *Service) authToken(ctx context.Context, h, remote string) (Principal, e
 	}
 	if err := statusErr(c.Status); err != nil {
 		return Principal{}, s.authFailed(ctx, c.PortalID, c.ID, remote, kind, "client is "+c.Status, err)
+	}
+	if expired(c, s.clock()) {
+		return Principal{}, s.authFailed(ctx, c.PortalID, c.ID, remote, kind, "client expired", ErrExpired)
 	}
 	return oauthPrincipal(c, t.ExpiresAt), nil
 }
@@ -282,6 +294,15 @@ func (s *Service) StillValid(ctx context.Context, p Principal) error {
 	}
 	if err := statusErr(c.Status); err != nil {
 		return err
+	}
+	if expired(c, s.clock()) {
+		return ErrExpired
+	}
+	switch {
+	case p.Kind == KindSharedDev && c.Kind == store.CredPrintClient:
+		return ErrOwnSecret
+	case p.Kind == KindPrintClient && c.Kind == store.CredSharedDevice:
+		return ErrSharedSecret
 	}
 	gen := c.Generation
 	if c.Kind == store.CredSharedDevice {

@@ -137,6 +137,17 @@ func TestAuthCacheRevocation(t *testing.T) {
 			t.Errorf("after demotion the cached key has role %s", p.Role)
 		}
 	})
+	t.Run("expiry passes while cached", func(t *testing.T) {
+		e.t = t
+		c := e.createKey(keys.NewClientKey{Description: "expiring"})
+		at := e.clock.Now().Add(10 * time.Second)
+		if err := e.svc.SetExpiry(e.ctx, e.admin, c.Key.ID, &at); err != nil {
+			t.Fatal(err)
+		}
+		e.wantAuth("before expiry", c.Secret, "", nil)
+		e.clock.Advance(10 * time.Second) // within the TTL, at the key's expiry
+		e.wantAuth("at expiry", c.Secret, "", keys.ErrExpired)
+	})
 	t.Run("role change by an OpenID Connect sign-in", func(t *testing.T) {
 		e.t = t
 		_, k := e.createUser(e.admin, "sso@example.com", keys.RoleUser)

@@ -2,7 +2,6 @@ package keys
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"printdock/protocol"
@@ -25,7 +24,7 @@ func toClientKey(c store.Credential) ClientKey {
 	return ClientKey{
 		ID: c.ID, PortalID: c.PortalID, Description: c.Description, Prefix: c.Prefix, Status: Status(c.Status),
 		UseSharedSecret: c.Kind == store.CredSharedDevice, CreatedAt: c.CreatedAt, CreatedBy: c.CreatedBy,
-		LastAccessedAt: c.LastAccessedAt,
+		LastAccessedAt: c.LastAccessedAt, ActivatedAt: c.ActivatedAt, ExpiresAt: c.ExpiresAt,
 	}
 }
 
@@ -52,9 +51,12 @@ func (s *Service) CreateClientKey(ctx context.Context, a Actor, opts NewClientKe
 	if err != nil {
 		return Created{}, err
 	}
-	status := StatusActive
 	if opts.Inactive {
-		status = StatusInactive
+		opts.Active = new(false)
+	}
+	status, err := s.newKeyStatus(ctx, a.PortalID, opts.Active)
+	if err != nil {
+		return Created{}, err
 	}
 	now := s.clock()
 	c := store.Credential{
@@ -84,23 +86,11 @@ func (s *Service) CreateClientKey(ctx context.Context, a Actor, opts NewClientKe
 	}
 	c.ID, c.Kind = newID(idSharedDevice), store.CredSharedDevice
 	err = s.tx(ctx, "create shared device", func(q store.Store) error {
-		sh, err := q.CurrentSharedSecret(ctx, a.PortalID)
-		if errors.Is(err, store.ErrNotFound) {
-			secret, h, prefix, err := s.newSecret(protocol.KindShared)
-			if err != nil {
-				return err
-			}
-			sh = store.SharedSecret{PortalID: a.PortalID, Version: 1, SecretHash: h, Prefix: prefix, CreatedAt: now, CreatedBy: actorName(a)}
-			if err := q.CreateSharedSecret(ctx, sh); err != nil {
-				return err
-			}
-			if err := s.audit(ctx, q, a.PortalID, actorName(a), ActionSharedSecretCreate, "shared-secret", a.RemoteAddr, "version=1"); err != nil {
-				return err
-			}
-			out.Secret = secret
-		} else if err != nil {
+		sh, secret, err := s.currentSharedSecret(ctx, q, a)
+		if err != nil {
 			return err
 		}
+		out.Secret = secret
 		c.SharedVersion, c.Prefix = sh.Version, sh.Prefix
 		if err := q.CreateCredential(ctx, c); err != nil {
 			return err
@@ -185,7 +175,7 @@ func (s *Service) RotateClientKey(ctx context.Context, a Actor, id string) (Crea
 	if err != nil {
 		return Created{}, err
 	}
-	s.events.publish(Event{PortalID: c.PortalID, CredentialIDs: []string{c.ID}, Reason: protocol.ReasonRotated, BeforeGeneration: c.Generation})
+	s.changed(ctx, Change{PortalID: c.PortalID, Action: ActionClientKeyRotate, CredentialIDs: []string{c.ID}, Logout: protocol.ReasonRotated, BeforeGeneration: c.Generation})
 	return Created{Key: toClientKey(c), Secret: secret}, nil
 }
 
@@ -193,69 +183,19 @@ func (s *Service) RotateClientKey(ctx context.Context, a Actor, id string) (Crea
 // its connections out (reason deactivated). Activating a revoked key is ErrConflict. Setting the status
 // it already has changes nothing and publishes nothing.
 func (s *Service) SetClientKeyActive(ctx context.Context, a Actor, id string, active bool) (ClientKey, error) {
-	if err := requireAdmin(a); err != nil {
-		return ClientKey{}, err
-	}
-	want, action, reason := StatusInactive, ActionClientKeyDeactivate, protocol.ReasonDeactivated
+	want := StatusInactive
 	if active {
-		want, action, reason = StatusActive, ActionClientKeyActivate, ""
+		want = StatusActive
 	}
-	var c store.Credential
-	changed := false
-	err := s.tx(ctx, "set print client secret status", func(q store.Store) error {
-		var err error
-		c, err = clientKey(ctx, q, a, id)
-		if err != nil {
-			return err
-		}
-		if Status(c.Status) == StatusRevoked {
-			return fmt.Errorf("keys: %s: the key is revoked: %w", action, ErrConflict)
-		}
-		if Status(c.Status) == want {
-			return nil
-		}
-		if err := q.SetCredentialStatus(ctx, c.ID, string(want)); err != nil {
-			return err
-		}
-		c.Status, changed = string(want), true
-		return s.audit(ctx, q, a.PortalID, actorName(a), action, c.ID, a.RemoteAddr, "")
-	})
-	if err != nil {
-		return ClientKey{}, err
-	}
-	if changed && reason != "" {
-		s.events.publish(Event{PortalID: c.PortalID, CredentialIDs: []string{c.ID}, Reason: reason})
-	}
-	return toClientKey(c), nil
+	c, err := s.setStatus(ctx, a, id, clientKeyKind, want)
+	return toClientKey(c), err
 }
 
 // RevokeClientKey revokes a print client secret or shared device for good and logs its connections out
 // (reason revoked). Revoking a revoked key changes nothing.
 func (s *Service) RevokeClientKey(ctx context.Context, a Actor, id string) (ClientKey, error) {
-	if err := requireAdmin(a); err != nil {
-		return ClientKey{}, err
-	}
-	var c store.Credential
-	changed := false
-	err := s.tx(ctx, "revoke print client secret", func(q store.Store) error {
-		var err error
-		c, err = clientKey(ctx, q, a, id)
-		if err != nil || Status(c.Status) == StatusRevoked {
-			return err
-		}
-		if err := q.SetCredentialStatus(ctx, c.ID, string(StatusRevoked)); err != nil {
-			return err
-		}
-		c.Status, changed = string(StatusRevoked), true
-		return s.audit(ctx, q, a.PortalID, actorName(a), ActionClientKeyRevoke, c.ID, a.RemoteAddr, "")
-	})
-	if err != nil {
-		return ClientKey{}, err
-	}
-	if changed {
-		s.events.publish(Event{PortalID: c.PortalID, CredentialIDs: []string{c.ID}, Reason: protocol.ReasonRevoked})
-	}
-	return toClientKey(c), nil
+	c, err := s.setStatus(ctx, a, id, clientKeyKind, StatusRevoked)
+	return toClientKey(c), err
 }
 
 // DeleteClientKey deletes a print client secret or shared device (any status); its secret is then
@@ -285,6 +225,6 @@ func (s *Service) DeleteClientKey(ctx context.Context, a Actor, id string) error
 		return err
 	}
 	s.forgetTouch(c.ID)
-	s.events.publish(Event{PortalID: c.PortalID, CredentialIDs: []string{c.ID}, Reason: protocol.ReasonDeleted})
+	s.changed(ctx, Change{PortalID: c.PortalID, Action: ActionClientKeyDelete, CredentialIDs: []string{c.ID}, Logout: protocol.ReasonDeleted})
 	return nil
 }

@@ -40,7 +40,10 @@ var (
 var (
 	ErrDeleted = fmt.Errorf("%w: deleted", ErrUnauthenticated) // the credential (or the signed-in user) is gone
 	ErrRotated = fmt.Errorf("%w: rotated", ErrUnauthenticated) // a newer generation of the secret exists
-	ErrExpired = fmt.Errorf("%w: expired", ErrUnauthenticated) // the token's lifetime has passed
+	ErrExpired = fmt.Errorf("%w: expired", ErrUnauthenticated) // the token's lifetime or the key's expiry has passed
+	// ErrOwnSecret: a shared-secret device was given its own secret; ErrSharedSecret: the reverse.
+	ErrOwnSecret    = fmt.Errorf("%w: the device was given its own secret", ErrUnauthenticated)
+	ErrSharedSecret = fmt.Errorf("%w: the device now uses the shared secret", ErrUnauthenticated)
 )
 
 // SharedResetConfirmation is the exact text an administrator types to reset the shared secret.
@@ -108,7 +111,9 @@ type User struct {
 	Email        string
 	Role         Role
 	APIKeyPrefix string // displayable prefix of the current personal API key
-	CreatedAt    time.Time
+	// APIKeyLastAccessedAt is when the personal API key was last used (at most once a minute).
+	APIKeyLastAccessedAt *time.Time
+	CreatedAt            time.Time
 }
 
 // ClientKey is a print client secret or a device using the shared secret, as listed to admins.
@@ -122,6 +127,30 @@ type ClientKey struct {
 	CreatedAt       time.Time
 	CreatedBy       string // user email
 	LastAccessedAt  *time.Time
+	ActivatedAt     *time.Time // when it was last activated again (nil if never)
+	ExpiresAt       *time.Time // when it stops working by itself (nil: never); SetExpiry
+}
+
+// UsedSinceActivation is "check this key": whether an agent (or client) has used the key since it was
+// created or last activated.
+func (k ClientKey) UsedSinceActivation() bool {
+	return usedSince(k.LastAccessedAt, k.CreatedAt, k.ActivatedAt)
+}
+
+// UsedSinceActivation reports whether the client got or used a token since it was created or activated.
+func (c OAuthClient) UsedSinceActivation() bool {
+	return usedSince(c.LastAccessedAt, c.CreatedAt, c.ActivatedAt)
+}
+
+func usedSince(last *time.Time, created time.Time, activated *time.Time) bool {
+	if last == nil {
+		return false
+	}
+	since := created
+	if activated != nil && activated.After(since) {
+		since = *activated
+	}
+	return !last.Before(since)
 }
 
 // OAuthClient is an integration using the client-credentials grant.
@@ -129,9 +158,15 @@ type OAuthClient struct {
 	ID          string // the client_id
 	PortalID    string
 	Description string
+	Prefix      string // displayable prefix of the client secret ("pdo_7GhQ")
 	Status      Status
 	CreatedAt   time.Time
 	CreatedBy   string
+	// LastAccessedAt is when the client last got a token or one of its tokens was used (at most once a
+	// minute); ActivatedAt when it was last activated (nil if never re-activated).
+	LastAccessedAt *time.Time
+	ActivatedAt    *time.Time
+	ExpiresAt      *time.Time // SetExpiry
 }
 
 // AuditEntry is one line of the audit log. It never holds a secret.
@@ -172,8 +207,11 @@ type Actor struct {
 
 // NewClientKey are the options for creating a print client secret.
 type NewClientKey struct {
-	Description     string
-	Inactive        bool
+	Description string
+	Inactive    bool // create it inactive (overrides Active)
+	// Active says whether the key works at once; nil (and Inactive false) takes the portal's "new keys
+	// start inactive" setting.
+	Active          *bool
 	UseSharedSecret bool
 }
 
@@ -224,7 +262,10 @@ type InitResult struct {
 //	SharedDevices(ctx, a Actor, p store.Page) ([]ClientKey, error)
 //
 //	CreateOAuthClient(ctx, a Actor, description string) (OAuthClient, string /*client secret*/, error)
-//	ListOAuthClients / RevokeOAuthClient / DeleteOAuthClient
+//	CreateOAuthClientWith(ctx, a Actor, opts NewOAuthClient) (OAuthClient, string, error)
+//	ListOAuthClients / GetOAuthClient / SetOAuthClientActive / RevokeOAuthClient / DeleteOAuthClient
+//
+//	Settings(ctx, a Actor) (Settings, error) / UpdateSettings(ctx, a Actor, Settings) (Settings, error)
 //	IssueToken(ctx, clientID, clientSecret, remoteAddr string) (token string, expiresIn time.Duration, err error)
 //
 //	Audit(ctx, a Actor, f AuditFilter) ([]AuditEntry, error)  // admin

@@ -12,17 +12,20 @@ import (
 
 // Audit actions for OAuth clients.
 const (
-	ActionOAuthClientCreate = "oauth_client.create"
-	ActionOAuthClientRevoke = "oauth_client.revoke"
-	ActionOAuthClientDelete = "oauth_client.delete"
-	ActionOAuthTokenIssue   = "oauth_token.issue"
+	ActionOAuthClientCreate     = "oauth_client.create"
+	ActionOAuthClientRevoke     = "oauth_client.revoke"
+	ActionOAuthClientActivate   = "oauth_client.activate"
+	ActionOAuthClientDeactivate = "oauth_client.deactivate"
+	ActionOAuthClientDelete     = "oauth_client.delete"
+	ActionOAuthTokenIssue       = "oauth_token.issue"
 )
 
 func toOAuthClient(c store.Credential) OAuthClient {
-	return OAuthClient{ID: c.ID, PortalID: c.PortalID, Description: c.Description, Status: Status(c.Status), CreatedAt: c.CreatedAt, CreatedBy: c.CreatedBy}
+	return OAuthClient{ID: c.ID, PortalID: c.PortalID, Description: c.Description, Prefix: c.Prefix, Status: Status(c.Status),
+		CreatedAt: c.CreatedAt, CreatedBy: c.CreatedBy, LastAccessedAt: c.LastAccessedAt, ActivatedAt: c.ActivatedAt, ExpiresAt: c.ExpiresAt}
 }
 
-func oauthClient(ctx context.Context, q store.Store, a Actor, id string) (store.Credential, error) {
+func oauthClient(ctx context.Context, q Store, a Actor, id string) (store.Credential, error) {
 	c, err := q.GetCredential(ctx, id)
 	if err != nil {
 		return c, mapStoreErr("get oauth client", err)
@@ -33,13 +36,32 @@ func oauthClient(ctx context.Context, q store.Store, a Actor, id string) (store.
 	return c, nil
 }
 
-// CreateOAuthClient registers an integration (admin) and returns its client secret (pdo_) once. The
-// client's tokens act in the portal with role user, attributed to the creating admin.
+// NewOAuthClient are the options for creating an OAuth client.
+type NewOAuthClient struct {
+	Description string
+	// Active says whether the client may get tokens at once; nil takes the portal's "new keys start
+	// inactive" setting.
+	Active *bool
+}
+
+// CreateOAuthClient registers an integration (admin) with the portal's default status; see
+// CreateOAuthClientWith.
 func (s *Service) CreateOAuthClient(ctx context.Context, a Actor, description string) (OAuthClient, string, error) {
+	return s.CreateOAuthClientWith(ctx, a, NewOAuthClient{Description: description})
+}
+
+// CreateOAuthClientWith registers an integration (admin) and returns its client secret (pdo_) once. The
+// client's tokens act in the portal with role user, attributed to the creating admin. An inactive client
+// gets no token until it is activated.
+func (s *Service) CreateOAuthClientWith(ctx context.Context, a Actor, opts NewOAuthClient) (OAuthClient, string, error) {
 	if err := requireAdmin(a); err != nil {
 		return OAuthClient{}, "", err
 	}
-	desc, err := checkDescription(description)
+	desc, err := checkDescription(opts.Description)
+	if err != nil {
+		return OAuthClient{}, "", err
+	}
+	status, err := s.newKeyStatus(ctx, a.PortalID, opts.Active)
 	if err != nil {
 		return OAuthClient{}, "", err
 	}
@@ -49,13 +71,13 @@ func (s *Service) CreateOAuthClient(ctx context.Context, a Actor, description st
 	}
 	c := store.Credential{
 		ID: newID(idOAuthClient), PortalID: a.PortalID, Kind: store.CredOAuthClient, CreatorID: a.UserID, Description: desc,
-		Prefix: prefix, SecretHash: h, Status: string(StatusActive), Generation: 1, CreatedAt: s.clock(), CreatedBy: actorName(a),
+		Prefix: prefix, SecretHash: h, Status: string(status), Generation: 1, CreatedAt: s.clock(), CreatedBy: actorName(a),
 	}
 	err = s.tx(ctx, "create oauth client", func(q store.Store) error {
 		if err := q.CreateCredential(ctx, c); err != nil {
 			return err
 		}
-		return s.audit(ctx, q, a.PortalID, actorName(a), ActionOAuthClientCreate, c.ID, a.RemoteAddr, fmt.Sprintf("description=%q", desc))
+		return s.audit(ctx, q, a.PortalID, actorName(a), ActionOAuthClientCreate, c.ID, a.RemoteAddr, fmt.Sprintf("description=%q status=%s", desc, status))
 	})
 	if err != nil {
 		return OAuthClient{}, "", err
@@ -80,35 +102,34 @@ func (s *Service) ListOAuthClients(ctx context.Context, a Actor, p store.Page) (
 	return out, nil
 }
 
-// RevokeOAuthClient revokes a client for good (admin): its tokens are deleted and stop working at once.
-func (s *Service) RevokeOAuthClient(ctx context.Context, a Actor, id string) (OAuthClient, error) {
+// GetOAuthClient returns one OAuth client of the actor's portal (admin).
+func (s *Service) GetOAuthClient(ctx context.Context, a Actor, id string) (OAuthClient, error) {
 	if err := requireAdmin(a); err != nil {
 		return OAuthClient{}, err
 	}
-	var c store.Credential
-	changed := false
-	err := s.tx(ctx, "revoke oauth client", func(q store.Store) error {
-		var err error
-		c, err = oauthClient(ctx, q, a, id)
-		if err != nil || Status(c.Status) == StatusRevoked {
-			return err
-		}
-		if err := q.SetCredentialStatus(ctx, c.ID, string(StatusRevoked)); err != nil {
-			return err
-		}
-		if _, err := q.DeleteOAuthTokens(ctx, c.ID); err != nil {
-			return err
-		}
-		c.Status, changed = string(StatusRevoked), true
-		return s.audit(ctx, q, a.PortalID, actorName(a), ActionOAuthClientRevoke, c.ID, a.RemoteAddr, "")
-	})
+	c, err := oauthClient(ctx, s.st, a, id)
 	if err != nil {
 		return OAuthClient{}, err
 	}
-	if changed {
-		s.events.publish(Event{PortalID: c.PortalID, CredentialIDs: []string{c.ID}, Reason: protocol.ReasonRevoked})
-	}
 	return toOAuthClient(c), nil
+}
+
+// SetOAuthClientActive activates or deactivates an OAuth client (admin). A deactivated client gets no
+// token and its issued tokens are deleted (they stop working at once); activating it lets it ask for new
+// ones. Activating a revoked client is ErrConflict.
+func (s *Service) SetOAuthClientActive(ctx context.Context, a Actor, id string, active bool) (OAuthClient, error) {
+	want := StatusInactive
+	if active {
+		want = StatusActive
+	}
+	c, err := s.setStatus(ctx, a, id, oauthClientKind, want)
+	return toOAuthClient(c), err
+}
+
+// RevokeOAuthClient revokes a client for good (admin): its tokens are deleted and stop working at once.
+func (s *Service) RevokeOAuthClient(ctx context.Context, a Actor, id string) (OAuthClient, error) {
+	c, err := s.setStatus(ctx, a, id, oauthClientKind, StatusRevoked)
+	return toOAuthClient(c), err
 }
 
 // DeleteOAuthClient deletes a client and its tokens (admin).
@@ -132,7 +153,7 @@ func (s *Service) DeleteOAuthClient(ctx context.Context, a Actor, id string) err
 		return err
 	}
 	s.forgetTouch(c.ID)
-	s.events.publish(Event{PortalID: c.PortalID, CredentialIDs: []string{c.ID}, Reason: protocol.ReasonDeleted})
+	s.changed(ctx, Change{PortalID: c.PortalID, Action: ActionOAuthClientDelete, CredentialIDs: []string{c.ID}, Logout: protocol.ReasonDeleted})
 	return nil
 }
 
@@ -162,6 +183,9 @@ func (s *Service) IssueToken(ctx context.Context, clientID, clientSecret, remote
 	}
 	if err := statusErr(c.Status); err != nil {
 		return "", 0, s.authFailed(ctx, c.PortalID, c.ID, remoteAddr, kind, "client is "+c.Status, err)
+	}
+	if expired(c, s.clock()) {
+		return "", 0, s.authFailed(ctx, c.PortalID, c.ID, remoteAddr, kind, "client expired", ErrExpired)
 	}
 	token, th, _, err := s.newSecret(protocol.KindOAuthToken)
 	if err != nil {

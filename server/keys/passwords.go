@@ -106,5 +106,5 @@ func (s *Service) ResetUserPassword(ctx context.Context, a Actor, userID string)
 	if err != nil {
 		return User{}, "", err
 	}
-	return toUser(u, ""), pw, nil
+	return toUser(u, store.Credential{}), pw, nil
 }

@@ -1,6 +1,10 @@
 package keys
 
-import "context"
+import (
+	"context"
+
+	"printdock/server/store"
+)
 
 // UserByEmail finds a user in any portal by e-mail. It authorizes nobody: it exists for the offline
 // recovery commands (`printdock-server users …`), whose caller already reads the server's data directory
@@ -10,5 +14,5 @@ func (s *Service) UserByEmail(ctx context.Context, email string) (User, error) {
 	if err != nil {
 		return User{}, mapStoreErr("find user", err)
 	}
-	return toUser(u, ""), nil
+	return toUser(u, store.Credential{}), nil
 }

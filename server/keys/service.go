@@ -44,8 +44,9 @@ type Service struct {
 	authFails failAudit // aggregates auth.failed rows per address, target and minute
 
 	events broker
-	auth   authCache // verified pdc_/pdu_ secrets (authcache.go)
-	macs   sync.Pool // of hash.Hash: HMAC-SHA256 keyed with pepper (hash)
+	hooks  []ChangeHook // WithChangeHook; see change.go
+	auth   authCache    // verified pdc_/pdu_ secrets (authcache.go)
+	macs   sync.Pool    // of hash.Hash: HMAC-SHA256 keyed with pepper (hash)
 }
 
 // Option configures a Service.
@@ -178,7 +179,7 @@ func (s *Service) audit(ctx context.Context, q Store, portalID, actor, action, t
 	if err != nil {
 		return fmt.Errorf("keys: audit: %w", err)
 	}
-	return nil
+	return s.recordKeyEvent(ctx, q, portalID, actor, action, target)
 }
 
 // requireAdmin checks that a is an administrator of a portal.
@@ -242,6 +243,9 @@ func normalizeEmail(e string) (string, error) {
 
 func checkDescription(d string) (string, error) {
 	d = strings.TrimSpace(d)
+	if d == "" {
+		return "", fmt.Errorf("keys: a description is required (say what or where the key is for): %w", ErrInvalid)
+	}
 	if len(d) > 200 {
 		return "", fmt.Errorf("keys: description longer than 200 bytes: %w", ErrInvalid)
 	}

@@ -57,6 +57,6 @@ func (s *Service) ResetSharedSecret(ctx context.Context, a Actor, confirmation s
 		return "", err
 	}
 	slices.Sort(moved)
-	s.events.publish(Event{PortalID: a.PortalID, CredentialIDs: moved, Reason: protocol.ReasonRotated, BeforeGeneration: version})
+	s.changed(ctx, Change{PortalID: a.PortalID, Action: ActionSharedSecretReset, CredentialIDs: moved, Logout: protocol.ReasonRotated, BeforeGeneration: version})
 	return secret, nil
 }

@@ -25,11 +25,15 @@ type Store interface {
 	ListCredentials(ctx context.Context, portalID string, p store.Page, kinds ...store.CredentialKind) ([]store.Credential, error)
 	UserAPIKey(ctx context.Context, userID string) (store.Credential, error)
 	TouchCredential(ctx context.Context, id string, at time.Time) error
+	ListCredentialsExpiring(ctx context.Context, after, until time.Time) ([]store.Credential, error)
 
 	GetSharedSecretByHash(ctx context.Context, secretHash string) (store.SharedSecret, error)
 	GetOAuthToken(ctx context.Context, tokenHash string) (store.OAuthToken, error)
+	PortalSettings(ctx context.Context, portalID string) (map[string]string, error)
 
 	AppendAudit(ctx context.Context, e store.AuditEntry) (int64, error)
+	// AppendEvent records key events (package events) with the audit entry of the change.
+	AppendEvent(ctx context.Context, e store.Event) (int64, error)
 	ListAudit(ctx context.Context, f store.AuditFilter) ([]store.AuditEntry, error)
 }
 

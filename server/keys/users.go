@@ -112,8 +112,9 @@ func (s *Service) newUserKey(u store.User, createdBy string) (userKey, error) {
 	}}, nil
 }
 
-func toUser(u store.User, keyPrefix string) User {
-	return User{ID: u.ID, PortalID: u.PortalID, Email: u.Email, Role: Role(u.Role), APIKeyPrefix: keyPrefix, CreatedAt: u.CreatedAt}
+func toUser(u store.User, key store.Credential) User {
+	return User{ID: u.ID, PortalID: u.PortalID, Email: u.Email, Role: Role(u.Role), APIKeyPrefix: key.Prefix,
+		APIKeyLastAccessedAt: key.LastAccessedAt, CreatedAt: u.CreatedAt}
 }
 
 // portalUser loads a user of a's portal (ErrNotFound for other portals' users).
@@ -141,7 +142,7 @@ func (s *Service) Me(ctx context.Context, a Actor) (User, error) {
 	if err != nil {
 		return User{}, mapStoreErr("me", err)
 	}
-	return toUser(u, k.Prefix), nil
+	return toUser(u, k), nil
 }
 
 // ListUsers lists the portal's users by e-mail (admin), one page (keyset store.NameKey(email, id)).
@@ -157,13 +158,13 @@ func (s *Service) ListUsers(ctx context.Context, a Actor, p store.Page) ([]User,
 	if err != nil {
 		return nil, mapStoreErr("list users", err)
 	}
-	prefix := make(map[string]string, len(ks))
+	key := make(map[string]store.Credential, len(ks))
 	for _, k := range ks {
-		prefix[k.UserID] = k.Prefix
+		key[k.UserID] = k
 	}
 	out := make([]User, 0, len(us))
 	for _, u := range us {
-		out = append(out, toUser(u, prefix[u.ID]))
+		out = append(out, toUser(u, key[u.ID]))
 	}
 	return out, nil
 }
@@ -213,7 +214,7 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, email string, role Ro
 	if err != nil {
 		return User{}, "", "", err
 	}
-	return toUser(u, key.cred.Prefix), pw, key.secret, nil
+	return toUser(u, key.cred), pw, key.secret, nil
 }
 
 // SetUserRole changes a user's role (admin). Demoting the portal's last administrator is ErrConflict.
@@ -225,7 +226,7 @@ func (s *Service) SetUserRole(ctx context.Context, a Actor, userID string, role 
 		return User{}, err
 	}
 	var u store.User
-	var prefix string
+	var key store.Credential
 	err := s.tx(ctx, "set user role", func(q store.Store) error {
 		var err error
 		u, err = portalUser(ctx, q, a, userID)
@@ -233,7 +234,7 @@ func (s *Service) SetUserRole(ctx context.Context, a Actor, userID string, role 
 			return err
 		}
 		if k, err := q.UserAPIKey(ctx, u.ID); err == nil {
-			prefix = k.Prefix
+			key = k
 		}
 		if Role(u.Role) == role {
 			return nil
@@ -253,7 +254,7 @@ func (s *Service) SetUserRole(ctx context.Context, a Actor, userID string, role 
 	}
 	// No logout (Reason ""): the user's API key stays valid, but with the new role; caches drop it.
 	s.events.publish(Event{PortalID: u.PortalID, CredentialIDs: []string{u.ID}})
-	return toUser(u, prefix), nil
+	return toUser(u, key), nil
 }
 
 func lastAdminCheck(ctx context.Context, q store.Store, u store.User) error {
@@ -299,7 +300,7 @@ func (s *Service) DeleteUser(ctx context.Context, a Actor, userID string) error 
 		return err
 	}
 	s.forgetTouch(ids...)
-	s.events.publish(Event{PortalID: a.PortalID, CredentialIDs: ids, Reason: protocol.ReasonDeleted})
+	s.changed(ctx, Change{PortalID: a.PortalID, Action: ActionUserDelete, CredentialIDs: ids, Logout: protocol.ReasonDeleted})
 	return nil
 }
 
@@ -348,6 +349,6 @@ func (s *Service) rotateUserKey(ctx context.Context, a Actor, userID string) (st
 	if err != nil {
 		return "", err
 	}
-	s.events.publish(Event{PortalID: k.PortalID, CredentialIDs: []string{k.ID}, Reason: protocol.ReasonRotated, BeforeGeneration: k.Generation})
+	s.changed(ctx, Change{PortalID: k.PortalID, Action: ActionAPIKeyRotate, CredentialIDs: []string{k.ID}, Logout: protocol.ReasonRotated, BeforeGeneration: k.Generation})
 	return secret, nil
 }

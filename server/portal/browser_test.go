@@ -104,6 +104,9 @@ func TestBrowserWorkflows(t *testing.T) {
 			if u.present(`tr[data-key="` + keyID + `"] .dot-on`) {
 				t.Fatal("connected before any agent")
 			}
+			if got := u.text(`[data-checked="` + keyID + `"]`); got != "waiting for an agent" {
+				t.Errorf("check this key before any agent: %q", got)
+			}
 			var status int
 			var err error
 			agent, status, err = dialAgent(root, e.srv.URL, secret, "", "packing-4.wh2.example.com", printers)
@@ -111,7 +114,8 @@ func TestBrowserWorkflows(t *testing.T) {
 				t.Fatalf("agent with the page's secret: %v (HTTP %d)", err, status)
 			}
 			// The open page's script turns the dot on without a reload.
-			u.do(chromedp.WaitVisible(chromedp.CSS(`tr[data-key="` + keyID + `"] .dot-on`)))
+			u.do(chromedp.WaitVisible(chromedp.CSS(`tr[data-key="`+keyID+`"] .dot-on`)),
+				chromedp.WaitVisible(chromedp.CSS(`[data-checked="`+keyID+`"].ok`))) // check this key, live
 			testenv.WaitFor(t, "the agent's printers", func() bool {
 				cl := e.hub.Clients(portalID)
 				return len(cl) == 1 && len(cl[0].Printers) == 2
@@ -231,7 +235,12 @@ func TestBrowserWorkflows(t *testing.T) {
 			if agent, _, err = dialAgent(root, e.srv.URL, secret, "", "packing-4", nil); err != nil {
 				t.Fatalf("after activate: %v", err)
 			}
-			u.submit(row+`button[data-action="revoke"]`, http.StatusOK)
+			u.submit(row+`a[data-action="revoke"]`, http.StatusOK) // a confirmation first
+			if !strings.Contains(u.text("h1"), desc) || !strings.Contains(u.text("main"), "permanent") {
+				t.Errorf("revoke confirmation %q", u.text("h1"))
+			}
+			u.shot("revoke")
+			u.submit("#confirm-revoke", http.StatusOK)
 			agent.expectLogout(t, protocol.ReasonRevoked)
 			if got := u.text(row + "[data-status]"); got != "revoked" {
 				t.Errorf("status after revoke %q", got)

@@ -25,6 +25,7 @@ import (
 	"printdock/server/jobs"
 	"printdock/server/keys"
 	"printdock/server/store/sqlite"
+	"printdock/server/webhooks"
 )
 
 // env is a real server for tests: SQLite, keys.Service, the hub (fed by the service's events), the REST
@@ -67,7 +68,7 @@ func newEnv(t *testing.T, tls bool, opts ...envOpt) *env {
 	runCtx, stop := context.WithCancel(ctx)
 	go h.Run(runCtx, events)
 
-	o := Options{Logger: log, Jobs: js, Sessions: st}
+	o := Options{Logger: log, Jobs: js, Sessions: st, Webhooks: webhooks.New(webhooks.Options{Store: st, Pepper: pepper, Log: log})}
 	for _, f := range opts {
 		f(&o)
 	}

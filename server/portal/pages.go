@@ -2,7 +2,6 @@ package portal
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"regexp"
 	"slices"
@@ -62,12 +61,16 @@ func secretFilename(kind, description string) string {
 type keyRow struct {
 	keys.ClientKey
 	Connected bool
+	// Installations lists the hosts of the installations using the key now, when there are several
+	// (one secret per installation: the key is flagged).
+	Installations []string
 }
 
 type keysData struct {
-	Keys        []keyRow
-	Description string
-	Page        pager
+	Keys          []keyRow
+	Description   string
+	Page          pager
+	StartInactive bool // the create form's "Create inactive" box starts checked (portal setting)
 }
 
 func (p *portal) keysPage(w http.ResponseWriter, r *http.Request, c *reqCtx) {
@@ -81,9 +84,14 @@ func (p *portal) renderKeys(w http.ResponseWriter, r *http.Request, c *reqCtx, s
 	if !ok {
 		return
 	}
-	d := keysData{Description: desc, Page: pg}
+	set, ok := p.settings(w, r, c)
+	if !ok {
+		return
+	}
+	d := keysData{Description: desc, Page: pg, StartInactive: set.NewKeysInactive}
+	hosts := installationsByKey(p.hub.Clients(c.actor.PortalID))
 	for _, k := range list {
-		d.Keys = append(d.Keys, keyRow{ClientKey: k, Connected: p.hub.Connected(k.ID)})
+		d.Keys = append(d.Keys, keyRow{ClientKey: k, Connected: p.hub.Connected(k.ID), Installations: hosts[k.ID]})
 	}
 	v := p.newView(c, "Print client secrets", "keys", d)
 	v.Error = formErr
@@ -98,12 +106,12 @@ func (p *portal) keysStatus(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 		http.Error(w, http.StatusText(status), status)
 		return
 	}
-	out := map[string]bool{}
+	out, checked := map[string]bool{}, map[string]bool{}
 	for _, k := range list {
-		out[k.ID] = p.hub.Connected(k.ID)
+		out[k.ID], checked[k.ID] = p.hub.Connected(k.ID), k.UsedSinceActivation()
 	}
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{"connected": out})
+	_ = json.NewEncoder(w).Encode(map[string]any{"connected": out, "checked": checked})
 }
 
 func (p *portal) createKey(w http.ResponseWriter, r *http.Request, c *reqCtx) {
@@ -114,7 +122,7 @@ func (p *portal) createKey(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	}
 	created, err := p.svc.CreateClientKey(r.Context(), c.actor, keys.NewClientKey{
 		Description:     desc,
-		Inactive:        r.PostForm.Get("inactive") == "on",
+		Active:          new(r.PostForm.Get("inactive") != "on"),
 		UseSharedSecret: r.PostForm.Get("shared") == "on",
 	})
 	if err != nil {
@@ -247,39 +255,6 @@ func (p *portal) download(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	h.Set("Content-Disposition", `attachment; filename="`+d.filename+`"`)
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	_, _ = w.Write([]byte(d.content))
-}
-
-// --- profile ---
-
-type profileData struct{ User keys.User }
-
-func (p *portal) profilePage(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	p.render(w, r, http.StatusOK, "profile", p.newView(c, "Profile", "profile", profileData{User: c.me}))
-}
-
-func (p *portal) rotateOwnPage(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	p.render(w, r, http.StatusOK, "rotate_own", p.newView(c, "Rotate your API key", "profile", profileData{User: c.me}))
-}
-
-func (p *portal) rotateOwn(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	key, err := p.svc.RotateOwnAPIKey(r.Context(), c.actor, r.PostForm.Get("confirm") == "yes")
-	if errors.Is(err, keys.ErrConfirmationRequired) {
-		v := p.newView(c, "Rotate your API key", "profile", profileData{User: c.me})
-		v.Error = "Confirm that you want to rotate your API key."
-		p.render(w, r, http.StatusBadRequest, "rotate_own", v)
-		return
-	}
-	if err != nil {
-		p.fail(w, r, c, err)
-		return
-	}
-	p.showSecrets(w, r, c, "profile", secretData{
-		Heading: "Your new API key",
-		Intro:   "Your old API key stopped working and every desktop client that used it was signed out. Sign in to them again with this key.",
-		Facts:   []fact{{"User", c.me.Email}},
-		Items:   []secretItem{{Label: "Personal API key", Value: key, ID: "api-key"}},
-		Back:    "/profile", BackLabel: "your profile",
-	})
 }
 
 // --- users ---

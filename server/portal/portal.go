@@ -1,6 +1,6 @@
 // Package portal owns printdock-server's web administration portal: server-rendered HTML pages (html/template,
 // assets embedded) for signing in, print client secrets, the personal API key, portal users, the shared API
-// access secret, clients and printers, print jobs (with a label preview rendered by printer/zpl), and the
+// access secret, integrations (OAuth clients), portal settings, clients and printers, print jobs (with a label preview rendered by printer/zpl), and the
 // audit log.
 //
 // The portal is a thin HTTP layer over package keys: every action is authorized again by keys.Service, and the
@@ -52,6 +52,8 @@ var _ JobsView = (*jobs.Service)(nil)
 type Options struct {
 	// Jobs is the job queue the Jobs and Clients pages read; nil shows no jobs and only connected agents.
 	Jobs JobsView
+	// Webhooks serves the Webhooks page (admins); nil shows it as not available.
+	Webhooks WebhooksView
 	// Logger receives errors the user does not see; slog.Default() when nil.
 	Logger *slog.Logger
 	// SecureCookies forces the Secure attribute on cookies even for plain-HTTP requests (set it behind a
@@ -87,6 +89,8 @@ type keyService interface {
 	GetClientKey(ctx context.Context, a keys.Actor, id string) (keys.ClientKey, error)
 	RotateClientKey(ctx context.Context, a keys.Actor, id string) (keys.Created, error)
 	SetClientKeyActive(ctx context.Context, a keys.Actor, id string, active bool) (keys.ClientKey, error)
+	GiveOwnSecret(ctx context.Context, a keys.Actor, id string) (keys.Created, error)
+	UseSharedSecret(ctx context.Context, a keys.Actor, id string) (keys.Created, error)
 	RevokeClientKey(ctx context.Context, a keys.Actor, id string) (keys.ClientKey, error)
 	DeleteClientKey(ctx context.Context, a keys.Actor, id string) error
 
@@ -97,6 +101,15 @@ type keyService interface {
 	ListUsers(ctx context.Context, a keys.Actor, p store.Page) ([]keys.User, error)
 	CreateUser(ctx context.Context, a keys.Actor, email string, role keys.Role) (keys.User, string, string, error)
 	SetUserRole(ctx context.Context, a keys.Actor, userID string, role keys.Role) (keys.User, error)
+
+	ListOAuthClients(ctx context.Context, a keys.Actor, p store.Page) ([]keys.OAuthClient, error)
+	GetOAuthClient(ctx context.Context, a keys.Actor, id string) (keys.OAuthClient, error)
+	CreateOAuthClientWith(ctx context.Context, a keys.Actor, opts keys.NewOAuthClient) (keys.OAuthClient, string, error)
+	SetOAuthClientActive(ctx context.Context, a keys.Actor, id string, active bool) (keys.OAuthClient, error)
+	RevokeOAuthClient(ctx context.Context, a keys.Actor, id string) (keys.OAuthClient, error)
+	DeleteOAuthClient(ctx context.Context, a keys.Actor, id string) error
+	Settings(ctx context.Context, a keys.Actor) (keys.Settings, error)
+	UpdateSettings(ctx context.Context, a keys.Actor, s keys.Settings) (keys.Settings, error)
 
 	ResetSharedSecret(ctx context.Context, a keys.Actor, confirmation string, resetDevices bool) (string, error)
 	SharedDevices(ctx context.Context, a keys.Actor, p store.Page) ([]keys.ClientKey, error)

@@ -87,7 +87,21 @@ func newPortal(svc keyService, hub HubView, opts Options) *portal {
 	mux.HandleFunc("POST /keys/{id}/revoke", p.admin(p.revokeKey))
 	mux.HandleFunc("GET /keys/{id}/delete", p.admin(p.deleteKeyPage))
 	mux.HandleFunc("POST /keys/{id}/delete", p.admin(p.deleteKey))
+	mux.HandleFunc("GET /keys/{id}/revoke", p.admin(p.revokeKeyPage))
+	mux.HandleFunc("POST /keys/{id}/own-secret", p.admin(p.giveOwnSecret))
+	mux.HandleFunc("POST /keys/{id}/use-shared-secret", p.admin(p.useSharedSecret))
 	mux.HandleFunc("POST /download/{ticket}", p.user(p.download))
+
+	mux.HandleFunc("GET /integrations", p.admin(p.integrationsPage))
+	mux.HandleFunc("POST /integrations", p.admin(p.createIntegration))
+	mux.HandleFunc("POST /integrations/{id}/activate", p.admin(p.setIntegrationActive(true)))
+	mux.HandleFunc("POST /integrations/{id}/deactivate", p.admin(p.setIntegrationActive(false)))
+	mux.HandleFunc("GET /integrations/{id}/revoke", p.admin(p.integrationConfirm(true)))
+	mux.HandleFunc("POST /integrations/{id}/revoke", p.admin(p.revokeIntegration))
+	mux.HandleFunc("GET /integrations/{id}/delete", p.admin(p.integrationConfirm(false)))
+	mux.HandleFunc("POST /integrations/{id}/delete", p.admin(p.deleteIntegration))
+	mux.HandleFunc("GET /settings", p.admin(p.settingsPage))
+	mux.HandleFunc("POST /settings", p.admin(p.updateSettings))
 
 	mux.HandleFunc("GET /profile", p.user(p.profilePage))
 	mux.HandleFunc("GET /profile/rotate", p.user(p.rotateOwnPage))
@@ -110,6 +124,7 @@ func newPortal(svc keyService, hub HubView, opts Options) *portal {
 	mux.HandleFunc("GET /jobs/{id}/preview.png", p.user(p.jobPreview))
 	mux.HandleFunc("GET /audit", p.admin(p.auditPage))
 	mux.HandleFunc("GET /reference", p.user(p.apiPage))
+	p.webhookRoutes(mux)
 
 	mux.HandleFunc("/", p.notFound)
 
@@ -373,6 +388,23 @@ func (p *portal) fail(w http.ResponseWriter, r *http.Request, c *reqCtx, err err
 	p.errorPage(w, r, c, status, heading, msg)
 }
 
+// when formats a time (time.Time or *time.Time) for the pages, to the minute.
+func when(t any) string {
+	switch v := t.(type) {
+	case time.Time:
+		if v.IsZero() {
+			return "—"
+		}
+		return v.UTC().Format("2006-01-02 15:04 UTC")
+	case *time.Time:
+		if v == nil || v.IsZero() {
+			return "never"
+		}
+		return v.UTC().Format("2006-01-02 15:04 UTC")
+	}
+	return fmt.Sprint(t)
+}
+
 // redirectWith sets a one-time message for the next page and redirects there (POST → redirect → GET).
 func (p *portal) redirectWith(w http.ResponseWriter, r *http.Request, c *reqCtx, to, kind, text string) {
 	p.sessions.setFlash(c.sess.key, flash{Kind: kind, Text: text})
@@ -380,21 +412,9 @@ func (p *portal) redirectWith(w http.ResponseWriter, r *http.Request, c *reqCtx,
 }
 
 var funcs = template.FuncMap{
-	"when": func(t any) string {
-		switch v := t.(type) {
-		case time.Time:
-			if v.IsZero() {
-				return "—"
-			}
-			return v.UTC().Format("2006-01-02 15:04 UTC")
-		case *time.Time:
-			if v == nil || v.IsZero() {
-				return "never"
-			}
-			return v.UTC().Format("2006-01-02 15:04 UTC")
-		}
-		return fmt.Sprint(t)
-	},
+	"when": when,
+	// expiresSoon: the portal warns from 14 days before a key's expiry (keys.ExpiryWarnings).
+	"expiresSoon": func(t *time.Time) bool { return keys.ExpiresSoon(t, time.Now()) },
 	// stamp is when with seconds (job timestamps).
 	"stamp": func(t any) string {
 		switch v := t.(type) {

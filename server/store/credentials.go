@@ -33,6 +33,11 @@ type Credential struct {
 	CreatedAt      time.Time
 	CreatedBy      string
 	LastAccessedAt *time.Time
+	// ActivatedAt is when the credential was last made active again after being inactive (nil if never):
+	// "check this key" asks whether it was used since max(CreatedAt, ActivatedAt).
+	ActivatedAt *time.Time
+	// ExpiresAt is when the credential stops working by itself (nil: never).
+	ExpiresAt *time.Time
 }
 
 // SharedSecret is one version of a portal's shared API access secret.
@@ -71,6 +76,16 @@ type CredentialStore interface {
 	// their IDs.
 	MoveSharedDevices(ctx context.Context, portalID string, version int64, prefix string) ([]string, error)
 	TouchCredential(ctx context.Context, id string, at time.Time) error
+	// SetCredentialActivatedAt records when the credential was (re)activated.
+	SetCredentialActivatedAt(ctx context.Context, id string, at time.Time) error
+	// SwitchCredentialSecret turns a print client key into a shared-secret device or back, keeping its ID:
+	// it sets kind, secret hash ("" for none), prefix, shared version (0 for none) and generation+1.
+	SwitchCredentialSecret(ctx context.Context, id string, kind CredentialKind, secretHash, prefix string, sharedVersion int64) error
+	// ListCredentialsExpiring lists every portal's credentials whose expiry is in (after, until], soonest
+	// first.
+	ListCredentialsExpiring(ctx context.Context, after, until time.Time) ([]Credential, error)
+	// SetCredentialExpiry sets (or, with nil, clears) when the credential expires.
+	SetCredentialExpiry(ctx context.Context, id string, at *time.Time) error
 	DeleteCredential(ctx context.Context, id string) error
 }
 

@@ -37,6 +37,9 @@ type Queries interface {
 	JobStore
 	RetentionStore
 	SessionStore
+	EventStore
+	WebhookStore
+	PortalSettingStore
 }
 
 // Store is the persistence interface. Methods that look up one row return ErrNotFound (wrapped) when

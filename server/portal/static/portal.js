@@ -51,6 +51,12 @@
             dot.classList.toggle("dot-on", on);
             dot.title = on ? "Connected now" : "Not connected";
           });
+          // "Check this key": has an agent connected since the key was created or activated?
+          document.querySelectorAll("[data-checked]").forEach(function (el) {
+            var ok = data.checked && data.checked[el.getAttribute("data-checked")];
+            el.textContent = ok ? "agent connected since activation" : "waiting for an agent";
+            el.classList.toggle("ok", !!ok);
+          });
         })
         .catch(function () { /* offline or signed out: keep the last state */ });
     };

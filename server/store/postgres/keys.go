@@ -16,22 +16,23 @@ func scanCred(sc scanner) (store.Credential, error) {
 	var shared *int64
 	var kind string
 	err := sc.Scan(&c.ID, &c.PortalID, &kind, &userID, &creatorID, &c.Description, &c.Prefix, &hash, &shared,
-		&c.Status, &c.Generation, &c.CreatedAt, &c.CreatedBy, &c.LastAccessedAt)
+		&c.Status, &c.Generation, &c.CreatedAt, &c.CreatedBy, &c.LastAccessedAt, &c.ActivatedAt, &c.ExpiresAt)
 	c.Kind = store.CredentialKind(kind)
 	c.UserID, c.CreatorID, c.SecretHash = str(userID), str(creatorID), str(hash)
 	if shared != nil {
 		c.SharedVersion = *shared
 	}
 	c.CreatedAt, c.LastAccessedAt = utc(c.CreatedAt), optUTC(c.LastAccessedAt)
+	c.ActivatedAt, c.ExpiresAt = optUTC(c.ActivatedAt), optUTC(c.ExpiresAt)
 	return c, err
 }
 
 func (q q) CreateCredential(ctx context.Context, c store.Credential) error {
 	_, err := q.exec(ctx, "create credential", `INSERT INTO credentials (`+sqlq.CredCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 		c.ID, c.PortalID, string(c.Kind), sqlq.NullStr(c.UserID), sqlq.NullStr(c.CreatorID), c.Description, c.Prefix,
 		sqlq.NullStr(c.SecretHash), sqlq.NullInt(c.SharedVersion), c.Status, c.Generation, c.CreatedAt, c.CreatedBy,
-		c.LastAccessedAt)
+		c.LastAccessedAt, c.ActivatedAt, c.ExpiresAt)
 	return err
 }
 
@@ -79,6 +80,24 @@ func (q q) MoveSharedDevices(ctx context.Context, portalID string, version int64
 
 func (q q) TouchCredential(ctx context.Context, id string, at time.Time) error {
 	return q.exec1(ctx, "touch credential", `UPDATE credentials SET last_accessed_at = $1 WHERE id = $2`, at, id)
+}
+
+func (q q) SetCredentialActivatedAt(ctx context.Context, id string, at time.Time) error {
+	return q.exec1(ctx, "set credential activated", `UPDATE credentials SET activated_at = $1 WHERE id = $2`, at, id)
+}
+
+func (q q) SwitchCredentialSecret(ctx context.Context, id string, kind store.CredentialKind, hash, prefix string, shared int64) error {
+	return q.exec1(ctx, "switch credential secret", `UPDATE credentials SET kind = $1, secret_hash = $2, prefix = $3,
+		shared_version = $4, generation = generation + 1 WHERE id = $5`, string(kind), sqlq.NullStr(hash), prefix, sqlq.NullInt(shared), id)
+}
+
+func (q q) ListCredentialsExpiring(ctx context.Context, after, until time.Time) ([]store.Credential, error) {
+	return list(ctx, q, "list expiring credentials", `SELECT `+sqlq.CredCols+` FROM credentials
+		WHERE expires_at > $1 AND expires_at <= $2 ORDER BY expires_at, id`, scanCred, after, until)
+}
+
+func (q q) SetCredentialExpiry(ctx context.Context, id string, at *time.Time) error {
+	return q.exec1(ctx, "set credential expiry", `UPDATE credentials SET expires_at = $1 WHERE id = $2`, at, id)
 }
 
 func (q q) DeleteCredential(ctx context.Context, id string) error {

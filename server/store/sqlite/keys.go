@@ -14,30 +14,24 @@ import (
 func scanCred(sc rowScanner) (store.Credential, error) {
 	var c store.Credential
 	var userID, creatorID, hash sql.NullString
-	var shared, last sql.NullInt64
+	var shared, last, activated, expires sql.NullInt64
 	var kind string
 	var at int64
 	err := sc.Scan(&c.ID, &c.PortalID, &kind, &userID, &creatorID, &c.Description, &c.Prefix, &hash, &shared,
-		&c.Status, &c.Generation, &at, &c.CreatedBy, &last)
+		&c.Status, &c.Generation, &at, &c.CreatedBy, &last, &activated, &expires)
 	c.Kind = store.CredentialKind(kind)
 	c.UserID, c.CreatorID, c.SecretHash = userID.String, creatorID.String, hash.String
 	c.SharedVersion = shared.Int64
 	c.CreatedAt = ut(at)
-	if last.Valid {
-		t := ut(last.Int64)
-		c.LastAccessedAt = &t
-	}
+	c.LastAccessedAt, c.ActivatedAt, c.ExpiresAt = optTime(last), optTime(activated), optTime(expires)
 	return c, err
 }
 
 func (q q) CreateCredential(ctx context.Context, c store.Credential) error {
-	var last any
-	if c.LastAccessedAt != nil {
-		last = us(*c.LastAccessedAt)
-	}
-	_, err := q.w.ExecContext(ctx, `INSERT INTO credentials (`+sqlq.CredCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := q.w.ExecContext(ctx, `INSERT INTO credentials (`+sqlq.CredCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.PortalID, string(c.Kind), sqlq.NullStr(c.UserID), sqlq.NullStr(c.CreatorID), c.Description, c.Prefix,
-		sqlq.NullStr(c.SecretHash), sqlq.NullInt(c.SharedVersion), c.Status, c.Generation, us(c.CreatedAt), c.CreatedBy, last)
+		sqlq.NullStr(c.SecretHash), sqlq.NullInt(c.SharedVersion), c.Status, c.Generation, us(c.CreatedAt), c.CreatedBy,
+		optUs(c.LastAccessedAt), optUs(c.ActivatedAt), optUs(c.ExpiresAt))
 	return mapErr("create credential", err)
 }
 
@@ -86,6 +80,24 @@ func (q q) MoveSharedDevices(ctx context.Context, portalID string, version int64
 
 func (q q) TouchCredential(ctx context.Context, id string, at time.Time) error {
 	return q.exec1(ctx, "touch credential", `UPDATE credentials SET last_accessed_at = ? WHERE id = ?`, us(at), id)
+}
+
+func (q q) SetCredentialActivatedAt(ctx context.Context, id string, at time.Time) error {
+	return q.exec1(ctx, "set credential activated", `UPDATE credentials SET activated_at = ? WHERE id = ?`, us(at), id)
+}
+
+func (q q) SwitchCredentialSecret(ctx context.Context, id string, kind store.CredentialKind, hash, prefix string, shared int64) error {
+	return q.exec1(ctx, "switch credential secret", `UPDATE credentials SET kind = ?, secret_hash = ?, prefix = ?,
+		shared_version = ?, generation = generation + 1 WHERE id = ?`, string(kind), sqlq.NullStr(hash), prefix, sqlq.NullInt(shared), id)
+}
+
+func (q q) ListCredentialsExpiring(ctx context.Context, after, until time.Time) ([]store.Credential, error) {
+	return queryAll(ctx, q.r, "list expiring credentials", `SELECT `+sqlq.CredCols+` FROM credentials
+		WHERE expires_at > ? AND expires_at <= ? ORDER BY expires_at, id`, []any{us(after), us(until)}, scanCred)
+}
+
+func (q q) SetCredentialExpiry(ctx context.Context, id string, at *time.Time) error {
+	return q.exec1(ctx, "set credential expiry", `UPDATE credentials SET expires_at = ? WHERE id = ?`, optUs(at), id)
 }
 
 func (q q) DeleteCredential(ctx context.Context, id string) error {

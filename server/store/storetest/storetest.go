@@ -39,6 +39,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentTx", testConcurrentTx},
 		{"Retention", testRetention},
 		{"Sessions", testSessions},
+		{"Events", testEvents},
+		{"KeyLifecycle", testKeyLifecycle},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -453,10 +455,14 @@ func ids(cs []store.Credential) []string {
 }
 
 func credEqual(a, b store.Credential) bool {
-	if (a.LastAccessedAt == nil) != (b.LastAccessedAt == nil) ||
-		a.LastAccessedAt != nil && !a.LastAccessedAt.Equal(*b.LastAccessedAt) {
+	if !timePtrEqual(a.LastAccessedAt, b.LastAccessedAt) || !timePtrEqual(a.ActivatedAt, b.ActivatedAt) ||
+		!timePtrEqual(a.ExpiresAt, b.ExpiresAt) {
 		return false
 	}
-	a.LastAccessedAt, b.LastAccessedAt = nil, nil
+	a.LastAccessedAt, b.LastAccessedAt, a.ActivatedAt, b.ActivatedAt, a.ExpiresAt, b.ExpiresAt = nil, nil, nil, nil, nil, nil
 	return a == b
+}
+
+func timePtrEqual(a, b *time.Time) bool {
+	return (a == nil) == (b == nil) && (a == nil || a.Equal(*b))
 }
