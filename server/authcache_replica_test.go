@@ -85,14 +85,20 @@ func TestReplicaAuthCache(t *testing.T) {
 	})
 }
 
+// listenerCluster is a cluster whose replica A's listener terminateListener can kill (application name
+// app), without periodic re-checks.
+func listenerCluster(t *testing.T) (*cluster, string) {
+	app := "pdt_" + pgtest.RandHex(6)
+	return newCluster(t, func(cfg *server.Config) {
+		cfg.DatabaseURL = pgtest.WithParam(t, cfg.DatabaseURL, "application_name", app)
+		cfg.RevalidateEvery = -1
+	}), app
+}
+
 // TestReplicaAuthCacheMissed: a revoke no notification announced (a tool on the database) is forgotten
 // by the cache once the replica's listener reconnects (Missed), with the sessions' re-check.
 func TestReplicaAuthCacheMissed(t *testing.T) {
-	app := "pdt_" + pgtest.RandHex(6)
-	c := newCluster(t, func(cfg *server.Config) {
-		cfg.DatabaseURL = pgtest.WithParam(t, cfg.DatabaseURL, "application_name", app)
-		cfg.RevalidateEvery = -1
-	})
+	c, app := listenerCluster(t)
 	ks, _, admin := bareServices(t, c)
 	k := c.A.CreatePrintClient(t, "missed")
 	agent := c.A.Connect(t, k.Secret, servertest.DialOptions{})

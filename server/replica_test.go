@@ -317,11 +317,7 @@ func bareServices(t *testing.T, c *cluster) (*keys.Service, *jobs.Service, keys.
 // TestReplicaMissedNotifications: when replica A's listening connection drops, changes it may not have
 // heard of are caught up: every session's key is re-checked and every agent looks for pending jobs.
 func TestReplicaMissedNotifications(t *testing.T) {
-	app := "pdt_" + pgtest.RandHex(6)
-	c := newCluster(t, func(cfg *server.Config) {
-		cfg.DatabaseURL = pgtest.WithParam(t, cfg.DatabaseURL, "application_name", app)
-		cfg.RevalidateEvery = -1
-	})
+	c, app := listenerCluster(t)
 	ks, js, admin := bareServices(t, c)
 	k := c.A.CreatePrintClient(t, "missed")
 	zd := servertest.SimPrinter("zd")
