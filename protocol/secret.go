@@ -80,7 +80,7 @@ func ParseSecret(s string) (SecretKind, error) {
 		return "", ErrSecretTooLong
 	}
 	for i := prefixLen; i < len(s); i++ {
-		if strings.IndexByte(base62, s[i]) < 0 {
+		if !isBase62[s[i]] {
 			return "", ErrSecretCharset
 		}
 	}
@@ -106,9 +106,25 @@ func SecretPrefix(s string) string {
 	return s[:prefixLen+4]
 }
 
+// checksum is the CRC32 of s in checksumLen base62 digits (encodeBase62's digits, without big.Int: the
+// server checks it on every authentication).
 func checksum(s string) string {
-	return encodeBase62(new(big.Int).SetUint64(uint64(crc32.ChecksumIEEE([]byte(s)))), checksumLen)
+	var out [checksumLen]byte
+	n := crc32.ChecksumIEEE([]byte(s))
+	for i := checksumLen - 1; i >= 0; i-- {
+		out[i] = base62[n%62]
+		n /= 62
+	}
+	return string(out[:])
 }
+
+// isBase62 is the set of base62's characters.
+var isBase62 = func() (t [256]bool) {
+	for i := range len(base62) {
+		t[base62[i]] = true
+	}
+	return t
+}()
 
 func encodeBase62(n *big.Int, width int) string {
 	out := make([]byte, width)

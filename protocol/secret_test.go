@@ -2,6 +2,9 @@ package protocol
 
 import (
 	"errors"
+	"fmt"
+	"hash/crc32"
+	"math/big"
 	"strings"
 	"testing"
 )
@@ -95,4 +98,19 @@ func FuzzParseSecret(f *testing.F) {
 			t.Fatalf("kind %q does not match input", k)
 		}
 	})
+}
+
+// TestChecksumDigits: the big.Int-free checksum writes the same digits as encodeBase62, which made every
+// secret issued so far.
+func TestChecksumDigits(t *testing.T) {
+	inputs := []string{"", "pdc_", "printdock", strings.Repeat("x", 100)}
+	for i := range 2000 {
+		inputs = append(inputs, fmt.Sprintf("pdc_%043d", i*7919))
+	}
+	for _, s := range inputs {
+		want := encodeBase62(new(big.Int).SetUint64(uint64(crc32.ChecksumIEEE([]byte(s)))), checksumLen)
+		if got := checksum(s); got != want {
+			t.Fatalf("checksum(%q) = %s, want %s", s, got, want)
+		}
+	}
 }

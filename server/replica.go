@@ -24,6 +24,9 @@ import (
 //   - Jobs: Submit announces each new job on channel "jobs" ("<replica> <client ID>") inside its
 //     transaction, so the announcement is delivered exactly when the job is committed; the replica
 //     that holds the client's session wakes its delivery.
+//   - Each replica drops the other replicas' changed keys from its verified-credential cache
+//     (keys.Service.Invalidate) before logging their sessions out, and empties it when notifications
+//     may have been lost (the cache's TTL covers a change whose event was never published).
 //   - A replica ignores its own notifications (it already acted in-process).
 //   - When the listening connection was lost (store.Notification.Missed), notifications may be gone:
 //     the replica re-checks every live session's key (hub.Revalidate) and wakes every local client to
@@ -226,6 +229,7 @@ func (r *replica) receive(ctx context.Context, s *Server, keysCh, jobsCh <-chan 
 			}
 			if n.Missed {
 				r.log.Warn("key change notifications may have been lost; re-checking every session")
+				s.Keys.InvalidateAll()
 				s.Hub.Revalidate(ctx)
 				s.API.RevalidateStreams(ctx)
 				continue
@@ -240,6 +244,7 @@ func (r *replica) receive(ctx context.Context, s *Server, keysCh, jobsCh <-chan 
 			}
 			ev := keys.Event{PortalID: m.PortalID, CredentialIDs: m.CredentialIDs, Reason: m.Reason,
 				BeforeGeneration: m.BeforeGeneration}
+			s.Keys.Invalidate(ev) // cached verifications first, so a reconnect after the logout reads the store
 			s.Hub.Apply(ev)
 			s.API.CloseStreams(ev)
 		case n, ok := <-jobsCh:

@@ -32,7 +32,7 @@ type cluster struct {
 	dataDir string // A's: holds the pepper
 }
 
-func newCluster(t *testing.T, configure func(*server.Config)) *cluster {
+func newCluster(t testing.TB, configure func(*server.Config)) *cluster {
 	t.Helper()
 	c := &cluster{url: pgtest.FreshSchema(t)}
 	c.A = servertest.New(t, servertest.Options{Config: func(cfg *server.Config) {
@@ -46,7 +46,7 @@ func newCluster(t *testing.T, configure func(*server.Config)) *cluster {
 }
 
 // copyPepper gives a new data directory A's pepper, as docs/postgres.md tells operators to.
-func (c *cluster) copyPepper(t *testing.T) string {
+func (c *cluster) copyPepper(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
 	b, err := os.ReadFile(filepath.Join(c.dataDir, keys.PepperFile))
@@ -60,7 +60,7 @@ func (c *cluster) copyPepper(t *testing.T) string {
 }
 
 // replica starts another server on the cluster's database with its own listener.
-func (c *cluster) replica(t *testing.T, configure func(*server.Config)) *servertest.Server {
+func (c *cluster) replica(t testing.TB, configure func(*server.Config)) *servertest.Server {
 	t.Helper()
 	cfg := server.Config{DataDir: c.copyPepper(t), DatabaseURL: c.url, Version: "test",
 		KeysOptions: []keys.Option{keys.WithPasswordParams(servertest.CheapPasswords)}}
@@ -317,11 +317,7 @@ func bareServices(t *testing.T, c *cluster) (*keys.Service, *jobs.Service, keys.
 // TestReplicaMissedNotifications: when replica A's listening connection drops, changes it may not have
 // heard of are caught up: every session's key is re-checked and every agent looks for pending jobs.
 func TestReplicaMissedNotifications(t *testing.T) {
-	app := "pdt_" + pgtest.RandHex(6)
-	c := newCluster(t, func(cfg *server.Config) {
-		cfg.DatabaseURL = pgtest.WithParam(t, cfg.DatabaseURL, "application_name", app)
-		cfg.RevalidateEvery = -1
-	})
+	c, app := listenerCluster(t)
 	ks, js, admin := bareServices(t, c)
 	k := c.A.CreatePrintClient(t, "missed")
 	zd := servertest.SimPrinter("zd")

@@ -77,15 +77,21 @@ func affects(ev keys.Event, p keys.Principal) bool {
 // CloseStreams ends the open event streams whose credential ev logs out, each with a last `logout`
 // event naming ev.Reason, and returns how many.
 func (a *API) CloseStreams(ev keys.Event) int {
+	reason := ev.Reason
+	if reason == "" {
+		// A change that logs no agent out (a role change, a new expiry date): the stream ends too, so
+		// that the client reconnects (Last-Event-ID) with the rights the key has now.
+		reason = "changed"
+	}
 	n := 0
 	for _, s := range a.streams.snapshot() {
 		if affects(ev, s.p) {
-			s.end(ev.Reason)
+			s.end(reason)
 			n++
 		}
 	}
 	if n > 0 {
-		a.log.Info("event streams closed", "reason", ev.Reason, "streams", n)
+		a.log.Info("event streams closed", "reason", reason, "streams", n)
 	}
 	return n
 }

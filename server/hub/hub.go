@@ -334,6 +334,9 @@ func (h *Hub) Run(ctx context.Context, events <-chan keys.Event) {
 // below ev.BeforeGeneration, or all of them when it is 0 — and returns how many. It does not wait for the
 // writes: each session's writer sends `logout` and closes with 4001 on its own.
 func (h *Hub) Apply(ev keys.Event) int {
+	if ev.Reason == "" {
+		return 0 // not a logout: only caches drop the credentials (a user's role changed)
+	}
 	var hit []*Session
 	h.mu.Lock()
 	for _, id := range ev.CredentialIDs {

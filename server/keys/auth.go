@@ -41,7 +41,7 @@ func (s *Service) Authenticate(ctx context.Context, secret, deviceID, remoteAddr
 	h := s.hash(secret)
 	switch kind {
 	case protocol.KindPrintClient, protocol.KindUser:
-		return s.authKey(ctx, kind, h, remoteAddr)
+		return s.cachedAuthKey(ctx, kind, h, remoteAddr) // authcache.go
 	case protocol.KindShared:
 		return s.authShared(ctx, h, deviceID, remoteAddr)
 	case protocol.KindOAuthToken:
@@ -110,6 +110,9 @@ func (s *Service) authKey(ctx context.Context, kind protocol.SecretKind, h, remo
 	p := Principal{
 		PortalID: c.PortalID, Kind: KindPrintClient, CredentialID: c.ID, Generation: c.Generation,
 		Description: c.Description,
+	}
+	if c.ExpiresAt != nil {
+		p.ExpiresAt = *c.ExpiresAt // and so a cached verification ends with the key (authcache.go)
 	}
 	if kind == protocol.KindUser {
 		u, err := s.st.GetUser(ctx, c.UserID)

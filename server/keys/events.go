@@ -12,6 +12,9 @@ import (
 // committed, in commit order per publishing goroutine. Cancel stops delivery and closes the channel;
 // queued events are then discarded.
 //
+// An Event with Reason "" ends no session: it only tells caches of the credentials (or users) it names
+// that what they verified changed (a user's role), so Hub.Apply ignores it.
+//
 // Across replicas (PostgreSQL) the hub also needs the store's notifications; this broker is in-process.
 const (
 	eventBuffer = 64
@@ -20,6 +23,7 @@ const (
 
 type broker struct {
 	log  *slog.Logger
+	drop func(ids []string) // the verified-credential cache's, before any subscriber hears of the change
 	mu   sync.Mutex
 	subs map[*subscriber]struct{}
 }
@@ -64,6 +68,9 @@ func (b *broker) publish(ev Event) {
 		return
 	}
 	ev.CredentialIDs = append([]string(nil), ev.CredentialIDs...)
+	if b.drop != nil {
+		b.drop(ev.CredentialIDs)
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for sub := range b.subs {

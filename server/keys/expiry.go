@@ -63,6 +63,8 @@ func (s *Service) SetExpiry(ctx context.Context, a Actor, id string, at *time.Ti
 	}
 	if at != nil && !s.clock().Before(*at) {
 		s.changed(ctx, Change{PortalID: c.PortalID, Action: ActionKeyExpired, CredentialIDs: []string{c.ID}, Logout: protocol.ReasonExpired})
+	} else { // no logout (Reason ""): caches of the key drop it and read the new expiry (authcache.go)
+		s.events.publish(Event{PortalID: c.PortalID, CredentialIDs: []string{c.ID}})
 	}
 	return nil
 }

@@ -47,6 +47,10 @@ func TestExpiry(t *testing.T) {
 		if err := e.svc.SetExpiry(e.ctx, e.admin, id, &at); err != nil {
 			t.Fatal(err)
 		}
+		// A future expiry logs nobody out (Reason ""), but caches drop the key (authcache.go).
+		if ev := e.nextEvent(); ev.Reason != "" || len(ev.CredentialIDs) != 1 || ev.CredentialIDs[0] != id {
+			t.Errorf("set expiry event %+v", ev)
+		}
 	}
 	got, _ := e.svc.GetClientKey(e.ctx, e.admin, k.Key.ID)
 	if got.ExpiresAt == nil || !got.ExpiresAt.Equal(at) || keys.ExpiresSoon(got.ExpiresAt, start) {
@@ -102,6 +106,9 @@ func TestExpiry(t *testing.T) {
 	// Clearing the expiry revives the key; a past expiry logs out at once.
 	if err := e.svc.SetExpiry(e.ctx, e.admin, k.Key.ID, nil); err != nil {
 		t.Fatal(err)
+	}
+	if ev := e.nextEvent(); ev.Reason != "" {
+		t.Errorf("cleared expiry event %+v", ev)
 	}
 	e.wantAuth("expiry cleared", k.Secret, "", nil)
 	past := e.clock.Now().Add(-time.Minute)

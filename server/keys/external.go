@@ -39,8 +39,10 @@ func (s *Service) ExternalLogin(ctx context.Context, id ExternalIdentity, remote
 	actor := "oidc:" + id.Provider
 	detail := fmt.Sprintf("openid connect sign-in (issuer %s, subject %q)", id.Provider, id.Subject)
 	var u store.User
+	roleChanged := false
 	err = s.tx(ctx, "external login", func(q store.Store) error {
 		var err error
+		roleChanged = false
 		u, err = q.GetUserByEmail(ctx, email)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
@@ -61,12 +63,15 @@ func (s *Service) ExternalLogin(ctx context.Context, id ExternalIdentity, remote
 				fmt.Sprintf("email=%s role=%s->%s (sign-in mapping)", u.Email, u.Role, id.Role)); err != nil {
 				return err
 			}
-			u.Role = string(id.Role)
+			u.Role, roleChanged = string(id.Role), true
 		}
 		return s.audit(ctx, q, u.PortalID, u.Email, ActionAuthLogin, u.ID, remoteAddr, detail)
 	})
 	if err != nil {
 		return Principal{}, err
+	}
+	if roleChanged { // no logout; caches of the user's API key drop it (as SetUserRole)
+		s.events.publish(Event{PortalID: u.PortalID, CredentialIDs: []string{u.ID}})
 	}
 	return Principal{PortalID: u.PortalID, UserID: u.ID, Email: u.Email, Role: Role(u.Role), Kind: KindSession, CredentialID: u.ID}, nil
 }

@@ -48,6 +48,12 @@ type env struct {
 
 func newEnv(t testing.TB, opts ...keys.Option) *env {
 	t.Helper()
+	return newEnvOn(t, func(db *sqlite.DB) keys.Store { return db }, opts...)
+}
+
+// newEnvOn is newEnv with the Service over wrap(the SQLite store), e.g. one that counts reads.
+func newEnvOn(t testing.TB, wrap func(*sqlite.DB) keys.Store, opts ...keys.Option) *env {
+	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, t.TempDir()+"/printdock.db")
 	if err != nil {
@@ -58,7 +64,7 @@ func newEnv(t testing.TB, opts ...keys.Option) *env {
 	rand.Read(pepper)
 	clock := &fakeClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
 	opts = append([]keys.Option{keys.WithClock(clock.Now), keys.WithPasswordParams(cheapPasswords)}, opts...)
-	svc, err := keys.New(st, pepper, opts...)
+	svc, err := keys.New(wrap(st), pepper, opts...)
 	if err != nil {
 		t.Fatalf("new service: %v", err)
 	}

@@ -252,6 +252,8 @@ func (s *Service) SetUserRole(ctx context.Context, a Actor, userID string, role 
 	if err != nil {
 		return User{}, err
 	}
+	// No logout (Reason ""): the user's API key stays valid, but with the new role; caches drop it.
+	s.events.publish(Event{PortalID: u.PortalID, CredentialIDs: []string{u.ID}})
 	return toUser(u, key), nil
 }
 

@@ -86,6 +86,10 @@ func TestUsers(t *testing.T) {
 	if got, err := e.svc.SetUserRole(e.ctx, e.admin, u.ID, keys.RoleUser); err != nil || got.Role != keys.RoleUser {
 		t.Fatalf("demote = %+v, %v", got, err)
 	}
+	// A role change logs nobody out (Reason ""), but tells caches of the user's key (authcache.go).
+	if ev := e.nextEvent(); ev.Reason != "" || len(ev.CredentialIDs) != 1 || ev.CredentialIDs[0] != u.ID {
+		t.Errorf("role change event %+v", ev)
+	}
 	if _, err := e.svc.SetUserRole(e.ctx, e.admin, e.admin.UserID, keys.RoleUser); !errors.Is(err, keys.ErrConflict) {
 		t.Errorf("demote last admin = %v", err)
 	}
