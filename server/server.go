@@ -249,6 +249,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		JobStatus:     s.Metrics.JobStatus,
 	})
 	s.API = api.New(api.Options{
+		Clock:         cfg.JobClock,
 		Keys:          ks,
 		Jobs:          js,
 		Hub:           s.Hub,
