@@ -44,7 +44,8 @@ type printerState struct {
 	use    sync.Mutex // serialises the device: status queries and writes
 	info   printer.Info
 	status printer.Status
-	silent bool // the last status request got no answer (printer.ErrNoStatus)
+	since  time.Time // when status.State last changed (zero: not checked yet)
+	silent bool      // the last status request got no answer (printer.ErrNoStatus)
 }
 
 // newPrinterSet returns the set; set onChange before starting it.
@@ -273,8 +274,23 @@ func (s *printerSet) set(id string, info *printer.Info, st printer.Status) bool 
 	if changed {
 		s.log.Info("agent: printer status", "printer", id, "state", st.State, "reason", st.Reason)
 	}
+	if ps.since.IsZero() || ps.status.State != st.State {
+		ps.since = st.CheckedAt
+		if ps.since.IsZero() {
+			ps.since = time.Now()
+		}
+	}
 	ps.status = st
 	return changed
+}
+
+// alertSince is since when a printer in state since since is in alert at now (printer.InAlert with the
+// default threshold: the agent does not learn the portal's), or nil.
+func alertSince(state printer.State, since, now time.Time) *time.Time {
+	if !printer.InAlert(state, true, since, now, printer.DefaultAlertAfter) {
+		return nil
+	}
+	return &since
 }
 
 func plainPrinterError(err error) string {
@@ -303,6 +319,7 @@ func (s *printerSet) snapshot() []localapi.Printer {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]localapi.Printer, 0, len(ids)+len(s.bad))
+	now := time.Now()
 	for _, id := range ids {
 		ps, ok := s.st[id]
 		if !ok {
@@ -325,6 +342,7 @@ func (s *printerSet) snapshot() []localapi.Printer {
 			Reason:          ps.status.Reason,
 			LabelsRemaining: ps.status.LabelsRemaining,
 			CheckedAt:       ps.status.CheckedAt,
+			AlertSince:      alertSince(ps.status.State, ps.since, now),
 		})
 	}
 	return append(out, s.bad...)

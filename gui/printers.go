@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image/color"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -40,6 +41,7 @@ type printerRow struct {
 	state  *widget.Label
 	caps   *widget.Label // language, dpi, status mode
 	advice *widget.Label
+	alert  *widget.Label // "Needs attention for 12 min" while the agent reports the printer in alert
 	test   *widget.Button
 }
 
@@ -82,7 +84,7 @@ func (s *printersScreen) render(ps []localapi.Printer) {
 			r = s.newRow(p.ID)
 			s.rows[p.ID] = r
 		}
-		r.render(p)
+		r.render(p, s.u.opts.Now())
 	}
 	for id := range s.rows {
 		if !seen[id] {
@@ -121,17 +123,21 @@ func (s *printersScreen) newRow(id string) *printerRow {
 	r.advice = widget.NewLabel("")
 	r.advice.Wrapping = fyne.TextWrapWord
 	r.advice.Hide()
+	r.alert = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	r.alert.Importance = widget.DangerImportance
+	r.alert.Hide()
 	r.test = widget.NewButtonWithIcon("Test print", theme.DocumentPrintIcon(), func() { s.testPrint(id) })
 	r.box = container.NewVBox(
 		container.NewBorder(nil, nil, container.NewCenter(dot), container.NewCenter(r.test),
 			container.NewVBox(r.name, r.state, r.caps, r.id)),
+		r.alert,
 		r.advice,
 		widget.NewSeparator(),
 	)
 	return r
 }
 
-func (r *printerRow) render(p localapi.Printer) {
+func (r *printerRow) render(p localapi.Printer, now time.Time) {
 	name := p.Name
 	if name == "" {
 		name = p.ID
@@ -164,12 +170,41 @@ func (r *printerRow) render(p localapi.Printer) {
 	} else {
 		r.caps.Hide()
 	}
+	if t := printerAlertText(p, now); t != "" {
+		r.alert.SetText(t)
+		r.alert.Show()
+	} else {
+		r.alert.Hide()
+	}
 	if d := printerDetail(p); d != "" {
 		r.advice.SetText(d)
 		r.advice.Show()
 	} else {
 		r.advice.Hide()
 	}
+}
+
+// printerAlertText is the alert line of a printer the agent reports in alert ("" when it is not).
+func printerAlertText(p localapi.Printer, now time.Time) string {
+	if p.AlertSince == nil {
+		return ""
+	}
+	return fmt.Sprintf("Needs attention for %d min", int(now.Sub(*p.AlertSince)/time.Minute))
+}
+
+// printerAlerts is the status screen's alert banner: one line per printer in alert, "" when none is.
+func printerAlerts(ps []localapi.Printer, now time.Time) string {
+	var lines []string
+	for _, p := range ps {
+		if t := printerAlertText(p, now); t != "" {
+			name := p.Name
+			if name == "" {
+				name = p.ID
+			}
+			lines = append(lines, name+" — "+strings.ToLower(printerStateText(p.State))+": "+strings.ToLower(t[:1])+t[1:])
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 // reload asks the agent for the printer list now.

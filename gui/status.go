@@ -25,6 +25,7 @@ type statusScreen struct {
 	banner    *fyne.Container
 	bannerMsg *widget.Label
 	inProc    *widget.Label
+	alerts    *widget.Label // printers in alert (printerAlerts)
 
 	server, portal, key, since *widget.Label
 
@@ -57,6 +58,10 @@ func newStatusScreen(u *UI) *statusScreen {
 	s.inProc = widget.NewLabel(u.opts.InProcessNote)
 	s.inProc.Wrapping = fyne.TextWrapWord
 	s.inProc.Importance = widget.WarningImportance
+	s.alerts = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	s.alerts.Wrapping = fyne.TextWrapWord
+	s.alerts.Importance = widget.DangerImportance
+	s.alerts.Hide()
 	if u.opts.InProcessNote == "" {
 		s.inProc.Hide()
 	}
@@ -84,6 +89,7 @@ func newStatusScreen(u *UI) *statusScreen {
 
 	s.content = container.NewVScroll(container.NewPadded(container.NewVBox(
 		s.banner,
+		s.alerts,
 		container.NewBorder(nil, nil, s.icon, nil, s.title),
 		s.detail,
 		s.inProc,
@@ -129,6 +135,12 @@ func (s *statusScreen) render(st localapi.Status) {
 		s.banner.Show()
 	} else {
 		s.banner.Hide()
+	}
+	if t := printerAlerts(st.Printers, now); t != "" {
+		s.alerts.SetText(t)
+		s.alerts.Show()
+	} else {
+		s.alerts.Hide()
 	}
 	if st.InProcess && s.u.opts.InProcessNote != "" {
 		s.inProc.Show()

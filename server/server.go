@@ -253,6 +253,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		JobStatus:     s.Metrics.JobStatus,
 	})
 	s.API = api.New(api.Options{
+		Clock:         cfg.JobClock,
 		Keys:          ks,
 		Jobs:          js,
 		Hub:           s.Hub,
@@ -268,7 +269,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Events:   s.Events,
 	})
 	popts := portal.Options{Logger: log.With("component", "portal"), Jobs: js, Sessions: db,
-		SecureCookies: cfg.SecureCookies, OIDCPortal: cfg.OIDCPortal, Webhooks: s.Webhooks}
+		SecureCookies: cfg.SecureCookies, OIDCPortal: cfg.OIDCPortal, Webhooks: s.Webhooks, Clock: cfg.JobClock}
 	if cfg.OIDC != nil {
 		if popts.OIDC, err = oidclogin.New(*cfg.OIDC); err != nil {
 			return fail(fmt.Errorf("server: %w", err))

@@ -75,6 +75,11 @@ type Printer struct {
 	Language   string `json:"language,omitempty"`    // zpl, epl, tspl, dpl, escpos, unknown
 	DPI        int    `json:"dpi,omitempty"`         // 0 when not known
 	StatusMode string `json:"status_mode,omitempty"` // auto, zpl, none
+
+	// Added with printer alerts (additions only). AlertSince is set while the printer is in alert: in a
+	// state that needs staff (printer.AlertState) for at least printer.DefaultAlertAfter; it is when
+	// that state began. The agent uses the default threshold, not the portal's.
+	AlertSince *time.Time `json:"alert_since,omitempty"`
 }
 
 // LoginRequest signs the agent in. The secret travels only over the local socket.

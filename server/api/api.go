@@ -25,6 +25,7 @@ import (
 // Keys is the part of keys.Service the API calls.
 type Keys interface {
 	Authenticate(ctx context.Context, secret, deviceID, remoteAddr string) (keys.Principal, error)
+	PrinterAlertAfter(ctx context.Context, a keys.Actor) (time.Duration, error)
 	Touch(ctx context.Context, p keys.Principal)
 
 	CreateClientKey(ctx context.Context, a keys.Actor, opts keys.NewClientKey) (keys.Created, error)
@@ -93,6 +94,9 @@ type Options struct {
 	// Webhooks and Events serve /api/v1/webhooks and the event stream /api/v1/events (nil: 503).
 	Webhooks Webhooks
 	Events   EventLog
+	// Clock is the time printers' alert field is computed at (time.Now when nil; the server passes its
+	// job clock).
+	Clock func() time.Time
 }
 
 // API is the HTTP handler.
@@ -111,13 +115,15 @@ type API struct {
 
 	webhooks Webhooks
 	events   EventLog
-	streams  streamSet // the open event streams, ended by key changes (streams.go)
+	streams  streamSet        // the open event streams, ended by key changes (streams.go)
+	clock    func() time.Time // Options.Clock (nil: time.Now)
 }
 
 // New returns the API handler.
 func New(o Options) *API {
 	a := &API{
 		keys:    o.Keys,
+		clock:   o.Clock,
 		jobs:    o.Jobs,
 		hub:     o.Hub,
 		log:     o.Log,

@@ -236,7 +236,7 @@ func (a *API) listPrinters(w http.ResponseWriter, r *http.Request, act keys.Acto
 		a.jobFail(w, r, err)
 		return
 	}
-	writePage(w, p, ps, jobs.Printer.Key, same)
+	writePage(w, p, ps, jobs.Printer.Key, a.printerAlert(r.Context(), act))
 }
 
 func (a *API) getPrinter(w http.ResponseWriter, r *http.Request, act keys.Actor) {
@@ -248,7 +248,7 @@ func (a *API) getPrinter(w http.ResponseWriter, r *http.Request, act keys.Actor)
 		a.jobFail(w, r, err)
 		return
 	}
-	httpx.WriteJSON(w, http.StatusOK, p)
+	httpx.WriteJSON(w, http.StatusOK, a.printerAlert(r.Context(), act)(p))
 }
 
 // ClientJSON is one agent installation the server knows, online or not.
@@ -263,11 +263,11 @@ type ClientJSON struct {
 	InstallationID string `json:"installation_id"`
 	Online         bool   `json:"online"`
 	// RemoteAddr and ConnectedAt describe the live session (newest, when several); absent offline.
-	RemoteAddr  string         `json:"remote_addr,omitempty"`
-	ConnectedAt *time.Time     `json:"connected_at,omitempty"`
-	FirstSeenAt time.Time      `json:"first_seen_at"`
-	LastSeenAt  time.Time      `json:"last_seen_at"` // last connect or disconnect
-	Printers    []jobs.Printer `json:"printers"`     // every printer it reported, with its last status
+	RemoteAddr  string        `json:"remote_addr,omitempty"`
+	ConnectedAt *time.Time    `json:"connected_at,omitempty"`
+	FirstSeenAt time.Time     `json:"first_seen_at"`
+	LastSeenAt  time.Time     `json:"last_seen_at"` // last connect or disconnect
+	Printers    []PrinterJSON `json:"printers"`     // every printer it reported, with its last status
 }
 
 // clients is GET /api/v1/clients (administrators): every agent of the portal the server has seen, with
@@ -310,9 +310,9 @@ func (a *API) clients(w http.ResponseWriter, r *http.Request, act keys.Actor) {
 			live[c.ClientID] = c
 		}
 	}
-	printers := map[string][]jobs.Printer{}
+	printers, alert := map[string][]PrinterJSON{}, a.printerAlert(ctx, act)
 	for _, p := range ps {
-		printers[p.ClientID] = append(printers[p.ClientID], p)
+		printers[p.ClientID] = append(printers[p.ClientID], alert(p))
 	}
 	writePage(w, pg, cs, jobs.Client.Key, func(c jobs.Client) ClientJSON {
 		cj := ClientJSON{ID: c.ID, CredentialID: c.CredentialID, Description: descriptions[c.CredentialID],
@@ -323,7 +323,7 @@ func (a *API) clients(w http.ResponseWriter, r *http.Request, act keys.Actor) {
 			cj.KeyKind, cj.Description, cj.RemoteAddr, cj.ConnectedAt = string(l.KeyKind), l.Description, l.RemoteAddr, &at
 		}
 		if cj.Printers == nil {
-			cj.Printers = []jobs.Printer{}
+			cj.Printers = []PrinterJSON{}
 		}
 		return cj
 	})

@@ -66,13 +66,15 @@ type Printer struct {
 	Present     bool      `json:"present"`
 	FirstSeenAt time.Time `json:"first_seen_at"`
 	UpdatedAt   time.Time `json:"updated_at"` // last report
+	// StatusSince is when Status or Present last changed (printer alerts measure from it).
+	StatusSince time.Time `json:"status_since"`
 }
 
 func printerOf(p store.Printer) Printer {
 	return Printer{ID: p.ID, Name: p.Name, URI: p.URI, ClientID: p.ClientID, Online: p.ClientOnline && p.Present,
 		Status: p.Status, Reason: p.Reason, Make: p.Make, Model: p.Model, Present: p.Present,
 		Language: p.Language, DPI: p.DPI, StatusMode: p.StatusMode,
-		FirstSeenAt: p.FirstSeenAt, UpdatedAt: p.UpdatedAt}
+		FirstSeenAt: p.FirstSeenAt, UpdatedAt: p.UpdatedAt, StatusSince: p.StatusSince}
 }
 
 // ClientConnected records a session of an agent (after hello) and returns its client ID, to send in

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"time"
 
+	"printdock/printer"
 	"printdock/server/store"
 )
 
@@ -19,18 +21,33 @@ type Settings struct {
 	// OneInstallationPerSecret refuses a print client secret's second installation while the first is
 	// connected (the agent shows InUseMessage); without it the second is only audited and flagged.
 	OneInstallationPerSecret bool
+	// PrinterAlertAfter is how long a printer may be out of media, head open, offline… before the portal
+	// shows it as an alert (printer.InAlert); 0 takes printer.DefaultAlertAfter. Whole seconds.
+	PrinterAlertAfter time.Duration
+}
+
+// AlertAfter is s.PrinterAlertAfter, or printer.DefaultAlertAfter when not set.
+func (s Settings) AlertAfter() time.Duration {
+	if s.PrinterAlertAfter <= 0 {
+		return printer.DefaultAlertAfter
+	}
+	return s.PrinterAlertAfter
 }
 
 // Setting names in the store.
 const (
 	settingNewKeysInactive          = "new_keys_inactive"
 	settingOneInstallationPerSecret = "one_installation_per_secret"
+	settingPrinterAlertAfter        = "printer_alert_after_seconds"
 )
 
 func settingsFrom(m map[string]string) Settings {
 	var s Settings
 	s.NewKeysInactive, _ = strconv.ParseBool(m[settingNewKeysInactive])
 	s.OneInstallationPerSecret, _ = strconv.ParseBool(m[settingOneInstallationPerSecret])
+	if n, err := strconv.Atoi(m[settingPrinterAlertAfter]); err == nil && n > 0 {
+		s.PrinterAlertAfter = time.Duration(n) * time.Second
+	}
 	return s
 }
 
@@ -50,6 +67,16 @@ func (s *Service) Settings(ctx context.Context, a Actor) (Settings, error) {
 	return s.portalSettings(ctx, s.st, a.PortalID)
 }
 
+// PrinterAlertAfter returns the actor's portal's printer alert threshold (any signed-in role: every
+// user sees the alerts).
+func (s *Service) PrinterAlertAfter(ctx context.Context, a Actor) (time.Duration, error) {
+	set, err := s.portalSettings(ctx, s.st, a.PortalID)
+	if err != nil {
+		return 0, err
+	}
+	return set.AlertAfter(), nil
+}
+
 // UpdateSettings replaces the actor's portal settings (admin) and audits what changed.
 func (s *Service) UpdateSettings(ctx context.Context, a Actor, next Settings) (Settings, error) {
 	if err := requireAdmin(a); err != nil {
@@ -66,8 +93,13 @@ func (s *Service) UpdateSettings(ctx context.Context, a Actor, next Settings) (S
 				return err
 			}
 		}
+		secs := int(next.AlertAfter() / time.Second)
+		if err := q.SetPortalSetting(ctx, a.PortalID, settingPrinterAlertAfter, strconv.Itoa(secs)); err != nil {
+			return err
+		}
 		return s.audit(ctx, q, a.PortalID, actorName(a), ActionSettingsUpdate, a.PortalID, a.RemoteAddr,
-			fmt.Sprintf("new_keys_inactive=%t one_installation_per_secret=%t", next.NewKeysInactive, next.OneInstallationPerSecret))
+			fmt.Sprintf("new_keys_inactive=%t one_installation_per_secret=%t printer_alert_after_seconds=%d",
+				next.NewKeysInactive, next.OneInstallationPerSecret, secs))
 	})
 	if err != nil {
 		return Settings{}, err

@@ -2,6 +2,9 @@ package portal
 
 import (
 	"net/http"
+	"strconv"
+	"strings"
+	"time"
 
 	"printdock/server/keys"
 )
@@ -34,7 +37,10 @@ func (p *portal) revokeKeyPage(w http.ResponseWriter, r *http.Request, c *reqCtx
 }
 
 // settingsData is the portal settings page.
-type settingsData struct{ Settings keys.Settings }
+type settingsData struct {
+	Settings     keys.Settings
+	AlertMinutes int
+}
 
 func (p *portal) settingsPage(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	set, err := p.svc.Settings(r.Context(), c.actor)
@@ -42,12 +48,27 @@ func (p *portal) settingsPage(w http.ResponseWriter, r *http.Request, c *reqCtx)
 		p.fail(w, r, c, err)
 		return
 	}
-	p.render(w, r, http.StatusOK, "settings", p.newView(c, "Portal settings", "settings", settingsData{Settings: set}))
+	p.render(w, r, http.StatusOK, "settings", p.newView(c, "Portal settings", "settings", settingsData{Settings: set,
+		AlertMinutes: int(set.AlertAfter() / time.Minute)}))
 }
 
 func (p *portal) updateSettings(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	old, err := p.svc.Settings(r.Context(), c.actor)
+	if err != nil {
+		p.fail(w, r, c, err)
+		return
+	}
 	next := keys.Settings{NewKeysInactive: r.PostForm.Get("new_keys_inactive") == "on",
-		OneInstallationPerSecret: r.PostForm.Get("one_installation_per_secret") == "on"}
+		OneInstallationPerSecret: r.PostForm.Get("one_installation_per_secret") == "on",
+		PrinterAlertAfter:        old.PrinterAlertAfter} // a form without the field keeps it
+	if v := strings.TrimSpace(r.PostForm.Get("printer_alert_after_minutes")); v != "" {
+		mins, err := strconv.Atoi(v)
+		if err != nil || mins < 1 || mins > 1440 {
+			p.redirectWith(w, r, c, "/settings", "error", "Printer alerts: enter a number of minutes from 1 to 1440.")
+			return
+		}
+		next.PrinterAlertAfter = time.Duration(mins) * time.Minute
+	}
 	if _, err := p.svc.UpdateSettings(r.Context(), c.actor, next); err != nil {
 		p.fail(w, r, c, err)
 		return

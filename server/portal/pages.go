@@ -95,6 +95,7 @@ func (p *portal) renderKeys(w http.ResponseWriter, r *http.Request, c *reqCtx, s
 	}
 	v := p.newView(c, "Print client secrets", "keys", d)
 	v.Error = formErr
+	v.Alerts = p.printerAlerts(r.Context(), c)
 	p.render(w, r, status, "keys", v)
 }
 

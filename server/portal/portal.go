@@ -75,6 +75,9 @@ type Options struct {
 	// OIDCPortal names the portal a first sign-in joins (its ID, or the e-mail of one of its users).
 	OIDC       *oidclogin.Provider
 	OIDCPortal string
+	// Clock is the time printer alerts are measured at (time.Now when nil; the server passes its job
+	// clock, which also stamps printer statuses).
+	Clock func() time.Time
 }
 
 // keyService is the part of *keys.Service the portal calls. It exists so the handlers name exactly what
@@ -109,6 +112,7 @@ type keyService interface {
 	RevokeOAuthClient(ctx context.Context, a keys.Actor, id string) (keys.OAuthClient, error)
 	DeleteOAuthClient(ctx context.Context, a keys.Actor, id string) error
 	Settings(ctx context.Context, a keys.Actor) (keys.Settings, error)
+	PrinterAlertAfter(ctx context.Context, a keys.Actor) (time.Duration, error)
 	UpdateSettings(ctx context.Context, a keys.Actor, s keys.Settings) (keys.Settings, error)
 
 	ResetSharedSecret(ctx context.Context, a keys.Actor, confirmation string, resetDevices bool) (string, error)
@@ -136,6 +140,9 @@ func (o *Options) defaults() {
 	}
 	if o.RemoteAddr == nil {
 		o.RemoteAddr = httpx.ClientIP
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
 	}
 	o.Login = o.Login.withDefaults()
 }

@@ -12,7 +12,9 @@ import (
 type profileData struct{ User keys.User }
 
 func (p *portal) profilePage(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	p.render(w, r, http.StatusOK, "profile", p.newView(c, "Profile", "profile", profileData{User: c.me}))
+	v := p.newView(c, "Profile", "profile", profileData{User: c.me})
+	v.Alerts = p.printerAlerts(r.Context(), c)
+	p.render(w, r, http.StatusOK, "profile", v)
 }
 
 func (p *portal) rotateOwnPage(w http.ResponseWriter, r *http.Request, c *reqCtx) {

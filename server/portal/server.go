@@ -298,7 +298,8 @@ type view struct {
 	Flash    *flash
 	Error    string
 	AssetVer string
-	Refresh  string // a same-site path the page moves on to at once (meta refresh)
+	Refresh  string         // a same-site path the page moves on to at once (meta refresh)
+	Alerts   []printerAlert // printers in alert (alerts.go), on the home pages
 	D        any
 }
 

@@ -41,6 +41,9 @@ type Printer struct {
 	UpdatedAt   time.Time
 	// ClientOnline is read-only: whether the printer's client has a live session (Sessions > 0).
 	ClientOnline bool
+	// StatusSince is read-only: when Status or Present last changed (UpsertPrinter sets it to UpdatedAt
+	// then; printer alerts measure from it).
+	StatusSince time.Time
 }
 
 // PrinterFilter selects printers for ListPrinters.
@@ -70,7 +73,8 @@ type ClientStore interface {
 // PrinterStore persists the printers of agent installations.
 type PrinterStore interface {
 	// UpsertPrinter inserts the printer or updates name, make, model, status, reason, language, dpi,
-	// status mode, present and updated_at, keeping first_seen_at. ErrConflict when another ID holds (ClientID, URI).
+	// status mode, present and updated_at, keeping first_seen_at; status_since becomes updated_at when
+	// status or present changed. ErrConflict when another ID holds (ClientID, URI).
 	UpsertPrinter(ctx context.Context, p Printer) error
 	GetPrinter(ctx context.Context, id string) (Printer, error)
 	ListPrinters(ctx context.Context, f PrinterFilter) ([]Printer, error) // by name, then ID (NameKey)

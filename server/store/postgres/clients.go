@@ -100,19 +100,21 @@ func (q q) CountPrinters(ctx context.Context, portalID string) (int, error) {
 func scanPrinter(sc scanner) (store.Printer, error) {
 	var p store.Printer
 	err := sc.Scan(&p.ID, &p.PortalID, &p.ClientID, &p.URI, &p.Name, &p.Make, &p.Model, &p.Status, &p.Reason,
-		&p.Present, &p.FirstSeenAt, &p.UpdatedAt, &p.Language, &p.DPI, &p.StatusMode, &p.ClientOnline)
-	p.FirstSeenAt, p.UpdatedAt = utc(p.FirstSeenAt), utc(p.UpdatedAt)
+		&p.Present, &p.FirstSeenAt, &p.UpdatedAt, &p.Language, &p.DPI, &p.StatusMode, &p.ClientOnline,
+		&p.StatusSince)
+	p.FirstSeenAt, p.UpdatedAt, p.StatusSince = utc(p.FirstSeenAt), utc(p.UpdatedAt), utc(p.StatusSince)
 	return p, err
 }
 
 func (q q) UpsertPrinter(ctx context.Context, p store.Printer) error {
 	_, err := q.exec(ctx, "upsert printer", `INSERT INTO printers (id, portal_id, client_id, uri, name, make, model,
-		status, reason, present, first_seen_at, updated_at, language, dpi, status_mode)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14)
+		status, reason, present, first_seen_at, updated_at, language, dpi, status_mode, status_since)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14, $11)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, make = excluded.make, model = excluded.model,
 			status = excluded.status, reason = excluded.reason, present = excluded.present,
 			updated_at = excluded.updated_at, language = excluded.language, dpi = excluded.dpi,
-			status_mode = excluded.status_mode`,
+			status_mode = excluded.status_mode, status_since = CASE WHEN printers.status <> excluded.status
+				OR printers.present <> excluded.present THEN excluded.updated_at ELSE printers.status_since END`,
 		p.ID, p.PortalID, p.ClientID, p.URI, p.Name, p.Make, p.Model, p.Status, p.Reason, p.Present, p.UpdatedAt,
 		p.Language, p.DPI, p.StatusMode)
 	return err

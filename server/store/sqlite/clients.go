@@ -69,23 +69,24 @@ func (q q) CountPrinters(ctx context.Context, portalID string) (int, error) {
 
 func scanPrinter(sc rowScanner) (store.Printer, error) {
 	var p store.Printer
-	var first, upd int64
+	var first, upd, since int64
 	err := sc.Scan(&p.ID, &p.PortalID, &p.ClientID, &p.URI, &p.Name, &p.Make, &p.Model, &p.Status, &p.Reason,
-		&p.Present, &first, &upd, &p.Language, &p.DPI, &p.StatusMode, &p.ClientOnline)
-	p.FirstSeenAt, p.UpdatedAt = ut(first), ut(upd)
+		&p.Present, &first, &upd, &p.Language, &p.DPI, &p.StatusMode, &p.ClientOnline, &since)
+	p.FirstSeenAt, p.UpdatedAt, p.StatusSince = ut(first), ut(upd), ut(since)
 	return p, err
 }
 
 func (q q) UpsertPrinter(ctx context.Context, p store.Printer) error {
 	_, err := q.w.ExecContext(ctx, `INSERT INTO printers (id, portal_id, client_id, uri, name, make, model, status,
-		reason, present, first_seen_at, updated_at, language, dpi, status_mode)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		reason, present, first_seen_at, updated_at, language, dpi, status_mode, status_since)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, make = excluded.make, model = excluded.model,
 			status = excluded.status, reason = excluded.reason, present = excluded.present,
 			updated_at = excluded.updated_at, language = excluded.language, dpi = excluded.dpi,
-			status_mode = excluded.status_mode`,
+			status_mode = excluded.status_mode, status_since = CASE WHEN printers.status <> excluded.status
+				OR printers.present <> excluded.present THEN excluded.updated_at ELSE printers.status_since END`,
 		p.ID, p.PortalID, p.ClientID, p.URI, p.Name, p.Make, p.Model, p.Status, p.Reason, p.Present,
-		us(p.UpdatedAt), us(p.UpdatedAt), p.Language, p.DPI, p.StatusMode)
+		us(p.UpdatedAt), us(p.UpdatedAt), p.Language, p.DPI, p.StatusMode, us(p.UpdatedAt))
 	return mapErr("upsert printer", err)
 }
 

@@ -21,7 +21,7 @@ func connect(t *testing.T, s store.Store, portalID, id string, at time.Time) sto
 func printer(t *testing.T, s store.Store, portalID, clientID, id, uri string) store.Printer {
 	t.Helper()
 	p := store.Printer{ID: id, PortalID: portalID, ClientID: clientID, URI: uri, Name: "Printer " + id, Make: "Zebra",
-		Model: "ZD421", Status: "ready", Present: true, FirstSeenAt: t0, UpdatedAt: t0}
+		Model: "ZD421", Status: "ready", Present: true, FirstSeenAt: t0, UpdatedAt: t0, StatusSince: t0}
 	must(t, s.UpsertPrinter(ctxOf(t), p))
 	return p
 }
@@ -139,8 +139,14 @@ func testPrinters(t *testing.T, s store.Store) {
 	got, _ = s.GetPrinter(ctx, "prA")
 	if got.Name != "Desk" || got.Status != "media_out" || got.Reason != "load labels" || got.Present ||
 		!got.UpdatedAt.Equal(t0.Add(time.Hour)) || !got.FirstSeenAt.Equal(t0) || got.Language != "epl" ||
-		got.DPI != 203 || got.StatusMode != "none" {
+		got.DPI != 203 || got.StatusMode != "none" || !got.StatusSince.Equal(t0.Add(time.Hour)) {
 		t.Errorf("after update = %+v", got)
+	}
+	same := upd // the same status later: status_since stays
+	same.UpdatedAt, same.Reason = t0.Add(2*time.Hour), "still no labels"
+	must(t, s.UpsertPrinter(ctx, same))
+	if got, _ = s.GetPrinter(ctx, "prA"); !got.StatusSince.Equal(t0.Add(time.Hour)) || !got.UpdatedAt.Equal(same.UpdatedAt) {
+		t.Errorf("same status later: status since %v, updated %v; want %v", got.StatusSince, got.UpdatedAt, t0.Add(time.Hour))
 	}
 	dup := pa
 	dup.ID = "prA2"

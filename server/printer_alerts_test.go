@@ -1,0 +1,35 @@
+package server_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"printdock/protocol"
+	"printdock/server/api"
+	"printdock/server/jobs/jobstest"
+	"printdock/server/servertest"
+)
+
+// TestPrinterAlertREST: GET /api/v1/printers (and one printer) says alert once a printer has been out of
+// media for the default threshold on the server's clock.
+func TestPrinterAlertREST(t *testing.T) {
+	clock := jobstest.NewClock(time.Now().UTC())
+	s := servertest.New(t, servertest.Options{JobClock: clock.Now})
+	media := protocol.Printer{ID: "tcp://10.0.0.5:9100", Name: "Zebra Dock 3", Make: "Zebra", Status: "media_out"}
+	_, ids := connectWith(t, s, s.CreatePrintClient(t, "Dock 3").Secret, servertest.DialOptions{}, media)
+	alert := func() (list, one bool) {
+		var page struct{ Items []api.PrinterJSON }
+		s.JSON(t, http.MethodGet, "/api/v1/printers", s.AdminKey, nil, http.StatusOK, &page)
+		var p api.PrinterJSON
+		s.JSON(t, http.MethodGet, "/api/v1/printers/"+ids[0], s.AdminKey, nil, http.StatusOK, &p)
+		return len(page.Items) == 1 && page.Items[0].Alert, p.Alert
+	}
+	if l, o := alert(); l || o {
+		t.Errorf("alert at once: list %t, printer %t", l, o)
+	}
+	clock.Advance(5*time.Minute + time.Second)
+	if l, o := alert(); !l || !o {
+		t.Errorf("alert after 5 min: list %t, printer %t", l, o)
+	}
+}
