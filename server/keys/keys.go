@@ -114,6 +114,7 @@ type User struct {
 	// APIKeyLastAccessedAt is when the personal API key was last used (at most once a minute).
 	APIKeyLastAccessedAt *time.Time
 	CreatedAt            time.Time
+	APIKeyGrace          *Grace // the old key of a roll with a grace period (grace.go); nil when none
 }
 
 // ClientKey is a print client secret or a device using the shared secret, as listed to admins.
@@ -167,6 +168,7 @@ type OAuthClient struct {
 	LastAccessedAt *time.Time
 	ActivatedAt    *time.Time
 	ExpiresAt      *time.Time // SetExpiry
+	Grace          *Grace     // the old secret of a roll with a grace period (grace.go); nil when none
 }
 
 // AuditEntry is one line of the audit log. It never holds a secret.
