@@ -157,6 +157,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"PATCH", withID(usr, "/api/v1/users/%s"), body(map[string]any{"role": "admin"}), [5]int{U, F, F, N, 200}, false},
 		{"DELETE", withID(usr, "/api/v1/users/%s"), nobody, [5]int{U, F, F, N, 204}, false},
 		{"POST", withID(usr, "/api/v1/users/%s/api-key/rotate"), nobody, [5]int{U, F, F, N, 200}, false},
+		{"POST", withID(usr, "/api/v1/users/%s/api-key/rotate"), body(map[string]any{"grace_seconds": 3600}), [5]int{U, F, F, N, 200}, false},
 		{"POST", fixed("/api/v1/shared-secret/reset"), body(confirm), [5]int{U, F, F, 200, 200}, false},
 		{"GET", fixed("/api/v1/shared-secret/devices"), nobody, [5]int{U, F, F, 200, 200}, false},
 		{"GET", fixed("/api/v1/oauth-clients"), nobody, [5]int{U, F, F, 200, 200}, false},
@@ -165,6 +166,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"POST", withID(oac, "/api/v1/oauth-clients/%s/activate"), nobody, [5]int{U, F, F, N, 200}, false},
 		{"POST", withID(oac, "/api/v1/oauth-clients/%s/deactivate"), nobody, [5]int{U, F, F, N, 200}, false},
 		{"DELETE", withID(oac, "/api/v1/oauth-clients/%s"), nobody, [5]int{U, F, F, N, 204}, false},
+		{"POST", withID(oac, "/api/v1/oauth-clients/%s/rotate"), nobody, [5]int{U, F, F, N, 200}, false},
+		{"POST", withID(oac, "/api/v1/oauth-clients/%s/rotate"), body(map[string]any{"grace_seconds": 60}), [5]int{U, F, F, N, 200}, false},
 		{"GET", fixed("/api/v1/audit"), nobody, [5]int{U, F, F, 200, 200}, false},
 		{"GET", fixed("/api/v1/clients"), nobody, [5]int{U, F, F, 200, 200}, false},
 		{"GET", fixed("/api/v1/printers"), nobody, [5]int{U, 200, 200, 200, 200}, false},
@@ -265,6 +268,8 @@ func TestJSONErrors(t *testing.T) {
 		{"unknown route", "GET", "/api/v2/anything", nil, 404, "not_found"},
 		{"wrong method", "DELETE", "/api/v1/users", nil, 405, "method_not_allowed"},
 		{"unconfirmed rotate", "POST", "/api/v1/me/api-key/rotate", nil, 400, "confirmation_required"},
+		{"grace too long", "POST", "/api/v1/me/api-key/rotate", map[string]any{"confirm": true, "grace_seconds": 86401}, 400, "bad_request"},
+		{"negative grace", "POST", "/api/v1/users/usr_nope/api-key/rotate", map[string]any{"grace_seconds": -1}, 400, "bad_request"},
 		{"duplicate user", "POST", "/api/v1/users", map[string]any{"email": "admin@example.com"}, 409, "conflict"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

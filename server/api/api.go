@@ -42,6 +42,8 @@ type Keys interface {
 	Me(ctx context.Context, a keys.Actor) (keys.User, error)
 	RotateOwnAPIKey(ctx context.Context, a keys.Actor, confirm bool) (string, error)
 	RotateUserAPIKey(ctx context.Context, a keys.Actor, userID string) (string, error)
+	RollOwnAPIKey(ctx context.Context, a keys.Actor, confirm bool, grace time.Duration) (keys.Rolled, error)
+	RollUserAPIKey(ctx context.Context, a keys.Actor, userID string, grace time.Duration) (keys.Rolled, error)
 	ListUsers(ctx context.Context, a keys.Actor, p store.Page) ([]keys.User, error)
 	CreateUser(ctx context.Context, a keys.Actor, email string, role keys.Role) (keys.User, string, string, error)
 
@@ -56,6 +58,7 @@ type Keys interface {
 	ListOAuthClients(ctx context.Context, a keys.Actor, p store.Page) ([]keys.OAuthClient, error)
 	RevokeOAuthClient(ctx context.Context, a keys.Actor, id string) (keys.OAuthClient, error)
 	DeleteOAuthClient(ctx context.Context, a keys.Actor, id string) error
+	RotateOAuthClient(ctx context.Context, a keys.Actor, id string, grace time.Duration) (keys.OAuthClient, keys.Rolled, error)
 
 	IssueToken(ctx context.Context, clientID, clientSecret, remoteAddr string) (string, time.Duration, error)
 
@@ -195,6 +198,7 @@ func (a *API) routes() {
 	m.HandleFunc("POST /api/v1/oauth-clients/{id}/activate", a.user(a.setOAuthClientActive(true)))
 	m.HandleFunc("POST /api/v1/oauth-clients/{id}/deactivate", a.user(a.setOAuthClientActive(false)))
 	m.HandleFunc("DELETE /api/v1/oauth-clients/{id}", a.user(a.deleteOAuthClient))
+	m.HandleFunc("POST /api/v1/oauth-clients/{id}/rotate", a.user(a.rotateOAuthClient))
 	m.HandleFunc("GET /api/v1/audit", a.user(a.audit))
 	m.HandleFunc("GET /api/v1/clients", a.user(a.clients))
 

@@ -178,11 +178,14 @@ func (a *API) me(w http.ResponseWriter, r *http.Request, act keys.Actor) {
 }
 
 type rotateOwnReq struct {
-	Confirm bool `json:"confirm"`
+	Confirm      bool   `json:"confirm"`
+	GraceSeconds *int64 `json:"grace_seconds"` // grace.go
 }
 
 type apiKeyResp struct {
 	APIKey string `json:"api_key"`
+	// PreviousValidUntil is until when the old key keeps working (null: it stopped at once).
+	PreviousValidUntil *time.Time `json:"previous_valid_until"`
 }
 
 func (a *API) rotateOwnAPIKey(w http.ResponseWriter, r *http.Request, act keys.Actor) {
@@ -190,21 +193,30 @@ func (a *API) rotateOwnAPIKey(w http.ResponseWriter, r *http.Request, act keys.A
 	if err := httpx.DecodeJSON(w, r, &req, true); err != nil {
 		return
 	}
-	k, err := a.keys.RotateOwnAPIKey(r.Context(), act, req.Confirm)
+	grace, err := graceOf(req.GraceSeconds)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	httpx.WriteJSON(w, http.StatusOK, apiKeyResp{APIKey: k})
+	k, err := a.keys.RollOwnAPIKey(r.Context(), act, req.Confirm, grace)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, apiKeyResp{APIKey: k.Secret, PreviousValidUntil: k.PreviousValidUntil})
 }
 
 func (a *API) rotateUserAPIKey(w http.ResponseWriter, r *http.Request, act keys.Actor) {
-	k, err := a.keys.RotateUserAPIKey(r.Context(), act, r.PathValue("id"))
+	grace, ok := a.decodeGrace(w, r)
+	if !ok {
+		return
+	}
+	k, err := a.keys.RollUserAPIKey(r.Context(), act, r.PathValue("id"), grace)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	httpx.WriteJSON(w, http.StatusOK, apiKeyResp{APIKey: k})
+	httpx.WriteJSON(w, http.StatusOK, apiKeyResp{APIKey: k.Secret, PreviousValidUntil: k.PreviousValidUntil})
 }
 
 func (a *API) listUsers(w http.ResponseWriter, r *http.Request, act keys.Actor) {

@@ -88,6 +88,10 @@ func statusErr(status string) error {
 
 func (s *Service) authKey(ctx context.Context, kind protocol.SecretKind, h, remote string) (Principal, error) {
 	c, err := s.st.GetCredentialByHash(ctx, h)
+	previous := false // h is the old secret of a rolled key (grace.go)
+	if errors.Is(err, store.ErrNotFound) {
+		c, previous, err = s.byPreviousHash(ctx, h)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return Principal{}, s.authFailed(ctx, "", "", remote, kind, "unknown secret", ErrUnauthenticated)
 	}
@@ -98,7 +102,11 @@ func (s *Service) authKey(ctx context.Context, kind protocol.SecretKind, h, remo
 	if kind == protocol.KindUser {
 		want = store.CredUserKey
 	}
-	if c.Kind != want || !hashEqual(c.SecretHash, h) {
+	stored := c.SecretHash
+	if previous {
+		stored = c.Previous.Hash
+	}
+	if c.Kind != want || !hashEqual(stored, h) {
 		return Principal{}, s.authFailed(ctx, "", "", remote, kind, "unknown secret", ErrUnauthenticated)
 	}
 	if err := statusErr(c.Status); err != nil {
@@ -113,6 +121,15 @@ func (s *Service) authKey(ctx context.Context, kind protocol.SecretKind, h, remo
 	}
 	if c.ExpiresAt != nil {
 		p.ExpiresAt = *c.ExpiresAt // and so a cached verification ends with the key (authcache.go)
+	}
+	if previous {
+		if err := s.usePrevious(ctx, c, remote); err != nil {
+			return Principal{}, s.authFailed(ctx, c.PortalID, c.ID, remote, kind, "key rotated", err)
+		}
+		p.Generation-- // the old secret's generation: StillValid accepts it during the grace
+		if end := c.Previous.ExpiresAt; end != nil {
+			p.graceEnd = *end // a cached verification of the old secret ends with the grace
+		}
 	}
 	if kind == protocol.KindUser {
 		u, err := s.st.GetUser(ctx, c.UserID)
@@ -308,7 +325,7 @@ func (s *Service) StillValid(ctx context.Context, p Principal) error {
 	if c.Kind == store.CredSharedDevice {
 		gen = c.SharedVersion
 	}
-	if gen != p.Generation {
+	if gen != p.Generation && !(p.Generation == gen-1 && inGrace(c, s.clock())) {
 		return ErrRotated
 	}
 	return nil
@@ -326,12 +343,23 @@ func (s *Service) touch(ctx context.Context, p Principal, force bool) {
 		return
 	}
 	now := s.clock()
-	s.touchMu.Lock()
-	if last, ok := s.touched[p.CredentialID]; ok && !force && now.Sub(last) < s.touchEvery {
-		s.touchMu.Unlock()
+	if !s.admitTouch(p.CredentialID, now, force) {
 		return
 	}
-	s.touched[p.CredentialID] = now
+	if err := s.st.TouchCredential(ctx, p.CredentialID, now); err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.log.Warn("keys: record last access", "credential", p.CredentialID, "err", err)
+	}
+}
+
+// admitTouch reports whether a use of key (a credential ID, or "previous/"+ID for a rolled key's old
+// secret) at now is to be written: at most once per touch interval unless force.
+func (s *Service) admitTouch(key string, now time.Time, force bool) bool {
+	s.touchMu.Lock()
+	defer s.touchMu.Unlock()
+	if last, ok := s.touched[key]; ok && !force && now.Sub(last) < s.touchEvery {
+		return false
+	}
+	s.touched[key] = now
 	if len(s.touched) > 100_000 {
 		for id, t := range s.touched {
 			if now.Sub(t) >= s.touchEvery {
@@ -339,10 +367,7 @@ func (s *Service) touch(ctx context.Context, p Principal, force bool) {
 			}
 		}
 	}
-	s.touchMu.Unlock()
-	if err := s.st.TouchCredential(ctx, p.CredentialID, now); err != nil && !errors.Is(err, store.ErrNotFound) {
-		s.log.Warn("keys: record last access", "credential", p.CredentialID, "err", err)
-	}
+	return true
 }
 
 func (s *Service) forgetTouch(ids ...string) {

@@ -75,8 +75,10 @@ func (c *authCache) begin() uint64 {
 // put caches p under h unless an invalidation happened since begin returned epoch.
 func (c *authCache) put(h string, p Principal, epoch uint64, now time.Time) {
 	deadline := now.Add(c.ttl)
-	if !p.ExpiresAt.IsZero() && p.ExpiresAt.Before(deadline) {
-		deadline = p.ExpiresAt
+	for _, end := range []time.Time{p.ExpiresAt, p.graceEnd} {
+		if !end.IsZero() && end.Before(deadline) {
+			deadline = end
+		}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

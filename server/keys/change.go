@@ -25,9 +25,11 @@ func WithChangeHook(h ChangeHook) Option {
 	return func(s *Service) { s.hooks = append(s.hooks, h) }
 }
 
-// changed announces a committed change: the hub's logout event first, then the hooks.
+// changed announces a committed change: the hub's logout event first, then the hooks. A change that logs
+// nobody out (a roll with a grace period) is published too, with no reason: the verification caches of
+// every replica drop the key (authcache.go), so an old secret never outlives its grace there.
 func (s *Service) changed(ctx context.Context, c Change) {
-	if c.Logout != "" {
+	if c.Logout != "" || c.Action == ActionAPIKeyRotate || c.Action == ActionOAuthClientRotate {
 		s.events.publish(Event{PortalID: c.PortalID, CredentialIDs: c.CredentialIDs, Reason: c.Logout,
 			BeforeGeneration: c.BeforeGeneration})
 	}

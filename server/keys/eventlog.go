@@ -17,6 +17,7 @@ var keyEvents = map[string]struct{ typ, kind string }{
 	ActionSharedSecretReset: {events.KeyRotated, "shared_secret"},
 	ActionAPIKeyRotate:      {events.KeyRotated, "api_key"},
 	ActionOAuthClientRevoke: {events.KeyRevoked, "oauth_client"},
+	ActionOAuthClientRotate: {events.KeyRotated, "oauth_client"},
 }
 
 // recordKeyEvent writes the event of an audited action, if it has one, through q: the change's

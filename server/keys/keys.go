@@ -92,6 +92,9 @@ type Principal struct {
 	Description string // the key's or device's description, for the agent's status
 	// ExpiresAt is when the credential stops being valid by itself (OAuth access tokens); zero otherwise.
 	ExpiresAt time.Time
+	// graceEnd is, for an old secret in its grace period, when that grace ends: a cached verification
+	// ends there (authcache.go).
+	graceEnd time.Time
 }
 
 // IsAdmin reports whether p may administer its portal.
@@ -114,6 +117,7 @@ type User struct {
 	// APIKeyLastAccessedAt is when the personal API key was last used (at most once a minute).
 	APIKeyLastAccessedAt *time.Time
 	CreatedAt            time.Time
+	APIKeyGrace          *Grace // the old key of a roll with a grace period (grace.go); nil when none
 }
 
 // ClientKey is a print client secret or a device using the shared secret, as listed to admins.
@@ -167,6 +171,7 @@ type OAuthClient struct {
 	LastAccessedAt *time.Time
 	ActivatedAt    *time.Time
 	ExpiresAt      *time.Time // SetExpiry
+	Grace          *Grace     // the old secret of a roll with a grace period (grace.go); nil when none
 }
 
 // AuditEntry is one line of the audit log. It never holds a secret.

@@ -22,7 +22,8 @@ const (
 
 func toOAuthClient(c store.Credential) OAuthClient {
 	return OAuthClient{ID: c.ID, PortalID: c.PortalID, Description: c.Description, Prefix: c.Prefix, Status: Status(c.Status),
-		CreatedAt: c.CreatedAt, CreatedBy: c.CreatedBy, LastAccessedAt: c.LastAccessedAt, ActivatedAt: c.ActivatedAt, ExpiresAt: c.ExpiresAt}
+		CreatedAt: c.CreatedAt, CreatedBy: c.CreatedBy, LastAccessedAt: c.LastAccessedAt, ActivatedAt: c.ActivatedAt, ExpiresAt: c.ExpiresAt,
+		Grace: graceOf(c)}
 }
 
 func oauthClient(ctx context.Context, q Store, a Actor, id string) (store.Credential, error) {
@@ -174,7 +175,9 @@ func (s *Service) IssueToken(ctx context.Context, clientID, clientSecret, remote
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return "", 0, fmt.Errorf("keys: issue token: %w", err)
 	}
-	if err != nil || c.Kind != store.CredOAuthClient || !hashEqual(c.SecretHash, h) {
+	// previous: the old secret of a client rolled with a grace period (grace.go)
+	previous := err == nil && !hashEqual(c.SecretHash, h) && c.Previous.Hash != "" && hashEqual(c.Previous.Hash, h)
+	if err != nil || c.Kind != store.CredOAuthClient || !hashEqual(c.SecretHash, h) && !previous {
 		portal, target := "", ""
 		if err == nil && c.Kind == store.CredOAuthClient {
 			portal, target = c.PortalID, c.ID
@@ -186,6 +189,11 @@ func (s *Service) IssueToken(ctx context.Context, clientID, clientSecret, remote
 	}
 	if expired(c, s.clock()) {
 		return "", 0, s.authFailed(ctx, c.PortalID, c.ID, remoteAddr, kind, "client expired", ErrExpired)
+	}
+	if previous {
+		if err := s.usePrevious(ctx, c, remoteAddr); err != nil {
+			return "", 0, s.authFailed(ctx, c.PortalID, c.ID, remoteAddr, kind, "client secret rotated", err)
+		}
 	}
 	token, th, _, err := s.newSecret(protocol.KindOAuthToken)
 	if err != nil {

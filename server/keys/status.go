@@ -55,6 +55,11 @@ func (s *Service) setStatus(ctx context.Context, a Actor, id string, k statusKin
 		if err := q.SetCredentialStatus(ctx, c.ID, string(want)); err != nil {
 			return err
 		}
+		if want == StatusRevoked && c.Previous.Hash != "" { // revoking ends a roll's grace (grace.go)
+			if err := q.SetPreviousSecret(ctx, c.ID, "", nil); err != nil {
+				return err
+			}
+		}
 		if want == StatusActive {
 			if err := q.SetCredentialActivatedAt(ctx, c.ID, now); err != nil {
 				return err

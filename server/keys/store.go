@@ -25,6 +25,8 @@ type Store interface {
 	ListCredentials(ctx context.Context, portalID string, p store.Page, kinds ...store.CredentialKind) ([]store.Credential, error)
 	UserAPIKey(ctx context.Context, userID string) (store.Credential, error)
 	TouchCredential(ctx context.Context, id string, at time.Time) error
+	GetCredentialByPreviousHash(ctx context.Context, previousHash string) (store.Credential, error) // grace.go
+	TouchPreviousSecret(ctx context.Context, id string, at time.Time, from string) error
 	ListCredentialsExpiring(ctx context.Context, after, until time.Time) ([]store.Credential, error)
 
 	GetSharedSecretByHash(ctx context.Context, secretHash string) (store.SharedSecret, error)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"printdock/protocol"
 	"printdock/server/store"
@@ -114,7 +115,7 @@ func (s *Service) newUserKey(u store.User, createdBy string) (userKey, error) {
 
 func toUser(u store.User, key store.Credential) User {
 	return User{ID: u.ID, PortalID: u.PortalID, Email: u.Email, Role: Role(u.Role), APIKeyPrefix: key.Prefix,
-		APIKeyLastAccessedAt: key.LastAccessedAt, CreatedAt: u.CreatedAt}
+		APIKeyLastAccessedAt: key.LastAccessedAt, CreatedAt: u.CreatedAt, APIKeyGrace: graceOf(key)}
 }
 
 // portalUser loads a user of a's portal (ErrNotFound for other portals' users).
@@ -307,29 +308,49 @@ func (s *Service) DeleteUser(ctx context.Context, a Actor, userID string) error 
 // RotateOwnAPIKey replaces the acting user's personal API key; it needs confirm (ErrConfirmationRequired)
 // because every client using the key is logged out (reason rotated).
 func (s *Service) RotateOwnAPIKey(ctx context.Context, a Actor, confirm bool) (string, error) {
+	r, err := s.RollOwnAPIKey(ctx, a, confirm, 0)
+	return r.Secret, err
+}
+
+// RollOwnAPIKey is RotateOwnAPIKey with a grace period (0..MaxGrace, ErrGraceRange outside): the old key
+// keeps working until the grace ends, and its clients are not logged out before then.
+func (s *Service) RollOwnAPIKey(ctx context.Context, a Actor, confirm bool, grace time.Duration) (Rolled, error) {
 	if err := requireUser(a); err != nil {
-		return "", err
+		return Rolled{}, err
+	}
+	if err := checkGrace(grace); err != nil {
+		return Rolled{}, err
 	}
 	if !confirm {
-		return "", fmt.Errorf("keys: rotating your API key logs you out of every client: %w", ErrConfirmationRequired)
+		return Rolled{}, fmt.Errorf("keys: rotating your API key logs you out of every client: %w", ErrConfirmationRequired)
 	}
-	return s.rotateUserKey(ctx, a, a.UserID)
+	return s.rotateUserKey(ctx, a, a.UserID, grace)
 }
 
 // RotateUserAPIKey replaces any user's personal API key in the admin's portal, without confirmation.
 func (s *Service) RotateUserAPIKey(ctx context.Context, a Actor, userID string) (string, error) {
-	if err := requireAdmin(a); err != nil {
-		return "", err
-	}
-	return s.rotateUserKey(ctx, a, userID)
+	r, err := s.RollUserAPIKey(ctx, a, userID, 0)
+	return r.Secret, err
 }
 
-func (s *Service) rotateUserKey(ctx context.Context, a Actor, userID string) (string, error) {
+// RollUserAPIKey is RotateUserAPIKey with a grace period, as RollOwnAPIKey.
+func (s *Service) RollUserAPIKey(ctx context.Context, a Actor, userID string, grace time.Duration) (Rolled, error) {
+	if err := requireAdmin(a); err != nil {
+		return Rolled{}, err
+	}
+	if err := checkGrace(grace); err != nil {
+		return Rolled{}, err
+	}
+	return s.rotateUserKey(ctx, a, userID, grace)
+}
+
+func (s *Service) rotateUserKey(ctx context.Context, a Actor, userID string, grace time.Duration) (Rolled, error) {
 	secret, h, prefix, err := s.newSecret(protocol.KindUser)
 	if err != nil {
-		return "", err
+		return Rolled{}, err
 	}
 	var k store.Credential
+	var until *time.Time
 	err = s.tx(ctx, "rotate api key", func(q store.Store) error {
 		u, err := portalUser(ctx, q, a, userID)
 		if err != nil {
@@ -342,13 +363,17 @@ func (s *Service) rotateUserKey(ctx context.Context, a Actor, userID string) (st
 		if err := q.ReplaceSecret(ctx, k.ID, h, prefix, k.Generation); err != nil {
 			return err
 		}
+		if until, err = s.keepPrevious(ctx, q, k.ID, k.SecretHash, grace); err != nil {
+			return err
+		}
 		k.Generation++
 		return s.audit(ctx, q, a.PortalID, actorName(a), ActionAPIKeyRotate, u.ID, a.RemoteAddr,
-			fmt.Sprintf("email=%s key=%s generation=%d", u.Email, k.ID, k.Generation))
+			fmt.Sprintf("email=%s key=%s generation=%d", u.Email, k.ID, k.Generation)+graceDetail(grace))
 	})
 	if err != nil {
-		return "", err
+		return Rolled{}, err
 	}
-	s.changed(ctx, Change{PortalID: k.PortalID, Action: ActionAPIKeyRotate, CredentialIDs: []string{k.ID}, Logout: protocol.ReasonRotated, BeforeGeneration: k.Generation})
-	return secret, nil
+	s.changed(ctx, Change{PortalID: k.PortalID, Action: ActionAPIKeyRotate, CredentialIDs: []string{k.ID},
+		Logout: rollLogout(until, protocol.ReasonRotated), BeforeGeneration: k.Generation})
+	return Rolled{Secret: secret, PreviousValidUntil: until}, nil
 }

@@ -347,10 +347,19 @@ func (p *portal) rotateUserKey(w http.ResponseWriter, r *http.Request, c *reqCtx
 		http.Redirect(w, r, "/profile/rotate", http.StatusSeeOther)
 		return
 	}
-	key, err := p.svc.RotateUserAPIKey(r.Context(), c.actor, id)
+	grace, err := formGrace(r)
 	if err != nil {
 		p.fail(w, r, c, err)
 		return
+	}
+	k, err := p.svc.RollUserAPIKey(r.Context(), c.actor, id, grace)
+	if err != nil {
+		p.fail(w, r, c, err)
+		return
+	}
+	intro := "The user's old API key stopped working and their desktop clients were signed out. Give them this new key through a safe channel."
+	if k.PreviousValidUntil != nil {
+		intro = "The user's old API key keeps working until " + when(*k.PreviousValidUntil) + ". Give them this new key through a safe channel."
 	}
 	email := id
 	if users, err := p.svc.ListUsers(r.Context(), c.actor, store.Page{}); err == nil {
@@ -360,9 +369,9 @@ func (p *portal) rotateUserKey(w http.ResponseWriter, r *http.Request, c *reqCtx
 	}
 	p.showSecrets(w, r, c, "users", secretData{
 		Heading: "API key rotated",
-		Intro:   "The user's old API key stopped working and their desktop clients were signed out. Give them this new key through a safe channel.",
+		Intro:   intro,
 		Facts:   []fact{{"User", email}},
-		Items:   []secretItem{{Label: "New personal API key", Value: key, ID: "api-key"}},
+		Items:   []secretItem{{Label: "New personal API key", Value: k.Secret, ID: "api-key"}},
 		Back:    "/users", BackLabel: "portal users",
 	})
 }

@@ -101,6 +101,8 @@ type keyService interface {
 	ChangePassword(ctx context.Context, a keys.Actor, current, next string) error
 	ResetUserPassword(ctx context.Context, a keys.Actor, userID string) (keys.User, string, error)
 	RotateUserAPIKey(ctx context.Context, a keys.Actor, userID string) (string, error)
+	RollOwnAPIKey(ctx context.Context, a keys.Actor, confirm bool, grace time.Duration) (keys.Rolled, error)
+	RollUserAPIKey(ctx context.Context, a keys.Actor, userID string, grace time.Duration) (keys.Rolled, error)
 	ListUsers(ctx context.Context, a keys.Actor, p store.Page) ([]keys.User, error)
 	CreateUser(ctx context.Context, a keys.Actor, email string, role keys.Role) (keys.User, string, string, error)
 	SetUserRole(ctx context.Context, a keys.Actor, userID string, role keys.Role) (keys.User, error)

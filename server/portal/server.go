@@ -416,6 +416,7 @@ var funcs = template.FuncMap{
 	"when": when,
 	// expiresSoon: the portal warns from 14 days before a key's expiry (keys.ExpiryWarnings).
 	"expiresSoon": func(t *time.Time) bool { return keys.ExpiresSoon(t, time.Now()) },
+	"inGrace":     func(g *keys.Grace) bool { return g != nil && time.Now().Before(g.ValidUntil) },
 	// stamp is when with seconds (job timestamps).
 	"stamp": func(t any) string {
 		switch v := t.(type) {

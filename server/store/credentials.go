@@ -38,6 +38,16 @@ type Credential struct {
 	ActivatedAt *time.Time
 	// ExpiresAt is when the credential stops working by itself (nil: never).
 	ExpiresAt *time.Time
+	// Previous is the secret replaced by a roll with a grace period (zero when there is none).
+	Previous PreviousSecret
+}
+
+// PreviousSecret is a rolled-away secret that keeps working until ExpiresAt (the grace period).
+type PreviousSecret struct {
+	Hash      string     // hex HMAC-SHA256 of the old secret; "" when none
+	ExpiresAt *time.Time // end of the grace
+	UsedAt    *time.Time // when the old secret was last used (at most once a minute)
+	UsedFrom  string     // remote address of that use
 }
 
 // SharedSecret is one version of a portal's shared API access secret.
@@ -70,7 +80,15 @@ type CredentialStore interface {
 	UserAPIKey(ctx context.Context, userID string) (Credential, error)
 	// ReplaceSecret sets a new hash and prefix and generation = oldGeneration+1, only when the generation
 	// is still oldGeneration (ErrConflict otherwise).
+	// It also forgets any previous secret (a roll without grace ends the grace of an earlier one).
 	ReplaceSecret(ctx context.Context, id, secretHash, prefix string, oldGeneration int64) error
+	// SetPreviousSecret keeps hash working until the given time (a roll with a grace period); an empty hash
+	// clears the previous secret (the grace ends).
+	SetPreviousSecret(ctx context.Context, id, hash string, until *time.Time) error
+	// GetCredentialByPreviousHash finds the credential whose previous (rolled-away) secret has this hash.
+	GetCredentialByPreviousHash(ctx context.Context, previousHash string) (Credential, error)
+	// TouchPreviousSecret records when and from where the previous secret was last used.
+	TouchPreviousSecret(ctx context.Context, id string, at time.Time, from string) error
 	SetCredentialStatus(ctx context.Context, id, status string) error
 	// MoveSharedDevices points every shared device of the portal at version (and its prefix) and returns
 	// their IDs.

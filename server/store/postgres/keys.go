@@ -12,11 +12,12 @@ import (
 
 func scanCred(sc scanner) (store.Credential, error) {
 	var c store.Credential
-	var userID, creatorID, hash *string
+	var userID, creatorID, hash, prev *string
 	var shared *int64
 	var kind string
 	err := sc.Scan(&c.ID, &c.PortalID, &kind, &userID, &creatorID, &c.Description, &c.Prefix, &hash, &shared,
-		&c.Status, &c.Generation, &c.CreatedAt, &c.CreatedBy, &c.LastAccessedAt, &c.ActivatedAt, &c.ExpiresAt)
+		&c.Status, &c.Generation, &c.CreatedAt, &c.CreatedBy, &c.LastAccessedAt, &c.ActivatedAt, &c.ExpiresAt,
+		&prev, &c.Previous.ExpiresAt, &c.Previous.UsedAt, &c.Previous.UsedFrom)
 	c.Kind = store.CredentialKind(kind)
 	c.UserID, c.CreatorID, c.SecretHash = str(userID), str(creatorID), str(hash)
 	if shared != nil {
@@ -24,15 +25,17 @@ func scanCred(sc scanner) (store.Credential, error) {
 	}
 	c.CreatedAt, c.LastAccessedAt = utc(c.CreatedAt), optUTC(c.LastAccessedAt)
 	c.ActivatedAt, c.ExpiresAt = optUTC(c.ActivatedAt), optUTC(c.ExpiresAt)
+	c.Previous.Hash, c.Previous.ExpiresAt, c.Previous.UsedAt = str(prev), optUTC(c.Previous.ExpiresAt), optUTC(c.Previous.UsedAt)
 	return c, err
 }
 
 func (q q) CreateCredential(ctx context.Context, c store.Credential) error {
 	_, err := q.exec(ctx, "create credential", `INSERT INTO credentials (`+sqlq.CredCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
 		c.ID, c.PortalID, string(c.Kind), sqlq.NullStr(c.UserID), sqlq.NullStr(c.CreatorID), c.Description, c.Prefix,
 		sqlq.NullStr(c.SecretHash), sqlq.NullInt(c.SharedVersion), c.Status, c.Generation, c.CreatedAt, c.CreatedBy,
-		c.LastAccessedAt, c.ActivatedAt, c.ExpiresAt)
+		c.LastAccessedAt, c.ActivatedAt, c.ExpiresAt,
+		sqlq.NullStr(c.Previous.Hash), c.Previous.ExpiresAt, c.Previous.UsedAt, c.Previous.UsedFrom)
 	return err
 }
 
@@ -58,7 +61,8 @@ func (q q) ListCredentials(ctx context.Context, portalID string, p store.Page, k
 
 func (q q) ReplaceSecret(ctx context.Context, id, hash, prefix string, oldGen int64) error {
 	n, err := q.exec(ctx, "replace secret", `UPDATE credentials SET secret_hash = $1, prefix = $2,
-		generation = generation + 1 WHERE id = $3 AND generation = $4`, hash, prefix, id, oldGen)
+		generation = generation + 1, previous_hash = NULL, previous_expires_at = NULL, previous_used_at = NULL,
+		previous_used_from = '' WHERE id = $3 AND generation = $4`, hash, prefix, id, oldGen)
 	if err != nil {
 		return err
 	}
@@ -66,6 +70,21 @@ func (q q) ReplaceSecret(ctx context.Context, id, hash, prefix string, oldGen in
 		_, err := q.GetCredential(ctx, id)
 		return "generation changed", err
 	})
+}
+
+func (q q) SetPreviousSecret(ctx context.Context, id, hash string, until *time.Time) error {
+	return q.exec1(ctx, "set previous secret", `UPDATE credentials SET previous_hash = $1, previous_expires_at = $2,
+		previous_used_at = NULL, previous_used_from = '' WHERE id = $3`, sqlq.NullStr(hash), until, id)
+}
+
+func (q q) GetCredentialByPreviousHash(ctx context.Context, hash string) (store.Credential, error) {
+	return one(ctx, q, "get credential by previous hash", `SELECT `+sqlq.CredCols+` FROM credentials
+		WHERE previous_hash = $1`, scanCred, hash)
+}
+
+func (q q) TouchPreviousSecret(ctx context.Context, id string, at time.Time, from string) error {
+	return q.exec1(ctx, "touch previous secret", `UPDATE credentials SET previous_used_at = $1, previous_used_from = $2
+		WHERE id = $3`, at, from, id)
 }
 
 func (q q) SetCredentialStatus(ctx context.Context, id, status string) error {

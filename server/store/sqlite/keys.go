@@ -13,25 +13,28 @@ import (
 
 func scanCred(sc rowScanner) (store.Credential, error) {
 	var c store.Credential
-	var userID, creatorID, hash sql.NullString
-	var shared, last, activated, expires sql.NullInt64
+	var userID, creatorID, hash, prev sql.NullString
+	var shared, last, activated, expires, prevExp, prevUsed sql.NullInt64
 	var kind string
 	var at int64
 	err := sc.Scan(&c.ID, &c.PortalID, &kind, &userID, &creatorID, &c.Description, &c.Prefix, &hash, &shared,
-		&c.Status, &c.Generation, &at, &c.CreatedBy, &last, &activated, &expires)
+		&c.Status, &c.Generation, &at, &c.CreatedBy, &last, &activated, &expires,
+		&prev, &prevExp, &prevUsed, &c.Previous.UsedFrom)
 	c.Kind = store.CredentialKind(kind)
 	c.UserID, c.CreatorID, c.SecretHash = userID.String, creatorID.String, hash.String
 	c.SharedVersion = shared.Int64
 	c.CreatedAt = ut(at)
 	c.LastAccessedAt, c.ActivatedAt, c.ExpiresAt = optTime(last), optTime(activated), optTime(expires)
+	c.Previous.Hash, c.Previous.ExpiresAt, c.Previous.UsedAt = prev.String, optTime(prevExp), optTime(prevUsed)
 	return c, err
 }
 
 func (q q) CreateCredential(ctx context.Context, c store.Credential) error {
-	_, err := q.w.ExecContext(ctx, `INSERT INTO credentials (`+sqlq.CredCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := q.w.ExecContext(ctx, `INSERT INTO credentials (`+sqlq.CredCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.PortalID, string(c.Kind), sqlq.NullStr(c.UserID), sqlq.NullStr(c.CreatorID), c.Description, c.Prefix,
 		sqlq.NullStr(c.SecretHash), sqlq.NullInt(c.SharedVersion), c.Status, c.Generation, us(c.CreatedAt), c.CreatedBy,
-		optUs(c.LastAccessedAt), optUs(c.ActivatedAt), optUs(c.ExpiresAt))
+		optUs(c.LastAccessedAt), optUs(c.ActivatedAt), optUs(c.ExpiresAt),
+		sqlq.NullStr(c.Previous.Hash), optUs(c.Previous.ExpiresAt), optUs(c.Previous.UsedAt), c.Previous.UsedFrom)
 	return mapErr("create credential", err)
 }
 
@@ -57,7 +60,8 @@ func (q q) ListCredentials(ctx context.Context, portalID string, p store.Page, k
 }
 
 func (q q) ReplaceSecret(ctx context.Context, id, hash, prefix string, oldGen int64) error {
-	n, err := q.execN(ctx, "replace secret", `UPDATE credentials SET secret_hash = ?, prefix = ?, generation = generation + 1
+	n, err := q.execN(ctx, "replace secret", `UPDATE credentials SET secret_hash = ?, prefix = ?, generation = generation + 1,
+		previous_hash = NULL, previous_expires_at = NULL, previous_used_at = NULL, previous_used_from = ''
 		WHERE id = ? AND generation = ?`, hash, prefix, id, oldGen)
 	if err != nil {
 		return err
@@ -66,6 +70,21 @@ func (q q) ReplaceSecret(ctx context.Context, id, hash, prefix string, oldGen in
 		_, err := q.GetCredential(ctx, id)
 		return "generation changed", err
 	})
+}
+
+func (q q) SetPreviousSecret(ctx context.Context, id, hash string, until *time.Time) error {
+	return q.exec1(ctx, "set previous secret", `UPDATE credentials SET previous_hash = ?, previous_expires_at = ?,
+		previous_used_at = NULL, previous_used_from = '' WHERE id = ?`, sqlq.NullStr(hash), optUs(until), id)
+}
+
+func (q q) GetCredentialByPreviousHash(ctx context.Context, hash string) (store.Credential, error) {
+	c, err := scanCred(q.r.QueryRowContext(ctx, `SELECT `+sqlq.CredCols+` FROM credentials WHERE previous_hash = ?`, hash))
+	return c, mapErr("get credential by previous hash", err)
+}
+
+func (q q) TouchPreviousSecret(ctx context.Context, id string, at time.Time, from string) error {
+	return q.exec1(ctx, "touch previous secret", `UPDATE credentials SET previous_used_at = ?, previous_used_from = ?
+		WHERE id = ?`, us(at), from, id)
 }
 
 func (q q) SetCredentialStatus(ctx context.Context, id, status string) error {

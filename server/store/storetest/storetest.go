@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Sessions", testSessions},
 		{"Events", testEvents},
 		{"KeyLifecycle", testKeyLifecycle},
+		{"KeyGrace", testKeyGrace},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

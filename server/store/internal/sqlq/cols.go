@@ -7,7 +7,8 @@ const UserCols = `id, portal_id, email, role, password_hash, created_at`
 
 // CredCols is the columns of credentials, in the order of store.Credential's fields.
 const CredCols = `id, portal_id, kind, user_id, creator_id, description, prefix, secret_hash, shared_version,
-	status, generation, created_at, created_by, last_accessed_at, activated_at, expires_at`
+	status, generation, created_at, created_by, last_accessed_at, activated_at, expires_at,
+	previous_hash, previous_expires_at, previous_used_at, previous_used_from`
 
 // SharedCols is the columns of shared_secrets, in the order of store.SharedSecret's fields.
 const SharedCols = `portal_id, version, secret_hash, prefix, created_at, created_by`
