@@ -13,8 +13,10 @@ import (
 	"printdock/internal/testenv"
 	"printdock/keystore"
 	"printdock/protocol"
+	"printdock/server/events"
 	"printdock/server/keys"
 	"printdock/server/servertest"
+	"printdock/server/store"
 )
 
 // realAgent starts a real agent (its own state directory, so its own installation ID) on host.
@@ -67,6 +69,11 @@ func TestOneSecretPerInstallation(t *testing.T) {
 	s.JSON(t, http.MethodGet, "/api/v1/audit?action="+keys.ActionClientKeyInstallations, s.AdminKey, nil, http.StatusOK, &audit)
 	if len(audit.Items) == 0 || !strings.Contains(audit.Items[0].Detail, `used_on="PC-DOCK-3" new="PC-DOCK-7" refused=false`) {
 		t.Fatalf("audit after the second installation: %+v", audit.Items)
+	}
+	// Integrations hear of it too (webhooks, the event stream): a key.second_installation event.
+	evs, err := s.S.Events.Read(ctx, store.EventFilter{PortalID: s.PortalID, Types: []string{events.KeySecondInstallation}})
+	if err != nil || len(evs) == 0 || !strings.Contains(string(evs[0].Data), `"used_on":"PC-DOCK-3","new_host":"PC-DOCK-7","refused":false`) {
+		t.Fatalf("key.second_installation events: %+v, %v", evs, err)
 	}
 
 	// The policy: B (stopped) comes back while A is connected and is refused by name.

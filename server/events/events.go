@@ -25,11 +25,14 @@ const (
 	KeyRevoked           = "key.revoked"
 	// KeyExpiring is announced by key expiry (KeyExpiringData), which records it with Record.
 	KeyExpiring = "key.expiring"
+	// KeySecondInstallation: a print client secret connected from a second installation while the first
+	// is live (refused when the portal's one-installation policy is on).
+	KeySecondInstallation = "key.second_installation"
 )
 
 // Types lists every event type.
 var Types = []string{JobStateChanged, ClientConnected, ClientDisconnected, PrinterStatusChanged, KeyRotated,
-	KeyRevoked, KeyExpiring}
+	KeyRevoked, KeyExpiring, KeySecondInstallation}
 
 // Known reports whether t is an event type.
 func Known(t string) bool { return slices.Contains(Types, t) }
@@ -83,13 +86,18 @@ type PrinterData struct {
 	PreviousStatus string `json:"previous_status,omitempty"`
 }
 
-// KeyData is the data of key.rotated, key.revoked and key.expiring: which credential, never its secret.
+// KeyData is the data of the key.* events: which credential, never its secret.
 type KeyData struct {
 	CredentialID string     `json:"credential_id,omitempty"`
 	UserID       string     `json:"user_id,omitempty"` // api_key: the key's user
 	Kind         string     `json:"kind"`              // print_client_secret, shared_secret, api_key, oauth_client
 	Actor        string     `json:"actor,omitempty"`
 	ExpiresAt    *time.Time `json:"expires_at,omitempty"` // key.expiring
+	// key.second_installation: the hostname already using the secret, the newcomer's, and whether the
+	// newcomer was refused.
+	UsedOn  string `json:"used_on,omitempty"`
+	NewHost string `json:"new_host,omitempty"`
+	Refused *bool  `json:"refused,omitempty"`
 }
 
 // New is an event to record.

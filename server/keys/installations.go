@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"printdock/internal/clip"
+	"printdock/server/events"
 	"printdock/server/httpx"
 )
 
@@ -36,6 +37,12 @@ func (s *Service) SecondInstallation(ctx context.Context, p Principal, usedOn, n
 	if err := s.audit(ctx, s.st, p.PortalID, "key:"+p.CredentialID, ActionClientKeyInstallations, p.CredentialID, "", detail); err != nil {
 		s.log.Warn("keys: second installation: audit", "err", err)
 	}
+	refused := set.OneInstallationPerSecret
+	ev := events.Key(p.PortalID, events.KeySecondInstallation, s.clock(), events.KeyData{CredentialID: p.CredentialID,
+		Kind: "print_client_secret", UsedOn: usedOn, NewHost: newHost, Refused: &refused})
+	if err := events.Record(ctx, s.st, ev); err != nil {
+		s.log.Warn("keys: second installation: event", "err", err)
+	}
 	s.changed(ctx, Change{PortalID: p.PortalID, Action: ActionClientKeyInstallations, CredentialIDs: []string{p.CredentialID}, Detail: detail})
-	return set.OneInstallationPerSecret
+	return refused
 }
