@@ -81,6 +81,30 @@ func (p *portal) createIntegration(w http.ResponseWriter, r *http.Request, c *re
 	p.showSecrets(w, r, c, "integrations", d)
 }
 
+// rotateIntegration gives an integration a new client secret, optionally keeping the old one working
+// for a grace period (form field grace, seconds), and shows the new one once.
+func (p *portal) rotateIntegration(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	grace, err := formGrace(r)
+	if err != nil {
+		p.fail(w, r, c, err)
+		return
+	}
+	oc, k, err := p.svc.RotateOAuthClient(r.Context(), c.actor, r.PathValue("id"), grace)
+	if err != nil {
+		p.fail(w, r, c, err)
+		return
+	}
+	intro := "The old client secret stopped working and the integration's access tokens were dropped. Give the integration this new secret."
+	if k.PreviousValidUntil != nil {
+		intro = "The old client secret keeps working until " + when(*k.PreviousValidUntil) + "; the Integrations page shows whether it is still used. Give the integration this new secret before then."
+	}
+	p.showSecrets(w, r, c, "integrations", secretData{
+		Heading: "Integration secret rotated", Intro: intro, Facts: oauthFacts(oc),
+		Items: []secretItem{p.secretItem(c, "New client secret", "secret", k.Secret, "oauth-client", oc.Description)},
+		Back:  "/integrations", BackLabel: "integrations",
+	})
+}
+
 func oauthFacts(oc keys.OAuthClient) []fact {
 	return []fact{{"Name", oc.Description}, {"Client ID", oc.ID}, {"Status", string(oc.Status)}}
 }

@@ -88,3 +88,42 @@ func TestExpiryWarning(t *testing.T) {
 		t.Errorf("%d expiry dates, want 2", n)
 	}
 }
+
+// TestRotateIntegrationWithGrace: an integration's secret is rotated from the portal, with or without a
+// grace period; the new secret is shown once, and during the grace the list says until when the old one
+// works and whether it is still used.
+func TestRotateIntegrationWithGrace(t *testing.T) {
+	e := newEnv(t, false)
+	admin := e.client()
+	admin.login(e.admin.AdminEmail, e.admin.AdminPassword)
+	oc, _, err := e.svc.CreateOAuthClientWith(t.Context(), e.adminActor(), keys.NewOAuthClient{Description: "WMS", Active: new(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		grace, intro string
+		graced       bool
+	}{
+		{"3600", "keeps working until", true},
+		{"0", "stopped working", false},
+	} {
+		p := admin.post("/integrations/"+oc.ID+"/rotate", admin.form("grace", tc.grace))
+		if p.StatusCode != http.StatusOK || !strings.Contains(p.body, "Integration secret rotated") ||
+			!strings.Contains(p.body, tc.intro) || !strings.Contains(p.body, "pdo_") {
+			t.Fatalf("rotate with grace %s: %d", tc.grace, p.StatusCode)
+		}
+		list := admin.get("/integrations")
+		if got := strings.Contains(list.body, "data-grace"); got != tc.graced {
+			t.Errorf("grace %s: the list shows a grace: %v, want %v", tc.grace, got, tc.graced)
+		}
+	}
+	if p := admin.post("/integrations/"+oc.ID+"/rotate", admin.form("grace", "999999")); p.StatusCode != http.StatusBadRequest {
+		t.Errorf("grace beyond 24 h: %d, want 400", p.StatusCode)
+	}
+	_, pw := e.createUser("user2@example.com", keys.RoleUser)
+	user := e.client()
+	user.login("user2@example.com", pw)
+	if p := user.post("/integrations/"+oc.ID+"/rotate", user.form("grace", "0")); p.StatusCode != http.StatusForbidden {
+		t.Errorf("user rotates an integration: %d, want 403", p.StatusCode)
+	}
+}

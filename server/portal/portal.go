@@ -103,6 +103,7 @@ type keyService interface {
 	RotateUserAPIKey(ctx context.Context, a keys.Actor, userID string) (string, error)
 	RollOwnAPIKey(ctx context.Context, a keys.Actor, confirm bool, grace time.Duration) (keys.Rolled, error)
 	RollUserAPIKey(ctx context.Context, a keys.Actor, userID string, grace time.Duration) (keys.Rolled, error)
+	RotateOAuthClient(ctx context.Context, a keys.Actor, id string, grace time.Duration) (keys.OAuthClient, keys.Rolled, error)
 	ListUsers(ctx context.Context, a keys.Actor, p store.Page) ([]keys.User, error)
 	CreateUser(ctx context.Context, a keys.Actor, email string, role keys.Role) (keys.User, string, string, error)
 	SetUserRole(ctx context.Context, a keys.Actor, userID string, role keys.Role) (keys.User, error)

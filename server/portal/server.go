@@ -96,6 +96,7 @@ func newPortal(svc keyService, hub HubView, opts Options) *portal {
 	mux.HandleFunc("POST /integrations", p.admin(p.createIntegration))
 	mux.HandleFunc("POST /integrations/{id}/activate", p.admin(p.setIntegrationActive(true)))
 	mux.HandleFunc("POST /integrations/{id}/deactivate", p.admin(p.setIntegrationActive(false)))
+	mux.HandleFunc("POST /integrations/{id}/rotate", p.admin(p.rotateIntegration))
 	mux.HandleFunc("GET /integrations/{id}/revoke", p.admin(p.integrationConfirm(true)))
 	mux.HandleFunc("POST /integrations/{id}/revoke", p.admin(p.revokeIntegration))
 	mux.HandleFunc("GET /integrations/{id}/delete", p.admin(p.integrationConfirm(false)))
