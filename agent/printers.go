@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"printdock/agent/localapi"
@@ -29,7 +30,10 @@ type printerSet struct {
 	onChange func()
 	settings map[string]PrinterSettings // by canonical ID (configuration)
 	mode     string                     // Config.StatusMode: for printers without their own
-	learned  *learned
+	// alertAfter is the portal's printer alert threshold from the server's welcome (nanoseconds; 0:
+	// printer.DefaultAlertAfter).
+	alertAfter atomic.Int64
+	learned    *learned
 
 	// Lock order: a printer's use lock (printerState.use) before mu, mu before learned's locks; mu is
 	// never held across I/O, use is held across the device's I/O.
@@ -285,9 +289,9 @@ func (s *printerSet) set(id string, info *printer.Info, st printer.Status) bool 
 }
 
 // alertSince is since when a printer in state since since is in alert at now (printer.InAlert with the
-// default threshold: the agent does not learn the portal's), or nil.
-func alertSince(state printer.State, since, now time.Time) *time.Time {
-	if !printer.InAlert(state, true, since, now, printer.DefaultAlertAfter) {
+// threshold after, the portal's as the server's welcome gave it; 0: the default), or nil.
+func alertSince(state printer.State, since, now time.Time, after time.Duration) *time.Time {
+	if !printer.InAlert(state, true, since, now, after) {
 		return nil
 	}
 	return &since
@@ -342,7 +346,7 @@ func (s *printerSet) snapshot() []localapi.Printer {
 			Reason:          ps.status.Reason,
 			LabelsRemaining: ps.status.LabelsRemaining,
 			CheckedAt:       ps.status.CheckedAt,
-			AlertSince:      alertSince(ps.status.State, ps.since, now),
+			AlertSince:      alertSince(ps.status.State, ps.since, now, time.Duration(s.alertAfter.Load())),
 		})
 	}
 	return append(out, s.bad...)

@@ -254,6 +254,7 @@ func (a *Agent) connected(gen uint64, w protocol.Welcome, hb time.Duration) bool
 	if stale {
 		return false
 	}
+	a.printers.alertAfter.Store(int64(time.Duration(w.PrinterAlertSeconds) * time.Second))
 	a.setConn(func(f *connFields) {
 		f.attempts, f.heartbeat = 0, hb
 		f.setError(serr)

@@ -148,6 +148,9 @@ type Welcome struct {
 	Portal          string `json:"portal,omitempty"`
 	// HeartbeatSeconds is how often the server pings; the agent treats 3 missed intervals as a dead link.
 	HeartbeatSeconds int `json:"heartbeat_seconds"`
+	// PrinterAlertSeconds is the portal's printer alert threshold: how long a printer may need staff
+	// (out of media, head open, offline…) before it is shown as an alert. 0: the agent's default.
+	PrinterAlertSeconds int `json:"printer_alert_seconds,omitempty"`
 }
 
 // Printer is one printer as the agent reports it.

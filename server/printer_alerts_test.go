@@ -5,9 +5,11 @@ import (
 	"testing"
 	"time"
 
+	"printdock/printer"
 	"printdock/protocol"
 	"printdock/server/api"
 	"printdock/server/jobs/jobstest"
+	"printdock/server/keys"
 	"printdock/server/servertest"
 )
 
@@ -31,5 +33,30 @@ func TestPrinterAlertREST(t *testing.T) {
 	clock.Advance(5*time.Minute + time.Second)
 	if l, o := alert(); !l || !o {
 		t.Errorf("alert after 5 min: list %t, printer %t", l, o)
+	}
+}
+
+// TestWelcomeCarriesAlertThreshold: the agent learns the portal's printer alert threshold in the welcome
+// (the default while the portal has none), so the desktop app alerts when the portal does.
+func TestWelcomeCarriesAlertThreshold(t *testing.T) {
+	s := servertest.New(t, servertest.Options{})
+	k := s.CreatePrintClient(t, "Dock 3")
+	if a := s.Connect(t, k.Secret, servertest.DialOptions{}); a.Welcome.PrinterAlertSeconds != int(printer.DefaultAlertAfter/time.Second) {
+		t.Errorf("welcome without a portal setting: %d s", a.Welcome.PrinterAlertSeconds)
+	}
+	admin, err := s.S.Keys.Authenticate(t.Context(), s.AdminKey, "", "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := s.S.Keys.Settings(t.Context(), keys.Actor{Principal: admin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set.PrinterAlertAfter = 12 * time.Minute
+	if _, err := s.S.Keys.UpdateSettings(t.Context(), keys.Actor{Principal: admin}, set); err != nil {
+		t.Fatal(err)
+	}
+	if a := s.Connect(t, k.Secret, servertest.DialOptions{}); a.Welcome.PrinterAlertSeconds != 12*60 {
+		t.Errorf("welcome with a 12 min threshold: %d s", a.Welcome.PrinterAlertSeconds)
 	}
 }

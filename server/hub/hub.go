@@ -35,6 +35,8 @@ type Keys interface {
 	// SecondInstallation records a print client secret live from a second installation and reports
 	// whether the portal's policy refuses it.
 	SecondInstallation(ctx context.Context, p keys.Principal, usedOn, newHost string) bool
+	// PrinterAlertAfter is the portal's printer alert threshold (sent to the agent in the welcome).
+	PrinterAlertAfter(ctx context.Context, a keys.Actor) (time.Duration, error)
 }
 
 // Jobs is the part of the job queue (*jobs.Service) the hub calls: the registry of agents and printers,

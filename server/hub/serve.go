@@ -165,15 +165,22 @@ func (h *Hub) register(s *Session, log *slog.Logger) (connected, ok bool) {
 		s.clientID, connected = id, true
 	}
 	hb := int((h.o.Heartbeat + time.Second - 1) / time.Second)
+	alert := 0
+	if d, err := h.o.Keys.PrinterAlertAfter(s.ctx, keys.Actor{Principal: s.p}); err == nil {
+		alert = int(d / time.Second)
+	} else {
+		log.Warn("printer alert threshold", "err", err) // the agent keeps its default
+	}
 	welcome, err := protocol.Encode(protocol.Welcome{
-		ProtocolVersion:  protocol.Version,
-		ServerVersion:    h.o.ServerVersion,
-		ClientID:         s.clientID,
-		KeyID:            s.p.CredentialID,
-		KeyKind:          string(s.p.Kind),
-		KeyDescription:   s.p.Description,
-		Portal:           s.p.PortalID,
-		HeartbeatSeconds: hb,
+		ProtocolVersion:     protocol.Version,
+		ServerVersion:       h.o.ServerVersion,
+		ClientID:            s.clientID,
+		KeyID:               s.p.CredentialID,
+		KeyKind:             string(s.p.Kind),
+		KeyDescription:      s.p.Description,
+		Portal:              s.p.PortalID,
+		HeartbeatSeconds:    hb,
+		PrinterAlertSeconds: alert,
 	})
 	if err != nil {
 		log.Error("encode welcome", "err", err)
