@@ -53,6 +53,9 @@ type Bus struct {
 	st  Store
 	log *slog.Logger
 	sig *signal
+	// first is the in-process wake-up channel taken by NewBus, so that an event recorded between NewBus
+	// and Run wakes readers too (Run may start later than the first transaction).
+	first <-chan struct{}
 
 	tmu   sync.Mutex // guards tails and their subscriptions (tail.go)
 	tails map[string]*portalTail
@@ -63,7 +66,7 @@ func NewBus(st Store, log *slog.Logger) *Bus {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Bus{st: st, log: log, sig: newSignal(), tails: map[string]*portalTail{}}
+	return &Bus{st: st, log: log, sig: newSignal(), first: local.wait(), tails: map[string]*portalTail{}}
 }
 
 // Changed returns a channel closed when new events may have committed after this call.
@@ -86,7 +89,7 @@ func (b *Bus) Run(ctx context.Context) {
 			b.log.Error("events: listen for new events; readers poll", "err", err)
 		}
 	}
-	lw := local.wait()
+	lw := b.first
 	for {
 		select {
 		case <-ctx.Done():
