@@ -170,13 +170,17 @@ func (s *Service) MarkSentAll(ctx context.Context, jobIDs []string) (errs []erro
 }
 
 // inBatch runs fn for items 0..n-1 in one transaction: errs[i] is item i's verdict (an answer for that
-// item alone, isVerdict), while any other error rolls the whole batch back and is returned as err.
+// item alone, isVerdict), while any other error rolls the whole batch back and is returned as err. A
+// serialization failure (store.ErrSerialization) is never a verdict: the transaction is aborted, so the
+// batch stops there and the store runs it again from the start.
 func (s *Service) inBatch(ctx context.Context, n int, fn func(q store.Store, i int) error) (errs []error, err error) {
-	err = s.st.InTx(ctx, func(q store.Store) error {
+	// Every verdict rests on the job rows fn reads, and fn writes only to them or appends: the store may
+	// lock those rows instead of serializing (store.WithRowLocks).
+	err = s.st.InTx(store.WithRowLocks(ctx), func(q store.Store) error {
 		errs = make([]error, n) // fn may run again
 		for i := range n {
 			err := fn(q, i)
-			if err != nil && !isVerdict(err) {
+			if err != nil && (errors.Is(err, store.ErrSerialization) || !isVerdict(err)) {
 				return err
 			}
 			errs[i] = err

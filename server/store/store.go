@@ -21,6 +21,12 @@ var (
 	ErrNotFound = errors.New("store: not found")
 	// ErrConflict is a unique-constraint violation or a failed optimistic check (generation changed).
 	ErrConflict = errors.New("store: conflict")
+	// ErrSerialization is a transaction the database could not serialize with concurrent ones (on
+	// PostgreSQL SQLSTATE 40001 or a deadlock, 40P01) after the store's retries. It is never ErrConflict:
+	// it says nothing about the row at hand, and the transaction it came from is aborted, so a caller
+	// must end that transaction (return the error from InTx's function), never go on in it; running the
+	// whole transaction again may succeed. The API answers it 503 with Retry-After (package fault).
+	ErrSerialization = errors.New("store: serialization failure")
 )
 
 // Queries is every read and write of the store: the methods of each concern. The Store that InTx passes
@@ -59,3 +65,17 @@ type Store interface {
 	InTx(ctx context.Context, fn func(tx Store) error) error
 	Close() error
 }
+
+type rowLocksKey struct{}
+
+// WithRowLocks marks ctx, passed to InTx, for a transaction whose every decision rests on the job rows it
+// reads with GetJob and whose writes are to those rows or appends (package jobs' delivery batches). A
+// store may then run it at a lower isolation with those rows locked until commit (store/postgres: READ
+// COMMITTED, GetJob FOR UPDATE) instead of SERIALIZABLE, so that concurrent deliveries on several
+// replicas do not abort one another. Stores that serialize writers (store/sqlite) ignore it.
+func WithRowLocks(ctx context.Context) context.Context {
+	return context.WithValue(ctx, rowLocksKey{}, true)
+}
+
+// RowLocks reports whether ctx was marked by WithRowLocks.
+func RowLocks(ctx context.Context) bool { v, _ := ctx.Value(rowLocksKey{}).(bool); return v }

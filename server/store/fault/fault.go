@@ -1,7 +1,8 @@
 // Package fault classifies the store errors no request can fix: the server's disk is full, or the
-// database cannot be reached right now (PostgreSQL down or restarting). The API answers them 507 and
-// 503 with Retry-After instead of 500, so a client knows the request was not stored and when to try
-// again. It looks through the error chain for the drivers' own errors (modernc.org/sqlite, pgx), so the
+// database cannot serve the request right now (PostgreSQL down or restarting, or a transaction it could
+// not serialize with concurrent ones even after the store's retries, store.ErrSerialization). The API
+// answers them 507 and 503 with Retry-After instead of 500, so a client knows the request was not stored
+// and when to try again. It looks through the error chain for the drivers' own errors (modernc.org/sqlite, pgx), so the
 // store packages need not translate them.
 package fault
 
@@ -15,6 +16,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	sqlite3 "modernc.org/sqlite"
 	sqlite3lib "modernc.org/sqlite/lib"
+
+	"printdock/server/store"
 )
 
 // Kind is what kind of fault an error is.
@@ -37,6 +40,9 @@ func Of(err error) Kind {
 	}
 	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
 		return DiskFull
+	}
+	if errors.Is(err, store.ErrSerialization) {
+		return Unavailable // too much contention right now: nothing was stored, a retry may succeed
 	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {

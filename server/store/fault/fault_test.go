@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"printdock/server/store"
 )
 
 func TestOf(t *testing.T) {
@@ -45,6 +47,7 @@ func TestOf(t *testing.T) {
 		{"pg shutting down", fmt.Errorf("postgres: create job: %w", &pgconn.PgError{Code: "57P01"}), Unavailable},
 		{"pg connection failure", &pgconn.PgError{Code: "08006"}, Unavailable},
 		{"pg unique violation", &pgconn.PgError{Code: "23505"}, None},
+		{"serialization failure", fmt.Errorf("postgres: mark sent: %w: %w", store.ErrSerialization, &pgconn.PgError{Code: "40001"}), Unavailable},
 		{"pg connect refused", fmt.Errorf("postgres: begin: %w", connErr), Unavailable},
 		{"unexpected eof", fmt.Errorf("postgres: commit: %w", io.ErrUnexpectedEOF), Unavailable},
 		{"conn closed", errors.New("postgres: create job: conn closed"), Unavailable},

@@ -72,7 +72,7 @@ func (q q) ResetClientSessions(ctx context.Context) (int64, error) {
 }
 
 func (q q) GetClient(ctx context.Context, id string) (store.Client, error) {
-	return one(ctx, q, "get client", `SELECT `+sqlq.ClientCols+` FROM clients WHERE id = $1`, scanClient, id)
+	return one(ctx, q.committed(), "get client", `SELECT `+sqlq.ClientCols+` FROM clients WHERE id = $1`, scanClient, id)
 }
 
 func (q q) ListClients(ctx context.Context, portalID string, p store.Page) ([]store.Client, error) {

@@ -58,12 +58,12 @@ func scanEvent(sc scanner) (store.Event, error) {
 func (q q) ListEvents(ctx context.Context, f store.EventFilter) ([]store.Event, error) {
 	var a args
 	sql := sqlq.Events(f, a.add)
-	return list(ctx, q, "list events", sql, scanEvent, a...)
+	return list(ctx, q.committed(), "list events", sql, scanEvent, a...)
 }
 
 func (q q) LastEventID(ctx context.Context, portalID string) (int64, error) {
 	var id int64
-	err := q.row(ctx, "last event id", `SELECT COALESCE(MAX(id), 0) FROM events WHERE portal_id = $1`,
+	err := q.committed().row(ctx, "last event id", `SELECT COALESCE(MAX(id), 0) FROM events WHERE portal_id = $1`,
 		func(sc scanner) error { return sc.Scan(&id) }, portalID)
 	return id, err
 }

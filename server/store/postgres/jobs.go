@@ -50,7 +50,11 @@ func (q q) CreateJob(ctx context.Context, j store.Job) error {
 }
 
 func (q q) GetJob(ctx context.Context, id string) (store.Job, error) {
-	return one(ctx, q, "get job", `SELECT `+sqlq.JobCols+sqlq.JobFrom+` WHERE j.id = $1`, scanJobs(false), id)
+	sql := `SELECT ` + sqlq.JobCols + sqlq.JobFrom + ` WHERE j.id = $1`
+	if t, ok := q.r.(*txStore); ok && t.locks {
+		sql += ` FOR UPDATE OF j` // reads.go
+	}
+	return one(ctx, q.committed(), "get job", sql, scanJobs(false), id)
 }
 
 func (q q) GetJobByIdempotencyKey(ctx context.Context, portalID, key string) (store.Job, error) {
@@ -77,14 +81,14 @@ func (q q) JobPreview(ctx context.Context, id string) ([]byte, error) {
 func (q q) ListJobs(ctx context.Context, f store.JobFilter) ([]store.Job, error) {
 	var a args
 	sql := `SELECT ` + sqlq.JobCols + sqlq.JobFrom + sqlq.Jobs(f, a.add)
-	return list(ctx, q, "list jobs", sql, scanJobs(false), a...)
+	return list(ctx, q.committed(), "list jobs", sql, scanJobs(false), a...)
 }
 
 func (q q) PendingJobs(ctx context.Context, clientID string, session int64, limit int) ([]store.Job, error) {
 	if limit <= 0 {
 		limit = 100
 	}
-	return list(ctx, q, "pending jobs", `SELECT `+sqlq.JobCols+`, j.content`+sqlq.JobFrom+`
+	return list(ctx, q.committed(), "pending jobs", `SELECT `+sqlq.JobCols+`, j.content`+sqlq.JobFrom+`
 		WHERE j.client_id = $1 AND p.present AND j.cancel_requested_at IS NULL AND (j.state = 'queued'
 			OR (j.state = 'sent' AND j.received_at IS NULL AND j.sent_session < $2))
 		ORDER BY j.created_at, j.id LIMIT $3`, scanJobs(true), clientID, session, limit)
@@ -116,7 +120,7 @@ func (q q) AppendJobEvent(ctx context.Context, e store.JobEvent) (int64, error) 
 func (q q) ListJobEvents(ctx context.Context, jobID string, p store.Page) ([]store.JobEvent, error) {
 	var a args
 	sql := sqlq.JobEvents(jobID, p, a.add)
-	return list(ctx, q, "list job events", sql, func(sc scanner) (store.JobEvent, error) {
+	return list(ctx, q.committed(), "list job events", sql, func(sc scanner) (store.JobEvent, error) {
 		var e store.JobEvent
 		var from, to string
 		err := sc.Scan(&e.ID, &e.JobID, &e.At, &from, &to, &e.Reason, &e.Actor)

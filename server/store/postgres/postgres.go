@@ -8,7 +8,13 @@
 // runs fn again on a fresh transaction (up to maxAttempts times, with jittered backoff), so fn must derive
 // everything it leaves behind from what it reads in that attempt — assign captured variables, do not
 // accumulate into them — and must have no side effects outside the transaction that would be wrong to
-// repeat. When the attempts are exhausted the error wraps store.ErrConflict.
+// repeat. When the attempts are exhausted the error wraps store.ErrSerialization (never store.ErrConflict,
+// which is a verdict about one row: a caller must not go on in the aborted transaction).
+//
+// Standalone reads that no caller builds a write on (the event log, the pending jobs of a client, a job or
+// client looked up outside a transaction: reads.go) run READ COMMITTED, so they take no SIRead locks and
+// cannot make a writer a serialization pivot. And a transaction started with store.WithRowLocks runs READ
+// COMMITTED too, with the job rows it reads locked FOR UPDATE (reads.go says why that is as safe there).
 //
 // Tables live in the first schema of the connection's search_path (set it with `search_path=NAME` in the
 // URL; it must exist). Schema migrations are embedded (migrations/NNN_name.sql, append-only), applied in
@@ -151,13 +157,20 @@ func (db *DB) Close() error {
 }
 
 // run runs fn on a pooled connection, again (on a fresh connection) after a serialization failure.
-func (db *DB) run(ctx context.Context, fn func(c querier) error) error {
+func (db *DB) run(ctx context.Context, fn func(c querier) error) error { return db.runIn(ctx, nil, fn) }
+
+// runIn is run, in a transaction of its own with opts when opts is not nil.
+func (db *DB) runIn(ctx context.Context, opts *pgx.TxOptions, fn func(c querier) error) error {
 	for attempt := 1; ; attempt++ {
 		c, err := db.pool.acquire(ctx)
 		if err != nil {
 			return err
 		}
-		err = fn(c)
+		if opts == nil {
+			err = fn(c)
+		} else {
+			err = pgx.BeginTxFunc(ctx, c, *opts, func(tx pgx.Tx) error { return fn(tx) })
+		}
 		db.pool.release(c)
 		if !retryable(err) || attempt == maxAttempts || backoff(ctx, attempt) != nil {
 			return err
@@ -183,11 +196,15 @@ func (db *DB) tryTx(ctx context.Context, fn func(tx store.Store) error) (again b
 		return false, fmt.Errorf("postgres: begin: %w", err)
 	}
 	defer db.pool.release(c)
-	tx, err := c.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable})
+	opts, locks := pgx.TxOptions{IsoLevel: pgx.Serializable}, store.RowLocks(ctx)
+	if locks {
+		opts.IsoLevel = pgx.ReadCommitted // reads.go
+	}
+	tx, err := c.BeginTx(ctx, opts)
 	if err != nil {
 		return retryable(err), mapErr("begin", err)
 	}
-	t := &txStore{tx: tx, db: db}
+	t := &txStore{tx: tx, db: db, locks: locks}
 	t.q = q{r: t, rep: db.replica}
 	finished := false
 	defer func() {
@@ -219,6 +236,7 @@ type txStore struct {
 	tx    pgx.Tx
 	db    *DB
 	retry atomic.Bool // a statement failed in a way that a new attempt may not
+	locks bool        // begun with store.WithRowLocks: READ COMMITTED, GetJob locks the row (reads.go)
 }
 
 var (
@@ -266,8 +284,9 @@ func backoff(ctx context.Context, attempt int) error {
 	}
 }
 
-// mapErr turns unique violations (and exhausted serialization retries) into store.ErrConflict and no
-// rows into store.ErrNotFound, keeping the driver's error in the chain.
+// mapErr turns unique violations into store.ErrConflict, serialization failures and deadlocks (left after
+// the retries) into store.ErrSerialization and no rows into store.ErrNotFound, keeping the driver's error
+// in the chain.
 func mapErr(op string, err error) error {
 	if err == nil {
 		return nil
@@ -281,7 +300,7 @@ func mapErr(op string, err error) error {
 		case "23505": // unique_violation
 			return fmt.Errorf("postgres: %s: %w: %w", op, store.ErrConflict, err)
 		case "40001", "40P01":
-			return fmt.Errorf("postgres: %s: concurrent update: %w: %w", op, store.ErrConflict, err)
+			return fmt.Errorf("postgres: %s: %w: %w", op, store.ErrSerialization, err)
 		}
 	}
 	return fmt.Errorf("postgres: %s: %w", op, err)
