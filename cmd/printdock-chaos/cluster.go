@@ -10,13 +10,14 @@ import (
 	"time"
 
 	"printdock/client"
+	"printdock/internal/deploy"
 )
 
 // cluster is one printdock-server, its agents (one process and one tcp:// simulator each) and a
 // submitter.
 type cluster struct {
 	e      env
-	spec   serverSpec
+	spec   deploy.ServerSpec
 	server *proc
 	key    string
 	api    *client.Client
@@ -54,10 +55,10 @@ func newCluster(ctx context.Context, e env, o clusterOpts) (*cluster, error) {
 	if o.heartbeat == 0 {
 		o.heartbeat = 2 * time.Second
 	}
-	c := &cluster{e: e, spec: serverSpec{dataDir: o.dataDir, database: o.database, listen: net.JoinHostPort(o.ip, strconv.Itoa(port)), heartbeat: o.heartbeat,
-		logLevel: o.logLevel}}
+	c := &cluster{e: e, spec: deploy.ServerSpec{DataDir: o.dataDir, Database: o.database, Listen: net.JoinHostPort(o.ip, strconv.Itoa(port)), Heartbeat: o.heartbeat,
+		LogLevel: o.logLevel}}
 	if insecure {
-		c.spec.extra = []string{"--insecure-http"}
+		c.spec.Extra = []string{"--insecure-http"}
 	}
 	if c.key, err = initStore(ctx, e.bins, c.spec); err != nil {
 		return nil, err
@@ -65,7 +66,7 @@ func newCluster(ctx context.Context, e env, o clusterOpts) (*cluster, error) {
 	if c.server, err = startServer(ctx, e.bins, c.spec, filepath.Join(e.dir, "server.log")); err != nil {
 		return nil, err
 	}
-	base := "http://" + c.spec.listen
+	base := "http://" + c.spec.Listen
 	if c.api, err = newAPI(base, c.key); err != nil {
 		c.close()
 		return nil, err
@@ -129,9 +130,9 @@ func (c *cluster) restartServer(ctx context.Context) error {
 
 func (c *cluster) close() {
 	for _, a := range c.agents {
-		a.stop()
+		a.Stop()
 	}
-	c.server.stop()
+	c.server.Stop()
 	if c.fleet != nil {
 		c.fleet.close()
 	}

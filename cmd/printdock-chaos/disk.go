@@ -120,7 +120,7 @@ func runDiskFull(ctx context.Context, e env, r *Result) error {
 	if !strings.Contains(r.Note, "507") && !strings.Contains(r.Note, "503") {
 		return errors.New("no submit was refused while the disk was full")
 	}
-	c.server.stop()
+	c.server.Stop()
 	return integrity(filepath.Join(fs.dir, "printdock.db"))
 }
 

@@ -24,7 +24,7 @@ func runKill9(ctx context.Context, e env, r *Result) error {
 		if el < d*2/5 || !killed.CompareAndSwap(0, time.Now().UnixNano()) {
 			return
 		}
-		c.server.kill()
+		c.server.Kill()
 		go func() {
 			time.Sleep(500 * time.Millisecond) // the server stays down a moment, submits get no answer
 			err := c.restartServer(ctx)

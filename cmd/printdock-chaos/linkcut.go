@@ -127,8 +127,8 @@ func runLinkCut(ctx context.Context, e env, r *Result) error {
 	var agentGone, serverGone time.Time
 	err = waitFor(ctx, 6*hb, "both sides to notice the dead link", func() bool {
 		var ok1, ok2 bool
-		agentGone, ok1 = logTime(c.agents[0].log, "the server stopped answering", cut)
-		serverGone, ok2 = logTime(c.server.log, "agent disconnected", cut)
+		agentGone, ok1 = logTime(c.agents[0].Log, "the server stopped answering", cut)
+		serverGone, ok2 = logTime(c.server.Log, "agent disconnected", cut)
 		return ok1 && ok2
 	})
 	// Bound: three heartbeats of silence, plus 250 ms for timers and the server's 100 ms close grace.

@@ -35,6 +35,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"printdock/internal/deploy"
 )
 
 // Result is one scenario's outcome.
@@ -125,8 +127,8 @@ func run(ctx context.Context, args []string, out io.Writer) ([]Result, error) {
 	_ = os.Chmod(dir, 0o755) // PostgreSQL runs as postgres under it
 	var b bins
 	if *binDir != "" {
-		b = bins{server: *binDir + "/printdock-server", agent: *binDir + "/printdock-agent"}
-	} else if b, err = build(ctx, dir+"/bin"); err != nil {
+		b = bins{Server: *binDir + "/printdock-server", Agent: *binDir + "/printdock-agent"}
+	} else if b, err = deploy.Build(ctx, dir+"/bin"); err != nil {
 		return nil, err
 	}
 	want := map[string]bool{}

@@ -2,43 +2,17 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"time"
+
+	"printdock/internal/deploy"
 )
 
-// pg is a throwaway PostgreSQL cluster (scripts/pg-throwaway.sh).
-type pg struct {
-	script, dir, url string
+func startPG(ctx context.Context, e env) (*deploy.PG, error) {
+	return deploy.StartPG(ctx, e.repo, filepath.Join(e.dir, "pg"))
 }
-
-func startPG(ctx context.Context, e env) (*pg, error) {
-	p := &pg{script: filepath.Join(e.repo, "scripts/pg-throwaway.sh"), dir: filepath.Join(e.dir, "pg")}
-	out, err := exec.CommandContext(ctx, p.script, "start", p.dir).Output()
-	if err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			err = fmt.Errorf("%w: %s", err, ee.Stderr)
-		}
-		return nil, fmt.Errorf("start PostgreSQL (%s; its directory must be reachable by the postgres user): %w", p.script, err)
-	}
-	p.url = strings.TrimSpace(string(out))
-	return p, nil
-}
-
-func (p *pg) do(cmd string) error {
-	if out, err := exec.Command(p.script, cmd, p.dir).CombinedOutput(); err != nil {
-		return fmt.Errorf("pg-throwaway %s: %w: %s", cmd, err, out)
-	}
-	return nil
-}
-
-func (p *pg) stop()          { _ = p.do("stop") }
-func (p *pg) restart() error { return p.do("restart") }
 
 // runPGRestart: one server on PostgreSQL, a 200 jobs/s burst; at 30% of it PostgreSQL stops (immediate
 // shutdown) and starts again 2 s later. While it is down submits get 503 with Retry-After (never a
@@ -48,8 +22,8 @@ func runPGRestart(ctx context.Context, e env, r *Result) error {
 	if err != nil {
 		return err
 	}
-	defer db.stop()
-	c, err := newCluster(ctx, e, clusterOpts{agents: 3, database: db.url})
+	defer db.Stop()
+	c, err := newCluster(ctx, e, clusterOpts{agents: 3, database: db.URL})
 	if err != nil {
 		return err
 	}
@@ -65,9 +39,9 @@ func runPGRestart(ctx context.Context, e env, r *Result) error {
 			return
 		}
 		go func() {
-			db.stop()
+			db.Stop()
 			time.Sleep(2 * time.Second)
-			err := db.restart()
+			err := db.Restart()
 			up.Store(time.Now().UnixNano())
 			restarted <- err
 		}()
@@ -88,8 +62,8 @@ func runPGRestart(ctx context.Context, e env, r *Result) error {
 		t = time.Now()
 	}
 	r.Recovery = append(r.Recovery, Measure{What: "PostgreSQL back → first 201 (same server process)", Took: t.Sub(back), Bound: 10 * time.Second})
-	if c.server.exited() {
-		return fmt.Errorf("the server exited: %s", c.server.tail())
+	if c.server.Exited() {
+		return fmt.Errorf("the server exited: %s", c.server.Tail())
 	}
 	if err := c.probeAll(ctx, "PGP", 30*time.Second); err != nil {
 		return err
