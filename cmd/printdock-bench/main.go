@@ -81,7 +81,7 @@ func run(args []string, out io.Writer) error {
 	fs.BoolVar(&o.asJSON, "json", false, "print JSON")
 	fs.StringVar(&o.keep, "data-dir", "", "keep the server's and agents' data here (default: a temporary directory, removed)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measurements here")
-	fs.StringVar(&o.mode, "mode", "agents", "agents: full agents in process (above); light: the server alone, light agents in another process; idle: server memory per idle agent (--agents of them); reset: shared-secret reset with --agents devices connected")
+	fs.StringVar(&o.mode, "mode", "agents", "agents: full agents in process (above); light: the server alone, light agents in another process; idle: server memory per idle agent (--agents of them); reset: shared-secret reset with --agents devices connected; replicas: 3 replicas on PostgreSQL behind nginx (needs nginx and PostgreSQL's server binaries; max(50, --agents) rotations)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -120,10 +120,10 @@ func run(args []string, out io.Writer) error {
 
 	switch o.mode {
 	case "agents":
-	case "light", "idle", "reset":
+	case "light", "idle", "reset", "replicas":
 		return runMode(ctx, o, dir, out)
 	default:
-		return fmt.Errorf("--mode %q: want agents, light, idle or reset", o.mode)
+		return fmt.Errorf("--mode %q: want agents, light, idle, reset or replicas", o.mode)
 	}
 	rig, err := newRig(ctx, dir, o.agents)
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 	"runtime"
 )
 
-// runMode runs --mode light or idle and prints its results.
+// runMode runs --mode light, reset, idle or replicas and prints its results.
 func runMode(ctx context.Context, o options, dir string, out io.Writer) error {
 	raiseNOFILE()
 	var v any
@@ -41,6 +41,17 @@ func runMode(ctx context.Context, o options, dir string, out io.Writer) error {
 			fmt.Fprintf(out, "printdock-bench --mode reset: shared-secret reset with %d devices connected (another process)\n", res.Devices)
 			fmt.Fprintf(out, "last logout %s after the call (the call itself %s) | bare websocket broadcast to as many connections: last arrival %s\n",
 				ms(res.LastLogoutAfterCall), ms(res.APICall), ms(res.BroadcastLast))
+			return nil
+		}
+	case "replicas":
+		res, err := runReplicaBench(ctx, o, dir)
+		if err != nil {
+			return err
+		}
+		res.CPUs = runtime.NumCPU()
+		v = res
+		if !o.asJSON {
+			writeReplicas(out, res)
 			return nil
 		}
 	case "idle":
