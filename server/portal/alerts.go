@@ -52,7 +52,7 @@ func alertsOf(ps []jobs.Printer, after time.Duration, now time.Time) []printerAl
 // alertWhat says what is wrong with a printer seen as s in words staff use.
 func alertWhat(s printer.Seen) string {
 	if !s.AgentOnline {
-		return "its computer's agent is not connected"
+		return "agent not connected"
 	}
 	if !s.Present {
 		return "not connected to its computer"

@@ -31,7 +31,7 @@ func TestAlertsOf(t *testing.T) {
 	want := []printerAlert{
 		{PrinterID: "d", Name: "Unplugged", What: "not connected to its computer", For: "1 h 30 min"},
 		{PrinterID: "a", Name: "Zebra Dock 3", What: "out of media", For: "12 min"},
-		{PrinterID: "f", Name: "Agent gone", What: "its computer's agent is not connected", For: "7 min"},
+		{PrinterID: "f", Name: "Agent gone", What: "agent not connected", For: "7 min"},
 		{PrinterID: "e", Name: "Paused", What: "paused", For: "5 min"},
 	}
 	if len(got) != len(want) {
