@@ -39,3 +39,36 @@ func TestInAlert(t *testing.T) {
 		}
 	}
 }
+
+// TestSeenInAlert: a printer whose agent is not connected counts as offline since the agent's disconnect,
+// or since its own state's start when it already needed staff; a reconnected agent's printer counts as
+// it reports.
+func TestSeenInAlert(t *testing.T) {
+	now := time.Date(2026, 12, 6, 3, 0, 0, 0, time.UTC)
+	ago := func(d time.Duration) time.Time { return now.Add(-d) }
+	for _, tt := range []struct {
+		name      string
+		seen      Seen
+		wantSince time.Time
+		want      bool
+	}{
+		{"online ready", Seen{StateReady, true, ago(time.Hour), true, ago(2 * time.Hour)}, ago(time.Hour), false},
+		{"online media out", Seen{StateMediaOut, true, ago(time.Hour), true, ago(2 * time.Hour)}, ago(time.Hour), true},
+		{"agent gone long ago", Seen{StateReady, true, ago(time.Hour), false, ago(10 * time.Minute)}, ago(10 * time.Minute), true},
+		{"agent gone recently", Seen{StateReady, true, ago(time.Hour), false, ago(time.Minute)}, ago(time.Minute), false},
+		{"agent gone at threshold", Seen{StateBusy, true, ago(time.Hour), false, ago(5 * time.Minute)}, ago(5 * time.Minute), true},
+		{"media out before agent went", Seen{StateMediaOut, true, ago(6 * time.Minute), false, ago(time.Minute)}, ago(6 * time.Minute), true},
+		{"unplugged before agent went", Seen{StateReady, false, ago(time.Hour), false, ago(time.Minute)}, ago(time.Hour), true},
+		{"status after disconnect (clock skew)", Seen{StateMediaOut, true, ago(time.Minute), false, ago(2 * time.Minute)}, ago(2 * time.Minute), false},
+		{"disconnect not known", Seen{StateReady, true, ago(time.Hour), false, time.Time{}}, time.Time{}, false},
+	} {
+		e := tt.seen.Effective()
+		if e.Present != (tt.seen.AgentOnline && tt.seen.Present) || !e.Since.Equal(tt.wantSince) {
+			t.Errorf("%s: Effective = present %t since %v, want present %t since %v", tt.name, e.Present, e.Since,
+				tt.seen.AgentOnline && tt.seen.Present, tt.wantSince)
+		}
+		if got := tt.seen.InAlert(now, 5*time.Minute); got != tt.want {
+			t.Errorf("%s: InAlert = %t, want %t", tt.name, got, tt.want)
+		}
+	}
+}

@@ -60,3 +60,43 @@ func TestWelcomeCarriesAlertThreshold(t *testing.T) {
 		t.Errorf("welcome with a 12 min threshold: %d s", a.Welcome.PrinterAlertSeconds)
 	}
 }
+
+// TestPrinterAlertAgentGone: a ready printer whose agent disconnects counts as offline from the
+// disconnect: in alert once the portal's (shortened) threshold has passed on the server's clock, and no
+// longer once the agent is back.
+func TestPrinterAlertAgentGone(t *testing.T) {
+	clock := jobstest.NewClock(time.Now().UTC())
+	s := servertest.New(t, servertest.Options{JobClock: clock.Now})
+	key := s.CreatePrintClient(t, "Dock 4")
+	ready := protocol.Printer{ID: "tcp://10.0.0.6:9100", Name: "Zebra Dock 4", Make: "Zebra", Status: "ready"}
+	a, ids := connectWith(t, s, key.Secret, servertest.DialOptions{}, ready)
+	admin, err := s.S.Keys.Authenticate(t.Context(), s.AdminKey, "", "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.S.Keys.UpdateSettings(t.Context(), keys.Actor{Principal: admin}, keys.Settings{PrinterAlertAfter: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	alert := func() bool {
+		var p api.PrinterJSON
+		s.JSON(t, http.MethodGet, "/api/v1/printers/"+ids[0], s.AdminKey, nil, http.StatusOK, &p)
+		return p.Alert
+	}
+	clock.Advance(time.Hour) // ready for an hour: no alert
+	if alert() {
+		t.Fatal("alert for a ready printer of a connected agent")
+	}
+	a.Conn.CloseNow()
+	s.WaitPrinter(t, a, ready.ID, false)
+	if alert() {
+		t.Error("alert at the disconnect (the printer was ready for an hour before)")
+	}
+	clock.Advance(time.Minute + time.Second)
+	if !alert() {
+		t.Error("no alert a minute after the agent disconnected")
+	}
+	connectWith(t, s, key.Secret, servertest.DialOptions{InstallationID: a.Hello.InstallationID}, ready)
+	if alert() {
+		t.Error("alert after the agent reconnected")
+	}
+}

@@ -13,7 +13,8 @@ import (
 type PrinterJSON struct {
 	jobs.Printer
 	// Alert: out of media, head open, offline… for at least the portal's printer alert threshold
-	// (printer.InAlert), as the portal's home page shows it.
+	// (printer.Seen.InAlert: a printer whose agent is not connected counts as offline since its
+	// disconnect), as the portal's home page shows it.
 	Alert bool `json:"alert"`
 }
 
@@ -30,6 +31,6 @@ func (a *API) printerAlert(ctx context.Context, act keys.Actor) func(jobs.Printe
 		now = a.clock()
 	}
 	return func(p jobs.Printer) PrinterJSON {
-		return PrinterJSON{Printer: p, Alert: printer.InAlert(printer.State(p.Status), p.Present, p.StatusSince, now, after)}
+		return PrinterJSON{Printer: p, Alert: p.Seen().InAlert(now, after)}
 	}
 }

@@ -53,6 +53,9 @@ type Jobs interface {
 	// CancelsFor lists the client's jobs a user asked to cancel after they were sent: the hub sends each
 	// a `cancel` message (once per session, to agents whose hello lists protocol.FeatureCancel).
 	CancelsFor(ctx context.Context, clientID string) ([]string, error)
+	// OtherInstallation: the hostname of a client of the credential online on any replica from another
+	// installation (one secret per installation).
+	OtherInstallation(ctx context.Context, portalID, credentialID, installationID string) (string, bool)
 }
 
 var _ Jobs = (*jobs.Service)(nil)
@@ -253,19 +256,24 @@ type ClientInfo struct {
 }
 
 // otherInstallation returns the hostname of a live session of credentialID from another installation
-// than installationID (print client secrets only: one secret per installation).
-func (h *Hub) otherInstallation(p keys.Principal, installationID string) (string, bool) {
+// than installationID (print client secrets only: one secret per installation): this hub's sessions
+// first, then the store's (the other replicas').
+func (h *Hub) otherInstallation(ctx context.Context, p keys.Principal, installationID string) (string, bool) {
 	if p.Kind != keys.KindPrintClient {
 		return "", false
 	}
 	h.mu.RLock()
-	defer h.mu.RUnlock()
 	for s := range h.byCred[p.CredentialID] {
 		if s.hello.InstallationID != installationID {
+			h.mu.RUnlock()
 			return s.hello.Hostname, true
 		}
 	}
-	return "", false
+	h.mu.RUnlock()
+	if h.o.Jobs == nil {
+		return "", false
+	}
+	return h.o.Jobs.OtherInstallation(ctx, p.PortalID, p.CredentialID, installationID)
 }
 
 // Clients lists the connected agents of a portal, oldest connection first.

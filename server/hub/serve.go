@@ -54,7 +54,7 @@ func (h *Hub) Serve(ctx context.Context, c *websocket.Conn, p keys.Principal, re
 	if !ok {
 		return
 	}
-	if usedOn, ok := h.otherInstallation(p, hello.InstallationID); ok &&
+	if usedOn, ok := h.otherInstallation(ctx, p, hello.InstallationID); ok &&
 		h.o.Keys.SecondInstallation(ctx, p, usedOn, hello.Hostname) {
 		h.refuseInUse(ctx, c, usedOn, log)
 		return

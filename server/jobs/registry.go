@@ -9,6 +9,7 @@ import (
 	"unicode"
 
 	"printdock/internal/clip"
+	"printdock/printer"
 	"printdock/protocol"
 	"printdock/server/store"
 )
@@ -68,13 +69,24 @@ type Printer struct {
 	UpdatedAt   time.Time `json:"updated_at"` // last report
 	// StatusSince is when Status or Present last changed (printer alerts measure from it).
 	StatusSince time.Time `json:"status_since"`
+	// ClientOnline and ClientSeenAt (not in the JSON): whether the printer's agent has a live session, and
+	// its last connect or disconnect (printer alerts: printer.Seen).
+	ClientOnline bool      `json:"-"`
+	ClientSeenAt time.Time `json:"-"`
+}
+
+// Seen is what printer alerts know of p.
+func (p Printer) Seen() printer.Seen {
+	return printer.Seen{State: printer.State(p.Status), Present: p.Present, Since: p.StatusSince,
+		AgentOnline: p.ClientOnline, AgentSeen: p.ClientSeenAt}
 }
 
 func printerOf(p store.Printer) Printer {
 	return Printer{ID: p.ID, Name: p.Name, URI: p.URI, ClientID: p.ClientID, Online: p.ClientOnline && p.Present,
 		Status: p.Status, Reason: p.Reason, Make: p.Make, Model: p.Model, Present: p.Present,
 		Language: p.Language, DPI: p.DPI, StatusMode: p.StatusMode,
-		FirstSeenAt: p.FirstSeenAt, UpdatedAt: p.UpdatedAt, StatusSince: p.StatusSince}
+		FirstSeenAt: p.FirstSeenAt, UpdatedAt: p.UpdatedAt, StatusSince: p.StatusSince,
+		ClientOnline: p.ClientOnline, ClientSeenAt: p.ClientSeenAt}
 }
 
 // ClientConnected records a session of an agent (after hello) and returns its client ID, to send in
@@ -132,6 +144,20 @@ func (s *Service) ClientDisconnected(ctx context.Context, clientID string) error
 		s.recordClient(ctx, c, false)
 	}
 	return nil
+}
+
+// OtherInstallation returns the hostname of a client of the credential that is online (on any replica)
+// from another installation than installationID (one secret per installation). A store error is logged
+// and reports none.
+func (s *Service) OtherInstallation(ctx context.Context, portalID, credentialID, installationID string) (string, bool) {
+	c, err := s.st.OtherLiveInstallation(ctx, portalID, credentialID, installationID)
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			s.log.WarnContext(ctx, "other installation", "credential_id", credentialID, "err", err)
+		}
+		return "", false
+	}
+	return c.Hostname, true
 }
 
 // ResetPresence marks every client offline. Call it once when a server starts, before the hub accepts

@@ -2,7 +2,8 @@ package portal
 
 // Printer alerts on the portal's home pages (the keys page for admins, the profile for users): the
 // portal's printers that have been out of media, head open, offline… for longer than the portal's
-// threshold (printer.InAlert, keys.Settings.PrinterAlertAfter).
+// threshold (printer.Seen.InAlert, keys.Settings.PrinterAlertAfter); a printer whose agent is not
+// connected counts as offline since the agent's disconnect.
 
 import (
 	"context"
@@ -32,11 +33,13 @@ func alertsOf(ps []jobs.Printer, after time.Duration, now time.Time) []printerAl
 	}
 	var rows []row
 	for _, p := range ps {
-		if !printer.InAlert(printer.State(p.Status), p.Present, p.StatusSince, now, after) {
+		seen := p.Seen()
+		if !seen.InAlert(now, after) {
 			continue
 		}
-		rows = append(rows, row{printerAlert{PrinterID: p.ID, Name: p.Name, What: alertWhat(p),
-			For: alertFor(now.Sub(p.StatusSince))}, p.StatusSince})
+		since := seen.Effective().Since
+		rows = append(rows, row{printerAlert{PrinterID: p.ID, Name: p.Name, What: alertWhat(seen),
+			For: alertFor(now.Sub(since))}, since})
 	}
 	slices.SortStableFunc(rows, func(x, y row) int { return x.since.Compare(y.since) })
 	out := make([]printerAlert, len(rows))
@@ -46,12 +49,15 @@ func alertsOf(ps []jobs.Printer, after time.Duration, now time.Time) []printerAl
 	return out
 }
 
-// alertWhat says what is wrong with p in words staff use.
-func alertWhat(p jobs.Printer) string {
-	if !p.Present {
+// alertWhat says what is wrong with a printer seen as s in words staff use.
+func alertWhat(s printer.Seen) string {
+	if !s.AgentOnline {
+		return "agent not connected"
+	}
+	if !s.Present {
 		return "not connected to its computer"
 	}
-	switch printer.State(p.Status) {
+	switch s.State {
 	case printer.StateMediaOut:
 		return "out of media"
 	case printer.StateHeadOpen:
@@ -61,7 +67,7 @@ func alertWhat(p jobs.Printer) string {
 	case printer.StateOffline:
 		return "offline"
 	}
-	return strings.ReplaceAll(p.Status, "_", " ") // paused, error
+	return strings.ReplaceAll(string(s.State), "_", " ") // paused, error
 }
 
 // alertFor is a duration as the alert list shows it: minutes, or hours and minutes.

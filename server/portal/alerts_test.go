@@ -19,16 +19,19 @@ import (
 func TestAlertsOf(t *testing.T) {
 	now := time.Date(2026, 12, 6, 3, 0, 0, 0, time.UTC)
 	ps := []jobs.Printer{
-		{ID: "a", Name: "Zebra Dock 3", Status: "media_out", Present: true, StatusSince: now.Add(-12 * time.Minute)},
-		{ID: "b", Name: "Ready one", Status: "ready", Present: true, StatusSince: now.Add(-time.Hour)},
-		{ID: "c", Name: "Fresh", Status: "head_open", Present: true, StatusSince: now.Add(-time.Minute)},
-		{ID: "d", Name: "Unplugged", Status: "ready", Present: false, StatusSince: now.Add(-90 * time.Minute)},
-		{ID: "e", Name: "Paused", Status: "paused", Present: true, StatusSince: now.Add(-5 * time.Minute)},
+		{ID: "a", Name: "Zebra Dock 3", Status: "media_out", Present: true, StatusSince: now.Add(-12 * time.Minute), ClientOnline: true},
+		{ID: "b", Name: "Ready one", Status: "ready", Present: true, StatusSince: now.Add(-time.Hour), ClientOnline: true},
+		{ID: "c", Name: "Fresh", Status: "head_open", Present: true, StatusSince: now.Add(-time.Minute), ClientOnline: true},
+		{ID: "d", Name: "Unplugged", Status: "ready", Present: false, StatusSince: now.Add(-90 * time.Minute), ClientOnline: true},
+		{ID: "e", Name: "Paused", Status: "paused", Present: true, StatusSince: now.Add(-5 * time.Minute), ClientOnline: true},
+		{ID: "f", Name: "Agent gone", Status: "ready", Present: true, StatusSince: now.Add(-time.Hour), ClientSeenAt: now.Add(-7 * time.Minute)},
+		{ID: "g", Name: "Agent just gone", Status: "ready", Present: true, StatusSince: now.Add(-time.Hour), ClientSeenAt: now.Add(-time.Minute)},
 	}
 	got := alertsOf(ps, 5*time.Minute, now)
 	want := []printerAlert{
 		{PrinterID: "d", Name: "Unplugged", What: "not connected to its computer", For: "1 h 30 min"},
 		{PrinterID: "a", Name: "Zebra Dock 3", What: "out of media", For: "12 min"},
+		{PrinterID: "f", Name: "Agent gone", What: "agent not connected", For: "7 min"},
 		{PrinterID: "e", Name: "Paused", What: "paused", For: "5 min"},
 	}
 	if len(got) != len(want) {

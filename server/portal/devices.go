@@ -1,10 +1,12 @@
 package portal
 
 import (
+	"context"
 	"net/http"
 	"slices"
 
 	"printdock/server/hub"
+	"printdock/server/store"
 )
 
 // giveOwnSecret gives a shared-secret device its own print client secret (same device ID) and shows it
@@ -65,6 +67,28 @@ func installationsByKey(clients []hub.ClientInfo) map[string][]string {
 				out[key] = append(out[key], h)
 			}
 			slices.Sort(out[key])
+		}
+	}
+	return out
+}
+
+// liveClients lists the portal's agents connected now: this replica's (the hub) and, from the store, those
+// of the other replicas (one secret per installation is flagged across replicas). A store error is logged
+// and leaves the hub's list.
+func (p *portal) liveClients(ctx context.Context, portalID string) []hub.ClientInfo {
+	out := p.hub.Clients(portalID)
+	if p.opts.Jobs == nil {
+		return out
+	}
+	cs, err := p.opts.Jobs.ListClients(ctx, portalID, store.Page{})
+	if err != nil {
+		p.log.Error("portal: live clients", "err", err)
+		return out
+	}
+	for _, c := range cs {
+		if c.Online {
+			out = append(out, hub.ClientInfo{ClientID: c.ID, CredentialID: c.CredentialID, InstallationID: c.InstallationID,
+				Hostname: c.Hostname})
 		}
 	}
 	return out

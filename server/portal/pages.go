@@ -89,7 +89,7 @@ func (p *portal) renderKeys(w http.ResponseWriter, r *http.Request, c *reqCtx, s
 		return
 	}
 	d := keysData{Description: desc, Page: pg, StartInactive: set.NewKeysInactive}
-	hosts := installationsByKey(p.hub.Clients(c.actor.PortalID))
+	hosts := installationsByKey(p.liveClients(r.Context(), c.actor.PortalID))
 	for _, k := range list {
 		d.Keys = append(d.Keys, keyRow{ClientKey: k, Connected: p.hub.Connected(k.ID), Installations: hosts[k.ID]})
 	}

@@ -44,6 +44,9 @@ type Printer struct {
 	// StatusSince is read-only: when Status or Present last changed (UpsertPrinter sets it to UpdatedAt
 	// then; printer alerts measure from it).
 	StatusSince time.Time
+	// ClientSeenAt is read-only: the client's LastSeenAt (its last connect or disconnect; printer alerts
+	// count a printer whose client is not online as offline since then).
+	ClientSeenAt time.Time
 }
 
 // PrinterFilter selects printers for ListPrinters.
@@ -68,6 +71,10 @@ type ClientStore interface {
 	ListClients(ctx context.Context, portalID string, p Page) ([]Client, error) // by first seen, then ID (TimeKey)
 	// CountClients counts the clients of a portal that authenticate with the credential.
 	CountClients(ctx context.Context, portalID, credentialID string) (int, error)
+	// OtherLiveInstallation returns a client of the portal's credential with live sessions (on any
+	// replica) and another installation ID than installationID, the longest connected first (one secret
+	// per installation); ErrNotFound when there is none.
+	OtherLiveInstallation(ctx context.Context, portalID, credentialID, installationID string) (Client, error)
 }
 
 // PrinterStore persists the printers of agent installations.

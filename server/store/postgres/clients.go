@@ -56,7 +56,8 @@ func (q q) DisconnectClient(ctx context.Context, id string, at time.Time) error 
 // ResetClientSessions forgets the sessions this replica counts and those of replicas that are gone (not
 // seen for ReplicaTTL), and recomputes every client's sessions from the live replicas' counts: at a
 // replica's start it marks offline only the agents no live replica holds. On one replica it is what the
-// interface says: every client's sessions become zero.
+// interface says: every client's sessions become zero. A client it marks offline gets LastSeenAt now
+// (its disconnect as noticed; printer alerts count from it).
 func (q q) ResetClientSessions(ctx context.Context) (int64, error) {
 	return q.exec(ctx, "reset client sessions", `WITH gone AS (
 			DELETE FROM client_presence p WHERE p.replica_id = $1 OR NOT EXISTS (SELECT 1 FROM replicas r
@@ -67,7 +68,9 @@ func (q q) ResetClientSessions(ctx context.Context) (int64, error) {
 				WHERE r.id = p.replica_id AND r.seen_at >= now() - make_interval(secs => $2))
 			GROUP BY p.client_id
 		)
-		UPDATE clients c SET sessions = COALESCE((SELECT n FROM live WHERE live.client_id = c.id), 0)
+		UPDATE clients c SET sessions = COALESCE((SELECT n FROM live WHERE live.client_id = c.id), 0),
+			last_seen_at = CASE WHEN COALESCE((SELECT n FROM live WHERE live.client_id = c.id), 0) = 0
+				THEN GREATEST(c.last_seen_at, now()) ELSE c.last_seen_at END
 		WHERE c.sessions <> COALESCE((SELECT n FROM live WHERE live.client_id = c.id), 0)`, q.rep, ReplicaTTL.Seconds())
 }
 
@@ -88,6 +91,12 @@ func (q q) CountClients(ctx context.Context, portalID, credentialID string) (int
 	return n, err
 }
 
+func (q q) OtherLiveInstallation(ctx context.Context, portalID, credentialID, installationID string) (store.Client, error) {
+	return one(ctx, q, "other live installation", `SELECT `+sqlq.ClientCols+` FROM clients
+		WHERE portal_id = $1 AND credential_id = $2 AND installation_id <> $3 AND sessions > 0
+		ORDER BY first_seen_at, id LIMIT 1`, scanClient, portalID, credentialID, installationID)
+}
+
 func (q q) CountPrinters(ctx context.Context, portalID string) (int, error) {
 	var n int
 	err := q.row(ctx, "count printers", `SELECT COUNT(*) FROM printers WHERE portal_id = $1`,
@@ -101,8 +110,9 @@ func scanPrinter(sc scanner) (store.Printer, error) {
 	var p store.Printer
 	err := sc.Scan(&p.ID, &p.PortalID, &p.ClientID, &p.URI, &p.Name, &p.Make, &p.Model, &p.Status, &p.Reason,
 		&p.Present, &p.FirstSeenAt, &p.UpdatedAt, &p.Language, &p.DPI, &p.StatusMode, &p.ClientOnline,
-		&p.StatusSince)
+		&p.StatusSince, &p.ClientSeenAt)
 	p.FirstSeenAt, p.UpdatedAt, p.StatusSince = utc(p.FirstSeenAt), utc(p.UpdatedAt), utc(p.StatusSince)
+	p.ClientSeenAt = utc(p.ClientSeenAt)
 	return p, err
 }
 

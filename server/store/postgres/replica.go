@@ -63,8 +63,13 @@ const sweepGone = `WITH gone AS (
 	), sums AS (
 		SELECT client_id, SUM(sessions) AS n FROM gone GROUP BY client_id
 	)
-	UPDATE clients c SET sessions = GREATEST(c.sessions - sums.n, 0)
+	UPDATE clients c SET sessions = GREATEST(c.sessions - sums.n, 0),
+		last_seen_at = ` + goneSeen + `
 	FROM sums WHERE c.id = sums.client_id AND sums.n > 0`
+
+// goneSeen is the last_seen_at of a client c whose sums.n sessions a gone replica held: now (the
+// disconnect as noticed; printer alerts count an offline agent's printers from it) when none is left.
+const goneSeen = `CASE WHEN c.sessions - sums.n <= 0 THEN GREATEST(c.last_seen_at, now()) ELSE c.last_seen_at END`
 
 // beatOnce refreshes this replica's row and sweeps the replicas that are gone, in one READ COMMITTED
 // transaction (a bookkeeping sweep over every presence row would otherwise take SERIALIZABLE predicate
@@ -101,7 +106,7 @@ func (db *DB) unregister() {
 		), sums AS (
 			SELECT client_id, SUM(sessions) AS n FROM gone GROUP BY client_id
 		)
-		UPDATE clients c SET sessions = GREATEST(c.sessions - sums.n, 0)
+		UPDATE clients c SET sessions = GREATEST(c.sessions - sums.n, 0), last_seen_at = `+goneSeen+`
 		FROM sums WHERE c.id = sums.client_id AND sums.n > 0`, db.replica)
 	_, _ = db.exec(ctx, "unregister replica", `DELETE FROM replicas WHERE id = $1`, db.replica)
 }

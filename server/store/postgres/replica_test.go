@@ -81,9 +81,18 @@ func TestReplicaPresence(t *testing.T) {
 	if _, err := conn.Exec(ctx, `UPDATE replicas SET seen_at = now() - interval '1 hour' WHERE id = $1`, a.ReplicaID()); err != nil {
 		t.Fatal(err)
 	}
+	swept := time.Now().Truncate(time.Millisecond)
 	must(t, postgres.BeatOnce(ctx, b))
 	if got := sessionsOf(t, b, ids...); fmt.Sprint(got) != "[0 1 1]" {
 		t.Errorf("sessions after A is gone = %v, want [0 1 1]", got)
+	}
+	// The sweep is the disconnect of the agents it takes offline (printer alerts count from it); an agent
+	// still online elsewhere keeps its last connect.
+	if ca, err := b.GetClient(ctx, "ca"); err != nil || ca.LastSeenAt.Before(swept) {
+		t.Errorf("ca last seen after the sweep = %v, %v; want from %v", ca.LastSeenAt, err, swept)
+	}
+	if cab, err := b.GetClient(ctx, "cab"); err != nil || !cab.LastSeenAt.Before(swept) {
+		t.Errorf("cab (still on B) last seen after the sweep = %v, %v; want before %v", cab.LastSeenAt, err, swept)
 	}
 	var replicas int
 	if err := conn.QueryRow(ctx, `SELECT COUNT(*) FROM replicas`).Scan(&replicas); err != nil || replicas != 2 {

@@ -37,8 +37,11 @@ func (q q) DisconnectClient(ctx context.Context, id string, at time.Time) error 
 		WHERE id = ?`, us(at), id)
 }
 
+// ResetClientSessions also sets the LastSeenAt of the clients it marks offline to now (when their
+// disconnect is noticed: printer alerts count them offline from then, not from their last connect).
 func (q q) ResetClientSessions(ctx context.Context) (int64, error) {
-	return q.execN(ctx, "reset client sessions", `UPDATE clients SET sessions = 0 WHERE sessions <> 0`)
+	return q.execN(ctx, "reset client sessions", `UPDATE clients SET sessions = 0, last_seen_at = MAX(last_seen_at, ?)
+		WHERE sessions <> 0`, us(time.Now()))
 }
 
 func (q q) GetClient(ctx context.Context, id string) (store.Client, error) {
@@ -59,6 +62,13 @@ func (q q) CountClients(ctx context.Context, portalID, credentialID string) (int
 	return n, mapErr("count clients", err)
 }
 
+func (q q) OtherLiveInstallation(ctx context.Context, portalID, credentialID, installationID string) (store.Client, error) {
+	c, err := scanClient(q.r.QueryRowContext(ctx, `SELECT `+sqlq.ClientCols+` FROM clients
+		WHERE portal_id = ? AND credential_id = ? AND installation_id <> ? AND sessions > 0
+		ORDER BY first_seen_at, id LIMIT 1`, portalID, credentialID, installationID))
+	return c, mapErr("other live installation", err)
+}
+
 func (q q) CountPrinters(ctx context.Context, portalID string) (int, error) {
 	var n int
 	err := q.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM printers WHERE portal_id = ?`, portalID).Scan(&n)
@@ -69,10 +79,10 @@ func (q q) CountPrinters(ctx context.Context, portalID string) (int, error) {
 
 func scanPrinter(sc rowScanner) (store.Printer, error) {
 	var p store.Printer
-	var first, upd, since int64
+	var first, upd, since, seen int64
 	err := sc.Scan(&p.ID, &p.PortalID, &p.ClientID, &p.URI, &p.Name, &p.Make, &p.Model, &p.Status, &p.Reason,
-		&p.Present, &first, &upd, &p.Language, &p.DPI, &p.StatusMode, &p.ClientOnline, &since)
-	p.FirstSeenAt, p.UpdatedAt, p.StatusSince = ut(first), ut(upd), ut(since)
+		&p.Present, &first, &upd, &p.Language, &p.DPI, &p.StatusMode, &p.ClientOnline, &since, &seen)
+	p.FirstSeenAt, p.UpdatedAt, p.StatusSince, p.ClientSeenAt = ut(first), ut(upd), ut(since), ut(seen)
 	return p, err
 }
 

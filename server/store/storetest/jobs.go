@@ -111,6 +111,19 @@ func testClients(t *testing.T, s store.Store) {
 			t.Errorf("count clients %s %s = %d, %v; want %d", tc.portal, tc.cred, n, err, tc.want)
 		}
 	}
+	// One secret per installation: another live installation of the credential, never the asker's own,
+	// an offline one or another portal's.
+	for _, tc := range []struct{ portal, cred, inst, want string }{
+		{"p1", "key-c0", "inst-new", "c0"}, {"p1", "key-c0", "inst-c0", ""}, {"p1", "key-other", "inst-new", ""},
+		{"p2", "key-c0", "inst-new", ""}, {"p2", "key-c3", "inst-new", "c3"},
+	} {
+		c, err := s.OtherLiveInstallation(ctx, tc.portal, tc.cred, tc.inst)
+		if tc.want == "" {
+			wantErr(t, "other live installation "+tc.portal+" "+tc.cred+" "+tc.inst, err, store.ErrNotFound)
+		} else if err != nil || c.ID != tc.want || c.Hostname != "host-"+tc.want {
+			t.Errorf("other live installation %s %s %s = %+v, %v; want %s", tc.portal, tc.cred, tc.inst, c, err, tc.want)
+		}
+	}
 	if n, err := s.ResetClientSessions(ctx); err != nil || n != 2 {
 		t.Errorf("reset = %d, %v; want the 2 online clients", n, err)
 	}
@@ -118,6 +131,14 @@ func testClients(t *testing.T, s store.Store) {
 		if c, _ := s.GetClient(ctx, id); c.Sessions != 0 {
 			t.Errorf("%s sessions after reset = %d", id, c.Sessions)
 		}
+	}
+	// The reset is the online clients' disconnect as noticed (printer alerts count from it); the offline
+	// ones keep theirs.
+	if c, _ := s.GetClient(ctx, "c0"); !c.LastSeenAt.After(t0) {
+		t.Errorf("c0 last seen after reset = %v, want later than its connect %v", c.LastSeenAt, t0.Add(-time.Hour))
+	}
+	if c, _ := s.GetClient(ctx, "c1"); !c.LastSeenAt.Equal(later.Add(3 * time.Minute)) {
+		t.Errorf("c1 (offline) last seen after reset = %v", c.LastSeenAt)
 	}
 }
 
@@ -127,7 +148,7 @@ func testPrinters(t *testing.T, s store.Store) {
 		"p2 c3 prC tcp://10.0.0.9:9100")["prA"]
 
 	got, err := s.GetPrinter(ctx, "prA")
-	pa.ClientOnline = true
+	pa.ClientOnline, pa.ClientSeenAt = true, t0
 	if err != nil || got != pa {
 		t.Errorf("get = %+v, %v; want %+v", got, err, pa)
 	}
@@ -157,13 +178,17 @@ func testPrinters(t *testing.T, s store.Store) {
 		t.Error("printer of an unknown client accepted")
 	}
 
-	must(t, s.DisconnectClient(ctx, "c2", t0))
+	must(t, s.DisconnectClient(ctx, "c2", t0.Add(3*time.Hour)))
 	list, err := s.ListPrinters(ctx, store.PrinterFilter{PortalID: "p1"})
 	if err != nil || len(list) != 2 || list[0].ID != "prA" || list[1].ID != "prB" {
 		t.Fatalf("list p1 = %+v, %v", list, err)
 	}
 	if !list[0].ClientOnline || list[1].ClientOnline {
 		t.Errorf("client online = %v, %v; want true, false", list[0].ClientOnline, list[1].ClientOnline)
+	}
+	// Printer alerts count a printer of an offline client from its client's disconnect.
+	if !list[0].ClientSeenAt.Equal(t0) || !list[1].ClientSeenAt.Equal(t0.Add(3*time.Hour)) {
+		t.Errorf("client seen at = %v, %v; want %v, %v", list[0].ClientSeenAt, list[1].ClientSeenAt, t0, t0.Add(3*time.Hour))
 	}
 	list, err = s.ListPrinters(ctx, store.PrinterFilter{PortalID: "p1", ClientID: "c2"})
 	if err != nil || len(list) != 1 || list[0].ID != "prB" {

@@ -20,7 +20,8 @@ const ClientCols = `id, portal_id, credential_id, installation_id, hostname, age
 // PrinterCols is the columns of printers p (and whether their client c is online), in the order of
 // store.Printer's fields.
 const PrinterCols = `p.id, p.portal_id, p.client_id, p.uri, p.name, p.make, p.model, p.status, p.reason, p.present,
-	p.first_seen_at, p.updated_at, p.language, p.dpi, p.status_mode, c.sessions > 0, p.status_since`
+	p.first_seen_at, p.updated_at, p.language, p.dpi, p.status_mode, c.sessions > 0, p.status_since,
+	c.last_seen_at`
 
 // PrinterFrom joins printers p with their clients c.
 const PrinterFrom = ` FROM printers p JOIN clients c ON c.id = p.client_id`
