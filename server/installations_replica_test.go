@@ -9,6 +9,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"printdock/internal/testenv"
 	"printdock/protocol"
 	"printdock/server/keys"
 	"printdock/server/servertest"
@@ -32,6 +33,11 @@ func TestReplicaOneSecretPerInstallation(t *testing.T) {
 		t.Fatalf("audit after a second installation on the other replica: %+v", audit.Items)
 	}
 	onB.Conn.CloseNow()
+	// B records onB's disconnect after the close; until then onB is a live installation too.
+	testenv.WaitFor(t, "B records the second installation's disconnect", func() bool {
+		_, live := b.S.Jobs.OtherInstallation(ctx, b.PortalID, key.ID, onA.Hello.InstallationID)
+		return !live
+	})
 
 	admin, err := b.S.Keys.Authenticate(ctx, b.AdminKey, "", "127.0.0.1")
 	if err != nil {
