@@ -24,13 +24,9 @@ func TestBrowserRollWithGrace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u.signIn()
-	u.open("/users", http.StatusOK)
 	row := `tr[data-email="erp@example.com"] `
-	u.do(chromedp.SetValue(chromedp.CSS(row+`select[name="grace"]`), "3600"))
-	u.submit(row+`button[data-action="rotate-user"]`, http.StatusOK)
-	if !strings.HasPrefix(u.value("#api-key"), "pdu_") || !strings.Contains(u.text("main"), "keeps working until") {
-		t.Fatalf("rotated with grace: %q", u.text("main"))
+	if !strings.HasPrefix(u.rollWithGrace("/users", row+`button[data-action="rotate-user"]`, "#api-key"), "pdu_") {
+		t.Fatal("no new pdu_ key shown")
 	}
 	if _, err := e.svc.Authenticate(context.Background(), oldKey, "", "198.51.100.8:4321"); err != nil {
 		t.Fatalf("old key in grace: %v", err)
@@ -56,14 +52,10 @@ func TestBrowserRollIntegrationWithGrace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u.signIn()
-	u.open("/integrations", http.StatusOK)
 	row := `tr[data-client="` + oc.ID + `"] `
-	u.do(chromedp.SetValue(chromedp.CSS(row+`select[name="grace"]`), "3600"))
-	u.submit(row+`button[data-action="rotate"]`, http.StatusOK)
-	newSecret := u.value("#secret")
-	if !strings.HasPrefix(newSecret, "pdo_") || newSecret == oldSecret || !strings.Contains(u.text("main"), "keeps working until") {
-		t.Fatalf("rotated with grace: %q", u.text("main"))
+	newSecret := u.rollWithGrace("/integrations", row+`button[data-action="rotate"]`, "#secret")
+	if !strings.HasPrefix(newSecret, "pdo_") || newSecret == oldSecret {
+		t.Fatal("no new pdo_ secret shown")
 	}
 	u.shot("integration-rotated")
 	for name, secret := range map[string]string{"old (in grace)": oldSecret, "new": newSecret} {
@@ -76,4 +68,20 @@ func TestBrowserRollIntegrationWithGrace(t *testing.T) {
 		t.Errorf("integrations page during grace: %q", got)
 	}
 	u.shot("integration-grace")
+}
+
+// rollWithGrace signs in, opens page and presses rotate (a row's button) with "1 h grace" chosen in the
+// row's select; it checks the result says until when the old secret works and returns the new one (the
+// field shown).
+func (u *uiTest) rollWithGrace(page, rotate, shown string) string {
+	u.t.Helper()
+	u.signIn()
+	u.open(page, http.StatusOK)
+	row, _, _ := strings.Cut(rotate, " button")
+	u.do(chromedp.SetValue(chromedp.CSS(row+` select[name="grace"]`), "3600"))
+	u.submit(rotate, http.StatusOK)
+	if !strings.Contains(u.text("main"), "keeps working until") {
+		u.t.Fatalf("rotated with grace: %q", u.text("main"))
+	}
+	return u.value(shown)
 }
