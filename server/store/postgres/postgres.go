@@ -71,6 +71,7 @@ type runner interface {
 type DB struct {
 	q
 	pool    *pool
+	reads   *pool // READ COMMITTED, read-only connections (reads.go)
 	schema  string
 	lis     *listener
 	replica string     // this process's ID among the replicas sharing the schema (replica.go)
@@ -85,7 +86,8 @@ var (
 
 // Open connects to the database at connString (a postgres:// URL or key=value string, as pgx accepts),
 // and migrates it to the latest schema. Beyond pgx's parameters it understands pool_max_conns (default
-// max(4, GOMAXPROCS)). It sets default_transaction_isolation to serializable on every connection.
+// max(4, GOMAXPROCS)), the bound of each of its two pools: the main one, whose connections default to
+// SERIALIZABLE, and the READ COMMITTED, read-only one of the standalone reads of reads.go.
 func Open(ctx context.Context, connString string) (*DB, error) {
 	cfg, err := pgx.ParseConfig(connString)
 	if err != nil {
@@ -107,14 +109,19 @@ func Open(ctx context.Context, connString string) (*DB, error) {
 	if cfg.RuntimeParams["application_name"] == "" {
 		cfg.RuntimeParams["application_name"] = "printdock-server"
 	}
-	db := &DB{pool: newPool(cfg, max), replica: newReplicaID()}
+	// The standalone reads of reads.go run on connections of their own whose transactions default to
+	// READ COMMITTED, read only: no BEGIN round trip for them.
+	rcfg := cfg.Copy()
+	rcfg.RuntimeParams["default_transaction_isolation"] = "read committed"
+	rcfg.RuntimeParams["default_transaction_read_only"] = "on"
+	db := &DB{pool: newPool(cfg, max), reads: newPool(rcfg, max), replica: newReplicaID()}
 	db.q = q{r: db, rep: db.replica}
 	if err := db.start(ctx); err != nil {
-		db.pool.close()
+		db.closePools()
 		return nil, err
 	}
 	if err := db.register(ctx); err != nil {
-		db.pool.close()
+		db.closePools()
 		return nil, err
 	}
 	db.lis = newListener(cfg.Copy())
@@ -151,27 +158,30 @@ func (db *DB) Close() error {
 		db.lis.close()
 		db.beat.stop()
 		db.unregister()
-		db.pool.close()
+		db.closePools()
 	})
 	return nil
 }
 
-// run runs fn on a pooled connection, again (on a fresh connection) after a serialization failure.
-func (db *DB) run(ctx context.Context, fn func(c querier) error) error { return db.runIn(ctx, nil, fn) }
+func (db *DB) closePools() {
+	db.pool.close()
+	db.reads.close()
+}
 
-// runIn is run, in a transaction of its own with opts when opts is not nil.
-func (db *DB) runIn(ctx context.Context, opts *pgx.TxOptions, fn func(c querier) error) error {
+// run runs fn on a pooled connection, again (on a fresh connection) after a serialization failure.
+func (db *DB) run(ctx context.Context, fn func(c querier) error) error {
+	return db.runOn(ctx, db.pool, fn)
+}
+
+// runOn is run on a connection of p.
+func (db *DB) runOn(ctx context.Context, p *pool, fn func(c querier) error) error {
 	for attempt := 1; ; attempt++ {
-		c, err := db.pool.acquire(ctx)
+		c, err := p.acquire(ctx)
 		if err != nil {
 			return err
 		}
-		if opts == nil {
-			err = fn(c)
-		} else {
-			err = pgx.BeginTxFunc(ctx, c, *opts, func(tx pgx.Tx) error { return fn(tx) })
-		}
-		db.pool.release(c)
+		err = fn(c)
+		p.release(c)
 		if !retryable(err) || attempt == maxAttempts || backoff(ctx, attempt) != nil {
 			return err
 		}

@@ -1,10 +1,6 @@
 package postgres
 
-import (
-	"context"
-
-	"github.com/jackc/pgx/v5"
-)
+import "context"
 
 // Fewer serialization failures on the delivery path.
 //
@@ -31,10 +27,8 @@ import (
 //     transaction before a change committed after it; a stale session counter can only cause one extra
 //     redelivery, which the agent recognizes by job ID.
 
-var readCommitted = pgx.TxOptions{IsoLevel: pgx.ReadCommitted, AccessMode: pgx.ReadOnly}
-
-// committed is q with its standalone statements run READ COMMITTED, read only; inside a transaction
-// it is q.
+// committed is q with its standalone statements run READ COMMITTED, read only (on DB.reads); inside a
+// transaction it is q.
 func (s q) committed() q {
 	if db, ok := s.r.(*DB); ok {
 		return q{r: committedRunner{db}, rep: s.rep}
@@ -42,9 +36,9 @@ func (s q) committed() q {
 	return s
 }
 
-// committedRunner runs each statement in a READ COMMITTED, read-only transaction of its own.
+// committedRunner runs each statement on a connection of DB.reads.
 type committedRunner struct{ db *DB }
 
 func (r committedRunner) run(ctx context.Context, fn func(c querier) error) error {
-	return r.db.runIn(ctx, &readCommitted, fn)
+	return r.db.runOn(ctx, r.db.reads, fn)
 }
