@@ -72,6 +72,7 @@ type DB struct {
 	q
 	pool    *pool
 	reads   *pool // READ COMMITTED, read-only connections (reads.go)
+	batches *pool // for the transactions begun with store.WithRowLocks (reads.go)
 	schema  string
 	lis     *listener
 	replica string     // this process's ID among the replicas sharing the schema (replica.go)
@@ -86,8 +87,9 @@ var (
 
 // Open connects to the database at connString (a postgres:// URL or key=value string, as pgx accepts),
 // and migrates it to the latest schema. Beyond pgx's parameters it understands pool_max_conns (default
-// max(4, GOMAXPROCS)), the bound of each of its two pools: the main one, whose connections default to
-// SERIALIZABLE, and the READ COMMITTED, read-only one of the standalone reads of reads.go.
+// max(4, GOMAXPROCS)), the bound of each of its three pools: the main one, whose connections default to
+// SERIALIZABLE, the READ COMMITTED, read-only one of the standalone reads of reads.go, and the one of the
+// transactions begun with store.WithRowLocks (job deliveries and statuses).
 func Open(ctx context.Context, connString string) (*DB, error) {
 	cfg, err := pgx.ParseConfig(connString)
 	if err != nil {
@@ -114,7 +116,7 @@ func Open(ctx context.Context, connString string) (*DB, error) {
 	rcfg := cfg.Copy()
 	rcfg.RuntimeParams["default_transaction_isolation"] = "read committed"
 	rcfg.RuntimeParams["default_transaction_read_only"] = "on"
-	db := &DB{pool: newPool(cfg, max), reads: newPool(rcfg, max), replica: newReplicaID()}
+	db := &DB{pool: newPool(cfg, max), reads: newPool(rcfg, max), batches: newPool(cfg, max), replica: newReplicaID()}
 	db.q = q{r: db, rep: db.replica}
 	if err := db.start(ctx); err != nil {
 		db.closePools()
@@ -166,6 +168,7 @@ func (db *DB) Close() error {
 func (db *DB) closePools() {
 	db.pool.close()
 	db.reads.close()
+	db.batches.close()
 }
 
 // run runs fn on a pooled connection, again (on a fresh connection) after a serialization failure.
@@ -201,15 +204,17 @@ func (db *DB) InTx(ctx context.Context, fn func(tx store.Store) error) error {
 
 // tryTx makes one attempt; again reports whether another attempt may succeed.
 func (db *DB) tryTx(ctx context.Context, fn func(tx store.Store) error) (again bool, err error) {
-	c, err := db.pool.acquire(ctx)
+	p, opts, locks := db.pool, pgx.TxOptions{IsoLevel: pgx.Serializable}, store.RowLocks(ctx)
+	if locks {
+		// reads.go. On a pool of their own: the delivery of accepted jobs does not queue behind a flood
+		// of submissions for a connection.
+		p, opts.IsoLevel = db.batches, pgx.ReadCommitted
+	}
+	c, err := p.acquire(ctx)
 	if err != nil {
 		return false, fmt.Errorf("postgres: begin: %w", err)
 	}
-	defer db.pool.release(c)
-	opts, locks := pgx.TxOptions{IsoLevel: pgx.Serializable}, store.RowLocks(ctx)
-	if locks {
-		opts.IsoLevel = pgx.ReadCommitted // reads.go
-	}
+	defer p.release(c)
 	tx, err := c.BeginTx(ctx, opts)
 	if err != nil {
 		return retryable(err), mapErr("begin", err)
