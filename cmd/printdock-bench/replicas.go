@@ -70,14 +70,14 @@ func load() string {
 // runReplicaBench sets up the deployment in dir and measures.
 func runReplicaBench(ctx context.Context, o options, dir string) (ReplicasResult, error) {
 	res := ReplicasResult{Mode: "replicas", LoadBefore: load()}
-	repo, err := os.Getwd()
+	repo, err := deploy.ModuleRoot()
 	if err != nil {
 		return res, err
 	}
 	_ = os.Chmod(dir, 0o755) // PostgreSQL runs as postgres under it when we are root
-	b, err := deploy.Build(ctx, filepath.Join(dir, "bin"))
+	b, err := deploy.Build(ctx, repo, filepath.Join(dir, "bin"))
 	if err != nil {
-		return res, fmt.Errorf("%w (run from the module's root)", err)
+		return res, err
 	}
 	db, err := deploy.StartPG(ctx, repo, filepath.Join(dir, "pg"))
 	if err != nil {

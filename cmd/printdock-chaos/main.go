@@ -111,7 +111,7 @@ func run(ctx context.Context, args []string, out io.Writer) ([]Result, error) {
 	if os.Geteuid() != 0 {
 		return nil, errors.New("needs root: network namespaces and tmpfs mounts")
 	}
-	repo, err := os.Getwd()
+	repo, err := deploy.ModuleRoot()
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +128,7 @@ func run(ctx context.Context, args []string, out io.Writer) ([]Result, error) {
 	var b bins
 	if *binDir != "" {
 		b = bins{Server: *binDir + "/printdock-server", Agent: *binDir + "/printdock-agent"}
-	} else if b, err = deploy.Build(ctx, dir+"/bin"); err != nil {
+	} else if b, err = deploy.Build(ctx, repo, dir+"/bin"); err != nil {
 		return nil, err
 	}
 	want := map[string]bool{}

@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"time"
@@ -18,13 +19,30 @@ import (
 type Bins struct{ Server, Agent string }
 
 // Build compiles printdock-server and printdock-agent into dir (nousb: these runs print over tcp://
-// only), from the module in the current directory.
-func Build(ctx context.Context, dir string) (Bins, error) {
+// only), from the module at repo.
+func Build(ctx context.Context, repo, dir string) (Bins, error) {
 	cmd := exec.CommandContext(ctx, "go", "build", "-tags", "nousb", "-o", dir+"/", "./cmd/printdock-server", "./cmd/printdock-agent")
+	cmd.Dir = repo
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return Bins{}, fmt.Errorf("build: %w: %s", err, out)
 	}
 	return Bins{Server: filepath.Join(dir, "printdock-server"), Agent: filepath.Join(dir, "printdock-agent")}, nil
+}
+
+// ModuleRoot is the directory of the go.mod above the current directory (scripts/ and cmd/ are there).
+func ModuleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("no go.mod above %s: run from printdock's module", dir)
+		}
+	}
 }
 
 // FreePort returns a TCP port on ip that nobody listens on right now.

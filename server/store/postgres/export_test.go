@@ -11,6 +11,6 @@ func Crash(db *DB) {
 	db.once.Do(func() {
 		db.lis.close()
 		db.beat.stop()
-		db.pool.close()
+		db.closePools()
 	})
 }

@@ -71,6 +71,8 @@ type runner interface {
 type DB struct {
 	q
 	pool    *pool
+	reads   *pool // READ COMMITTED, read-only connections (reads.go)
+	batches *pool // for the transactions begun with store.WithRowLocks (reads.go)
 	schema  string
 	lis     *listener
 	replica string     // this process's ID among the replicas sharing the schema (replica.go)
@@ -85,7 +87,9 @@ var (
 
 // Open connects to the database at connString (a postgres:// URL or key=value string, as pgx accepts),
 // and migrates it to the latest schema. Beyond pgx's parameters it understands pool_max_conns (default
-// max(4, GOMAXPROCS)). It sets default_transaction_isolation to serializable on every connection.
+// max(4, GOMAXPROCS)), the bound of each of its three pools: the main one, whose connections default to
+// SERIALIZABLE, the READ COMMITTED, read-only one of the standalone reads of reads.go, and the one of the
+// transactions begun with store.WithRowLocks (job deliveries and statuses).
 func Open(ctx context.Context, connString string) (*DB, error) {
 	cfg, err := pgx.ParseConfig(connString)
 	if err != nil {
@@ -107,14 +111,19 @@ func Open(ctx context.Context, connString string) (*DB, error) {
 	if cfg.RuntimeParams["application_name"] == "" {
 		cfg.RuntimeParams["application_name"] = "printdock-server"
 	}
-	db := &DB{pool: newPool(cfg, max), replica: newReplicaID()}
+	// The standalone reads of reads.go run on connections of their own whose transactions default to
+	// READ COMMITTED, read only: no BEGIN round trip for them.
+	rcfg := cfg.Copy()
+	rcfg.RuntimeParams["default_transaction_isolation"] = "read committed"
+	rcfg.RuntimeParams["default_transaction_read_only"] = "on"
+	db := &DB{pool: newPool(cfg, max), reads: newPool(rcfg, max), batches: newPool(cfg, max), replica: newReplicaID()}
 	db.q = q{r: db, rep: db.replica}
 	if err := db.start(ctx); err != nil {
-		db.pool.close()
+		db.closePools()
 		return nil, err
 	}
 	if err := db.register(ctx); err != nil {
-		db.pool.close()
+		db.closePools()
 		return nil, err
 	}
 	db.lis = newListener(cfg.Copy())
@@ -151,27 +160,31 @@ func (db *DB) Close() error {
 		db.lis.close()
 		db.beat.stop()
 		db.unregister()
-		db.pool.close()
+		db.closePools()
 	})
 	return nil
 }
 
-// run runs fn on a pooled connection, again (on a fresh connection) after a serialization failure.
-func (db *DB) run(ctx context.Context, fn func(c querier) error) error { return db.runIn(ctx, nil, fn) }
+func (db *DB) closePools() {
+	db.pool.close()
+	db.reads.close()
+	db.batches.close()
+}
 
-// runIn is run, in a transaction of its own with opts when opts is not nil.
-func (db *DB) runIn(ctx context.Context, opts *pgx.TxOptions, fn func(c querier) error) error {
+// run runs fn on a pooled connection, again (on a fresh connection) after a serialization failure.
+func (db *DB) run(ctx context.Context, fn func(c querier) error) error {
+	return db.runOn(ctx, db.pool, fn)
+}
+
+// runOn is run on a connection of p.
+func (db *DB) runOn(ctx context.Context, p *pool, fn func(c querier) error) error {
 	for attempt := 1; ; attempt++ {
-		c, err := db.pool.acquire(ctx)
+		c, err := p.acquire(ctx)
 		if err != nil {
 			return err
 		}
-		if opts == nil {
-			err = fn(c)
-		} else {
-			err = pgx.BeginTxFunc(ctx, c, *opts, func(tx pgx.Tx) error { return fn(tx) })
-		}
-		db.pool.release(c)
+		err = fn(c)
+		p.release(c)
 		if !retryable(err) || attempt == maxAttempts || backoff(ctx, attempt) != nil {
 			return err
 		}
@@ -191,15 +204,17 @@ func (db *DB) InTx(ctx context.Context, fn func(tx store.Store) error) error {
 
 // tryTx makes one attempt; again reports whether another attempt may succeed.
 func (db *DB) tryTx(ctx context.Context, fn func(tx store.Store) error) (again bool, err error) {
-	c, err := db.pool.acquire(ctx)
+	p, opts, locks := db.pool, pgx.TxOptions{IsoLevel: pgx.Serializable}, store.RowLocks(ctx)
+	if locks {
+		// reads.go. On a pool of their own: the delivery of accepted jobs does not queue behind a flood
+		// of submissions for a connection.
+		p, opts.IsoLevel = db.batches, pgx.ReadCommitted
+	}
+	c, err := p.acquire(ctx)
 	if err != nil {
 		return false, fmt.Errorf("postgres: begin: %w", err)
 	}
-	defer db.pool.release(c)
-	opts, locks := pgx.TxOptions{IsoLevel: pgx.Serializable}, store.RowLocks(ctx)
-	if locks {
-		opts.IsoLevel = pgx.ReadCommitted // reads.go
-	}
+	defer p.release(c)
 	tx, err := c.BeginTx(ctx, opts)
 	if err != nil {
 		return retryable(err), mapErr("begin", err)

@@ -1,10 +1,6 @@
 package postgres
 
-import (
-	"context"
-
-	"github.com/jackc/pgx/v5"
-)
+import "context"
 
 // Fewer serialization failures on the delivery path.
 //
@@ -14,27 +10,25 @@ import (
 // and acknowledging jobs while every replica's event bus reads the event log made such pivots of almost
 // every delivery (docs/benchmarks.md). Two things keep the reads out of that graph:
 //
-//   - Standalone reads (not in a transaction) that the store's callers never build a write on in the
-//     same transaction — there is none — run READ COMMITTED: committed. A single statement sees one
-//     snapshot of committed rows at either level; whatever the caller does with the answer happens in
-//     another transaction, which SERIALIZABLE could not protect either. What the read gives up is only
-//     its own place in a serial order (the read-only anomaly), which none of these callers (the event
-//     bus and webhook sender, which rely on event IDs committing in order — the advisory lock of
-//     AppendEvent gives that at any level —, PendingFor's hint of what to deliver, which MarkSent checks
-//     again, and the API's job reads) depend on.
+//   - Standalone reads (outside a transaction: ListEvents, LastEventID, PendingJobs, GetJob, ListJobs,
+//     ListJobEvents, GetClient) run READ COMMITTED, read only, on connections of their own (DB.reads).
+//     A single statement sees one snapshot of committed rows at either level; whatever the caller does
+//     with the answer happens in another transaction, which SERIALIZABLE could not protect either. What
+//     the read gives up is only its own place in a serial order (the read-only anomaly), which none of
+//     these callers depend on: the event bus and webhook sender rely on event IDs committing in order
+//     (the advisory lock of AppendEvent gives that at any level), PendingFor's answer is a hint that
+//     MarkSent checks again, and the API's job reads show what was committed.
 //   - A transaction begun with store.WithRowLocks (jobs.inBatch: mark sent, job statuses) runs READ
-//     COMMITTED, and GetJob in it locks the job's row FOR UPDATE. Its decisions rest on that row alone
+//     COMMITTED, on a pool of its own (DB.batches), and GetJob in it locks the job's row FOR UPDATE. Its decisions rest on that row alone
 //     (state, received_at, cancel request, expiry), which stays as read until commit, and every write is
 //     to that row (UpdateJob, still guarded by its state) or appends (job_events, events — in order by
 //     the advisory lock). The other rows it reads (the client's session counter, the printer's URI, the
 //     portal's webhooks) are read at the statement's moment, as SERIALIZABLE would order the
 //     transaction before a change committed after it; a stale session counter can only cause one extra
-//     redelivery, which the agent recognizes by job ID.
+//     redelivery, which the agent's spool recognizes by job ID and does not print again.
 
-var readCommitted = pgx.TxOptions{IsoLevel: pgx.ReadCommitted, AccessMode: pgx.ReadOnly}
-
-// committed is q with its standalone statements run READ COMMITTED, read only; inside a transaction
-// it is q.
+// committed is q with its standalone statements run READ COMMITTED, read only (on DB.reads); inside a
+// transaction it is q.
 func (s q) committed() q {
 	if db, ok := s.r.(*DB); ok {
 		return q{r: committedRunner{db}, rep: s.rep}
@@ -42,9 +36,9 @@ func (s q) committed() q {
 	return s
 }
 
-// committedRunner runs each statement in a READ COMMITTED, read-only transaction of its own.
+// committedRunner runs each statement on a connection of DB.reads.
 type committedRunner struct{ db *DB }
 
 func (r committedRunner) run(ctx context.Context, fn func(c querier) error) error {
-	return r.db.runIn(ctx, &readCommitted, fn)
+	return r.db.runOn(ctx, r.db.reads, fn)
 }
