@@ -161,7 +161,7 @@ func (s *Service) MarkSent(ctx context.Context, jobID string) error {
 func (s *Service) MarkSentAll(ctx context.Context, jobIDs []string) (errs []error, err error) {
 	now := s.now()
 	var sessions map[string]int64
-	return s.inBatch(ctx, len(jobIDs), func(q store.Store, i int) error {
+	return s.inBatch(ctx, jobIDs, func(q store.Store, i int) error {
 		if i == 0 {
 			sessions = map[string]int64{} // the transaction may run again
 		}
@@ -169,14 +169,22 @@ func (s *Service) MarkSentAll(ctx context.Context, jobIDs []string) (errs []erro
 	})
 }
 
-// inBatch runs fn for items 0..n-1 in one transaction: errs[i] is item i's verdict (an answer for that
-// item alone, isVerdict), while any other error rolls the whole batch back and is returned as err. A
-// serialization failure (store.ErrSerialization) is never a verdict: the transaction is aborted, so the
-// batch stops there and the store runs it again from the start.
-func (s *Service) inBatch(ctx context.Context, n int, fn func(q store.Store, i int) error) (errs []error, err error) {
+// inBatch runs fn for items 0..len(jobIDs)-1 (item i is about job jobIDs[i]) in one transaction:
+// errs[i] is item i's verdict (an answer for that item alone, isVerdict), while any other error rolls
+// the whole batch back and is returned as err. A serialization failure (store.ErrSerialization) is never
+// a verdict: the transaction is aborted, so the batch stops there and the store runs it again from the
+// start.
+func (s *Service) inBatch(ctx context.Context, jobIDs []string, fn func(q store.Store, i int) error) (errs []error, err error) {
+	n := len(jobIDs)
 	// Every verdict rests on the job rows fn reads, and fn writes only to them or appends: the store may
-	// lock those rows instead of serializing (store.WithRowLocks).
+	// lock those rows instead of serializing (store.WithRowLocks), all of them first, in one order, so
+	// that two batches of one client (deliveries and statuses) wait for each other instead of deadlocking.
 	err = s.st.InTx(store.WithRowLocks(ctx), func(q store.Store) error {
+		if l, ok := q.(store.JobLocker); ok {
+			if err := l.LockJobs(ctx, jobIDs); err != nil {
+				return fmt.Errorf("jobs: lock jobs: %w", err)
+			}
+		}
 		errs = make([]error, n) // fn may run again
 		for i := range n {
 			err := fn(q, i)
@@ -263,7 +271,11 @@ func (s *Service) Ack(ctx context.Context, clientID string, st protocol.JobStatu
 // for sts[i]. err is set, and nothing recorded, when the transaction failed.
 func (s *Service) AckAll(ctx context.Context, clientID string, sts []protocol.JobStatus) (errs []error, err error) {
 	now := s.now()
-	return s.inBatch(ctx, len(sts), func(q store.Store, i int) error { return s.ack(ctx, q, clientID, sts[i], now) })
+	ids := make([]string, len(sts))
+	for i, st := range sts {
+		ids[i] = st.JobID
+	}
+	return s.inBatch(ctx, ids, func(q store.Store, i int) error { return s.ack(ctx, q, clientID, sts[i], now) })
 }
 
 // ack applies one status in q. A verdict (isVerdict) is returned only before anything was written,

@@ -79,3 +79,12 @@ func WithRowLocks(ctx context.Context) context.Context {
 
 // RowLocks reports whether ctx was marked by WithRowLocks.
 func RowLocks(ctx context.Context) bool { v, _ := ctx.Value(rowLocksKey{}).(bool); return v }
+
+// JobLocker is offered by the Store that InTx passes to its function when ctx was marked by WithRowLocks
+// and the store locks rows (store/postgres): LockJobs locks the jobs with those IDs (unknown ones are
+// skipped) until the transaction ends, in one fixed order, so that two transactions locking overlapping
+// sets wait for each other instead of deadlocking. Call it first, with every job the transaction will
+// read.
+type JobLocker interface {
+	LockJobs(ctx context.Context, ids []string) error
+}

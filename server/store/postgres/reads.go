@@ -1,6 +1,10 @@
 package postgres
 
-import "context"
+import (
+	"context"
+
+	"printdock/server/store"
+)
 
 // Fewer serialization failures on the delivery path.
 //
@@ -19,7 +23,10 @@ import "context"
 //     (the advisory lock of AppendEvent gives that at any level), PendingFor's answer is a hint that
 //     MarkSent checks again, and the API's job reads show what was committed.
 //   - A transaction begun with store.WithRowLocks (jobs.inBatch: mark sent, job statuses) runs READ
-//     COMMITTED, on a pool of its own (DB.batches), and GetJob in it locks the job's row FOR UPDATE. Its decisions rest on that row alone
+//     COMMITTED, on a pool of its own (DB.batches), and GetJob in it locks the job's row FOR UPDATE (the
+//     batch locks all its jobs first, in ID order, with LockJobs: a delivery batch and a status batch of
+//     one client used to lock them in different orders, and PostgreSQL breaks a deadlock only after
+//     deadlock_timeout, a second). Its decisions rest on that row alone
 //     (state, received_at, cancel request, expiry), which stays as read until commit, and every write is
 //     to that row (UpdateJob, still guarded by its state) or appends (job_events, events — in order by
 //     the advisory lock). The other rows it reads (the client's session counter, the printer's URI, the
@@ -41,4 +48,16 @@ type committedRunner struct{ db *DB }
 
 func (r committedRunner) run(ctx context.Context, fn func(c querier) error) error {
 	return r.db.runOn(ctx, r.db.reads, fn)
+}
+
+var _ store.JobLocker = (*txStore)(nil)
+
+// LockJobs locks the jobs' rows FOR UPDATE, in ID order, when t was begun with store.WithRowLocks (and
+// does nothing otherwise: SERIALIZABLE needs no locks).
+func (t *txStore) LockJobs(ctx context.Context, ids []string) error {
+	if !t.locks || len(ids) == 0 {
+		return nil
+	}
+	_, err := t.exec(ctx, "lock jobs", `SELECT 1 FROM (SELECT id FROM jobs WHERE id = ANY($1) ORDER BY id FOR UPDATE) l`, ids)
+	return err
 }
