@@ -115,6 +115,7 @@ func (a alertSweep) sweep(ctx context.Context) (smallest time.Duration, err erro
 	}
 	now := a.now()
 	after := map[string]time.Duration{}
+	defer func() { a.log.Debug("printer alerts: swept", "candidates", len(ps)) }()
 	for _, p := range ps {
 		d, ok := after[p.PortalID]
 		if !ok {
