@@ -107,7 +107,7 @@ func (a alertSweep) now() time.Time {
 }
 
 // sweep records the alert transitions of the printers that may have one and returns the smallest
-// threshold of their portals (0 when there were none).
+// threshold of their portals (0 when there were none); a printer whose transition fails is logged.
 func (a alertSweep) sweep(ctx context.Context) (smallest time.Duration, err error) {
 	ps, err := a.db.AlertCandidates(ctx, alertStates)
 	if err != nil {
@@ -119,9 +119,10 @@ func (a alertSweep) sweep(ctx context.Context) (smallest time.Duration, err erro
 	for _, p := range ps {
 		d, ok := after[p.PortalID]
 		if !ok {
-			d, err = a.th.PrinterAlertAfter(ctx, keys.Actor{Principal: keys.Principal{PortalID: p.PortalID}})
-			if err != nil {
-				a.log.Error("printer alerts: threshold", "portal_id", p.PortalID, "err", err)
+			var terr error
+			d, terr = a.th.PrinterAlertAfter(ctx, keys.Actor{Principal: keys.Principal{PortalID: p.PortalID}})
+			if terr != nil {
+				a.log.Error("printer alerts: threshold", "portal_id", p.PortalID, "err", terr)
 				d = printer.DefaultAlertAfter
 			}
 			after[p.PortalID] = d
@@ -132,8 +133,9 @@ func (a alertSweep) sweep(ctx context.Context) (smallest time.Duration, err erro
 		if seen(p).InAlert(now, d) == !p.AlertRaisedAt.IsZero() {
 			continue
 		}
-		if err := a.db.InTx(ctx, func(tx store.Store) error { return transition(ctx, tx, p.ID, now, d) }); err != nil {
-			return smallest, fmt.Errorf("printer alerts: printer %s: %w", p.ID, err)
+		// A failure is logged and retried at the next sweep; the other printers still sweep.
+		if terr := a.db.InTx(ctx, func(tx store.Store) error { return transition(ctx, tx, p.ID, now, d) }); terr != nil && ctx.Err() == nil {
+			a.log.Warn("printer alerts: transition", "printer_id", p.ID, "err", terr)
 		}
 	}
 	return smallest, nil
