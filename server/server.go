@@ -82,6 +82,10 @@ type Config struct {
 	JobClock func() time.Time
 	// JobSweepEvery is how often expired jobs are swept (default a minute).
 	JobSweepEvery time.Duration
+	// AlertSweepEvery is how often printers entering or leaving alert are swept for their
+	// printer.status_changed events (default DefaultAlertSweepEvery, or a tenth of the smallest portal
+	// threshold; alertsweep.go). Tests shorten it.
+	AlertSweepEvery time.Duration
 	// JobExpiry is how long a job waits for delivery when its request names no expiry (default
 	// jobs.DefaultExpiry, 24 hours: a shipping label printed days late is a wrong label); at most
 	// jobs.MaxExpiry.
@@ -323,6 +327,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	go func() {
 		defer s.bg.Done()
 		runExpiry(runCtx, db, s.Keys, log) // expired keys log their agents out (reason expired)
+	}()
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		alertSweep{db: db, th: s.Keys, clock: cfg.JobClock, every: cfg.AlertSweepEvery, log: log}.run(runCtx)
 	}()
 	return s, nil
 }

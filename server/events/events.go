@@ -84,6 +84,11 @@ type PrinterData struct {
 	Reason         string `json:"reason,omitempty"`
 	Present        bool   `json:"present"`
 	PreviousStatus string `json:"previous_status,omitempty"`
+	// Alert is set only on the events the server's alert sweep records: true when the printer has needed
+	// staff (out of media, head open, offline, its agent disconnected…) for the portal's alert threshold,
+	// false when that alert clears. Status changes the agent reports leave it out (absent, not false):
+	// GET /api/v1/printers/{id} says whether the printer is in alert now.
+	Alert *bool `json:"alert,omitempty"`
 }
 
 // KeyData is the data of the key.* events: which credential, never its secret.

@@ -47,6 +47,9 @@ type Printer struct {
 	// ClientSeenAt is read-only: the client's LastSeenAt (its last connect or disconnect; printer alerts
 	// count a printer whose client is not online as offline since then).
 	ClientSeenAt time.Time
+	// AlertRaisedAt is read-only: when the alert sweep raised the printer's alert (SetPrinterAlert); zero
+	// while it is not raised.
+	AlertRaisedAt time.Time
 }
 
 // PrinterFilter selects printers for ListPrinters.
@@ -87,4 +90,11 @@ type PrinterStore interface {
 	ListPrinters(ctx context.Context, f PrinterFilter) ([]Printer, error) // by name, then ID (NameKey)
 	// CountPrinters counts a portal's printers (present or not).
 	CountPrinters(ctx context.Context, portalID string) (int, error)
+	// AlertCandidates returns, by ID, every printer that may be in alert or has its alert raised: its
+	// status is one of alertStates, it is not present, its client is offline, or AlertRaisedAt is set.
+	AlertCandidates(ctx context.Context, alertStates []string) ([]Printer, error)
+	// SetPrinterAlert raises the printer's alert at `at` when it is not raised, or clears it when at is
+	// zero and it is raised, and reports whether it changed: of concurrent callers making the same
+	// transition, exactly one sees true (an unknown printer does not change).
+	SetPrinterAlert(ctx context.Context, id string, at time.Time) (bool, error)
 }

@@ -108,11 +108,15 @@ func (q q) CountPrinters(ctx context.Context, portalID string) (int, error) {
 
 func scanPrinter(sc scanner) (store.Printer, error) {
 	var p store.Printer
+	var raised *time.Time
 	err := sc.Scan(&p.ID, &p.PortalID, &p.ClientID, &p.URI, &p.Name, &p.Make, &p.Model, &p.Status, &p.Reason,
 		&p.Present, &p.FirstSeenAt, &p.UpdatedAt, &p.Language, &p.DPI, &p.StatusMode, &p.ClientOnline,
-		&p.StatusSince, &p.ClientSeenAt)
+		&p.StatusSince, &p.ClientSeenAt, &raised)
 	p.FirstSeenAt, p.UpdatedAt, p.StatusSince = utc(p.FirstSeenAt), utc(p.UpdatedAt), utc(p.StatusSince)
 	p.ClientSeenAt = utc(p.ClientSeenAt)
+	if raised != nil {
+		p.AlertRaisedAt = utc(*raised)
+	}
 	return p, err
 }
 
@@ -138,4 +142,19 @@ func (q q) ListPrinters(ctx context.Context, f store.PrinterFilter) ([]store.Pri
 	var a args
 	sql := sqlq.Printers(f, a.add)
 	return list(ctx, q, "list printers", sql, scanPrinter, a...)
+}
+
+func (q q) AlertCandidates(ctx context.Context, alertStates []string) ([]store.Printer, error) {
+	var a args
+	sql := sqlq.AlertCandidates(alertStates, a.add)
+	return list(ctx, q, "alert candidates", sql, scanPrinter, a...)
+}
+
+func (q q) SetPrinterAlert(ctx context.Context, id string, at time.Time) (bool, error) {
+	sql, arg := `UPDATE printers SET alert_raised_at = NULL WHERE id = $1 AND alert_raised_at IS NOT NULL`, []any{id}
+	if !at.IsZero() {
+		sql, arg = `UPDATE printers SET alert_raised_at = $2 WHERE id = $1 AND alert_raised_at IS NULL`, []any{id, at}
+	}
+	n, err := q.exec(ctx, "set printer alert", sql, arg...)
+	return n == 1, err
 }

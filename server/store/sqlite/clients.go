@@ -80,9 +80,13 @@ func (q q) CountPrinters(ctx context.Context, portalID string) (int, error) {
 func scanPrinter(sc rowScanner) (store.Printer, error) {
 	var p store.Printer
 	var first, upd, since, seen int64
+	var raised *int64
 	err := sc.Scan(&p.ID, &p.PortalID, &p.ClientID, &p.URI, &p.Name, &p.Make, &p.Model, &p.Status, &p.Reason,
-		&p.Present, &first, &upd, &p.Language, &p.DPI, &p.StatusMode, &p.ClientOnline, &since, &seen)
+		&p.Present, &first, &upd, &p.Language, &p.DPI, &p.StatusMode, &p.ClientOnline, &since, &seen, &raised)
 	p.FirstSeenAt, p.UpdatedAt, p.StatusSince, p.ClientSeenAt = ut(first), ut(upd), ut(since), ut(seen)
+	if raised != nil {
+		p.AlertRaisedAt = ut(*raised)
+	}
 	return p, err
 }
 
@@ -109,4 +113,19 @@ func (q q) ListPrinters(ctx context.Context, f store.PrinterFilter) ([]store.Pri
 	var a args
 	query := sqlq.Printers(f, a.add)
 	return queryAll(ctx, q.r, "list printers", query, a, scanPrinter)
+}
+
+func (q q) AlertCandidates(ctx context.Context, alertStates []string) ([]store.Printer, error) {
+	var a args
+	query := sqlq.AlertCandidates(alertStates, a.add)
+	return queryAll(ctx, q.r, "alert candidates", query, a, scanPrinter)
+}
+
+func (q q) SetPrinterAlert(ctx context.Context, id string, at time.Time) (bool, error) {
+	query, arg := `UPDATE printers SET alert_raised_at = NULL WHERE id = ? AND alert_raised_at IS NOT NULL`, []any{id}
+	if !at.IsZero() {
+		query, arg = `UPDATE printers SET alert_raised_at = ? WHERE id = ? AND alert_raised_at IS NULL`, []any{us(at), id}
+	}
+	n, err := q.execN(ctx, "set printer alert", query, arg...)
+	return n == 1, err
 }

@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TimesRoundTrip", testTimes},
 		{"Clients", testClients},
 		{"Printers", testPrinters},
+		{"PrinterAlerts", testPrinterAlerts},
 		{"Jobs", testJobs},
 		{"JobUpdates", testJobUpdates},
 		{"PendingJobs", testPendingJobs},

@@ -21,7 +21,7 @@ const ClientCols = `id, portal_id, credential_id, installation_id, hostname, age
 // store.Printer's fields.
 const PrinterCols = `p.id, p.portal_id, p.client_id, p.uri, p.name, p.make, p.model, p.status, p.reason, p.present,
 	p.first_seen_at, p.updated_at, p.language, p.dpi, p.status_mode, c.sessions > 0, p.status_since,
-	c.last_seen_at`
+	c.last_seen_at, p.alert_raised_at`
 
 // PrinterFrom joins printers p with their clients c.
 const PrinterFrom = ` FROM printers p JOIN clients c ON c.id = p.client_id`
@@ -49,4 +49,14 @@ func NullInt(v int64) any {
 		return nil
 	}
 	return v
+}
+
+// AlertCandidates returns the AlertCandidates query: printers whose alert is raised, that are not present,
+// whose client is offline or whose status is one of states, by ID.
+func AlertCandidates(states []string, arg Arg) string {
+	q := `SELECT ` + PrinterCols + PrinterFrom + ` WHERE p.alert_raised_at IS NOT NULL OR NOT p.present OR c.sessions <= 0`
+	if len(states) > 0 {
+		q += ` OR p.status IN ` + In(arg, states)
+	}
+	return q + ` ORDER BY p.id`
 }
