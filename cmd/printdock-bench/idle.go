@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -34,7 +35,12 @@ type IdleResult struct {
 type memSample struct{ rss, heapStack, stack, goroutines float64 }
 
 func sampleMem() memSample {
-	runtime.GC()
+	// Several collections: each shrinks a goroutine's stack at most by half (to what it uses now), so an
+	// idle connection's stacks reach their steady size, as the periodic collections of a long-running
+	// server would bring them to.
+	for range 4 {
+		runtime.GC()
+	}
 	debug.FreeOSMemory()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
@@ -102,6 +108,11 @@ func runIdle(ctx context.Context, o options, dir string) (IdleResult, error) {
 		return res, fmt.Errorf("%d of %d agents connected: %w", r.srv.Hub.Count(), n, err)
 	}
 	after := sampleMem()
+	if err := writeHeapProfile(o.memProfile); err != nil {
+		ch.stop()
+		r.close()
+		return res, err
+	}
 	res.RSSPerConn = (after.rss - before.rss) / float64(n)
 	res.HeapStackPerConn = (after.heapStack - before.heapStack) / float64(n)
 	res.GoroutinesPerConn = (after.goroutines - before.goroutines) / float64(n)
@@ -155,4 +166,17 @@ func repeatTo(s []string, n int) []string {
 		out[i] = s[i%len(s)]
 	}
 	return out
+}
+
+// writeHeapProfile writes the heap profile to path (nothing when path is empty).
+func writeHeapProfile(path string) error {
+	if path == "" {
+		return nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return pprof.Lookup("heap").WriteTo(f, 0)
 }

@@ -354,8 +354,12 @@ func (h *Hub) Apply(ev keys.Event) int {
 		}
 	}
 	h.mu.Unlock()
+	var batch *logoutBatch
+	if len(hit) > 1 {
+		batch = newLogoutBatch(len(hit), ev.Reason)
+	}
 	for _, s := range hit {
-		s.kill(closeReq{code: protocol.CloseLoggedOut, reason: "logged out: " + ev.Reason, logout: ev.Reason})
+		s.kill(closeReq{code: protocol.CloseLoggedOut, reason: "logged out: " + ev.Reason, logout: ev.Reason, batch: batch})
 	}
 	if len(hit) > 0 {
 		h.log.Info("forced logout", "reason", ev.Reason, "sessions", len(hit), "credentials", len(ev.CredentialIDs))

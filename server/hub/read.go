@@ -123,7 +123,7 @@ func (s *Session) handle(m protocol.Message, log *slog.Logger) {
 			s.recorder.Offer(m.Printers)
 		}
 	case protocol.JobStatus:
-		s.acks <- m
+		s.ack(m)
 	case protocol.Error:
 		log.Info("agent reported an error", "code", clip.String(httpx.RedactSecrets(m.Code), 64))
 	default:
@@ -150,32 +150,6 @@ func (s *Session) recordPrinters(ps []protocol.Printer) {
 		return // not recorded: delivery waits for a printers message that is
 	}
 	s.printed.close()
-}
-
-// ackLoop hands the agent's job_status messages to the job queue, in order: the statuses that arrived
-// while the previous ones were being recorded go together (Jobs.AckAll, one transaction), so a busy agent
-// is not held to one store commit per status. It returns when s.acks is closed and drained. What the
-// agent reported is recorded even when the session is closing, so the store calls outlive the session
-// context's cancellation.
-func (s *Session) ackLoop(log *slog.Logger) {
-	ctx := context.WithoutCancel(s.ctx)
-	var batch []protocol.JobStatus
-	for m := range s.acks {
-		batch = append(batch[:0], m)
-	more:
-		for len(batch) < ackQueue {
-			select {
-			case m, ok := <-s.acks:
-				if !ok {
-					break more
-				}
-				batch = append(batch, m)
-			default:
-				break more
-			}
-		}
-		s.jobStatuses(ctx, batch, log)
-	}
 }
 
 // jobStatuses hands job_status messages to the job queue. A status the queue refuses is answered with

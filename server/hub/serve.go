@@ -90,15 +90,9 @@ func (h *Hub) Serve(ctx context.Context, c *websocket.Conn, p keys.Principal, re
 
 	s.recheckKey(log)
 
-	acked := make(chan struct{})
-	go func() {
-		defer close(acked)
-		s.ackLoop(log)
-	}()
 	s.readLoop(log)
 	s.stopRead()
-	close(s.acks)
-	<-acked // every status read is recorded before the session is
+	s.waitAcks() // every status read is recorded before the session is
 	s.recorder.Stop()
 	h.remove(s)
 	s.kill(closeReq{abort: true})
@@ -126,11 +120,11 @@ func (h *Hub) newSession(ctx context.Context, c *websocket.Conn, p keys.Principa
 		out:         make(chan []byte, outQueue),
 		jobs:        make(chan []byte, jobQueue),
 		kick:        make(chan struct{}, 1),
-		acks:        make(chan protocol.JobStatus, ackQueue),
 		end:         ender{killed: make(chan struct{}), cancel: cancel},
 		done:        make(chan struct{}),
 		printed:     latch{c: make(chan struct{})},
 	}
+	s.acks.cond.L = &s.acks.mu
 	s.readCtx, s.stopRead = context.WithCancel(context.WithoutCancel(sctx))
 	s.recorder = newCoalescer(h.o.PrintersEvery, s.recordPrinters)
 	s.lastSeen.Store(now.UnixNano())

@@ -26,7 +26,7 @@ const maxProtocolErrors = 10
 // outQueue is how many control messages (welcome, pong, error, Hub.Send) may wait for a session's writer.
 const outQueue = 16
 
-// ackQueue is how many job_status messages may wait for a session's ack loop; the reader blocks beyond
+// ackQueue is how many job_status messages may wait to be recorded (see acker); the reader blocks beyond
 // it (the agent then waits on TCP).
 const ackQueue = 256
 
@@ -57,13 +57,13 @@ type Session struct {
 	indexed bool  // guarded by hub.mu
 	slot    *Slot // the credential's session slot, released when the session leaves the index
 
-	out      chan []byte             // control messages for the writer (sent before any queued job)
-	jobs     chan []byte             // job messages for the writer
-	kick     chan struct{}           // asks the delivery loop to look again (room for one)
-	acks     chan protocol.JobStatus // job_status messages for the ack loop (closed when reading ends)
-	end      ender                   // why and when the session ends
-	done     chan struct{}           // closed when the writer has finished
-	lastSeen atomic.Int64            // unix nanoseconds of the last message from the peer
+	out      chan []byte   // control messages for the writer (sent before any queued job)
+	jobs     chan []byte   // job messages for the writer
+	kick     chan struct{} // asks the delivery loop to look again (room for one)
+	acks     acker         // job_status messages being recorded
+	end      ender         // why and when the session ends
+	done     chan struct{} // closed when the writer has finished
+	lastSeen atomic.Int64  // unix nanoseconds of the last message from the peer
 	// readCtx bounds the reader: not the session context (a kill's close handshake needs the reader),
 	// but stopRead ends it when the peer went silent and will not answer the handshake.
 	readCtx  context.Context
@@ -102,8 +102,9 @@ func (l *latch) close() { l.once.Do(func() { close(l.c) }) }
 type closeReq struct {
 	code   websocket.StatusCode
 	reason string
-	logout string // when set, a logout message with this reason precedes the close
-	abort  bool   // the connection is already gone: just release it
+	logout string       // when set, a logout message with this reason precedes the close
+	abort  bool         // the connection is already gone: just release it
+	batch  *logoutBatch // the mass logout this one is part of, or nil
 }
 
 func (r closeReq) Error() string {
@@ -163,11 +164,16 @@ func (s *Session) killed() <-chan struct{} { return s.end.killed }
 // kill ends the session (the first call wins): the writer sends the logout and close r asks for, and
 // the session context is cancelled with r as its cause, so store calls made for the session stop.
 func (s *Session) kill(r closeReq) {
+	won := false
 	s.end.once.Do(func() {
+		won = true
 		s.end.req = r
 		close(s.end.killed)
 		s.end.cancel(r)
 	})
+	if !won && r.batch != nil {
+		r.batch.written.Done() // the session ends otherwise: the batch does not wait for its logout
+	}
 }
 
 // LogoutReason maps a StillValid error to a logout reason ("" for errors that say nothing about the key).

@@ -108,10 +108,11 @@ func (s *Session) finish() {
 		return
 	}
 	if r.logout != "" {
-		b, err := protocol.Encode(protocol.Logout{Reason: r.logout})
+		b, err := r.logoutMessage()
 		if err == nil && s.write(b) == nil && s.hub.o.LogoutSent != nil {
 			s.hub.o.LogoutSent(r.logout)
 		}
+		r.logoutWritten()
 	}
 	if r.code == protocol.CloseHeartbeatTimeout {
 		// A silent peer will not answer the close handshake, which would keep the dead session for

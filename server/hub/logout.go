@@ -1,0 +1,61 @@
+package hub
+
+import (
+	"sync"
+	"time"
+
+	"printdock/protocol"
+)
+
+// logoutGateMax is the longest the sessions of one mass logout wait for each other's logout messages
+// before their close handshakes (a peer that does not read holds its writer up to the write timeout).
+const logoutGateMax = time.Second
+
+// logoutBatch lets the sessions of one mass logout (Apply with thousands of sessions: a shared-secret
+// reset) write every `logout` message before any of them starts its close handshake and the session's
+// teardown (the job queue's disconnect, a store transaction each): the last device learns it is logged
+// out after the logout writes alone, not after thousands of handshakes and transactions competing for
+// the CPU. Each session's own order is unchanged: its logout, then its close.
+type logoutBatch struct {
+	msg     []byte // the encoded logout, shared by the batch
+	written sync.WaitGroup
+	open    chan struct{} // closed when every logout is written, or after logoutGateMax
+}
+
+// newLogoutBatch returns the gate of n sessions logged out for reason; its logout message is encoded
+// once for all of them.
+func newLogoutBatch(n int, reason string) *logoutBatch {
+	b := &logoutBatch{open: make(chan struct{})}
+	b.msg, _ = protocol.Encode(protocol.Logout{Reason: reason}) // nil on error: each writer encodes its own
+	b.written.Add(n)
+	go func() {
+		done := make(chan struct{})
+		go func() { b.written.Wait(); close(done) }()
+		t := time.NewTimer(logoutGateMax)
+		defer t.Stop()
+		select {
+		case <-done:
+		case <-t.C:
+		}
+		close(b.open)
+	}()
+	return b
+}
+
+// logoutMessage is the encoded logout of r.
+func (r closeReq) logoutMessage() ([]byte, error) {
+	if r.batch != nil && r.batch.msg != nil {
+		return r.batch.msg, nil
+	}
+	return protocol.Encode(protocol.Logout{Reason: r.logout})
+}
+
+// logoutWritten tells r's batch that this session's logout was written (or failed), and waits until the
+// batch's gate opens.
+func (r closeReq) logoutWritten() {
+	if r.batch == nil {
+		return
+	}
+	r.batch.written.Done()
+	<-r.batch.open
+}
