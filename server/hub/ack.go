@@ -52,7 +52,7 @@ func (s *Session) ackWork() {
 		if len(batch) == 0 {
 			return
 		}
-		s.jobStatuses(ctx, batch, s.log)
+		s.jobStatuses(ctx, batch)
 	}
 }
 

@@ -3,7 +3,6 @@ package hub
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"slices"
 	"strconv"
 	"sync"
@@ -50,12 +49,13 @@ type Session struct {
 	clientID    string
 	remote      string
 	connectedAt time.Time
-	log         *slog.Logger
 	// ctx is the session context, given to every store call made for the session. It is cancelled, with
 	// the closeReq as its cause, as soon as the session must end (see kill).
 	ctx     context.Context
 	indexed bool  // guarded by hub.mu
 	slot    *Slot // the credential's session slot, released when the session leaves the index
+	// connected: the job queue recorded the client (its disconnect is recorded when the session ends).
+	connected bool
 
 	out      chan []byte   // control messages for the writer (sent before any queued job)
 	jobs     chan []byte   // job messages for the writer
@@ -76,6 +76,10 @@ type Session struct {
 	// transaction per Options.PrintersEvery; printed is closed once one is recorded.
 	recorder *coalescer[[]protocol.Printer]
 	printed  latch
+	// delivery starts the delivery loop once the first printers list is recorded (startDelivery);
+	// delivered is closed when it has ended, or when the session ends without it.
+	delivery  sync.Once
+	delivered chan struct{}
 
 	mu       sync.Mutex // guards printers
 	printers []protocol.Printer
