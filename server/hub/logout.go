@@ -22,16 +22,16 @@ type logoutBatch struct {
 	open    chan struct{} // closed when every logout is written, or after logoutGateMax
 }
 
-// newLogoutBatch returns the gate of n sessions logged out for reason; its logout message is encoded
-// once for all of them.
-func newLogoutBatch(n int, reason string) *logoutBatch {
+// newLogoutBatch returns the gate of n sessions logged out for reason, open at the latest after gateMax;
+// its logout message is encoded once for all of them.
+func newLogoutBatch(n int, reason string, gateMax time.Duration) *logoutBatch {
 	b := &logoutBatch{open: make(chan struct{})}
 	b.msg, _ = protocol.Encode(protocol.Logout{Reason: reason}) // nil on error: each writer encodes its own
 	b.written.Add(n)
 	go func() {
 		done := make(chan struct{})
 		go func() { b.written.Wait(); close(done) }()
-		t := time.NewTimer(logoutGateMax)
+		t := time.NewTimer(gateMax)
 		defer t.Stop()
 		select {
 		case <-done:
