@@ -356,7 +356,7 @@ func (h *Hub) Apply(ev keys.Event) int {
 	h.mu.Unlock()
 	var batch *logoutBatch
 	if len(hit) > 1 {
-		batch = newLogoutBatch(len(hit), ev.Reason, logoutGateMax)
+		batch = newLogoutBatch(len(hit), ev.Reason, h.o.WriteTimeout)
 	}
 	for _, s := range hit {
 		s.kill(closeReq{code: protocol.CloseLoggedOut, reason: "logged out: " + ev.Reason, logout: ev.Reason, batch: batch})

@@ -7,15 +7,13 @@ import (
 	"printdock/protocol"
 )
 
-// logoutGateMax is the longest the sessions of one mass logout wait for each other's logout messages
-// before their close handshakes (a peer that does not read holds its writer up to the write timeout).
-const logoutGateMax = time.Second
-
 // logoutBatch lets the sessions of one mass logout (Apply with thousands of sessions: a shared-secret
 // reset) write every `logout` message before any of them starts its close handshake and the session's
 // teardown (the job queue's disconnect, a store transaction each): the last device learns it is logged
 // out after the logout writes alone, not after thousands of handshakes and transactions competing for
-// the CPU. Each session's own order is unchanged: its logout, then its close.
+// the CPU. Each session's own order is unchanged: its logout, then its close. The gate opens at the
+// latest after one write timeout (Options.WriteTimeout: a peer that does not read holds its own logout
+// write that long), so no close waits longer than it would behind its own logout.
 type logoutBatch struct {
 	msg     []byte // the encoded logout, shared by the batch
 	written sync.WaitGroup
