@@ -171,7 +171,8 @@ func repeatTo(s []string, n int) []string {
 	return out
 }
 
-// writeHeapProfile writes the heap profile to path (nothing when path is empty).
+// writeHeapProfile writes the heap profile to path and the goroutines' stacks to path.goroutines
+// (nothing when path is empty).
 func writeHeapProfile(path string) error {
 	if path == "" {
 		return nil
@@ -181,5 +182,13 @@ func writeHeapProfile(path string) error {
 		return err
 	}
 	defer f.Close()
+	g, err := os.Create(path + ".goroutines")
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+	if err := pprof.Lookup("goroutine").WriteTo(g, 1); err != nil {
+		return err
+	}
 	return pprof.Lookup("heap").WriteTo(f, 0)
 }

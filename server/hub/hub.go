@@ -309,6 +309,7 @@ func (h *Hub) Send(ctx context.Context, clientID string, m protocol.Message) err
 	}
 	select {
 	case s.out <- b:
+		s.wakeWriter()
 		return nil
 	case <-s.killed():
 		return ErrNotConnected

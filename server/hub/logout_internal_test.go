@@ -16,6 +16,7 @@ func TestLogoutBatchGate(t *testing.T) {
 		t.Fatalf("batch logout message %q %v", m, err)
 	}
 	ending := &Session{end: ender{killed: make(chan struct{}), cancel: func(error) {}}}
+	ending.w.finished = true // no writer to wake
 	ending.kill(closeReq{abort: true})
 	ending.kill(closeReq{code: protocol.CloseLoggedOut, logout: protocol.ReasonRotated, batch: b}) // counted
 	wrote := make(chan struct{})

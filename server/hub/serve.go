@@ -82,8 +82,7 @@ func (h *Hub) open(ctx context.Context, c *websocket.Conn, p keys.Principal, rem
 		s.release()
 		return nil
 	}
-	h.wg.Add(1)
-	go s.writeLoop()
+	s.startWriter()
 	// Agent-supplied text is redacted: a secret pasted into the wrong place must not reach the log.
 	s.logger().Info("agent connected", "hostname", httpx.RedactSecrets(clip.String(hello.Hostname, 256)),
 		"agent_version", httpx.RedactSecrets(clip.String(hello.AgentVersion, 64)))
@@ -144,6 +143,7 @@ func (h *Hub) newSession(ctx context.Context, c *websocket.Conn, p keys.Principa
 		kick:        make(chan struct{}, 1),
 		end:         ender{killed: make(chan struct{}), cancel: cancel},
 		done:        make(chan struct{}),
+		w:           writer{wake: make(chan struct{}, 1)},
 		printed:     latch{c: make(chan struct{})},
 		delivered:   make(chan struct{}),
 	}
@@ -159,6 +159,7 @@ func (h *Hub) newSession(ctx context.Context, c *websocket.Conn, p keys.Principa
 // goroutine for delivery. Jobs queued before are found by the loop's first look.
 func (s *Session) startDelivery() {
 	s.delivery.Do(func() {
+		s.stayWriter()
 		go func() {
 			defer close(s.delivered)
 			wake, unsubscribe := s.hub.o.Jobs.Subscribe(s.clientID)

@@ -63,6 +63,7 @@ type Session struct {
 	acks     acker         // job_status messages being recorded
 	end      ender         // why and when the session ends
 	done     chan struct{} // closed when the writer has finished
+	w        writer        // the writer's state (write.go)
 	lastSeen atomic.Int64  // unix nanoseconds of the last message from the peer
 	// readCtx bounds the reader: not the session context (a kill's close handshake needs the reader),
 	// but stopRead ends it when the peer went silent and will not answer the handshake.
@@ -175,6 +176,9 @@ func (s *Session) kill(r closeReq) {
 		close(s.end.killed)
 		s.end.cancel(r)
 	})
+	if won {
+		s.wakeWriter() // the writer sends the logout and close
+	}
 	if !won && r.batch != nil {
 		r.batch.written.Done() // the session ends otherwise: the batch does not wait for its logout
 	}
