@@ -29,10 +29,14 @@ type IdleResult struct {
 	GoroutinesPerConn    float64 `json:"goroutines_per_conn"`
 	EchoRSSPerConn       float64 `json:"echo_rss_bytes_per_conn"`
 	EchoHeapStackPerConn float64 `json:"echo_heap_stack_bytes_per_conn"`
+	EchoStackPerConn     float64 `json:"echo_stack_bytes_per_conn"`
+	// HeapInuse counts the spans holding live objects (with their free slots: fragmentation).
+	HeapInusePerConn     float64 `json:"heap_inuse_bytes_per_conn"`
+	EchoHeapInusePerConn float64 `json:"echo_heap_inuse_bytes_per_conn"`
 }
 
 // memSample is this process's memory after a full GC.
-type memSample struct{ rss, heapStack, stack, goroutines float64 }
+type memSample struct{ rss, heapStack, stack, heapInuse, goroutines float64 }
 
 func sampleMem() memSample {
 	// Several collections: each shrinks a goroutine's stack at most by half (to what it uses now), so an
@@ -44,7 +48,7 @@ func sampleMem() memSample {
 	debug.FreeOSMemory()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	return memSample{rss: float64(rssBytes()), heapStack: float64(ms.HeapAlloc + ms.StackInuse), stack: float64(ms.StackInuse), goroutines: float64(runtime.NumGoroutine())}
+	return memSample{rss: float64(rssBytes()), heapStack: float64(ms.HeapAlloc + ms.StackInuse), stack: float64(ms.StackInuse), heapInuse: float64(ms.HeapInuse), goroutines: float64(runtime.NumGoroutine())}
 }
 
 // rssBytes is this process's resident set (VmRSS).
@@ -120,6 +124,7 @@ func runIdle(ctx context.Context, o options, dir string) (IdleResult, error) {
 	res.HeapStackPerConn = (after.heapStack - before.heapStack) / float64(n)
 	res.GoroutinesPerConn = (after.goroutines - before.goroutines) / float64(n)
 	res.StackPerConn = (after.stack - before.stack) / float64(n)
+	res.HeapInusePerConn = (after.heapInuse - before.heapInuse) / float64(n)
 	ch.stop()
 	_ = waitUntil(time.Minute, func() bool { return r.srv.Hub.Count() == 0 })
 	r.close()
@@ -159,6 +164,8 @@ func runIdle(ctx context.Context, o options, dir string) (IdleResult, error) {
 	after = sampleMem()
 	res.EchoRSSPerConn = (after.rss - before.rss) / float64(n)
 	res.EchoHeapStackPerConn = (after.heapStack - before.heapStack) / float64(n)
+	res.EchoStackPerConn = (after.stack - before.stack) / float64(n)
+	res.EchoHeapInusePerConn = (after.heapInuse - before.heapInuse) / float64(n)
 	return res, nil
 }
 
