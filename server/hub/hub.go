@@ -5,8 +5,10 @@
 // lifecycle's change events into forced logouts: a `logout` message followed by close code 4001 on
 // exactly the affected sessions.
 //
-// Every session has its own writer goroutine, so logging out thousands of sessions at once never waits
-// for one slow peer: the hub only signals each writer, and every write has a deadline. What to deliver is
+// Every session has its own writer, so logging out thousands of sessions at once never waits for one slow
+// peer: the hub only signals each writer, and every write has a deadline. An idle session holds only its
+// reader goroutine: the writer, the recording of job statuses and the delivery loop start when there is
+// work (a message to send or a heartbeat due, a status, the agent's first printers list). What to deliver is
 // decided by the job queue (Options.Jobs, a *jobs.Service); the hub decides only when and on which
 // session (see docs/jobs.md "Delivery").
 package hub

@@ -82,7 +82,7 @@ func (h *Hub) open(ctx context.Context, c *websocket.Conn, p keys.Principal, rem
 		s.release()
 		return nil
 	}
-	s.startWriter()
+	s.startWriter(ctx)
 	// Agent-supplied text is redacted: a secret pasted into the wrong place must not reach the log.
 	s.logger().Info("agent connected", "hostname", httpx.RedactSecrets(clip.String(hello.Hostname, 256)),
 		"agent_version", httpx.RedactSecrets(clip.String(hello.AgentVersion, 64)))

@@ -68,8 +68,9 @@ type heartbeat struct {
 	deadAt     time.Time // when the silence is looked at again
 }
 
-// startWriter arms the heartbeat and starts the writer (the welcome is queued).
-func (s *Session) startWriter() {
+// startWriter arms the heartbeat and starts the writer (the welcome is queued). ctx is Serve's: its end
+// closes the session as a shutdown.
+func (s *Session) startWriter(ctx context.Context) {
 	h := s.hub
 	now := time.Now()
 	s.w.mu.Lock()
@@ -80,8 +81,10 @@ func (s *Session) startWriter() {
 			s.w.beatDue.Store(true)
 			s.wakeWriter()
 		})
-		// Serve's context ending (a shutdown) wakes the writer; kill cancels it too (then it is a no-op).
-		s.w.stopCtx = context.AfterFunc(s.ctx, s.wakeWriter)
+		// Serve's context ending (a shutdown) wakes the writer, which finds the session context ended.
+		// Not the session context itself: every kill cancels that, and a mass logout would start a
+		// goroutine per session for nothing.
+		s.w.stopCtx = context.AfterFunc(ctx, s.wakeWriter)
 	}
 	s.w.mu.Unlock()
 	s.wakeWriter()
