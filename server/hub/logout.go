@@ -2,6 +2,7 @@ package hub
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"printdock/protocol"
@@ -17,13 +18,21 @@ import (
 type logoutBatch struct {
 	msg     []byte // the encoded logout, shared by the batch
 	written sync.WaitGroup
-	open    chan struct{} // closed when every logout is written, or after logoutGateMax
+	open    chan struct{} // closed when every logout is written, or after gateMax
+	n       int
+	next    atomic.Int64 // the sessions past the gate so far
 }
+
+// closeSpread is how long after its gate opens a mass logout's close handshakes are spread over (the
+// i-th of n waits i/n of it): thousands at once would compete for the CPU with the peers still reading
+// their logout. A session is out of the index and its slot free since the logout; only its connection
+// and memory wait.
+const closeSpread = time.Second
 
 // newLogoutBatch returns the gate of n sessions logged out for reason, open at the latest after gateMax;
 // its logout message is encoded once for all of them.
 func newLogoutBatch(n int, reason string, gateMax time.Duration) *logoutBatch {
-	b := &logoutBatch{open: make(chan struct{})}
+	b := &logoutBatch{open: make(chan struct{}), n: n}
 	b.msg, _ = protocol.Encode(protocol.Logout{Reason: reason}) // nil on error: each writer encodes its own
 	b.written.Add(n)
 	go func() {
@@ -49,11 +58,15 @@ func (r closeReq) logoutMessage() ([]byte, error) {
 }
 
 // logoutWritten tells r's batch that this session's logout was written (or failed), and waits until the
-// batch's gate opens.
+// batch's gate opens and then this session's turn in the spread of the closes.
 func (r closeReq) logoutWritten() {
 	if r.batch == nil {
 		return
 	}
 	r.batch.written.Done()
 	<-r.batch.open
+	if d := time.Duration(r.batch.next.Add(1)-1) * closeSpread / time.Duration(r.batch.n); d > 0 {
+		t := time.NewTimer(d)
+		<-t.C
+	}
 }
