@@ -39,8 +39,8 @@ func runMode(ctx context.Context, o options, dir string, out io.Writer) error {
 		v = res
 		if !o.asJSON {
 			fmt.Fprintf(out, "printdock-bench --mode reset: shared-secret reset with %d devices connected (another process)\n", res.Devices)
-			fmt.Fprintf(out, "last logout %s after the call (the call itself %s) | bare websocket broadcast to as many connections: last arrival %s\n",
-				ms(res.LastLogoutAfterCall), ms(res.APICall), ms(res.BroadcastLast))
+			fmt.Fprintf(out, "last logout %s after the call (the first %s, the call itself %s) | bare websocket broadcast to as many connections: last arrival %s\n",
+				ms(res.LastLogoutAfterCall), ms(res.FirstLogoutAfterCall), ms(res.APICall), ms(res.BroadcastLast))
 			return nil
 		}
 	case "idle":

@@ -23,10 +23,11 @@ import (
 // last one has its `logout`, beside a bare coder/websocket server writing one message to as many idle
 // connections (the same child process records the arrivals).
 type ResetResult struct {
-	Devices             int           `json:"devices"`
-	LastLogoutAfterCall time.Duration `json:"last_logout_after_call_ns"`
-	APICall             time.Duration `json:"api_call_ns"`
-	BroadcastLast       time.Duration `json:"broadcast_last_ns"` // baseline: last arrival of a bare broadcast
+	Devices              int           `json:"devices"`
+	LastLogoutAfterCall  time.Duration `json:"last_logout_after_call_ns"`
+	FirstLogoutAfterCall time.Duration `json:"first_logout_after_call_ns"`
+	APICall              time.Duration `json:"api_call_ns"`
+	BroadcastLast        time.Duration `json:"broadcast_last_ns"` // baseline: last arrival of a bare broadcast
 }
 
 func runReset(ctx context.Context, o options, dir string) (ResetResult, error) {
@@ -85,6 +86,7 @@ func runReset(ctx context.Context, o options, dir string) (ResetResult, error) {
 		return res, fmt.Errorf("%d of %d devices got logout: %w", ch.logouts(), n, err)
 	}
 	res.LastLogoutAfterCall = ch.lastLogout().Sub(start)
+	res.FirstLogoutAfterCall = ch.firstLogout().Sub(start)
 	stopProfile()
 	res.BroadcastLast, err = broadcastBaseline(ctx, n)
 	return res, err
