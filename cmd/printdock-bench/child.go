@@ -121,6 +121,18 @@ func (c *child) lastLogout() time.Time {
 	return last
 }
 
+func (c *child) firstLogout() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var first time.Time
+	for _, t := range c.outs {
+		if first.IsZero() || t.Before(first) {
+			first = t
+		}
+	}
+	return first
+}
+
 // received returns when the job titled title reached its light agent.
 func (c *child) received(title string) (time.Time, bool) {
 	c.mu.Lock()

@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -28,17 +29,26 @@ type IdleResult struct {
 	GoroutinesPerConn    float64 `json:"goroutines_per_conn"`
 	EchoRSSPerConn       float64 `json:"echo_rss_bytes_per_conn"`
 	EchoHeapStackPerConn float64 `json:"echo_heap_stack_bytes_per_conn"`
+	EchoStackPerConn     float64 `json:"echo_stack_bytes_per_conn"`
+	// HeapInuse counts the spans holding live objects (with their free slots: fragmentation).
+	HeapInusePerConn     float64 `json:"heap_inuse_bytes_per_conn"`
+	EchoHeapInusePerConn float64 `json:"echo_heap_inuse_bytes_per_conn"`
 }
 
 // memSample is this process's memory after a full GC.
-type memSample struct{ rss, heapStack, stack, goroutines float64 }
+type memSample struct{ rss, heapStack, stack, heapInuse, goroutines float64 }
 
 func sampleMem() memSample {
-	runtime.GC()
+	// Several collections: each shrinks a goroutine's stack at most by half (to what it uses now), so an
+	// idle connection's stacks reach their steady size, as the periodic collections of a long-running
+	// server would bring them to.
+	for range 4 {
+		runtime.GC()
+	}
 	debug.FreeOSMemory()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	return memSample{rss: float64(rssBytes()), heapStack: float64(ms.HeapAlloc + ms.StackInuse), stack: float64(ms.StackInuse), goroutines: float64(runtime.NumGoroutine())}
+	return memSample{rss: float64(rssBytes()), heapStack: float64(ms.HeapAlloc + ms.StackInuse), stack: float64(ms.StackInuse), heapInuse: float64(ms.HeapInuse), goroutines: float64(runtime.NumGoroutine())}
 }
 
 // rssBytes is this process's resident set (VmRSS).
@@ -90,6 +100,9 @@ func runIdle(ctx context.Context, o options, dir string) (IdleResult, error) {
 		r.close()
 		return res, err
 	}
+	if o.memProfile != "" {
+		runtime.MemProfileRate = 64 // a fine profile: the connections' own allocations are small
+	}
 	before := sampleMem()
 	ch, err := startChild(ctx, childConfig{URL: agentURL(r.base), Secrets: repeatTo(sec, n), Sources: idleSources(n), Idle: true})
 	if err != nil {
@@ -102,10 +115,16 @@ func runIdle(ctx context.Context, o options, dir string) (IdleResult, error) {
 		return res, fmt.Errorf("%d of %d agents connected: %w", r.srv.Hub.Count(), n, err)
 	}
 	after := sampleMem()
+	if err := writeHeapProfile(o.memProfile); err != nil {
+		ch.stop()
+		r.close()
+		return res, err
+	}
 	res.RSSPerConn = (after.rss - before.rss) / float64(n)
 	res.HeapStackPerConn = (after.heapStack - before.heapStack) / float64(n)
 	res.GoroutinesPerConn = (after.goroutines - before.goroutines) / float64(n)
 	res.StackPerConn = (after.stack - before.stack) / float64(n)
+	res.HeapInusePerConn = (after.heapInuse - before.heapInuse) / float64(n)
 	ch.stop()
 	_ = waitUntil(time.Minute, func() bool { return r.srv.Hub.Count() == 0 })
 	r.close()
@@ -145,6 +164,8 @@ func runIdle(ctx context.Context, o options, dir string) (IdleResult, error) {
 	after = sampleMem()
 	res.EchoRSSPerConn = (after.rss - before.rss) / float64(n)
 	res.EchoHeapStackPerConn = (after.heapStack - before.heapStack) / float64(n)
+	res.EchoStackPerConn = (after.stack - before.stack) / float64(n)
+	res.EchoHeapInusePerConn = (after.heapInuse - before.heapInuse) / float64(n)
 	return res, nil
 }
 
@@ -155,4 +176,26 @@ func repeatTo(s []string, n int) []string {
 		out[i] = s[i%len(s)]
 	}
 	return out
+}
+
+// writeHeapProfile writes the heap profile to path and the goroutines' stacks to path.goroutines
+// (nothing when path is empty).
+func writeHeapProfile(path string) error {
+	if path == "" {
+		return nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	g, err := os.Create(path + ".goroutines")
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+	if err := pprof.Lookup("goroutine").WriteTo(g, 1); err != nil {
+		return err
+	}
+	return pprof.Lookup("heap").WriteTo(f, 0)
 }

@@ -46,6 +46,10 @@ type options struct {
 	asJSON   bool
 	keep     string
 	mode     string
+	// memProfile: --mode idle writes a heap profile here while the agents are connected.
+	memProfile string
+	// cpuProfile: --mode reset profiles only from the call until the last logout.
+	cpuProfile string
 }
 
 // Result is one measured rate.
@@ -81,9 +85,13 @@ func run(args []string, out io.Writer) error {
 	fs.BoolVar(&o.asJSON, "json", false, "print JSON")
 	fs.StringVar(&o.keep, "data-dir", "", "keep the server's and agents' data here (default: a temporary directory, removed)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measurements here")
+	fs.StringVar(&o.memProfile, "memprofile", "", "--mode idle: write a heap profile here while the agents are connected")
 	fs.StringVar(&o.mode, "mode", "agents", "agents: full agents in process (above); light: the server alone, light agents in another process; idle: server memory per idle agent (--agents of them); reset: shared-secret reset with --agents devices connected; replicas: 3 replicas on PostgreSQL behind nginx (needs nginx and PostgreSQL's server binaries; max(50, --agents) rotations)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if o.mode == "reset" {
+		o.cpuProfile, *cpuProfile = *cpuProfile, ""
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)

@@ -39,8 +39,8 @@ func runMode(ctx context.Context, o options, dir string, out io.Writer) error {
 		v = res
 		if !o.asJSON {
 			fmt.Fprintf(out, "printdock-bench --mode reset: shared-secret reset with %d devices connected (another process)\n", res.Devices)
-			fmt.Fprintf(out, "last logout %s after the call (the call itself %s) | bare websocket broadcast to as many connections: last arrival %s\n",
-				ms(res.LastLogoutAfterCall), ms(res.APICall), ms(res.BroadcastLast))
+			fmt.Fprintf(out, "last logout %s after the call (the first %s, the call itself %s) | bare websocket broadcast to as many connections: last arrival %s\n",
+				ms(res.LastLogoutAfterCall), ms(res.FirstLogoutAfterCall), ms(res.APICall), ms(res.BroadcastLast))
 			return nil
 		}
 	case "replicas":
@@ -62,8 +62,9 @@ func runMode(ctx context.Context, o options, dir string, out io.Writer) error {
 		v = res
 		if !o.asJSON {
 			fmt.Fprintf(out, "printdock-bench --mode idle: %d idle authenticated agents (another process, %d source addresses)\n", res.Agents, res.Sources)
-			fmt.Fprintf(out, "server RSS %.1f KiB/conn, heap+stack %.1f KiB/conn (stack %.1f), %.2f goroutines/conn | bare websocket echo: RSS %.1f KiB/conn, heap+stack %.1f KiB/conn\n",
-				res.RSSPerConn/1024, res.HeapStackPerConn/1024, res.StackPerConn/1024, res.GoroutinesPerConn, res.EchoRSSPerConn/1024, res.EchoHeapStackPerConn/1024)
+			fmt.Fprintf(out, "server RSS %.1f KiB/conn, heap+stack %.1f KiB/conn (stack %.1f, heap spans in use %.1f), %.2f goroutines/conn | bare websocket echo: RSS %.1f KiB/conn, heap+stack %.1f KiB/conn (stack %.1f, heap spans in use %.1f)\n",
+				res.RSSPerConn/1024, res.HeapStackPerConn/1024, res.StackPerConn/1024, res.HeapInusePerConn/1024, res.GoroutinesPerConn,
+				res.EchoRSSPerConn/1024, res.EchoHeapStackPerConn/1024, res.EchoStackPerConn/1024, res.EchoHeapInusePerConn/1024)
 			return nil
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"time"
@@ -21,10 +23,11 @@ import (
 // last one has its `logout`, beside a bare coder/websocket server writing one message to as many idle
 // connections (the same child process records the arrivals).
 type ResetResult struct {
-	Devices             int           `json:"devices"`
-	LastLogoutAfterCall time.Duration `json:"last_logout_after_call_ns"`
-	APICall             time.Duration `json:"api_call_ns"`
-	BroadcastLast       time.Duration `json:"broadcast_last_ns"` // baseline: last arrival of a bare broadcast
+	Devices              int           `json:"devices"`
+	LastLogoutAfterCall  time.Duration `json:"last_logout_after_call_ns"`
+	FirstLogoutAfterCall time.Duration `json:"first_logout_after_call_ns"`
+	APICall              time.Duration `json:"api_call_ns"`
+	BroadcastLast        time.Duration `json:"broadcast_last_ns"` // baseline: last arrival of a bare broadcast
 }
 
 func runReset(ctx context.Context, o options, dir string) (ResetResult, error) {
@@ -65,6 +68,10 @@ func runReset(ctx context.Context, o options, dir string) (ResetResult, error) {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, r.base+"/api/v1/shared-secret/reset", bytes.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+r.adminKey)
 	req.Header.Set("Content-Type", "application/json")
+	stopProfile, err := startCPUProfile(o.cpuProfile)
+	if err != nil {
+		return res, err
+	}
 	start := time.Now()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -79,6 +86,8 @@ func runReset(ctx context.Context, o options, dir string) (ResetResult, error) {
 		return res, fmt.Errorf("%d of %d devices got logout: %w", ch.logouts(), n, err)
 	}
 	res.LastLogoutAfterCall = ch.lastLogout().Sub(start)
+	res.FirstLogoutAfterCall = ch.firstLogout().Sub(start)
+	stopProfile()
 	res.BroadcastLast, err = broadcastBaseline(ctx, n)
 	return res, err
 }
@@ -124,4 +133,21 @@ func broadcastBaseline(ctx context.Context, n int) (time.Duration, error) {
 		return 0, err
 	}
 	return ch.lastLogout().Sub(start), nil
+}
+
+// startCPUProfile profiles the CPU into path until the returned func is called (nothing when path is
+// empty).
+func startCPUProfile(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

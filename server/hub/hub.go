@@ -5,8 +5,10 @@
 // lifecycle's change events into forced logouts: a `logout` message followed by close code 4001 on
 // exactly the affected sessions.
 //
-// Every session has its own writer goroutine, so logging out thousands of sessions at once never waits
-// for one slow peer: the hub only signals each writer, and every write has a deadline. What to deliver is
+// Every session has its own writer, so logging out thousands of sessions at once never waits for one slow
+// peer: the hub only signals each writer, and every write has a deadline. An idle session holds only its
+// reader goroutine: the writer, the recording of job statuses and the delivery loop start when there is
+// work (a message to send or a heartbeat due, a status, the agent's first printers list). What to deliver is
 // decided by the job queue (Options.Jobs, a *jobs.Service); the hub decides only when and on which
 // session (see docs/jobs.md "Delivery").
 package hub
@@ -317,6 +319,7 @@ func (h *Hub) Send(ctx context.Context, clientID string, m protocol.Message) err
 	}
 	select {
 	case s.out <- b:
+		s.wakeWriter()
 		return nil
 	case <-s.killed():
 		return ErrNotConnected
@@ -362,8 +365,12 @@ func (h *Hub) Apply(ev keys.Event) int {
 		}
 	}
 	h.mu.Unlock()
+	var batch *logoutBatch
+	if len(hit) > 1 {
+		batch = newLogoutBatch(len(hit), ev.Reason, h.o.WriteTimeout)
+	}
 	for _, s := range hit {
-		s.kill(closeReq{code: protocol.CloseLoggedOut, reason: "logged out: " + ev.Reason, logout: ev.Reason})
+		s.kill(closeReq{code: protocol.CloseLoggedOut, reason: "logged out: " + ev.Reason, logout: ev.Reason, batch: batch})
 	}
 	if len(hit) > 0 {
 		h.log.Info("forced logout", "reason", ev.Reason, "sessions", len(hit), "credentials", len(ev.CredentialIDs))

@@ -58,54 +58,67 @@ func (h *Hub) readHello(ctx context.Context, c *websocket.Conn, log *slog.Logger
 // readLoop reads the agent's messages until the connection ends. Reading is not bound to the session
 // context: after a kill the writer's close handshake needs the reader to take the agent's close frame
 // (s.readCtx; stopRead ends it for a peer that went silent).
-func (s *Session) readLoop(log *slog.Logger) {
-	h := s.hub
-	rctx := s.readCtx
-	lastTouch := time.Now()
-	errorsInRow := 0
+func (s *Session) readLoop() {
+	r := reading{lastTouch: time.Now()}
 	for {
-		typ, data, err := s.conn.Read(rctx)
+		typ, data, err := s.conn.Read(s.readCtx)
 		if err != nil {
 			if st := websocket.CloseStatus(err); st == websocket.StatusMessageTooBig {
-				log.Info("agent sent an oversized message", "limit", protocol.MaxMessageSize)
+				s.logger().Info("agent sent an oversized message", "limit", protocol.MaxMessageSize)
 			}
 			return
 		}
-		now := time.Now()
-		s.lastSeen.Store(now.UnixNano())
-		if now.Sub(lastTouch) >= h.o.TouchEvery {
-			lastTouch = now
-			h.o.Keys.Touch(s.ctx, s.p)
-		}
-		if typ != websocket.MessageText {
-			s.kill(closeReq{code: protocol.CloseProtocolError, reason: "messages must be text frames"})
+		if !s.received(&r, typ, data) {
 			return
 		}
-		m, err := protocol.Decode(data)
-		if err != nil {
-			if errors.Is(err, protocol.ErrMalformed) || errors.Is(err, protocol.ErrTooLarge) {
-				log.Info("agent sent a garbled message; closing")
-				s.kill(closeReq{code: protocol.CloseProtocolError, reason: "malformed message"})
-				return
-			}
-			code, msg := "invalid_message", httpx.RedactSecrets(err.Error())
-			if errors.Is(err, protocol.ErrUnknownType) {
-				code, msg = "unknown_type", "unknown message type"
-			}
-			if errorsInRow++; errorsInRow > maxProtocolErrors {
-				s.kill(closeReq{code: protocol.CloseProtocolError, reason: "too many refused messages"})
-				return
-			}
-			s.reply(protocol.Error{Code: code, Message: msg})
-			continue
-		}
-		errorsInRow = 0
-		s.handle(m, log)
 	}
 }
 
+// reading is the reader's state between messages.
+type reading struct {
+	lastTouch   time.Time
+	errorsInRow int
+}
+
+// received acts on one message read; false ends the reading. (It is not part of readLoop so that the
+// frame parked in Read while the agent is idle stays small.)
+func (s *Session) received(r *reading, typ websocket.MessageType, data []byte) bool {
+	h := s.hub
+	now := time.Now()
+	s.lastSeen.Store(now.UnixNano())
+	if now.Sub(r.lastTouch) >= h.o.TouchEvery {
+		r.lastTouch = now
+		h.o.Keys.Touch(s.ctx, s.p)
+	}
+	if typ != websocket.MessageText {
+		s.kill(closeReq{code: protocol.CloseProtocolError, reason: "messages must be text frames"})
+		return false
+	}
+	m, err := protocol.Decode(data)
+	if err != nil {
+		if errors.Is(err, protocol.ErrMalformed) || errors.Is(err, protocol.ErrTooLarge) {
+			s.logger().Info("agent sent a garbled message; closing")
+			s.kill(closeReq{code: protocol.CloseProtocolError, reason: "malformed message"})
+			return false
+		}
+		code, msg := "invalid_message", httpx.RedactSecrets(err.Error())
+		if errors.Is(err, protocol.ErrUnknownType) {
+			code, msg = "unknown_type", "unknown message type"
+		}
+		if r.errorsInRow++; r.errorsInRow > maxProtocolErrors {
+			s.kill(closeReq{code: protocol.CloseProtocolError, reason: "too many refused messages"})
+			return false
+		}
+		s.reply(protocol.Error{Code: code, Message: msg})
+		return true
+	}
+	r.errorsInRow = 0
+	s.handle(m)
+	return true
+}
+
 // handle acts on one valid message from the agent.
-func (s *Session) handle(m protocol.Message, log *slog.Logger) {
+func (s *Session) handle(m protocol.Message) {
 	switch m := m.(type) {
 	case protocol.Ping:
 		s.reply(protocol.Pong{Nonce: m.Nonce})
@@ -123,9 +136,9 @@ func (s *Session) handle(m protocol.Message, log *slog.Logger) {
 			s.recorder.Offer(m.Printers)
 		}
 	case protocol.JobStatus:
-		s.acks <- m
+		s.ack(m)
 	case protocol.Error:
-		log.Info("agent reported an error", "code", clip.String(httpx.RedactSecrets(m.Code), 64))
+		s.logger().Info("agent reported an error", "code", clip.String(httpx.RedactSecrets(m.Code), 64))
 	default:
 		s.reply(protocol.Error{Code: "unexpected_message",
 			Message: "an agent may not send " + m.MessageType() + " now"})
@@ -145,44 +158,19 @@ func (s *Session) recordPrinters(ps []protocol.Printer) {
 		s.reply(protocol.Error{Code: "too_many_printers", Message: httpx.RedactSecrets(err.Error())})
 	default:
 		if s.ctx.Err() == nil {
-			s.log.Error("record printers", "err", httpx.RedactSecrets(err.Error()))
+			s.logger().Error("record printers", "err", httpx.RedactSecrets(err.Error()))
 		}
 		return // not recorded: delivery waits for a printers message that is
 	}
 	s.printed.close()
-}
-
-// ackLoop hands the agent's job_status messages to the job queue, in order: the statuses that arrived
-// while the previous ones were being recorded go together (Jobs.AckAll, one transaction), so a busy agent
-// is not held to one store commit per status. It returns when s.acks is closed and drained. What the
-// agent reported is recorded even when the session is closing, so the store calls outlive the session
-// context's cancellation.
-func (s *Session) ackLoop(log *slog.Logger) {
-	ctx := context.WithoutCancel(s.ctx)
-	var batch []protocol.JobStatus
-	for m := range s.acks {
-		batch = append(batch[:0], m)
-	more:
-		for len(batch) < ackQueue {
-			select {
-			case m, ok := <-s.acks:
-				if !ok {
-					break more
-				}
-				batch = append(batch, m)
-			default:
-				break more
-			}
-		}
-		s.jobStatuses(ctx, batch, log)
-	}
+	s.startDelivery()
 }
 
 // jobStatuses hands job_status messages to the job queue. A status the queue refuses is answered with
 // an `error` message (the session stays): forbidden (the job belongs to another client), not_found,
 // conflict (e.g. the job was cancelled or already finished), invalid_message, or internal_error (not
 // recorded; the job is redelivered after a reconnect and may be reported again).
-func (s *Session) jobStatuses(ctx context.Context, ms []protocol.JobStatus, log *slog.Logger) {
+func (s *Session) jobStatuses(ctx context.Context, ms []protocol.JobStatus) {
 	h := s.hub
 	if h.o.Jobs == nil {
 		return
@@ -193,12 +181,12 @@ func (s *Session) jobStatuses(ctx context.Context, ms []protocol.JobStatus, log 
 		if e == nil {
 			e = errs[i]
 		}
-		s.jobStatusDone(m, e, log)
+		s.jobStatusDone(m, e)
 	}
 }
 
 // jobStatusDone reports the outcome of one job_status.
-func (s *Session) jobStatusDone(m protocol.JobStatus, err error, log *slog.Logger) {
+func (s *Session) jobStatusDone(m protocol.JobStatus, err error) {
 	h := s.hub
 	if err == nil {
 		if h.o.JobStatus != nil {
@@ -207,6 +195,7 @@ func (s *Session) jobStatusDone(m protocol.JobStatus, err error, log *slog.Logge
 		return
 	}
 	// The job ID and the error (which may quote it) come from the agent: redact them in logs and answers.
+	log := s.logger()
 	jobID := httpx.RedactSecrets(clip.String(m.JobID, 64))
 	state := httpx.RedactSecrets(clip.String(m.State, 16))
 	var code string

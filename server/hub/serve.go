@@ -25,6 +25,21 @@ import (
 // context (derived from ctx) is passed to every store call made for it and is cancelled when the session
 // must end, its cause (wrapping ErrSessionClosed) saying why.
 func (h *Hub) Serve(ctx context.Context, c *websocket.Conn, p keys.Principal, remoteAddr string, slot *Slot) {
+	// Serve's own frame stays small: it is on the stack of the idle connection's goroutine (with the
+	// HTTP server's and the reader's frames) for the session's whole life, and that stack is sized by
+	// what it holds while parked (see docs/benchmarks.md, idle agents).
+	s := h.open(ctx, c, p, remoteAddr, slot)
+	if s == nil {
+		return
+	}
+	s.readLoop()
+	s.teardown()
+}
+
+// open sets a session up: it takes the slot, waits for hello, registers the session, starts its writer
+// and logs the connection. It returns nil when the session does not start (the connection is closed and
+// everything open took is given back).
+func (h *Hub) open(ctx context.Context, c *websocket.Conn, p keys.Principal, remoteAddr string, slot *Slot) *Session {
 	if slot == nil {
 		var err error
 		if slot, err = h.Reserve(p.CredentialID); err != nil {
@@ -33,78 +48,79 @@ func (h *Hub) Serve(ctx context.Context, c *websocket.Conn, p keys.Principal, re
 			} else {
 				_ = c.Close(websocket.StatusTryAgainLater, "too many sessions for this key; try again later")
 			}
-			return
+			return nil
 		}
 	}
-	defer slot.Release()
 	h.mu.Lock()
 	if h.closing {
 		h.mu.Unlock()
+		slot.Release()
 		_ = c.Close(protocol.CloseServerShutdown, "server shutting down")
-		return
+		return nil
 	}
 	h.wg.Add(1) // under mu, so no Add races with Shutdown's Wait
 	h.mu.Unlock()
-	defer h.wg.Done()
 	log := h.log.With("credential_id", p.CredentialID, "kind", string(p.Kind), "remote", remoteAddr)
 	c.SetReadLimit(protocol.MaxMessageSize)
 	h.o.Keys.TouchNow(ctx, p)
 
 	hello, ok := h.readHello(ctx, c, log)
-	if !ok {
-		return
+	if ok {
+		if usedOn, other := h.otherInstallation(ctx, p, hello.InstallationID); other &&
+			h.o.Keys.SecondInstallation(ctx, p, usedOn, hello.Hostname) {
+			h.refuseInUse(ctx, c, usedOn, log)
+			ok = false
+		}
 	}
-	if usedOn, ok := h.otherInstallation(ctx, p, hello.InstallationID); ok &&
-		h.o.Keys.SecondInstallation(ctx, p, usedOn, hello.Hostname) {
-		h.refuseInUse(ctx, c, usedOn, log)
-		return
+	if !ok {
+		h.wg.Done()
+		slot.Release()
+		return nil
 	}
 	s := h.newSession(ctx, c, p, hello, remoteAddr, slot)
-	defer s.end.cancel(closeReq{abort: true}) // the cause is set by kill before; this only frees ctx
-	connected, ok := h.register(s, log)
-	if connected {
-		defer s.recordDisconnect(log)
+	if s.connected, ok = h.register(s, log); !ok {
+		s.release()
+		return nil
 	}
-	if !ok {
-		return
-	}
-	log = log.With("client_id", s.clientID)
-	s.log = log
-	h.wg.Add(1)
-	go s.writeLoop()
+	s.startWriter(ctx)
 	// Agent-supplied text is redacted: a secret pasted into the wrong place must not reach the log.
-	log.Info("agent connected", "hostname", httpx.RedactSecrets(clip.String(hello.Hostname, 256)),
+	s.logger().Info("agent connected", "hostname", httpx.RedactSecrets(clip.String(hello.Hostname, 256)),
 		"agent_version", httpx.RedactSecrets(clip.String(hello.AgentVersion, 64)))
+	s.recheckKey()
+	return s
+}
 
-	delivered := make(chan struct{})
-	if h.o.Jobs != nil {
-		wake, unsubscribe := h.o.Jobs.Subscribe(s.clientID)
-		defer unsubscribe()
-		go func() {
-			defer close(delivered)
-			s.deliverLoop(wake, log)
-		}()
-	} else {
-		close(delivered)
-	}
-
-	s.recheckKey(log)
-
-	acked := make(chan struct{})
-	go func() {
-		defer close(acked)
-		s.ackLoop(log)
-	}()
-	s.readLoop(log)
+// teardown ends a session whose reader has ended: every status read is recorded, the session leaves the
+// index, its writer and delivery end, and what open took is given back.
+func (s *Session) teardown() {
 	s.stopRead()
-	close(s.acks)
-	<-acked // every status read is recorded before the session is
+	s.waitAcks() // every status read is recorded before the session is
 	s.recorder.Stop()
-	h.remove(s)
+	s.hub.remove(s)
 	s.kill(closeReq{abort: true})
 	<-s.done
-	<-delivered
-	log.Info("agent disconnected", "duration", time.Since(s.connectedAt).Round(time.Millisecond))
+	s.delivery.Do(func() { close(s.delivered) }) // never started
+	<-s.delivered
+	s.logger().Info("agent disconnected", "duration", time.Since(s.connectedAt).Round(time.Millisecond))
+	s.release()
+}
+
+// release gives back what a registered (or refused) session holds: the job queue's record of the client,
+// the session context, the hub's count of running sessions and the credential's slot.
+func (s *Session) release() {
+	if s.connected {
+		s.recordDisconnect()
+	}
+	s.end.cancel(closeReq{abort: true}) // the cause is set by kill before; this only frees ctx
+	s.hub.wg.Done()
+	s.slot.Release()
+}
+
+// logger is the session's logger. It is built when something is logged, not kept: an idle session
+// holds no logger of its own.
+func (s *Session) logger() *slog.Logger {
+	return s.hub.log.With("credential_id", s.p.CredentialID, "kind", string(s.p.Kind), "remote", s.remote,
+		"client_id", s.clientID)
 }
 
 // newSession builds the session of an agent that said hello.
@@ -120,21 +136,37 @@ func (h *Hub) newSession(ctx context.Context, c *websocket.Conn, p keys.Principa
 		clientID:    jobs.ClientID(p.PortalID, p.CredentialID, hello.InstallationID),
 		remote:      remoteAddr,
 		connectedAt: now,
-		log:         h.log,
 		ctx:         sctx,
 		slot:        slot,
 		out:         make(chan []byte, outQueue),
 		jobs:        make(chan []byte, jobQueue),
 		kick:        make(chan struct{}, 1),
-		acks:        make(chan protocol.JobStatus, ackQueue),
 		end:         ender{killed: make(chan struct{}), cancel: cancel},
 		done:        make(chan struct{}),
+		w:           writer{wake: make(chan struct{}, 1)},
 		printed:     latch{c: make(chan struct{})},
+		delivered:   make(chan struct{}),
 	}
+	s.acks.cond.L = &s.acks.mu
 	s.readCtx, s.stopRead = context.WithCancel(context.WithoutCancel(sctx))
 	s.recorder = newCoalescer(h.o.PrintersEvery, s.recordPrinters)
 	s.lastSeen.Store(now.UnixNano())
 	return s
+}
+
+// startDelivery starts the session's delivery loop, once: when the agent's first printers list is
+// recorded (the job queue delivers only to printers in it), so a session without printers holds no
+// goroutine for delivery. Jobs queued before are found by the loop's first look.
+func (s *Session) startDelivery() {
+	s.delivery.Do(func() {
+		s.stayWriter()
+		go func() {
+			defer close(s.delivered)
+			wake, unsubscribe := s.hub.o.Jobs.Subscribe(s.clientID)
+			defer unsubscribe()
+			s.deliverLoop(wake, s.logger())
+		}()
+	})
 }
 
 // ClientLimitReason is the close reason (at most 123 bytes) of a new installation refused by the job
@@ -210,15 +242,15 @@ func (h *Hub) refuseInUse(ctx context.Context, c *websocket.Conn, usedOn string,
 
 // recordDisconnect tells the job queue the client's session ended; it is recorded even though the
 // session context has ended by then.
-func (s *Session) recordDisconnect(log *slog.Logger) {
+func (s *Session) recordDisconnect() {
 	if err := s.hub.o.Jobs.ClientDisconnected(context.WithoutCancel(s.ctx), s.clientID); err != nil {
-		log.Warn("record client disconnect", "err", err)
+		s.logger().Warn("record client disconnect", "err", err)
 	}
 }
 
 // recheckKey closes a session whose key changed between authentication and registration: such a change
 // sent its event before this session could receive it.
-func (s *Session) recheckKey(log *slog.Logger) {
+func (s *Session) recheckKey() {
 	err := s.hub.o.Keys.StillValid(s.ctx, s.p)
 	if err == nil || s.ctx.Err() != nil {
 		return // valid, or the session ends anyway
@@ -230,7 +262,7 @@ func (s *Session) recheckKey(log *slog.Logger) {
 	}
 	// The key could not be checked (a store error): do not keep a session that may belong to a key
 	// changed meanwhile; the agent reconnects and authenticates again.
-	log.Warn("re-check key; closing the session", "err", httpx.RedactSecrets(err.Error()))
+	s.logger().Warn("re-check key; closing the session", "err", httpx.RedactSecrets(err.Error()))
 	s.hub.remove(s)
 	s.kill(closeReq{code: websocket.StatusTryAgainLater, reason: "the server cannot check the key; try again later"})
 }

@@ -3,7 +3,6 @@ package hub
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"slices"
 	"strconv"
 	"sync"
@@ -26,7 +25,7 @@ const maxProtocolErrors = 10
 // outQueue is how many control messages (welcome, pong, error, Hub.Send) may wait for a session's writer.
 const outQueue = 16
 
-// ackQueue is how many job_status messages may wait for a session's ack loop; the reader blocks beyond
+// ackQueue is how many job_status messages may wait to be recorded (see acker); the reader blocks beyond
 // it (the agent then waits on TCP).
 const ackQueue = 256
 
@@ -50,20 +49,22 @@ type Session struct {
 	clientID    string
 	remote      string
 	connectedAt time.Time
-	log         *slog.Logger
 	// ctx is the session context, given to every store call made for the session. It is cancelled, with
 	// the closeReq as its cause, as soon as the session must end (see kill).
 	ctx     context.Context
 	indexed bool  // guarded by hub.mu
 	slot    *Slot // the credential's session slot, released when the session leaves the index
+	// connected: the job queue recorded the client (its disconnect is recorded when the session ends).
+	connected bool
 
-	out      chan []byte             // control messages for the writer (sent before any queued job)
-	jobs     chan []byte             // job messages for the writer
-	kick     chan struct{}           // asks the delivery loop to look again (room for one)
-	acks     chan protocol.JobStatus // job_status messages for the ack loop (closed when reading ends)
-	end      ender                   // why and when the session ends
-	done     chan struct{}           // closed when the writer has finished
-	lastSeen atomic.Int64            // unix nanoseconds of the last message from the peer
+	out      chan []byte   // control messages for the writer (sent before any queued job)
+	jobs     chan []byte   // job messages for the writer
+	kick     chan struct{} // asks the delivery loop to look again (room for one)
+	acks     acker         // job_status messages being recorded
+	end      ender         // why and when the session ends
+	done     chan struct{} // closed when the writer has finished
+	w        writer        // the writer's state (write.go)
+	lastSeen atomic.Int64  // unix nanoseconds of the last message from the peer
 	// readCtx bounds the reader: not the session context (a kill's close handshake needs the reader),
 	// but stopRead ends it when the peer went silent and will not answer the handshake.
 	readCtx  context.Context
@@ -76,6 +77,10 @@ type Session struct {
 	// transaction per Options.PrintersEvery; printed is closed once one is recorded.
 	recorder *coalescer[[]protocol.Printer]
 	printed  latch
+	// delivery starts the delivery loop once the first printers list is recorded (startDelivery);
+	// delivered is closed when it has ended, or when the session ends without it.
+	delivery  sync.Once
+	delivered chan struct{}
 
 	mu       sync.Mutex // guards printers
 	printers []protocol.Printer
@@ -102,8 +107,9 @@ func (l *latch) close() { l.once.Do(func() { close(l.c) }) }
 type closeReq struct {
 	code   websocket.StatusCode
 	reason string
-	logout string // when set, a logout message with this reason precedes the close
-	abort  bool   // the connection is already gone: just release it
+	logout string       // when set, a logout message with this reason precedes the close
+	abort  bool         // the connection is already gone: just release it
+	batch  *logoutBatch // the mass logout this one is part of, or nil
 }
 
 func (r closeReq) Error() string {
@@ -163,11 +169,19 @@ func (s *Session) killed() <-chan struct{} { return s.end.killed }
 // kill ends the session (the first call wins): the writer sends the logout and close r asks for, and
 // the session context is cancelled with r as its cause, so store calls made for the session stop.
 func (s *Session) kill(r closeReq) {
+	won := false
 	s.end.once.Do(func() {
+		won = true
 		s.end.req = r
 		close(s.end.killed)
 		s.end.cancel(r)
 	})
+	if won {
+		s.wakeWriter() // the writer sends the logout and close
+	}
+	if !won && r.batch != nil {
+		r.batch.written.Done() // the session ends otherwise: the batch does not wait for its logout
+	}
 }
 
 // LogoutReason maps a StillValid error to a logout reason ("" for errors that say nothing about the key).

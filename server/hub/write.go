@@ -2,6 +2,8 @@ package hub
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -17,6 +19,7 @@ func (s *Session) reply(m protocol.Message) {
 	}
 	select {
 	case s.out <- b:
+		s.wakeWriter()
 	default:
 	}
 }
@@ -29,75 +32,189 @@ func (s *Session) write(b []byte) error {
 	return s.conn.Write(ctx, websocket.MessageText, b)
 }
 
-// writeLoop is the session's only writer: queued messages, heartbeat pings, and the final logout/close.
-func (s *Session) writeLoop() {
-	h := s.hub
-	defer h.wg.Done()
-	defer close(s.done)
-	t := time.NewTicker(h.o.Heartbeat)
-	defer t.Stop()
-	var nonce uint64
-	// The peer is dead once it has been silent for MissedHeartbeats intervals: a timer on that deadline,
-	// not a count of ticks, which would find it up to one interval late. It must also have left at least
-	// MissedHeartbeats-1 of our pings unanswered: when this process stalled (CPU starvation, a long GC)
-	// the ticker dropped its pings, and the silence is ours, not the peer's.
-	silence := time.Duration(MissedHeartbeats) * h.o.Heartbeat
-	dead := time.NewTimer(silence)
-	defer dead.Stop()
-	unanswered, lastPing := 0, int64(0) // pings sent since the peer's last message; when the last was sent
-	send := func(b []byte) {
-		if err := s.write(b); err != nil {
-			s.kill(closeReq{abort: true})
-		}
+// send writes b; a failed write ends the session.
+func (s *Session) send(b []byte) {
+	if err := s.write(b); err != nil {
+		s.kill(closeReq{abort: true})
 	}
+}
+
+// writer is the state of a session's writer. One writer goroutine at most runs at a time, and only while
+// there is something to do (a queued message, a heartbeat due, the end): an idle session holds none. Once
+// the delivery loop runs (the agent has printers), the writer stays, waiting for jobs on s.jobs.
+type writer struct {
+	wake chan struct{} // room for one: asks the running writer to look again
+
+	mu       sync.Mutex
+	running  bool // a writer goroutine runs
+	resident bool // the writer stays while idle (the delivery loop queues jobs)
+	finished bool // the connection is finished: no writer starts again
+
+	beat    *time.Timer // wakes the writer for the next ping or the silence deadline
+	beatDue atomic.Bool // set by beat
+	stopCtx func() bool // stops the session context's wake-up
+	hb      heartbeat   // used by the running writer only
+}
+
+// heartbeat is the writer's ping schedule and the peer's silence deadline. The peer is dead once it has
+// been silent for MissedHeartbeats intervals: a deadline, not a count of pings, which would find it up to
+// one interval late. It must also have left at least MissedHeartbeats-1 of our pings unanswered: when this
+// process stalled (CPU starvation, a long GC) the pings were late, and the silence is ours, not the peer's.
+type heartbeat struct {
+	nonce      uint64
+	unanswered int       // pings sent since the peer's last message
+	lastPing   int64     // when the last was sent (unix nanoseconds)
+	nextPing   time.Time // pings are due every Heartbeat from the session's start (late ones are dropped)
+	deadAt     time.Time // when the silence is looked at again
+}
+
+// startWriter arms the heartbeat and starts the writer (the welcome is queued). ctx is Serve's: its end
+// closes the session as a shutdown.
+func (s *Session) startWriter(ctx context.Context) {
+	h := s.hub
+	now := time.Now()
+	s.w.mu.Lock()
+	if !s.w.finished { // else the session was logged out as it registered
+		s.w.hb.nextPing = now.Add(h.o.Heartbeat)
+		s.w.hb.deadAt = now.Add(time.Duration(MissedHeartbeats) * h.o.Heartbeat)
+		s.w.beat = time.AfterFunc(h.o.Heartbeat, func() {
+			s.w.beatDue.Store(true)
+			s.wakeWriter()
+		})
+		// Serve's context ending (a shutdown) wakes the writer, which finds the session context ended.
+		// Not the session context itself: every kill cancels that, and a mass logout would start a
+		// goroutine per session for nothing.
+		s.w.stopCtx = context.AfterFunc(ctx, s.wakeWriter)
+	}
+	s.w.mu.Unlock()
+	s.wakeWriter()
+}
+
+// stayWriter keeps the writer running while idle: the delivery loop is about to queue jobs on s.jobs.
+func (s *Session) stayWriter() {
+	s.w.mu.Lock()
+	s.w.resident = true
+	s.w.mu.Unlock()
+	s.wakeWriter()
+}
+
+// wakeWriter asks the writer to look at its queues, starting one when none runs.
+func (s *Session) wakeWriter() {
+	select {
+	case s.w.wake <- struct{}{}:
+	default:
+	}
+	s.w.mu.Lock()
+	if !s.w.running && !s.w.finished {
+		s.w.running = true
+		s.hub.wg.Add(1) // the session's Serve holds a count until the writer has finished
+		go s.writeLoop()
+	}
+	s.w.mu.Unlock()
+}
+
+// idle reports whether the writer may end now (nothing queued, no wake-up pending, not resident); it then
+// no longer counts as running.
+func (s *Session) idle() bool {
+	s.w.mu.Lock()
+	defer s.w.mu.Unlock()
+	if s.w.resident || len(s.w.wake) > 0 || len(s.out) > 0 || len(s.jobs) > 0 {
+		return false
+	}
+	s.w.running = false
+	return true
+}
+
+// writeLoop is the session's only writer while it runs: queued messages, heartbeat pings, and the final
+// logout/close.
+func (s *Session) writeLoop() {
+	defer s.hub.wg.Done()
 	for {
+		select {
+		case <-s.w.wake:
+		default:
+		}
 		select {
 		case <-s.killed():
 			s.finish()
+			s.w.mu.Lock()
+			s.w.finished, s.w.running = true, false
+			beat, stopCtx := s.w.beat, s.w.stopCtx
+			s.w.mu.Unlock()
+			if beat != nil {
+				beat.Stop()
+				stopCtx()
+			}
+			close(s.done)
 			return
 		default:
 		}
+		if s.ctx.Err() != nil {
+			s.kill(closeReq{code: protocol.CloseServerShutdown, reason: "server shutting down"})
+			continue
+		}
+		if s.w.beatDue.Swap(false) {
+			s.heartbeat()
+			continue
+		}
 		// Control messages (welcome, pongs, errors) go before queued jobs, so a long job queue never
-		// starves the heartbeat.
+		// starves them.
 		select {
 		case b := <-s.out:
-			send(b)
+			s.send(b)
 			continue
 		default:
 		}
-		select {
-		case <-s.killed():
-			s.finish()
+		if s.idle() {
 			return
-		case <-s.ctx.Done():
-			// Serve's context ended (kill cancels it too, and then this is a no-op).
-			s.kill(closeReq{code: protocol.CloseServerShutdown, reason: "server shutting down"})
+		}
+		select {
+		case <-s.w.wake:
+		case <-s.killed():
 		case b := <-s.out:
-			send(b)
+			s.send(b)
 		case b := <-s.jobs:
-			send(b)
-		case <-dead.C:
-			if quiet := time.Since(time.Unix(0, s.lastSeen.Load())); quiet < silence {
-				dead.Reset(silence - quiet)
-				continue
-			}
-			if unanswered < MissedHeartbeats-1 || s.lastSeen.Load() > lastPing {
-				dead.Reset(h.o.Heartbeat) // our own pings were late: give the peer their time
-				continue
-			}
-			h.log.Info("heartbeat timeout", "client_id", s.clientID, "credential_id", s.p.CredentialID)
-			s.kill(closeReq{code: protocol.CloseHeartbeatTimeout, reason: "heartbeat timeout"})
-		case <-t.C:
-			if s.lastSeen.Load() > lastPing {
-				unanswered = 0
-			}
-			nonce++
-			b, _ := protocol.Encode(protocol.Ping{Nonce: nonce})
-			send(b)
-			unanswered++
-			lastPing = time.Now().UnixNano()
+			s.send(b)
 		}
 	}
+}
+
+// heartbeat sends the ping due and ends a session whose peer is dead, then arms the next wake-up.
+func (s *Session) heartbeat() {
+	h, hb := s.hub, &s.w.hb
+	now := time.Now()
+	silence := time.Duration(MissedHeartbeats) * h.o.Heartbeat
+	lastSeen := s.lastSeen.Load()
+	if !now.Before(hb.deadAt) {
+		switch quiet := now.Sub(time.Unix(0, lastSeen)); {
+		case quiet < silence:
+			hb.deadAt = now.Add(silence - quiet)
+		case hb.unanswered < MissedHeartbeats-1 || lastSeen > hb.lastPing:
+			hb.deadAt = now.Add(h.o.Heartbeat) // our own pings were late: give the peer their time
+		default:
+			h.log.Info("heartbeat timeout", "client_id", s.clientID, "credential_id", s.p.CredentialID)
+			s.kill(closeReq{code: protocol.CloseHeartbeatTimeout, reason: "heartbeat timeout"})
+			return
+		}
+	}
+	if !now.Before(hb.nextPing) {
+		for !now.Before(hb.nextPing) {
+			hb.nextPing = hb.nextPing.Add(h.o.Heartbeat)
+		}
+		if lastSeen > hb.lastPing {
+			hb.unanswered = 0
+		}
+		hb.nonce++
+		b, _ := protocol.Encode(protocol.Ping{Nonce: hb.nonce})
+		s.send(b)
+		hb.unanswered++
+		hb.lastPing = time.Now().UnixNano()
+	}
+	next := hb.nextPing
+	if hb.deadAt.Before(next) {
+		next = hb.deadAt
+	}
+	s.w.beat.Reset(time.Until(next))
 }
 
 // finish ends the connection the way the kill asked for.
@@ -108,10 +225,11 @@ func (s *Session) finish() {
 		return
 	}
 	if r.logout != "" {
-		b, err := protocol.Encode(protocol.Logout{Reason: r.logout})
+		b, err := r.logoutMessage()
 		if err == nil && s.write(b) == nil && s.hub.o.LogoutSent != nil {
 			s.hub.o.LogoutSent(r.logout)
 		}
+		r.logoutWritten()
 	}
 	if r.code == protocol.CloseHeartbeatTimeout {
 		// A silent peer will not answer the close handshake, which would keep the dead session for
