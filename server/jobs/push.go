@@ -147,4 +147,3 @@ func pushJob(j store.Job) protocol.Job {
 	return protocol.Job{JobID: j.ID, PrinterID: j.PrinterURI, Title: j.Title, Content: j.Content, Copies: j.Copies,
 		ExpiresAt: j.ExpiresAt}
 }
-

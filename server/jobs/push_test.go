@@ -43,7 +43,9 @@ func TestPushed(t *testing.T) {
 		name string
 		do   func()
 	}{
-		{"printers", func() { e.must(e.svc.UpdatePrinters(t.Context(), client, []protocol.Printer{{ID: "usb://a", Status: "ready"}})) }},
+		{"printers", func() {
+			e.must(e.svc.UpdatePrinters(t.Context(), client, []protocol.Printer{{ID: "usb://a", Status: "ready"}}))
+		}},
 		{"another replica", func() { e.svc.Wake(client) }},
 		{"lost notifications", e.svc.WakeAll},
 		{"a printer not listed", func() {
