@@ -46,6 +46,7 @@ type options struct {
 	asJSON   bool
 	keep     string
 	mode     string
+	procs    int // --agent-procs
 }
 
 // Result is one measured rate.
@@ -80,6 +81,7 @@ func run(args []string, out io.Writer) error {
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "how long each rate is offered")
 	fs.BoolVar(&o.asJSON, "json", false, "print JSON")
 	fs.StringVar(&o.keep, "data-dir", "", "keep the server's and agents' data here (default: a temporary directory, removed)")
+	fs.IntVar(&o.procs, "agent-procs", 0, "agents mode: run the agents in this many child processes (0: in this process)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measurements here")
 	fs.StringVar(&o.mode, "mode", "agents", "agents: full agents in process (above); light: the server alone, light agents in another process; idle: server memory per idle agent (--agents of them); reset: shared-secret reset with --agents devices connected")
 	if err := fs.Parse(args); err != nil {
@@ -125,7 +127,7 @@ func run(args []string, out io.Writer) error {
 	default:
 		return fmt.Errorf("--mode %q: want agents, light, idle or reset", o.mode)
 	}
-	rig, err := newRig(ctx, dir, o.agents)
+	rig, err := newRig(ctx, dir, o.agents, o.procs)
 	if err != nil {
 		return err
 	}
@@ -158,10 +160,14 @@ func run(args []string, out io.Writer) error {
 	if o.asJSON {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"agents": o.agents, "duration_s": o.duration.Seconds(), "cpus": runtime.NumCPU(), "results": results})
+		return enc.Encode(map[string]any{"agents": o.agents, "agent_procs": o.procs, "duration_s": o.duration.Seconds(), "cpus": runtime.NumCPU(), "results": results})
 	}
-	fmt.Fprintf(out, "printdock-bench: %d agents (spool + simulated Zebra each), one server (SQLite), %d CPUs, %s per rate\n",
-		o.agents, runtime.NumCPU(), o.duration)
+	where := "in this process"
+	if o.procs > 0 {
+		where = fmt.Sprintf("in %d other processes", o.procs)
+	}
+	fmt.Fprintf(out, "printdock-bench: %d agents (spool + simulated Zebra each) %s, one server (SQLite), %d CPUs, %s per rate\n",
+		o.agents, where, runtime.NumCPU(), o.duration)
 	fmt.Fprintf(out, "%6s %6s %9s %5s %4s | %9s %9s %9s | %9s %9s | %9s %9s | %6s %6s\n",
 		"rate/s", "jobs", "achieved", "lost", "dup", "job p50", "job p99", "job max", "POST p50", "POST p99", "ws p50", "ws p99", "x p50", "x p99")
 	for _, r := range results {
