@@ -196,12 +196,18 @@ func (s *Service) Ack(ctx context.Context, clientID string, st protocol.JobStatu
 // for sts[i]. err is set, and nothing recorded, when the transaction failed.
 func (s *Service) AckAll(ctx context.Context, clientID string, sts []protocol.JobStatus) (errs []error, err error) {
 	now := s.now()
-	return s.inBatch(ctx, len(sts), func(q store.Store, i int) error { return s.ack(ctx, q, clientID, sts[i], now) })
+	var seen map[string]*store.Job // the batch's jobs as read and changed so far: several statuses of a job read it once
+	return s.inBatch(ctx, len(sts), func(q store.Store, i int) error {
+		if i == 0 {
+			seen = map[string]*store.Job{} // the transaction may run again
+		}
+		return s.ack(ctx, q, clientID, sts[i], seen, now)
+	})
 }
 
-// ack applies one status in q. A verdict (isVerdict) is returned only before anything was written,
+// ack applies one status in q (seen caches the jobs read in the transaction). A verdict (isVerdict) is returned only before anything was written,
 // except ErrConflict for a finished job, returned after its note was recorded (and is kept).
-func (s *Service) ack(ctx context.Context, q Queries, clientID string, st protocol.JobStatus, now time.Time) error {
+func (s *Service) ack(ctx context.Context, q Queries, clientID string, st protocol.JobStatus, seen map[string]*store.Job, now time.Time) error {
 	switch st.State {
 	case protocol.JobReceived, protocol.JobPrinting, protocol.JobDone, protocol.JobFailed, protocol.JobCancelled:
 	default:
@@ -209,9 +215,14 @@ func (s *Service) ack(ctx context.Context, q Queries, clientID string, st protoc
 	}
 	reason := clip.String(st.Reason, maxReasonLen)
 	actor := actorAgent(clientID)
-	j, err := q.GetJob(ctx, st.JobID)
-	if err != nil {
-		return storeErr("ack", fmt.Sprintf("job %q not found", st.JobID), err)
+	j := seen[st.JobID]
+	if j == nil {
+		row, err := q.GetJob(ctx, st.JobID)
+		if err != nil {
+			return storeErr("ack", fmt.Sprintf("job %q not found", st.JobID), err)
+		}
+		j = &row
+		seen[st.JobID] = j // apply keeps it current
 	}
 	if j.ClientID != clientID {
 		return fmt.Errorf("%w: job %s belongs to another client", ErrForbidden, st.JobID)
@@ -224,7 +235,7 @@ func (s *Service) ack(ctx context.Context, q Queries, clientID string, st protoc
 		if reason != "" {
 			msg += ": " + reason
 		}
-		if err := s.note(ctx, q, j, msg, actor, now); err != nil {
+		if err := s.note(ctx, q, *j, msg, actor, now); err != nil {
 			return err
 		}
 		return fmt.Errorf("%w: job %s is already %s", ErrConflict, st.JobID, j.State) // the note is kept
@@ -235,7 +246,7 @@ func (s *Service) ack(ctx context.Context, q Queries, clientID string, st protoc
 		if err != nil {
 			return fmt.Errorf("jobs: ack: %w", err)
 		}
-		if err := s.apply(ctx, q, &j, change{to: Sent, event: "delivered to the agent", actor: actorServer,
+		if err := s.apply(ctx, q, j, change{to: Sent, event: "delivered to the agent", actor: actorServer,
 			sent: true, session: c.SessionSeq}, now); err != nil {
 			return err
 		}
@@ -245,29 +256,29 @@ func (s *Service) ack(ctx context.Context, q Queries, clientID string, st protoc
 		if j.State != Sent || j.ReceivedAt != nil {
 			return nil // late or repeated
 		}
-		return s.apply(ctx, q, &j, change{to: Sent, reason: j.Reason, event: "received by the agent", actor: actor, received: true}, now)
+		return s.apply(ctx, q, j, change{to: Sent, reason: j.Reason, event: "received by the agent", actor: actor, received: true}, now)
 	case protocol.JobPrinting:
 		if j.State == Printing {
 			return nil
 		}
-		late := progressReason(j, reason)
-		return s.apply(ctx, q, &j, change{to: Printing, reason: late, event: withReason("printing", late), actor: actor,
+		late := progressReason(*j, reason)
+		return s.apply(ctx, q, j, change{to: Printing, reason: late, event: withReason("printing", late), actor: actor,
 			received: true}, now)
 	case protocol.JobDone:
-		late := progressReason(j, reason)
-		return s.apply(ctx, q, &j, change{to: Done, reason: late, event: withReason("printed", late), actor: actor,
+		late := progressReason(*j, reason)
+		return s.apply(ctx, q, j, change{to: Done, reason: late, event: withReason("printed", late), actor: actor,
 			received: true}, now)
 	case protocol.JobCancelled:
-		return s.ackCancelled(ctx, q, &j, actor, now)
+		return s.ackCancelled(ctx, q, j, actor, now)
 	default: // failed
 		if reason == "" {
 			reason = "the agent reported a failure without a reason"
 		}
 		if st.Retry {
-			return s.apply(ctx, q, &j, change{to: j.State, reason: reason, event: "the agent will retry: " + reason,
+			return s.apply(ctx, q, j, change{to: j.State, reason: reason, event: "the agent will retry: " + reason,
 				actor: actor, received: true}, now)
 		}
-		return s.apply(ctx, q, &j, change{to: Failed, reason: reason, actor: actor, received: true}, now)
+		return s.apply(ctx, q, j, change{to: Failed, reason: reason, actor: actor, received: true}, now)
 	}
 }
 
