@@ -4,7 +4,10 @@
 // submission rates; beside it, in the same run, a bare websocket round trip (echo over coder/websocket,
 // N connections, same rate and message size) as the floor a job's path is compared with.
 //
-//	go run ./cmd/printdock-bench [--agents 50] [--rates 100,1000] [--duration 10s] [--json]
+//	go run ./cmd/printdock-bench [--agents 50] [--agent-procs K] [--rates 100,1000] [--duration 10s] [--json]
+//
+// --agent-procs K runs the N agents in K child processes instead (procs.go), so the server's process
+// holds the server (and the submitting client) alone.
 //
 // The latency of a job is the time from the start of its POST /api/v1/printers/{id}/jobs to the moment
 // the simulator holds all its bytes. Everything runs on loopback; the numbers include the spools' and the
