@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"sync"
 	"time"
@@ -34,6 +35,8 @@ type childConfig struct {
 	Base  string   `json:"base,omitempty"`
 	Dir   string   `json:"dir,omitempty"`
 	Names []string `json:"names,omitempty"`
+	// CPUProfile: write the process's CPU profile here (until stdin closes).
+	CPUProfile string `json:"cpu_profile,omitempty"`
 }
 
 // lightChild runs light protocol-level agents (no spool, no printer): each says hello, reports one
@@ -53,6 +56,17 @@ func lightChild(ctx context.Context, in io.Reader, out io.Writer) error {
 		defer mu.Unlock()
 		w.WriteString(s)
 		w.Flush()
+	}
+	if cfg.CPUProfile != "" {
+		f, err := os.Create(cfg.CPUProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if cfg.Full {
 		return fullChild(ctx, cfg, emit, in)

@@ -49,7 +49,8 @@ type options struct {
 	asJSON   bool
 	keep     string
 	mode     string
-	procs    int // --agent-procs
+	procs    int    // --agent-procs
+	profile  string // --cpuprofile: the children (agents) write theirs beside it, as PATH.childN
 }
 
 // Result is one measured rate.
@@ -90,6 +91,7 @@ func run(args []string, out io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	o.profile = *cpuProfile
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -130,7 +132,7 @@ func run(args []string, out io.Writer) error {
 	default:
 		return fmt.Errorf("--mode %q: want agents, light, idle or reset", o.mode)
 	}
-	rig, err := newRig(ctx, dir, o.agents, o.procs)
+	rig, err := newRig(ctx, dir, o.agents, o.procs, o.profile)
 	if err != nil {
 		return err
 	}

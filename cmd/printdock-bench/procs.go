@@ -83,8 +83,9 @@ func marker(data []byte) string {
 }
 
 // startAgentProcs creates n print client keys and starts their agents, printing to sim://name (names by
-// index), in k child processes; it returns once every agent is logged in.
-func (r *rig) startAgentProcs(ctx context.Context, dir string, names []string, k int) error {
+// index), in k child processes; it returns once every agent is logged in. With profile set, child N
+// writes its CPU profile to profile.childN.
+func (r *rig) startAgentProcs(ctx context.Context, dir string, names []string, k int, profile string) error {
 	sec := make([]string, len(names))
 	for i, name := range names {
 		created, err := r.api.CreateKey(ctx, client.NewKey{Description: "bench " + name})
@@ -96,6 +97,9 @@ func (r *rig) startAgentProcs(ctx context.Context, dir string, names []string, k
 	k = min(k, len(names))
 	for c := range k {
 		cfg := childConfig{Full: true, Base: r.base, Dir: filepath.Join(dir, "agents")}
+		if profile != "" {
+			cfg.CPUProfile = profile + ".child" + strconv.Itoa(c)
+		}
 		for i := c; i < len(names); i += k {
 			cfg.Names, cfg.Secrets = append(cfg.Names, names[i]), append(cfg.Secrets, sec[i])
 		}

@@ -90,8 +90,9 @@ func startAgent(ctx context.Context, dir, name, base, secret string) (*agent.Age
 	return a, nil
 }
 
-// newRig starts the server and n agents: in this process, or in procs child processes when procs > 0.
-func newRig(ctx context.Context, dir string, n, procs int) (*rig, error) {
+// newRig starts the server and n agents: in this process, or in procs child processes when procs > 0
+// (each writing a CPU profile to profile.childN when profile is set).
+func newRig(ctx context.Context, dir string, n, procs int, profile string) (*rig, error) {
 	r, err := startServer(ctx, dir)
 	if err != nil {
 		return nil, err
@@ -105,7 +106,7 @@ func newRig(ctx context.Context, dir string, n, procs int) (*rig, error) {
 	here := n // agents in this process
 	if procs > 0 {
 		here = 0
-		if err := r.startAgentProcs(ctx, dir, names, procs); err != nil {
+		if err := r.startAgentProcs(ctx, dir, names, procs, profile); err != nil {
 			r.close()
 			return nil, err
 		}
