@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"runtime/pprof"
 	"strconv"
 	"sync"
 	"time"
@@ -58,15 +57,11 @@ func lightChild(ctx context.Context, in io.Reader, out io.Writer) error {
 		w.Flush()
 	}
 	if cfg.CPUProfile != "" {
-		f, err := os.Create(cfg.CPUProfile)
+		stop, err := startProfile(cfg.CPUProfile)
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+		defer stop()
 	}
 	if cfg.Full {
 		return fullChild(ctx, cfg, emit, in)
