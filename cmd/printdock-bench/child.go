@@ -23,7 +23,8 @@ type child struct {
 	stdin io.WriteCloser
 	ready chan int
 	mu    sync.Mutex
-	got   map[string]time.Time // job title → when the agent received it
+	got   map[string]time.Time // job title → when the agent received it (first)
+	dups  map[string]int       // job title → how many times it arrived again
 	outs  []time.Time          // logout messages' arrival
 }
 
@@ -33,7 +34,8 @@ func startChild(ctx context.Context, cfg childConfig) (*child, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &child{cmd: exec.CommandContext(ctx, exe, "--light-child"), ready: make(chan int, 1), got: map[string]time.Time{}}
+	c := &child{cmd: exec.CommandContext(ctx, exe, "--light-child"), ready: make(chan int, 1), got: map[string]time.Time{},
+		dups: map[string]int{}}
 	c.cmd.Stderr = os.Stderr
 	if c.stdin, err = c.cmd.StdinPipe(); err != nil {
 		return nil, err
@@ -68,7 +70,11 @@ func startChild(ctx context.Context, cfg childConfig) (*child, error) {
 				c.mu.Unlock()
 			default:
 				c.mu.Lock()
-				c.got[f[0]] = time.Unix(0, ns)
+				if _, again := c.got[f[0]]; again {
+					c.dups[f[0]]++
+				} else {
+					c.got[f[0]] = time.Unix(0, ns)
+				}
 				c.mu.Unlock()
 			}
 		}
@@ -78,7 +84,7 @@ func startChild(ctx context.Context, cfg childConfig) (*child, error) {
 		return c, nil
 	case <-exited:
 		c.stop()
-		return nil, fmt.Errorf("the light agents' process ended before all %d agents were welcomed", len(cfg.Secrets))
+		return nil, fmt.Errorf("the agents' process ended before all %d agents were welcomed", len(cfg.Secrets))
 	case <-time.After(5 * time.Minute):
 		c.stop()
 		return nil, fmt.Errorf("the light agents were not all welcomed within 5 minutes")
@@ -139,6 +145,17 @@ func (c *child) received(title string) (time.Time, bool) {
 	defer c.mu.Unlock()
 	t, ok := c.got[title]
 	return t, ok
+}
+
+// printed returns when the job titled (marked) title first arrived and how many times it did.
+func (c *child) printed(title string) (time.Time, int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t, ok := c.got[title]
+	if !ok {
+		return time.Time{}, 0
+	}
+	return t, 1 + c.dups[title]
 }
 
 // secrets creates n print client secrets.

@@ -36,7 +36,11 @@ func runLight(ctx context.Context, o options, dir string) (results []LightResult
 	if err != nil {
 		return nil, 0, err
 	}
-	ch, err := startChild(ctx, childConfig{URL: agentURL(r.base), Secrets: sec})
+	cfg := childConfig{URL: agentURL(r.base), Secrets: sec}
+	if o.profile != "" {
+		cfg.CPUProfile = o.profile + ".child0"
+	}
+	ch, err := startChild(ctx, cfg)
 	if err != nil {
 		return nil, 0, err
 	}

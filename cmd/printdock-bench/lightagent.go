@@ -29,6 +29,13 @@ type childConfig struct {
 	Idle    bool     `json:"idle"`              // only connect and stay (no printers message, no job output)
 	Echo    bool     `json:"echo"`              // a bare websocket (the echo baseline): no hello, just stay
 	Devices []string `json:"devices,omitempty"` // the device ID of each agent (shared secret), by index
+	// Full runs full agents instead (procs.go): Names[i] logs in to Base with Secrets[i], state in Dir.
+	Full  bool     `json:"full,omitempty"`
+	Base  string   `json:"base,omitempty"`
+	Dir   string   `json:"dir,omitempty"`
+	Names []string `json:"names,omitempty"`
+	// CPUProfile: write the process's CPU profile here (until stdin closes).
+	CPUProfile string `json:"cpu_profile,omitempty"`
 }
 
 // lightChild runs light protocol-level agents (no spool, no printer): each says hello, reports one
@@ -48,6 +55,16 @@ func lightChild(ctx context.Context, in io.Reader, out io.Writer) error {
 		defer mu.Unlock()
 		w.WriteString(s)
 		w.Flush()
+	}
+	if cfg.CPUProfile != "" {
+		stop, err := startProfile(cfg.CPUProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	if cfg.Full {
+		return fullChild(ctx, cfg, emit, in)
 	}
 	welcomed := make(chan error, len(cfg.Secrets))
 	for i, secret := range cfg.Secrets {

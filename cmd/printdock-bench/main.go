@@ -4,7 +4,10 @@
 // submission rates; beside it, in the same run, a bare websocket round trip (echo over coder/websocket,
 // N connections, same rate and message size) as the floor a job's path is compared with.
 //
-//	go run ./cmd/printdock-bench [--agents 50] [--rates 100,1000] [--duration 10s] [--json]
+//	go run ./cmd/printdock-bench [--agents 50] [--agent-procs K] [--rates 100,1000] [--duration 10s] [--json]
+//
+// --agent-procs K runs the N agents in K child processes instead (procs.go), so the server's process
+// holds the server (and the submitting client) alone.
 //
 // The latency of a job is the time from the start of its POST /api/v1/printers/{id}/jobs to the moment
 // the simulator holds all its bytes. Everything runs on loopback; the numbers include the spools' and the
@@ -50,6 +53,8 @@ type options struct {
 	memProfile string
 	// cpuProfile: --mode reset profiles only from the call until the last logout.
 	cpuProfile string
+	procs      int    // --agent-procs
+	profile    string // --cpuprofile: the children (agents) write theirs beside it, as PATH.childN
 }
 
 // Result is one measured rate.
@@ -84,6 +89,7 @@ func run(args []string, out io.Writer) error {
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "how long each rate is offered")
 	fs.BoolVar(&o.asJSON, "json", false, "print JSON")
 	fs.StringVar(&o.keep, "data-dir", "", "keep the server's and agents' data here (default: a temporary directory, removed)")
+	fs.IntVar(&o.procs, "agent-procs", 0, "agents mode: run the agents in this many child processes (0: in this process)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measurements here")
 	fs.StringVar(&o.memProfile, "memprofile", "", "--mode idle: write a heap profile here while the agents are connected")
 	fs.StringVar(&o.mode, "mode", "agents", "agents: full agents in process (above); light: the server alone, light agents in another process; idle: server memory per idle agent (--agents of them); reset: shared-secret reset with --agents devices connected; replicas: 3 replicas on PostgreSQL behind nginx (needs nginx and PostgreSQL's server binaries; max(50, --agents) rotations)")
@@ -93,16 +99,13 @@ func run(args []string, out io.Writer) error {
 	if o.mode == "reset" {
 		o.cpuProfile, *cpuProfile = *cpuProfile, ""
 	}
+	o.profile = *cpuProfile
 	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
+		stop, err := startProfile(*cpuProfile)
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+		defer stop()
 	}
 	for _, r := range strings.Split(*rates, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(r))
@@ -133,7 +136,7 @@ func run(args []string, out io.Writer) error {
 	default:
 		return fmt.Errorf("--mode %q: want agents, light, idle, reset or replicas", o.mode)
 	}
-	rig, err := newRig(ctx, dir, o.agents)
+	rig, err := newRig(ctx, dir, o.agents, o.procs, o.profile)
 	if err != nil {
 		return err
 	}
@@ -166,10 +169,14 @@ func run(args []string, out io.Writer) error {
 	if o.asJSON {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"agents": o.agents, "duration_s": o.duration.Seconds(), "cpus": runtime.NumCPU(), "results": results})
+		return enc.Encode(map[string]any{"agents": o.agents, "agent_procs": o.procs, "duration_s": o.duration.Seconds(), "cpus": runtime.NumCPU(), "results": results})
 	}
-	fmt.Fprintf(out, "printdock-bench: %d agents (spool + simulated Zebra each), one server (SQLite), %d CPUs, %s per rate\n",
-		o.agents, runtime.NumCPU(), o.duration)
+	where := "in this process"
+	if o.procs > 0 {
+		where = fmt.Sprintf("in %d other processes", o.procs)
+	}
+	fmt.Fprintf(out, "printdock-bench: %d agents (spool + simulated Zebra each) %s, one server (SQLite), %d CPUs, %s per rate\n",
+		o.agents, where, runtime.NumCPU(), o.duration)
 	fmt.Fprintf(out, "%6s %6s %9s %5s %4s | %9s %9s %9s | %9s %9s | %9s %9s | %6s %6s\n",
 		"rate/s", "jobs", "achieved", "lost", "dup", "job p50", "job p99", "job max", "POST p50", "POST p99", "ws p50", "ws p99", "x p50", "x p99")
 	for _, r := range results {
@@ -202,6 +209,22 @@ func offer(n, rate int, send func(i int)) time.Time {
 	}
 	wg.Wait()
 	return t0
+}
+
+// startProfile writes a CPU profile of this process to path until stop is called.
+func startProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/1e6) }

@@ -7,12 +7,20 @@ import (
 )
 
 // A short run with a few agents keeps the benchmark working; its numbers mean nothing here.
+// With --agent-procs the agents run in child processes (this test binary, see TestMain).
 func TestBenchSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a server and agents")
 	}
+	for _, procs := range []string{"0", "2"} {
+		t.Run("agent-procs="+procs, func(t *testing.T) { benchSmoke(t, procs) })
+	}
+}
+
+func benchSmoke(t *testing.T, procs string) {
 	var out bytes.Buffer
-	if err := run([]string{"--agents", "3", "--rates", "30", "--duration", "300ms", "--json", "--data-dir", t.TempDir()}, &out); err != nil {
+	if err := run([]string{"--agents", "3", "--agent-procs", procs, "--rates", "30", "--duration", "300ms", "--json",
+		"--data-dir", t.TempDir()}, &out); err != nil {
 		t.Fatal(err)
 	}
 	var got struct {

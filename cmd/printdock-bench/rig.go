@@ -30,6 +30,7 @@ type rig struct {
 	agents   []*agent.Agent
 	printers []*sim.Printer
 	ids      []string // the server's printer IDs, by agent
+	children []*child // the agents' processes (--agent-procs), instead of agents and printers
 	adminKey string
 	stop     context.CancelFunc
 	served   chan error
@@ -72,36 +73,59 @@ func startServer(ctx context.Context, dir string) (*rig, error) {
 	return r, nil
 }
 
-func newRig(ctx context.Context, dir string, n int) (*rig, error) {
+// startAgent starts a full agent (state in dir/name) printing to sim://name and logs it in to base. It
+// returns the agent (to stop) once it started, even with a login error.
+func startAgent(ctx context.Context, dir, name, base, secret string) (*agent.Agent, error) {
+	a, err := agent.New(agent.Config{StateDir: filepath.Join(dir, name), Keystore: keystore.ModeFile,
+		SocketPath: "-", Logger: quiet(), NoDiscovery: true, Printers: []string{"sim://" + name}, Hostname: name})
+	if err != nil {
+		return nil, err
+	}
+	if err := a.Start(ctx); err != nil {
+		return nil, err
+	}
+	if _, err := a.Login(ctx, base, secret, ""); err != nil {
+		return a, fmt.Errorf("agent %s login: %w", name, err)
+	}
+	return a, nil
+}
+
+// newRig starts the server and n agents: in this process, or in procs child processes when procs > 0
+// (each writing a CPU profile to profile.childN when profile is set).
+func newRig(ctx context.Context, dir string, n, procs int, profile string) (*rig, error) {
 	r, err := startServer(ctx, dir)
 	if err != nil {
 		return nil, err
 	}
 	run := fmt.Sprintf("%d", time.Now().UnixNano())
-	uris := make([]string, n)
+	uris, names := make([]string, n), make([]string, n)
 	for i := range n {
-		name := fmt.Sprintf("bench-%s-%d", run, i)
-		uris[i] = "sim://" + name
+		names[i] = fmt.Sprintf("bench-%s-%d", run, i)
+		uris[i] = "sim://" + names[i]
+	}
+	here := n // agents in this process
+	if procs > 0 {
+		here = 0
+		if err := r.startAgentProcs(ctx, dir, names, procs, profile); err != nil {
+			r.close()
+			return nil, err
+		}
+	}
+	for i := range here {
+		name := names[i]
 		r.printers = append(r.printers, sim.Named(name))
 		created, err := r.api.CreateKey(ctx, client.NewKey{Description: "bench " + name})
 		if err != nil {
 			r.close()
 			return nil, err
 		}
-		a, err := agent.New(agent.Config{StateDir: filepath.Join(dir, "agents", strconv.Itoa(i)), Keystore: keystore.ModeFile,
-			SocketPath: "-", Logger: quiet(), NoDiscovery: true, Printers: []string{uris[i]}, Hostname: name})
+		a, err := startAgent(ctx, filepath.Join(dir, "agents"), name, r.base, created.Secret)
+		if a != nil {
+			r.agents = append(r.agents, a)
+		}
 		if err != nil {
 			r.close()
 			return nil, err
-		}
-		if err := a.Start(ctx); err != nil {
-			r.close()
-			return nil, err
-		}
-		r.agents = append(r.agents, a)
-		if _, err := a.Login(ctx, r.base, created.Secret, ""); err != nil {
-			r.close()
-			return nil, fmt.Errorf("agent %d login: %w", i, err)
 		}
 	}
 	// Wait for every printer to be online and learn its ID.
@@ -135,6 +159,9 @@ func (r *rig) close() {
 	for _, a := range r.agents {
 		a.Stop()
 	}
+	for _, c := range r.children {
+		c.stop()
+	}
 	r.stop()
 	select {
 	case <-r.served:
@@ -159,6 +186,7 @@ func (r *rig) measure(ctx context.Context, rate int, d time.Duration) (Result, e
 	for i, p := range r.printers {
 		base[i] = len(p.Jobs())
 	}
+	reported := r.reported()
 	starts := make([]time.Time, n)
 	posts := make([]time.Duration, n)
 	jobIDs := make([]string, n)
@@ -184,37 +212,20 @@ func (r *rig) measure(ctx context.Context, rate int, d time.Duration) (Result, e
 
 	// Wait for the printers (at most 2 minutes after the last submission).
 	deadline := time.Now().Add(2 * time.Minute)
-	for i, p := range r.printers {
-		want := base[i] + n/len(r.printers)
-		if i < n%len(r.printers) {
-			want++
-		}
-		wctx, cancel := context.WithDeadline(ctx, deadline)
-		_, _ = p.WaitJobs(wctx, want)
-		cancel()
+	var printedAt []time.Time
+	var seen []int
+	if len(r.children) > 0 {
+		printedAt, seen = r.printedByChildren(r.run, n, reported, deadline)
+	} else {
+		printedAt, seen = r.printedHere(n, base, deadline)
 	}
 	var lat []time.Duration
-	printedAt := make([]time.Time, n)
-	seen := make([]int, n)
 	var last time.Time
-	prefix := fmt.Sprintf("^FDM:R%dJ", r.run)
-	for i, p := range r.printers {
-		for _, j := range p.Jobs()[base[i]:] {
-			k := strings.Index(string(j.Data), prefix)
-			if k < 0 {
-				continue
-			}
-			seq, err := strconv.Atoi(string(j.Data[k+len(prefix) : k+len(prefix)+6]))
-			if err != nil || seq >= n {
-				continue
-			}
-			seen[seq]++
-			if seen[seq] == 1 {
-				printedAt[seq] = j.PrintedAt
-				lat = append(lat, j.PrintedAt.Sub(starts[seq]))
-				if j.PrintedAt.After(last) {
-					last = j.PrintedAt
-				}
+	for i, t := range printedAt {
+		if seen[i] > 0 {
+			lat = append(lat, t.Sub(starts[i]))
+			if t.After(last) {
+				last = t
 			}
 		}
 	}
@@ -249,4 +260,37 @@ func (r *rig) measure(ctx context.Context, rate int, d time.Duration) (Result, e
 		res.Achieved = float64(len(lat)) / el.Seconds()
 	}
 	return res, nil
+}
+
+// printedHere waits for the jobs 0..n-1 of the current run at the printers of this process (base: how
+// many each had printed before the run) and returns when each first printed and how many times.
+func (r *rig) printedHere(n int, base []int, deadline time.Time) (printedAt []time.Time, seen []int) {
+	for i, p := range r.printers {
+		want := base[i] + n/len(r.printers)
+		if i < n%len(r.printers) {
+			want++
+		}
+		wctx, cancel := context.WithDeadline(context.Background(), deadline)
+		_, _ = p.WaitJobs(wctx, want)
+		cancel()
+	}
+	printedAt, seen = make([]time.Time, n), make([]int, n)
+	prefix := fmt.Sprintf("^FDM:R%dJ", r.run)
+	for i, p := range r.printers {
+		for _, j := range p.Jobs()[base[i]:] {
+			k := strings.Index(string(j.Data), prefix)
+			if k < 0 {
+				continue
+			}
+			seq, err := strconv.Atoi(string(j.Data[k+len(prefix) : k+len(prefix)+6]))
+			if err != nil || seq >= n {
+				continue
+			}
+			seen[seq]++
+			if seen[seq] == 1 {
+				printedAt[seq] = j.PrintedAt
+			}
+		}
+	}
+	return printedAt, seen
 }

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"slices"
@@ -13,7 +14,10 @@ import (
 // deliverLoop sends the client's jobs while the session lives: once the agent's first printers message
 // is recorded (PendingFor delivers only to printers in the agent's latest list), then whenever the job
 // queue signals new work (wake), the hub pokes the session (it became the client's newest again), or a
-// failed attempt is due again. It returns when the session context ends.
+// failed attempt is due again. A wake-up for jobs submitted on this server hands them over (pusher): they
+// are sent without reading them back; every other reason to look — the first delivery, a failure, a poke,
+// a printers message, a cancel, another replica's job — asks the store (deliver). It returns when the
+// session context ends.
 func (s *Session) deliverLoop(wake <-chan struct{}, log *slog.Logger) {
 	ctx := s.ctx
 	select {
@@ -21,27 +25,52 @@ func (s *Session) deliverLoop(wake <-chan struct{}, log *slog.Logger) {
 	case <-ctx.Done():
 		return
 	}
+	p, _ := s.hub.o.Jobs.(pusher)
 	var retry <-chan time.Time
 	fails := 0
+	full := true // the first delivery asks the store
 	for {
-		if err := s.deliver(log); err != nil {
+		var pushed []protocol.Job
+		if p != nil {
+			js, f := p.Pushed(wake) // taken even when asking the store, which finds them too
+			full = full || f
+			pushed = js
+		} else {
+			full = true
+		}
+		var err error
+		if full {
+			err = s.deliver(log)
+		} else {
+			err = s.deliverPushed(p, pushed, log)
+		}
+		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
 			log.Error("deliver jobs", "err", err)
 			retry = time.After(retryWait(fails, s.hub.o.RetryEvery))
 			fails++
+			full = true // the jobs taken are in the store
 		} else {
-			retry, fails = nil, 0
+			retry, fails, full = nil, 0, false
 		}
 		select {
 		case <-wake:
 		case <-s.kick:
+			full = true
 		case <-retry:
 		case <-ctx.Done():
 			return
 		}
 	}
+}
+
+// pusher is the part of the job queue (*jobs.Service) that hands a session the jobs submitted on this
+// server (jobs.Service.Pushed). A Jobs without it is always asked with PendingFor.
+type pusher interface {
+	Pushed(wake <-chan struct{}) ([]protocol.Job, bool)
+	MarkPushedAll(ctx context.Context, jobIDs []string) ([]error, error)
 }
 
 // retryFirst is the wait before a failed delivery is tried again the first time; it doubles with every
@@ -98,12 +127,29 @@ func (s *Session) sendCancels(log *slog.Logger) error {
 	return nil
 }
 
-// deliver sends every job PendingFor returns, batch by batch, until none is left. The jobs of a batch are
-// marked sent (Jobs.MarkSentAll, one transaction) BEFORE they are queued for the writer; a job the queue
-// refuses (cancelled or expired meanwhile) is skipped. Only the client's newest session delivers, and the
-// check and the marking happen under the client's lock, which a new session of the client holds while it
-// registers: so a job is never marked sent in the new session's name while an old session writes it (it
-// would then not be redelivered).
+// deliverPushed sends jobs handed over by the job queue (pusher.Pushed), as deliver sends a PendingFor
+// batch, but marks them with MarkPushedAll, which refuses a job no longer queued (a PendingFor batch sent
+// it meanwhile, or it was cancelled). A job for a printer missing from the agent's latest list waits:
+// the store is asked instead (deliver), which leaves it queued.
+func (s *Session) deliverPushed(p pusher, js []protocol.Job, log *slog.Logger) error {
+	if len(js) == 0 {
+		return nil
+	}
+	s.mu.Lock()
+	listed := true
+	for _, j := range js {
+		listed = listed && slices.ContainsFunc(s.printers, func(p protocol.Printer) bool { return p.ID == j.PrinterID })
+	}
+	s.mu.Unlock()
+	if !listed {
+		return s.deliver(log)
+	}
+	_, err := s.sendJobs(js, p.MarkPushedAll, log)
+	return err
+}
+
+// deliver sends every job PendingFor returns, batch by batch, until none is left (see sendJobs). Only the
+// client's newest session delivers, and sends the client's cancels first.
 func (s *Session) deliver(log *slog.Logger) error {
 	h, ctx := s.hub, s.ctx
 	if h.newest(s) {
@@ -111,7 +157,6 @@ func (s *Session) deliver(log *slog.Logger) error {
 			return err
 		}
 	}
-	lock := h.clientLock(s.clientID)
 	for {
 		batch, err := h.o.Jobs.PendingFor(ctx, s.clientID)
 		if err != nil {
@@ -120,47 +165,63 @@ func (s *Session) deliver(log *slog.Logger) error {
 		if len(batch) == 0 {
 			return nil
 		}
-		msgs := make([][]byte, 0, len(batch))
-		ids := make([]string, 0, len(batch))
-		sent := batch[:0:0]
-		for _, j := range batch {
-			b, err := protocol.Encode(j)
-			if err != nil {
-				log.Error("encode job", "job_id", j.JobID, "err", err)
-				continue
-			}
-			msgs, ids, sent = append(msgs, b), append(ids, j.JobID), append(sent, j)
-		}
-		if len(ids) == 0 {
-			return nil // only jobs that cannot be encoded (logged); do not spin on them
-		}
-		lock.Lock()
-		if !h.newest(s) {
-			lock.Unlock()
-			return nil // a newer session of the client delivers
-		}
-		errs, err := h.o.Jobs.MarkSentAll(ctx, ids)
-		lock.Unlock()
-		if err != nil {
+		more, err := s.sendJobs(batch, h.o.Jobs.MarkSentAll, log)
+		if err != nil || !more {
 			return err
 		}
-		for i, j := range sent {
-			if err := errs[i]; err != nil {
-				if !errors.Is(err, jobs.ErrConflict) && !errors.Is(err, jobs.ErrNotFound) {
-					return err
-				}
-				log.Debug("job not sent", "job_id", j.JobID, "err", err)
-				continue
-			}
-			select {
-			case s.jobs <- msgs[i]:
-			case <-ctx.Done():
-				return nil // stays sent and unacknowledged: redelivered after the reconnect
-			}
-			if h.o.JobSent != nil {
-				h.o.JobSent()
-			}
-			log.Debug("job sent", "job_id", j.JobID, "printer", j.PrinterID, "bytes", len(msgs[i]))
-		}
 	}
+}
+
+// sendJobs sends a batch of jobs. They are marked sent (mark: Jobs.MarkSentAll or pusher.MarkPushedAll, one
+// transaction) BEFORE they are queued for the writer; a job mark refuses (cancelled or expired meanwhile)
+// is skipped. Only the client's newest session sends, and the check and the marking happen under the
+// client's lock, which a new session of the client holds while it registers: so a job is never marked
+// sent in the new session's name while an old session writes it (it would then not be redelivered).
+// more is false when the session is not to send more (not the newest, ending, nothing encodable).
+func (s *Session) sendJobs(batch []protocol.Job, mark func(context.Context, []string) ([]error, error), log *slog.Logger) (more bool, err error) {
+	h, ctx := s.hub, s.ctx
+	msgs := make([][]byte, 0, len(batch))
+	ids := make([]string, 0, len(batch))
+	sent := batch[:0:0]
+	for _, j := range batch {
+		b, err := protocol.Encode(j)
+		if err != nil {
+			log.Error("encode job", "job_id", j.JobID, "err", err)
+			continue
+		}
+		msgs, ids, sent = append(msgs, b), append(ids, j.JobID), append(sent, j)
+	}
+	if len(ids) == 0 {
+		return false, nil // only jobs that cannot be encoded (logged); do not spin on them
+	}
+	lock := h.clientLock(s.clientID)
+	lock.Lock()
+	if !h.newest(s) {
+		lock.Unlock()
+		return false, nil // a newer session of the client delivers
+	}
+	errs, err := mark(ctx, ids)
+	lock.Unlock()
+	if err != nil {
+		return false, err
+	}
+	for i, j := range sent {
+		if err := errs[i]; err != nil {
+			if !errors.Is(err, jobs.ErrConflict) && !errors.Is(err, jobs.ErrNotFound) {
+				return false, err
+			}
+			log.Debug("job not sent", "job_id", j.JobID, "err", err)
+			continue
+		}
+		select {
+		case s.jobs <- msgs[i]:
+		case <-ctx.Done():
+			return false, nil // stays sent and unacknowledged: redelivered after the reconnect
+		}
+		if h.o.JobSent != nil {
+			h.o.JobSent()
+		}
+		log.Debug("job sent", "job_id", j.JobID, "printer", j.PrinterID, "bytes", len(msgs[i]))
+	}
+	return true, nil
 }

@@ -15,7 +15,8 @@ import (
 	"printdock/server/store"
 )
 
-// flakyJobs fails MarkSentAll a number of times, as a store does under serialization conflicts.
+// flakyJobs fails MarkSentAll and MarkPushedAll a number of times, as a store does under serialization
+// conflicts.
 type flakyJobs struct {
 	*jobs.Service
 	fail atomic.Int32
@@ -26,6 +27,13 @@ func (f *flakyJobs) MarkSentAll(ctx context.Context, ids []string) ([]error, err
 		return nil, errors.New("injected: could not serialize access (SQLSTATE 40001)")
 	}
 	return f.Service.MarkSentAll(ctx, ids)
+}
+
+func (f *flakyJobs) MarkPushedAll(ctx context.Context, ids []string) ([]error, error) {
+	if f.fail.Add(-1) >= 0 {
+		return nil, errors.New("injected: could not serialize access (SQLSTATE 40001)")
+	}
+	return f.Service.MarkPushedAll(ctx, ids)
 }
 
 // A delivery that failed on a transient store error is tried again within a fraction of a second, not

@@ -11,63 +11,6 @@ import (
 	"printdock/server/store"
 )
 
-// Subscribe returns a channel that receives a wake-up whenever the client may have new work: a job was
-// submitted for one of its printers, or it reported its printers. Wake-ups coalesce (the channel has
-// room for one), so the hub answers each by calling PendingFor until it returns nothing. The returned
-// function unsubscribes. Wake-ups are in-process; across replicas, Options.Queued announces a new job
-// to the other replicas, which call Wake (server/replica.go).
-func (s *Service) Subscribe(clientID string) (<-chan struct{}, func()) {
-	ch := make(chan struct{}, 1)
-	s.mu.Lock()
-	set := s.subs[clientID]
-	if set == nil {
-		set = make(map[chan struct{}]struct{})
-		s.subs[clientID] = set
-	}
-	set[ch] = struct{}{}
-	s.mu.Unlock()
-	return ch, func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if set := s.subs[clientID]; set != nil {
-			delete(set, ch)
-			if len(set) == 0 {
-				delete(s.subs, clientID)
-			}
-		}
-	}
-}
-
-// Wake wakes the client's subscribers on this server as if it had new work (they then call PendingFor).
-// Replicas call it when another replica queued a job for the client (a store notification).
-func (s *Service) Wake(clientID string) { s.notify(clientID) }
-
-// WakeAll wakes every subscriber on this server: after notifications from other replicas may have been
-// lost, each connected client looks for pending jobs.
-func (s *Service) WakeAll() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, set := range s.subs {
-		for ch := range set {
-			select {
-			case ch <- struct{}{}:
-			default:
-			}
-		}
-	}
-}
-
-func (s *Service) notify(clientID string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for ch := range s.subs[clientID] {
-		select {
-		case ch <- struct{}{}:
-		default: // a wake-up is already pending
-		}
-	}
-}
-
 // PendingFor returns the next batch of jobs to send to the client, oldest first, as protocol messages
 // (PrinterID is the printer's URI, the agent's own ID for it): queued jobs, and jobs sent in an earlier
 // session of the client that the agent never acknowledged (redelivery after a reconnect). Only jobs for
@@ -159,14 +102,7 @@ func (s *Service) MarkSent(ctx context.Context, jobID string) error {
 // once): errs[i] is MarkSent's answer for jobIDs[i] (nil: send it). err is set, and nothing recorded,
 // when the transaction failed.
 func (s *Service) MarkSentAll(ctx context.Context, jobIDs []string) (errs []error, err error) {
-	now := s.now()
-	var sessions map[string]int64
-	return s.inBatch(ctx, jobIDs, func(q store.Store, i int) error {
-		if i == 0 {
-			sessions = map[string]int64{} // the transaction may run again
-		}
-		return s.markSent(ctx, q, jobIDs[i], sessions, now)
-	})
+	return s.markAll(ctx, jobIDs, false)
 }
 
 // inBatch runs fn for items 0..len(jobIDs)-1 (item i is about job jobIDs[i]) in one transaction:
@@ -210,13 +146,14 @@ func isVerdict(err error) bool {
 
 // markSent marks one job sent in q. A verdict (isVerdict) is returned only before anything was written,
 // except for an expired job, whose expiry is recorded (and kept) before ErrConflict is returned.
-// sessions caches the clients' session counters within the transaction.
-func (s *Service) markSent(ctx context.Context, q Queries, jobID string, sessions map[string]int64, now time.Time) error {
+// queuedOnly refuses a job already sent. sessions caches the clients' session counters within the
+// transaction.
+func (s *Service) markSent(ctx context.Context, q Queries, jobID string, queuedOnly bool, sessions map[string]int64, now time.Time) error {
 	j, err := q.GetJob(ctx, jobID)
 	if err != nil {
 		return storeErr("mark sent", fmt.Sprintf("job %q not found", jobID), err)
 	}
-	if !(j.State == Queued || j.State == Sent && j.ReceivedAt == nil) {
+	if !(j.State == Queued || j.State == Sent && j.ReceivedAt == nil && !queuedOnly) {
 		return fmt.Errorf("%w: job %s is %s and is not to be sent", ErrConflict, jobID, j.State)
 	}
 	if j.CancelRequestedAt != nil {
@@ -275,12 +212,18 @@ func (s *Service) AckAll(ctx context.Context, clientID string, sts []protocol.Jo
 	for i, st := range sts {
 		ids[i] = st.JobID
 	}
-	return s.inBatch(ctx, ids, func(q store.Store, i int) error { return s.ack(ctx, q, clientID, sts[i], now) })
+	var seen map[string]*store.Job // the batch's jobs as read and changed so far: several statuses of a job read it once
+	return s.inBatch(ctx, ids, func(q store.Store, i int) error {
+		if i == 0 {
+			seen = map[string]*store.Job{} // the transaction may run again
+		}
+		return s.ack(ctx, q, clientID, sts[i], seen, now)
+	})
 }
 
-// ack applies one status in q. A verdict (isVerdict) is returned only before anything was written,
+// ack applies one status in q (seen caches the jobs read in the transaction). A verdict (isVerdict) is returned only before anything was written,
 // except ErrConflict for a finished job, returned after its note was recorded (and is kept).
-func (s *Service) ack(ctx context.Context, q Queries, clientID string, st protocol.JobStatus, now time.Time) error {
+func (s *Service) ack(ctx context.Context, q Queries, clientID string, st protocol.JobStatus, seen map[string]*store.Job, now time.Time) error {
 	switch st.State {
 	case protocol.JobReceived, protocol.JobPrinting, protocol.JobDone, protocol.JobFailed, protocol.JobCancelled:
 	default:
@@ -288,9 +231,14 @@ func (s *Service) ack(ctx context.Context, q Queries, clientID string, st protoc
 	}
 	reason := clip.String(st.Reason, maxReasonLen)
 	actor := actorAgent(clientID)
-	j, err := q.GetJob(ctx, st.JobID)
-	if err != nil {
-		return storeErr("ack", fmt.Sprintf("job %q not found", st.JobID), err)
+	j := seen[st.JobID]
+	if j == nil {
+		row, err := q.GetJob(ctx, st.JobID)
+		if err != nil {
+			return storeErr("ack", fmt.Sprintf("job %q not found", st.JobID), err)
+		}
+		j = &row
+		seen[st.JobID] = j // apply keeps it current
 	}
 	if j.ClientID != clientID {
 		return fmt.Errorf("%w: job %s belongs to another client", ErrForbidden, st.JobID)
@@ -303,7 +251,7 @@ func (s *Service) ack(ctx context.Context, q Queries, clientID string, st protoc
 		if reason != "" {
 			msg += ": " + reason
 		}
-		if err := s.note(ctx, q, j, msg, actor, now); err != nil {
+		if err := s.note(ctx, q, *j, msg, actor, now); err != nil {
 			return err
 		}
 		return fmt.Errorf("%w: job %s is already %s", ErrConflict, st.JobID, j.State) // the note is kept
@@ -314,7 +262,7 @@ func (s *Service) ack(ctx context.Context, q Queries, clientID string, st protoc
 		if err != nil {
 			return fmt.Errorf("jobs: ack: %w", err)
 		}
-		if err := s.apply(ctx, q, &j, change{to: Sent, event: "delivered to the agent", actor: actorServer,
+		if err := s.apply(ctx, q, j, change{to: Sent, event: "delivered to the agent", actor: actorServer,
 			sent: true, session: c.SessionSeq}, now); err != nil {
 			return err
 		}
@@ -324,29 +272,29 @@ func (s *Service) ack(ctx context.Context, q Queries, clientID string, st protoc
 		if j.State != Sent || j.ReceivedAt != nil {
 			return nil // late or repeated
 		}
-		return s.apply(ctx, q, &j, change{to: Sent, reason: j.Reason, event: "received by the agent", actor: actor, received: true}, now)
+		return s.apply(ctx, q, j, change{to: Sent, reason: j.Reason, event: "received by the agent", actor: actor, received: true}, now)
 	case protocol.JobPrinting:
 		if j.State == Printing {
 			return nil
 		}
-		late := progressReason(j, reason)
-		return s.apply(ctx, q, &j, change{to: Printing, reason: late, event: withReason("printing", late), actor: actor,
+		late := progressReason(*j, reason)
+		return s.apply(ctx, q, j, change{to: Printing, reason: late, event: withReason("printing", late), actor: actor,
 			received: true}, now)
 	case protocol.JobDone:
-		late := progressReason(j, reason)
-		return s.apply(ctx, q, &j, change{to: Done, reason: late, event: withReason("printed", late), actor: actor,
+		late := progressReason(*j, reason)
+		return s.apply(ctx, q, j, change{to: Done, reason: late, event: withReason("printed", late), actor: actor,
 			received: true}, now)
 	case protocol.JobCancelled:
-		return s.ackCancelled(ctx, q, &j, actor, now)
+		return s.ackCancelled(ctx, q, j, actor, now)
 	default: // failed
 		if reason == "" {
 			reason = "the agent reported a failure without a reason"
 		}
 		if st.Retry {
-			return s.apply(ctx, q, &j, change{to: j.State, reason: reason, event: "the agent will retry: " + reason,
+			return s.apply(ctx, q, j, change{to: j.State, reason: reason, event: "the agent will retry: " + reason,
 				actor: actor, received: true}, now)
 		}
-		return s.apply(ctx, q, &j, change{to: Failed, reason: reason, actor: actor, received: true}, now)
+		return s.apply(ctx, q, j, change{to: Failed, reason: reason, actor: actor, received: true}, now)
 	}
 }
 

@@ -302,3 +302,33 @@ func TestSubscribe(t *testing.T) {
 	e.submit(e.alice, prs2[0], SubmitRequest{Content: []byte("4")})
 	waitWake(t, wakeOther)
 }
+
+// Several statuses of one job in one AckAll batch (the job read once) each apply and record their event.
+func TestAckAllOneJobSeveralStatuses(t *testing.T) {
+	e := newEnv(t)
+	client, prs := e.agent("p1", "key1", "inst1", "usb://a")
+	j := e.submit(e.alice, prs[0], SubmitRequest{})
+	e.must(e.svc.MarkSent(t.Context(), j.ID))
+	errs, err := e.svc.AckAll(t.Context(), client, []protocol.JobStatus{{JobID: j.ID, State: protocol.JobReceived},
+		{JobID: j.ID, State: protocol.JobPrinting}, {JobID: j.ID, State: protocol.JobDone}, {JobID: j.ID, State: protocol.JobDone}})
+	e.must(err)
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("status %d: %v", i, err)
+		}
+	}
+	got := e.job(j.ID)
+	if got.State != Done || got.ReceivedAt == nil || got.PrintingAt == nil || got.FinishedAt == nil {
+		t.Fatalf("job after the batch: %+v", got)
+	}
+	evs, err := e.svc.Events(t.Context(), e.alice, j.ID, store.Page{})
+	e.must(err)
+	var reasons []string
+	for _, ev := range evs {
+		reasons = append(reasons, ev.Reason)
+	}
+	want := []string{"submitted", "delivered to the agent", "received by the agent", "printing", "printed"}
+	if !slices.Equal(reasons, want) {
+		t.Errorf("events %q, want %q", reasons, want)
+	}
+}

@@ -141,8 +141,9 @@ type Service struct {
 	log *slog.Logger
 	o   Options
 
-	mu   sync.Mutex
-	subs map[string]map[chan struct{}]struct{} // client ID → wake-up channels
+	mu    sync.Mutex
+	subs  map[string]map[chan struct{}]*feed // client ID → its subscriptions (push.go)
+	feeds map[<-chan struct{}]*feed          // the same, by wake-up channel
 	capState
 }
 
@@ -176,7 +177,8 @@ func New(o Options) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{st: o.Store, log: log.With("component", "jobs"), o: o, subs: make(map[string]map[chan struct{}]struct{})}
+	return &Service{st: o.Store, log: log.With("component", "jobs"), o: o, subs: make(map[string]map[chan struct{}]*feed),
+		feeds: make(map[<-chan struct{}]*feed)}
 }
 
 // now is the clock at the store's precision (microseconds, UTC), so values returned before and after a

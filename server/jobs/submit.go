@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"time"
 
+	"printdock/protocol"
 	"printdock/server/keys"
 	"printdock/server/store"
 )
@@ -179,6 +180,7 @@ func (s *Service) Submit(ctx context.Context, a keys.Actor, printerID string, re
 		}
 	}
 	var out store.Job
+	var pushed protocol.Job
 	created := false
 	err = s.st.InTx(ctx, func(q store.Store) error {
 		out, created = store.Job{}, false // fn may run again (a store that retries serialization failures)
@@ -211,6 +213,7 @@ func (s *Service) Submit(ctx context.Context, a keys.Actor, printerID string, re
 				return fmt.Errorf("jobs: submit: announce: %w", err)
 			}
 		}
+		pushed = pushJob(j)
 		j.Content, j.Preview = nil, nil
 		out, created = j, true
 		return nil
@@ -233,7 +236,11 @@ func (s *Service) Submit(ctx context.Context, a keys.Actor, printerID string, re
 	}
 	s.log.InfoContext(ctx, "job queued", "job_id", out.ID, "printer_id", out.PrinterID, "client_id", out.ClientID,
 		"size", out.Size, "copies", out.Copies, "by", out.CreatedBy)
-	s.notify(out.ClientID)
+	if p.Present {
+		s.push(out.ClientID, pushed) // the client's sessions here send it without reading it back
+	} else {
+		s.notify(out.ClientID) // it waits for its printer; PendingFor knows when
+	}
 	return jobOf(out), true, nil
 }
 

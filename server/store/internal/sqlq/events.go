@@ -33,7 +33,21 @@ func QueueDeliveries(arg Arg, e store.Event, eventID func() string) string {
 		SELECT w.id, ` + eventID()
 	q += `, ` + arg(e.Subject) + `, ` + arg(store.DeliveryPending) + `, ` + arg(e.At) + `, ` + arg(e.At)
 	q += ` FROM webhooks w WHERE w.portal_id = ` + arg(e.PortalID) + ` AND w.enabled = ` + arg(true)
-	return q + ` AND (w.events = '' OR ' ' || w.events || ' ' LIKE ` + arg("% "+e.Type+" %") + `)`
+	return q + ` AND (w.events = '' OR ' ' || w.events || ' ' LIKE ` + likeType(arg, e.Type) + `)`
+}
+
+// likeType is the LIKE pattern matching typ in a space-separated list: a literal when typ is a plain
+// event type (they are a fixed set), a placeholder otherwise. SQLite re-prepares a statement whenever a
+// bound LIKE pattern changes (its LIKE optimization depends on the value), which cost a fifth of the
+// single writer's time under load; a literal is planned once per type and cached.
+func likeType(arg Arg, typ string) string {
+	plain := typ != "" && !strings.ContainsFunc(typ, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-')
+	})
+	if !plain {
+		return arg("% " + typ + " %")
+	}
+	return `'% ` + typ + ` %'`
 }
 
 // Events returns the SELECT of ListEvents.
