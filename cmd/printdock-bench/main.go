@@ -92,7 +92,7 @@ func run(args []string, out io.Writer) error {
 	fs.IntVar(&o.procs, "agent-procs", 0, "agents mode: run the agents in this many child processes (0: in this process)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measurements here")
 	fs.StringVar(&o.memProfile, "memprofile", "", "--mode idle: write a heap profile here while the agents are connected")
-	fs.StringVar(&o.mode, "mode", "agents", "agents: full agents in process (above); light: the server alone, light agents in another process; idle: server memory per idle agent (--agents of them); reset: shared-secret reset with --agents devices connected; replicas: 3 replicas on PostgreSQL behind nginx (needs nginx and PostgreSQL's server binaries; max(50, --agents) rotations)")
+	fs.StringVar(&o.mode, "mode", "agents", "agents: full agents in process (above); light: the server alone, light agents in another process; idle: server memory per idle agent (--agents of them); reset: shared-secret reset with --agents devices connected; replicas: 3 replicas on PostgreSQL behind nginx (needs nginx and PostgreSQL's server binaries; max(50, --agents) rotations); targets: every issue-13 target, each mode in a child process, as one Markdown table (--duration is the full path's)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -133,8 +133,10 @@ func run(args []string, out io.Writer) error {
 	case "agents":
 	case "light", "idle", "reset", "replicas":
 		return runMode(ctx, o, dir, out)
+	case "targets":
+		return runTargets(ctx, o, out)
 	default:
-		return fmt.Errorf("--mode %q: want agents, light, idle, reset or replicas", o.mode)
+		return fmt.Errorf("--mode %q: want agents, light, idle, reset, replicas or targets", o.mode)
 	}
 	rig, err := newRig(ctx, dir, o.agents, o.procs, o.profile)
 	if err != nil {

@@ -18,6 +18,11 @@ type section struct {
 }
 
 var sections = []section{
+	{Title: "Scale targets (issue 13)", Cmd: []string{"go", "run", "./cmd/printdock-bench", "--mode", "targets", "--duration", "60s"},
+		Intro: "Each target of issue 13 measured by printdock-bench in a child process of its own, beside its baseline " +
+			"from the same run (a bare coder/websocket echo or broadcast, or the same operation without the part under " +
+			"test). Servers run on the embedded SQLite unless the row says PostgreSQL; agents run in other processes. " +
+			"Re-run one row with its command."},
 	{Title: "Chaos suite", Cmd: []string{"go", "run", "./cmd/printdock-chaos"}, Root: true,
 		Intro: "Real printdock-server and printdock-agent processes, simulated Zebras over tcp://, one fault per scenario " +
 			"while jobs are submitted through the REST API (cmd/printdock-chaos; `scripts/test.d/80-chaos.sh` runs its " +
@@ -59,7 +64,12 @@ func rewriteSections(ctx context.Context, path string) error {
 	}
 	text := string(old)
 	notes := keptNotes(path)
-	for _, h := range []string{"\n## " + sections[0].Title + "\n", notesHeading} {
+	// Cut at the first generated section of any title (one added since the file was written included).
+	heads := []string{notesHeading}
+	for _, s := range sections {
+		heads = append(heads, "\n## "+s.Title+"\n")
+	}
+	for _, h := range heads {
 		if i := strings.Index(text, h); i >= 0 {
 			text = text[:i]
 		}

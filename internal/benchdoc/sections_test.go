@@ -51,3 +51,28 @@ func TestRewriteSectionsKeepsOrder(t *testing.T) {
 		t.Fatalf("rewritten twice:\n%s", s)
 	}
 }
+
+// A section added before one the file already has: the old copy is replaced, not kept beside the new.
+func TestRewriteSectionsNewSectionFirst(t *testing.T) {
+	saved := sections
+	defer func() { sections = saved }()
+	sections = []section{{Title: "Chaos suite", Cmd: []string{"echo", "| chaos |"}}}
+	p := filepath.Join(t.TempDir(), "b.md")
+	if err := os.WriteFile(p, []byte("# Benchmarks\n\n| row |\n\n## Notes (hand-written: kept)\n\nwhy\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := rewriteSections(t.Context(), p); err != nil {
+		t.Fatal(err)
+	}
+	sections = append([]section{{Title: "Scale targets", Cmd: []string{"echo", "| targets |"}}}, sections...)
+	if err := rewriteSections(t.Context(), p); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(p)
+	s := string(b)
+	targets, chaos, notes := strings.Index(s, "## Scale targets"), strings.Index(s, "## Chaos suite"), strings.Index(s, "## Notes")
+	if strings.Count(s, "## Chaos suite") != 1 || strings.Count(s, "## Scale targets") != 1 || strings.Count(s, "## Notes") != 1 ||
+		!(targets < chaos && chaos < notes) {
+		t.Fatalf("after adding a first section:\n%s", s)
+	}
+}
