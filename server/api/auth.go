@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -198,7 +199,6 @@ func (a *API) agentWS(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, http.StatusServiceUnavailable, httpx.CodeUnavailable, "the server is shutting down")
 		return
 	}
-	defer slot.Release()
 	// The server's ReadTimeout (and any write deadline) must not cut the websocket session: clear the
 	// connection's deadlines before the upgrade. The hub keeps its own heartbeat and write deadlines.
 	rc := http.NewResponseController(w)
@@ -207,10 +207,17 @@ func (a *API) agentWS(w http.ResponseWriter, r *http.Request) {
 	}
 	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
 	if err != nil {
+		slot.Release()
 		a.log.InfoContext(r.Context(), "websocket upgrade failed", "remote", ip, "err", err)
 		return // Accept has answered
 	}
-	a.hub.Serve(r.Context(), c, p, ip, slot)
+	// The session runs on a goroutine of its own and this handler returns: the HTTP server's goroutine
+	// (its frames, the middlewares' and this handler's) would otherwise stay parked under the session's
+	// reader for the connection's whole life, and its stack, sized by those frames, is the largest part
+	// of an idle agent's cost (docs/benchmarks.md). The hijacked connection is the hub's from here; the
+	// request's context ends when this returns, so the session keeps its values only. Serve gives the
+	// slot back.
+	go a.hub.Serve(context.WithoutCancel(r.Context()), c, p, ip, slot)
 }
 
 // codeTooManySessions is the error code of a websocket refused because its key has the most sessions
