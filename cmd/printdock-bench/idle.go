@@ -22,6 +22,7 @@ import (
 // server holding as many idle connections, measured in the same run and process.
 type IdleResult struct {
 	Agents               int     `json:"agents"`
+	Printers             bool    `json:"printers"` // each agent reported one printer (--idle-printers)
 	Sources              int     `json:"source_addresses"`
 	RSSPerConn           float64 `json:"rss_bytes_per_conn"`
 	HeapStackPerConn     float64 `json:"heap_stack_bytes_per_conn"`
@@ -104,7 +105,8 @@ func runIdle(ctx context.Context, o options, dir string) (IdleResult, error) {
 		runtime.MemProfileRate = 64 // a fine profile: the connections' own allocations are small
 	}
 	before := sampleMem()
-	ch, err := startChild(ctx, childConfig{URL: agentURL(r.base), Secrets: repeatTo(sec, n), Sources: idleSources(n), Idle: true})
+	ch, err := startChild(ctx, childConfig{URL: agentURL(r.base), Secrets: repeatTo(sec, n), Sources: idleSources(n), Idle: true,
+		IdlePrinters: o.idlePrinters})
 	if err != nil {
 		r.close()
 		return res, err
@@ -113,6 +115,14 @@ func runIdle(ctx context.Context, o options, dir string) (IdleResult, error) {
 		ch.stop()
 		r.close()
 		return res, fmt.Errorf("%d of %d agents connected: %w", r.srv.Hub.Count(), n, err)
+	}
+	if o.idlePrinters {
+		res.Printers = true
+		if err := waitPrinters(ctx, r, n); err != nil {
+			ch.stop()
+			r.close()
+			return res, err
+		}
 	}
 	after := sampleMem()
 	if err := writeHeapProfile(o.memProfile); err != nil {
@@ -198,4 +208,27 @@ func writeHeapProfile(path string) error {
 		return err
 	}
 	return pprof.Lookup("heap").WriteTo(f, 0)
+}
+
+// waitPrinters waits until the server lists n printers online, then lets the sessions settle: each has
+// started its delivery loop, looked for jobs once, and its writer has ended.
+func waitPrinters(ctx context.Context, r *rig, n int) error {
+	deadline := time.Now().Add(2 * time.Minute)
+	for online := 0; online < n; time.Sleep(time.Second) {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d of %d printers online after 2 minutes", online, n)
+		}
+		ps, err := r.api.ListPrinters(ctx)
+		if err != nil {
+			continue
+		}
+		online = 0
+		for _, p := range ps {
+			if p.Online {
+				online++
+			}
+		}
+	}
+	time.Sleep(2 * time.Second)
+	return nil
 }

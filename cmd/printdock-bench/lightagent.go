@@ -27,8 +27,10 @@ type childConfig struct {
 	Secrets []string `json:"secrets"`
 	Sources []string `json:"sources,omitempty"` // source IPs, used round robin (empty: any)
 	Idle    bool     `json:"idle"`              // only connect and stay (no printers message, no job output)
-	Echo    bool     `json:"echo"`              // a bare websocket (the echo baseline): no hello, just stay
-	Devices []string `json:"devices,omitempty"` // the device ID of each agent (shared secret), by index
+	// IdlePrinters: an idle agent still sends its printers message (one printer), as a real idle agent does.
+	IdlePrinters bool     `json:"idle_printers,omitempty"`
+	Echo         bool     `json:"echo"`              // a bare websocket (the echo baseline): no hello, just stay
+	Devices      []string `json:"devices,omitempty"` // the device ID of each agent (shared secret), by index
 	// Full runs full agents instead (procs.go): Names[i] logs in to Base with Secrets[i], state in Dir.
 	Full  bool     `json:"full,omitempty"`
 	Base  string   `json:"base,omitempty"`
@@ -146,7 +148,7 @@ func lightAgent(ctx context.Context, cfg childConfig, i int, secret, src string,
 		}
 		switch m := m.(type) {
 		case protocol.Welcome:
-			if !cfg.Idle {
+			if !cfg.Idle || cfg.IdlePrinters {
 				if err := send(protocol.Printers{Printers: []protocol.Printer{{ID: fmt.Sprintf("light://%d", i),
 					Name: "light " + strconv.Itoa(i), Status: "ready", Language: "zpl"}}}); err != nil {
 					return err

@@ -53,8 +53,10 @@ type options struct {
 	memProfile string
 	// cpuProfile: --mode reset profiles only from the call until the last logout.
 	cpuProfile string
-	procs      int    // --agent-procs
-	profile    string // --cpuprofile: the children (agents) write theirs beside it, as PATH.childN
+	// idlePrinters: --mode idle's agents send a printers message (one printer each).
+	idlePrinters bool
+	procs        int    // --agent-procs
+	profile      string // --cpuprofile: the children (agents) write theirs beside it, as PATH.childN
 }
 
 // Result is one measured rate.
@@ -89,6 +91,7 @@ func run(args []string, out io.Writer) error {
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "how long each rate is offered")
 	fs.BoolVar(&o.asJSON, "json", false, "print JSON")
 	fs.StringVar(&o.keep, "data-dir", "", "keep the server's and agents' data here (default: a temporary directory, removed)")
+	fs.BoolVar(&o.idlePrinters, "idle-printers", false, "--mode idle: each agent reports one printer (as real agents do), so its session runs its delivery loop")
 	fs.IntVar(&o.procs, "agent-procs", 0, "agents mode: run the agents in this many child processes (0: in this process)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measurements here")
 	fs.StringVar(&o.memProfile, "memprofile", "", "--mode idle: write a heap profile here while the agents are connected")

@@ -43,7 +43,8 @@ func quiet() *slog.Logger {
 
 // startServer starts the server alone (embedded SQLite in dir/server), with cheap password hashing.
 func startServer(ctx context.Context, dir string) (*rig, error) {
-	srv, err := server.New(ctx, server.Config{DataDir: filepath.Join(dir, "server"), Log: quiet(), Version: "bench",
+	// No cap on printers: --mode idle --idle-printers records one per agent.
+	srv, err := server.New(ctx, server.Config{DataDir: filepath.Join(dir, "server"), Log: quiet(), Version: "bench", MaxPrinters: -1,
 		KeysOptions: []keys.Option{keys.WithPasswordParams(keys.PasswordParams{Time: 1, Memory: 64, Threads: 1})}})
 	if err != nil {
 		return nil, err

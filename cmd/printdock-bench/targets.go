@@ -36,6 +36,7 @@ func targetPlan(o options) []target {
 		{args: []string{"--mode", "agents", "--agent-procs", "4", "--agents", "50", "--rates", "1000", "--duration", full}, rows: fullRows},
 		{args: []string{"--mode", "light", "--agents", "50", "--rates", "1000,2000,3000,4000", "--duration", "10s"}, rows: lightRows},
 		{args: []string{"--mode", "idle", "--agents", "19000"}, rows: idleRows},
+		{args: []string{"--mode", "idle", "--idle-printers", "--agents", "19000"}, rows: idleRows},
 		{args: []string{"--mode", "reset", "--agents", "10000"}, rows: resetRows},
 		{args: []string{"--mode", "replicas", "--duration", "10s"}, rows: replicaRows},
 	}
@@ -134,7 +135,11 @@ func idleRows(data []byte) ([]targetRow, error) {
 	if err := json.Unmarshal(data, &r); err != nil || r.Agents == 0 {
 		return nil, fmt.Errorf("decode the idle mode's result: %v", err)
 	}
-	return []targetRow{{Figure: fmt.Sprintf("idle authenticated agents on one server (%d source addresses)", r.Sources),
+	what := "no printers reported"
+	if r.Printers {
+		what = "each reported one printer, as a real agent does"
+	}
+	return []targetRow{{Figure: fmt.Sprintf("idle authenticated agents on one server (%s; %d source addresses)", what, r.Sources),
 		Value: fmt.Sprintf("%d connected; %.1f KiB RSS per connection (heap+stack %.1f KiB, %.2f goroutines)", r.Agents, r.RSSPerConn/1024,
 			r.HeapStackPerConn/1024, r.GoroutinesPerConn),
 		Baseline: fmt.Sprintf("bare coder/websocket echo: %.1f KiB RSS per connection", r.EchoRSSPerConn/1024),

@@ -115,6 +115,7 @@ func (s *Session) sendCancels(log *slog.Logger) error {
 		}
 		select {
 		case s.jobs <- b:
+			s.wakeWriter() // the writer runs only while there is something to write
 		case <-s.ctx.Done():
 			return nil
 		}
@@ -215,6 +216,7 @@ func (s *Session) sendJobs(batch []protocol.Job, mark func(context.Context, []st
 		}
 		select {
 		case s.jobs <- msgs[i]:
+			s.wakeWriter() // the writer runs only while there is something to write
 		case <-ctx.Done():
 			return false, nil // stays sent and unacknowledged: redelivered after the reconnect
 		}

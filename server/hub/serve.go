@@ -159,7 +159,6 @@ func (h *Hub) newSession(ctx context.Context, c *websocket.Conn, p keys.Principa
 // goroutine for delivery. Jobs queued before are found by the loop's first look.
 func (s *Session) startDelivery() {
 	s.delivery.Do(func() {
-		s.stayWriter()
 		go func() {
 			defer close(s.delivered)
 			wake, unsubscribe := s.hub.o.Jobs.Subscribe(s.clientID)

@@ -40,14 +40,14 @@ func (s *Session) send(b []byte) {
 }
 
 // writer is the state of a session's writer. One writer goroutine at most runs at a time, and only while
-// there is something to do (a queued message, a heartbeat due, the end): an idle session holds none. Once
-// the delivery loop runs (the agent has printers), the writer stays, waiting for jobs on s.jobs.
+// there is something to do (a queued message or job, a heartbeat due, the end): an idle session holds
+// none. Whoever queues on s.out or s.jobs calls wakeWriter after, so a message never waits for a writer
+// that has ended (the writer ends only when both queues are empty).
 type writer struct {
 	wake chan struct{} // room for one: asks the running writer to look again
 
 	mu       sync.Mutex
 	running  bool // a writer goroutine runs
-	resident bool // the writer stays while idle (the delivery loop queues jobs)
 	finished bool // the connection is finished: no writer starts again
 
 	beat    *time.Timer // wakes the writer for the next ping or the silence deadline
@@ -90,14 +90,6 @@ func (s *Session) startWriter(ctx context.Context) {
 	s.wakeWriter()
 }
 
-// stayWriter keeps the writer running while idle: the delivery loop is about to queue jobs on s.jobs.
-func (s *Session) stayWriter() {
-	s.w.mu.Lock()
-	s.w.resident = true
-	s.w.mu.Unlock()
-	s.wakeWriter()
-}
-
 // wakeWriter asks the writer to look at its queues, starting one when none runs.
 func (s *Session) wakeWriter() {
 	select {
@@ -113,12 +105,12 @@ func (s *Session) wakeWriter() {
 	s.w.mu.Unlock()
 }
 
-// idle reports whether the writer may end now (nothing queued, no wake-up pending, not resident); it then
+// idle reports whether the writer may end now (nothing queued, no wake-up pending); it then
 // no longer counts as running.
 func (s *Session) idle() bool {
 	s.w.mu.Lock()
 	defer s.w.mu.Unlock()
-	if s.w.resident || len(s.w.wake) > 0 || len(s.out) > 0 || len(s.jobs) > 0 {
+	if len(s.w.wake) > 0 || len(s.out) > 0 || len(s.jobs) > 0 {
 		return false
 	}
 	s.w.running = false
