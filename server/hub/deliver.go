@@ -5,34 +5,93 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"printdock/protocol"
 	"printdock/server/jobs"
 )
 
-// deliverLoop sends the client's jobs while the session lives: once the agent's first printers message
-// is recorded (PendingFor delivers only to printers in the agent's latest list), then whenever the job
-// queue signals new work (wake), the hub pokes the session (it became the client's newest again), or a
-// failed attempt is due again. A wake-up for jobs submitted on this server hands them over (pusher): they
-// are sent without reading them back; every other reason to look — the first delivery, a failure, a poke,
-// a printers message, a cancel, another replica's job — asks the store (deliver). It returns when the
-// session context ends.
-func (s *Session) deliverLoop(wake <-chan struct{}, log *slog.Logger) {
-	ctx := s.ctx
-	select {
-	case <-s.printed.c:
-	case <-ctx.Done():
+// Deliveries. Like the writer, a delivery goroutine runs only while there is something to look at, so
+// an idle session holds none: once the agent's first printers message is recorded (PendingFor delivers
+// only to printers in the agent's latest list), each wake-up starts a run unless one is active, and a
+// run looks again as long as wake-ups arrived while it looked. Wake-ups come from the job queue (new work
+// for the client), the hub (poke: the session became the client's newest again) and a failed look's
+// retry timer. A wake-up for jobs submitted on this server hands them over (pusher): they are sent without
+// reading them back; every other reason to look — the first look, a failure, a poke, a printers message,
+// a cancel, another replica's job — asks the store (deliver).
+
+// delivery is the state of a session's deliveries.
+type delivery struct {
+	mu          sync.Mutex
+	started     bool            // the first printers list was recorded (startDelivery)
+	ended       bool            // the session is ending: no run starts again
+	running     bool            // a run is active
+	again       bool            // a wake-up arrived since the active run last looked
+	full        bool            // the next look asks the store
+	fails       int             // failed looks in a row
+	retry       *time.Timer     // the next look after a failure
+	key         <-chan struct{} // the job queue subscription's key (Pushed)
+	unsubscribe func()
+	runs        sync.WaitGroup
+}
+
+// startDelivery subscribes the session to its client's work and looks a first time (in the store: jobs
+// queued before are found then). Only the first call does anything.
+func (s *Session) startDelivery() {
+	d := &s.dl
+	d.mu.Lock()
+	if d.started || d.ended {
+		d.mu.Unlock()
 		return
 	}
+	d.started = true
+	d.mu.Unlock()
+	key, unsubscribe := s.hub.o.Jobs.SubscribeFunc(s.clientID, func() { s.wakeDelivery(false) })
+	d.mu.Lock()
+	ended := d.ended
+	d.key, d.unsubscribe = key, unsubscribe
+	d.mu.Unlock()
+	if ended {
+		unsubscribe() // endDelivery ran meanwhile, before there was anything to unsubscribe
+		return
+	}
+	s.wakeDelivery(true)
+}
+
+// wakeDelivery asks for a look at the client's work (full: in the store), starting a run when none is
+// active. It never blocks: the job queue calls it with its lock held.
+func (s *Session) wakeDelivery(full bool) {
+	d := &s.dl
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.started || d.ended {
+		return // before the first printers list the first look asks the store anyway
+	}
+	d.full = d.full || full
+	if d.running {
+		d.again = true
+		return
+	}
+	d.running = true
+	d.runs.Add(1) // under mu, and never after endDelivery set ended: no Add races with its Wait
+	go s.deliverRun()
+}
+
+// deliverRun looks at the client's work until no wake-up arrived during its last look.
+func (s *Session) deliverRun() {
+	d := &s.dl
+	defer d.runs.Done()
 	p, _ := s.hub.o.Jobs.(pusher)
-	var retry <-chan time.Time
-	fails := 0
-	full := true // the first delivery asks the store
+	log := s.logger()
 	for {
+		d.mu.Lock()
+		full, key := d.full, d.key
+		d.full, d.again = false, false
+		d.mu.Unlock()
 		var pushed []protocol.Job
 		if p != nil {
-			js, f := p.Pushed(wake) // taken even when asking the store, which finds them too
+			js, f := p.Pushed(key) // taken even when asking the store, which finds them too
 			full = full || f
 			pushed = js
 		} else {
@@ -44,25 +103,42 @@ func (s *Session) deliverLoop(wake <-chan struct{}, log *slog.Logger) {
 		} else {
 			err = s.deliverPushed(p, pushed, log)
 		}
-		if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			log.Error("deliver jobs", "err", err)
-			retry = time.After(retryWait(fails, s.hub.o.RetryEvery))
-			fails++
-			full = true // the jobs taken are in the store
-		} else {
-			retry, fails, full = nil, 0, false
+		d.mu.Lock()
+		if d.retry != nil {
+			d.retry.Stop()
+			d.retry = nil
 		}
-		select {
-		case <-wake:
-		case <-s.kick:
-			full = true
-		case <-retry:
-		case <-ctx.Done():
+		if err != nil && s.ctx.Err() == nil {
+			log.Error("deliver jobs", "err", err)
+			d.full = true // the jobs taken are in the store
+			d.retry = time.AfterFunc(retryWait(d.fails, s.hub.o.RetryEvery), func() { s.wakeDelivery(true) })
+			d.fails++
+		} else if err == nil {
+			d.fails = 0
+		}
+		if !d.again || d.ended || s.ctx.Err() != nil {
+			d.running = false
+			d.mu.Unlock()
 			return
 		}
+		d.mu.Unlock()
+	}
+}
+
+// endDelivery stops the session's deliveries (the session context has ended, so an active run returns
+// soon), waits for the active run and unsubscribes.
+func (s *Session) endDelivery() {
+	d := &s.dl
+	d.mu.Lock()
+	d.ended = true
+	if d.retry != nil {
+		d.retry.Stop()
+	}
+	unsubscribe := d.unsubscribe
+	d.mu.Unlock()
+	d.runs.Wait()
+	if unsubscribe != nil {
+		unsubscribe()
 	}
 }
 

@@ -47,7 +47,9 @@ type Jobs interface {
 	ClientConnected(ctx context.Context, portalID, credentialID string, hello protocol.Hello) (string, error)
 	ClientDisconnected(ctx context.Context, clientID string) error
 	UpdatePrinters(ctx context.Context, clientID string, ps []protocol.Printer) error
-	Subscribe(clientID string) (<-chan struct{}, func())
+	// SubscribeFunc calls wake whenever the client may have new work (jobs.Service.SubscribeFunc); the
+	// channel it returns is the subscription's key for Pushed.
+	SubscribeFunc(clientID string, wake func()) (<-chan struct{}, func())
 	PendingFor(ctx context.Context, clientID string) ([]protocol.Job, error)
 	// MarkSentAll and AckAll are MarkSent and Ack for several jobs (statuses) in one transaction.
 	MarkSentAll(ctx context.Context, jobIDs []string) ([]error, error)

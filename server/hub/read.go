@@ -162,7 +162,6 @@ func (s *Session) recordPrinters(ps []protocol.Printer) {
 		}
 		return // not recorded: delivery waits for a printers message that is
 	}
-	s.printed.close()
 	s.startDelivery()
 }
 

@@ -99,8 +99,7 @@ func (s *Session) teardown() {
 	s.hub.remove(s)
 	s.kill(closeReq{abort: true})
 	<-s.done
-	s.delivery.Do(func() { close(s.delivered) }) // never started
-	<-s.delivered
+	s.endDelivery()
 	s.logger().Info("agent disconnected", "duration", time.Since(s.connectedAt).Round(time.Millisecond))
 	s.release()
 }
@@ -140,32 +139,15 @@ func (h *Hub) newSession(ctx context.Context, c *websocket.Conn, p keys.Principa
 		slot:        slot,
 		out:         make(chan []byte, outQueue),
 		jobs:        make(chan []byte, jobQueue),
-		kick:        make(chan struct{}, 1),
 		end:         ender{killed: make(chan struct{}), cancel: cancel},
 		done:        make(chan struct{}),
 		w:           writer{wake: make(chan struct{}, 1)},
-		printed:     latch{c: make(chan struct{})},
-		delivered:   make(chan struct{}),
 	}
 	s.acks.cond.L = &s.acks.mu
 	s.readCtx, s.stopRead = context.WithCancel(context.WithoutCancel(sctx))
 	s.recorder = newCoalescer(h.o.PrintersEvery, s.recordPrinters)
 	s.lastSeen.Store(now.UnixNano())
 	return s
-}
-
-// startDelivery starts the session's delivery loop, once: when the agent's first printers list is
-// recorded (the job queue delivers only to printers in it), so a session without printers holds no
-// goroutine for delivery. Jobs queued before are found by the loop's first look.
-func (s *Session) startDelivery() {
-	s.delivery.Do(func() {
-		go func() {
-			defer close(s.delivered)
-			wake, unsubscribe := s.hub.o.Jobs.Subscribe(s.clientID)
-			defer unsubscribe()
-			s.deliverLoop(wake, s.logger())
-		}()
-	})
 }
 
 // ClientLimitReason is the close reason (at most 123 bytes) of a new installation refused by the job

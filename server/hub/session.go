@@ -59,7 +59,6 @@ type Session struct {
 
 	out      chan []byte   // control messages for the writer (sent before any queued job)
 	jobs     chan []byte   // job messages for the writer
-	kick     chan struct{} // asks the delivery loop to look again (room for one)
 	acks     acker         // job_status messages being recorded
 	end      ender         // why and when the session ends
 	done     chan struct{} // closed when the writer has finished
@@ -70,17 +69,15 @@ type Session struct {
 	readCtx  context.Context
 	stopRead context.CancelFunc
 
-	// cancelled holds the jobs this session sent a `cancel` for (only the delivery goroutine uses it).
+	// cancelled holds the jobs this session sent a `cancel` for (only the active delivery run uses it).
 	cancelled map[string]struct{}
 
 	// recorder records the agent's printers messages in the job queue, coalesced to one store
-	// transaction per Options.PrintersEvery; printed is closed once one is recorded.
+	// transaction per Options.PrintersEvery.
 	recorder *coalescer[[]protocol.Printer]
-	printed  latch
-	// delivery starts the delivery loop once the first printers list is recorded (startDelivery);
-	// delivered is closed when it has ended, or when the session ends without it.
-	delivery  sync.Once
-	delivered chan struct{}
+	// dl is the state of the session's deliveries (deliver.go), which start once the first printers
+	// list is recorded (startDelivery).
+	dl delivery
 
 	mu       sync.Mutex // guards printers
 	printers []protocol.Printer
@@ -94,14 +91,6 @@ type ender struct {
 	killed chan struct{}
 	cancel context.CancelCauseFunc
 }
-
-// latch is a channel closed once.
-type latch struct {
-	once sync.Once
-	c    chan struct{}
-}
-
-func (l *latch) close() { l.once.Do(func() { close(l.c) }) }
 
 // closeReq says how a session ends. As an error it is the cause of the session context's cancellation.
 type closeReq struct {
@@ -155,13 +144,8 @@ func (s *Session) Info() ClientInfo {
 	}
 }
 
-// poke wakes the session's delivery loop without blocking.
-func (s *Session) poke() {
-	select {
-	case s.kick <- struct{}{}:
-	default:
-	}
-}
+// poke asks the session to look for the client's jobs in the store, without blocking.
+func (s *Session) poke() { s.wakeDelivery(true) }
 
 // killed is closed when the session must end.
 func (s *Session) killed() <-chan struct{} { return s.end.killed }

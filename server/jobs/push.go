@@ -16,13 +16,18 @@ import (
 // feed is one subscription: the jobs pushed since its subscriber last took them, or full when the
 // subscriber must ask the store instead.
 type feed struct {
-	wake  chan struct{} // room for one wake-up
+	wake  chan struct{} // room for one wake-up; the subscription's key (Pushed)
+	fn    func()        // SubscribeFunc's wake-up, called instead of signalling wake
 	jobs  []protocol.Job
 	bytes int
 	full  bool
 }
 
 func (f *feed) signal() {
+	if f.fn != nil {
+		f.fn()
+		return
+	}
 	select {
 	case f.wake <- struct{}{}:
 	default: // a wake-up is already pending
@@ -42,7 +47,19 @@ func (f *feed) setFull() {
 // returned function unsubscribes. Wake-ups are in-process; across replicas, Options.Queued announces a
 // new job to the other replicas, which call Wake (server/replica.go).
 func (s *Service) Subscribe(clientID string) (<-chan struct{}, func()) {
-	f := &feed{wake: make(chan struct{}, 1), full: true}
+	return s.subscribe(clientID, nil)
+}
+
+// SubscribeFunc is Subscribe with a function called for each wake-up instead of a channel that
+// receives them (the hub starts a delivery goroutine only when woken, so an idle session holds none).
+// wake is called with the job queue's lock held: it must not block or call the job queue. The returned
+// channel receives nothing; it is the subscription's key for Pushed.
+func (s *Service) SubscribeFunc(clientID string, wake func()) (<-chan struct{}, func()) {
+	return s.subscribe(clientID, wake)
+}
+
+func (s *Service) subscribe(clientID string, fn func()) (<-chan struct{}, func()) {
+	f := &feed{wake: make(chan struct{}, 1), fn: fn, full: true}
 	s.mu.Lock()
 	set := s.subs[clientID]
 	if set == nil {
