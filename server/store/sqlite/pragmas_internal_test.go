@@ -23,7 +23,7 @@ func TestConnectionPragmas(t *testing.T) {
 		{"read", db.r, "mmap_size", 268435456},
 		{"write", db.w, "cache_size", -16384},
 		{"write", db.w, "mmap_size", 268435456},
-		{"write", db.w, "wal_autocheckpoint", 8192},
+		{"write", db.w, "wal_autocheckpoint", 1000},
 	} {
 		var got int64
 		if err := c.db.QueryRowContext(t.Context(), "PRAGMA "+c.pragma).Scan(&got); err != nil || got != c.want {
