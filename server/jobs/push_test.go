@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"printdock/protocol"
 )
@@ -79,8 +80,11 @@ func TestPushed(t *testing.T) {
 func TestMarkPushedAll(t *testing.T) {
 	e := newEnv(t)
 	client, prs := e.agent("p1", "key1", "inst1", "usb://a")
+	// The test clock stands still unless advanced: jobs of one instant are ordered by their random IDs.
 	a := e.submit(e.alice, prs[0], SubmitRequest{Title: "a"})
+	e.clock.Advance(time.Millisecond)
 	b := e.submit(e.alice, prs[0], SubmitRequest{Title: "b"})
+	e.clock.Advance(time.Millisecond)
 	c := e.submit(e.alice, prs[0], SubmitRequest{Title: "c"})
 	e.must(e.svc.MarkSent(t.Context(), b.ID))
 	_, err := e.svc.Cancel(t.Context(), e.alice, c.ID)
