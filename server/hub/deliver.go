@@ -17,23 +17,24 @@ import (
 // only to printers in the agent's latest list), each wake-up starts a run unless one is active, and a
 // run looks again as long as wake-ups arrived while it looked. Wake-ups come from the job queue (new work
 // for the client), the hub (poke: the session became the client's newest again) and a failed look's
-// retry timer. A wake-up for jobs submitted on this server hands them over (pusher): they are sent without
+// retry timer. A wake-up for jobs submitted on this server hands them over (Jobs.Pushed): they are sent without
 // reading them back; every other reason to look — the first look, a failure, a poke, a printers message,
 // a cancel, another replica's job — asks the store (deliver).
 
 // delivery is the state of a session's deliveries.
 type delivery struct {
 	mu          sync.Mutex
-	started     bool            // the first printers list was recorded (startDelivery)
-	ended       bool            // the session is ending: no run starts again
-	running     bool            // a run is active
-	again       bool            // a wake-up arrived since the active run last looked
-	full        bool            // the next look asks the store
-	fails       int             // failed looks in a row
-	retry       *time.Timer     // the next look after a failure
-	key         <-chan struct{} // the job queue subscription's key (Pushed)
+	started     bool               // the first printers list was recorded (startDelivery)
+	ended       bool               // the session is ending: no run starts again
+	running     bool               // a run is active
+	again       bool               // a wake-up arrived since the active run last looked
+	full        bool               // the next look asks the store
+	fails       int                // failed looks in a row
+	retry       *time.Timer        // the next look after a failure
+	sub         *jobs.Subscription // the job queue subscription (Pushed)
 	unsubscribe func()
 	runs        sync.WaitGroup
+	log         *slog.Logger // the session's logger, built by the first run (only runs use it, one at a time)
 }
 
 // startDelivery subscribes the session to its client's work and looks a first time (in the store: jobs
@@ -47,10 +48,10 @@ func (s *Session) startDelivery() {
 	}
 	d.started = true
 	d.mu.Unlock()
-	key, unsubscribe := s.hub.o.Jobs.SubscribeFunc(s.clientID, func() { s.wakeDelivery(false) })
+	sub, unsubscribe := s.hub.o.Jobs.SubscribeFunc(s.clientID, func() { s.wakeDelivery(false) })
 	d.mu.Lock()
 	ended := d.ended
-	d.key, d.unsubscribe = key, unsubscribe
+	d.sub, d.unsubscribe = sub, unsubscribe
 	d.mu.Unlock()
 	if ended {
 		unsubscribe() // endDelivery ran meanwhile, before there was anything to unsubscribe
@@ -82,26 +83,22 @@ func (s *Session) wakeDelivery(full bool) {
 func (s *Session) deliverRun() {
 	d := &s.dl
 	defer d.runs.Done()
-	p, _ := s.hub.o.Jobs.(pusher)
-	log := s.logger()
+	js := s.hub.o.Jobs
+	if d.log == nil {
+		d.log = s.logger() // runs happen one after another (running), each after the previous one's Done
+	}
+	log := d.log
 	for {
 		d.mu.Lock()
-		full, key := d.full, d.key
+		full, sub := d.full, d.sub
 		d.full, d.again = false, false
 		d.mu.Unlock()
-		var pushed []protocol.Job
-		if p != nil {
-			js, f := p.Pushed(key) // taken even when asking the store, which finds them too
-			full = full || f
-			pushed = js
-		} else {
-			full = true
-		}
+		pushed, f := js.Pushed(sub) // taken even when asking the store, which finds them too
 		var err error
-		if full {
+		if full || f {
 			err = s.deliver(log)
 		} else {
-			err = s.deliverPushed(p, pushed, log)
+			err = s.deliverPushed(pushed, log)
 		}
 		d.mu.Lock()
 		if d.retry != nil {
@@ -140,13 +137,6 @@ func (s *Session) endDelivery() {
 	if unsubscribe != nil {
 		unsubscribe()
 	}
-}
-
-// pusher is the part of the job queue (*jobs.Service) that hands a session the jobs submitted on this
-// server (jobs.Service.Pushed). A Jobs without it is always asked with PendingFor.
-type pusher interface {
-	Pushed(wake <-chan struct{}) ([]protocol.Job, bool)
-	MarkPushedAll(ctx context.Context, jobIDs []string) ([]error, error)
 }
 
 // retryFirst is the wait before a failed delivery is tried again the first time; it doubles with every
@@ -204,11 +194,11 @@ func (s *Session) sendCancels(log *slog.Logger) error {
 	return nil
 }
 
-// deliverPushed sends jobs handed over by the job queue (pusher.Pushed), as deliver sends a PendingFor
+// deliverPushed sends jobs handed over by the job queue (Jobs.Pushed), as deliver sends a PendingFor
 // batch, but marks them with MarkPushedAll, which refuses a job no longer queued (a PendingFor batch sent
 // it meanwhile, or it was cancelled). A job for a printer missing from the agent's latest list waits:
 // the store is asked instead (deliver), which leaves it queued.
-func (s *Session) deliverPushed(p pusher, js []protocol.Job, log *slog.Logger) error {
+func (s *Session) deliverPushed(js []protocol.Job, log *slog.Logger) error {
 	if len(js) == 0 {
 		return nil
 	}
@@ -221,7 +211,7 @@ func (s *Session) deliverPushed(p pusher, js []protocol.Job, log *slog.Logger) e
 	if !listed {
 		return s.deliver(log)
 	}
-	_, err := s.sendJobs(js, p.MarkPushedAll, log)
+	_, err := s.sendJobs(js, s.hub.o.Jobs.MarkPushedAll, log)
 	return err
 }
 
@@ -249,7 +239,7 @@ func (s *Session) deliver(log *slog.Logger) error {
 	}
 }
 
-// sendJobs sends a batch of jobs. They are marked sent (mark: Jobs.MarkSentAll or pusher.MarkPushedAll, one
+// sendJobs sends a batch of jobs. They are marked sent (mark: Jobs.MarkSentAll or MarkPushedAll, one
 // transaction) BEFORE they are queued for the writer; a job mark refuses (cancelled or expired meanwhile)
 // is skipped. Only the client's newest session sends, and the check and the marking happen under the
 // client's lock, which a new session of the client holds while it registers: so a job is never marked

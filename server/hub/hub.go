@@ -47,9 +47,12 @@ type Jobs interface {
 	ClientConnected(ctx context.Context, portalID, credentialID string, hello protocol.Hello) (string, error)
 	ClientDisconnected(ctx context.Context, clientID string) error
 	UpdatePrinters(ctx context.Context, clientID string, ps []protocol.Printer) error
-	// SubscribeFunc calls wake whenever the client may have new work (jobs.Service.SubscribeFunc); the
-	// channel it returns is the subscription's key for Pushed.
-	SubscribeFunc(clientID string, wake func()) (<-chan struct{}, func())
+	// SubscribeFunc calls wake whenever the client may have new work (jobs.Service.SubscribeFunc); Pushed
+	// then hands over the jobs submitted on this server, to be marked with MarkPushedAll, or says to ask
+	// PendingFor.
+	SubscribeFunc(clientID string, wake func()) (*jobs.Subscription, func())
+	Pushed(sub *jobs.Subscription) ([]protocol.Job, bool)
+	MarkPushedAll(ctx context.Context, jobIDs []string) ([]error, error)
 	PendingFor(ctx context.Context, clientID string) ([]protocol.Job, error)
 	// MarkSentAll and AckAll are MarkSent and Ack for several jobs (statuses) in one transaction.
 	MarkSentAll(ctx context.Context, jobIDs []string) ([]error, error)

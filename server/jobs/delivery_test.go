@@ -170,7 +170,8 @@ func TestAbsentPrinterJobsWait(t *testing.T) {
 	if err != nil || p.Present || p.Online || p.ID != prs[0] {
 		t.Errorf("unplugged printer = %+v, %v", p, err)
 	}
-	wake, stop := e.svc.Subscribe(client)
+	sub, stop := e.svc.Subscribe(client)
+	wake := sub.C()
 	defer stop()
 	e.must(e.svc.UpdatePrinters(ctx, client, []protocol.Printer{{ID: "usb://a", Name: "a"}, {ID: "usb://b", Name: "b"}}))
 	waitWake(t, wake)
@@ -276,8 +277,10 @@ func TestSubscribe(t *testing.T) {
 	e := newEnv(t)
 	client, prs := e.agent("p1", "key1", "inst1", "usb://a")
 	other, prs2 := e.agent("p1", "key1", "inst2", "usb://b")
-	wake, stop := e.svc.Subscribe(client)
-	wakeOther, stopOther := e.svc.Subscribe(other)
+	sub, stop := e.svc.Subscribe(client)
+	wake := sub.C()
+	subOther, stopOther := e.svc.Subscribe(other)
+	wakeOther := subOther.C()
 	defer stopOther()
 	e.submit(e.alice, prs[0], SubmitRequest{Content: []byte("1")})
 	e.submit(e.alice, prs[0], SubmitRequest{Content: []byte("2")})

@@ -141,9 +141,8 @@ type Service struct {
 	log *slog.Logger
 	o   Options
 
-	mu    sync.Mutex
-	subs  map[string]map[chan struct{}]*feed // client ID → its subscriptions (push.go)
-	feeds map[<-chan struct{}]*feed          // the same, by wake-up channel
+	mu   sync.Mutex
+	subs map[string]map[*Subscription]struct{} // client ID → its subscriptions (push.go)
 	capState
 }
 
@@ -177,8 +176,7 @@ func New(o Options) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{st: o.Store, log: log.With("component", "jobs"), o: o, subs: make(map[string]map[chan struct{}]*feed),
-		feeds: make(map[<-chan struct{}]*feed)}
+	return &Service{st: o.Store, log: log.With("component", "jobs"), o: o, subs: make(map[string]map[*Subscription]struct{})}
 }
 
 // now is the clock at the store's precision (microseconds, UTC), so values returned before and after a

@@ -13,17 +13,21 @@ import (
 // a cancel, a job another replica announced, a subscription that fell behind — marks the subscription
 // full: its subscriber then asks the store (PendingFor), which finds every job, pushed or not.
 
-// feed is one subscription: the jobs pushed since its subscriber last took them, or full when the
-// subscriber must ask the store instead.
-type feed struct {
-	wake  chan struct{} // room for one wake-up; the subscription's key (Pushed)
-	fn    func()        // SubscribeFunc's wake-up, called instead of signalling wake
+// Subscription is one subscriber of a client's work (Subscribe, SubscribeFunc): the jobs pushed since
+// its subscriber last took them (Pushed), or full when the subscriber must ask the store instead.
+type Subscription struct {
+	wake  chan struct{} // Subscribe's wake-ups (room for one); nil for SubscribeFunc
+	fn    func()        // SubscribeFunc's wake-up, called instead
 	jobs  []protocol.Job
 	bytes int
 	full  bool
+	gone  bool // unsubscribed
 }
 
-func (f *feed) signal() {
+// C returns the channel that receives Subscribe's wake-ups (nil for SubscribeFunc's subscriptions).
+func (f *Subscription) C() <-chan struct{} { return f.wake }
+
+func (f *Subscription) signal() {
 	if f.fn != nil {
 		f.fn()
 		return
@@ -35,46 +39,43 @@ func (f *feed) signal() {
 }
 
 // setFull drops the pushed jobs (the store has them) and asks the subscriber to look in the store.
-func (f *feed) setFull() {
+func (f *Subscription) setFull() {
 	f.full, f.jobs, f.bytes = true, nil, 0
 	f.signal()
 }
 
-// Subscribe returns a channel that receives a wake-up whenever the client may have new work: a job was
-// submitted for one of its printers, it reported its printers, a job of it is to be cancelled. Wake-ups
-// coalesce (the channel has room for one); the subscriber answers each with Pushed, then PendingFor
-// until it returns nothing when Pushed says so (a subscriber may also always call PendingFor). The
-// returned function unsubscribes. Wake-ups are in-process; across replicas, Options.Queued announces a
-// new job to the other replicas, which call Wake (server/replica.go).
-func (s *Service) Subscribe(clientID string) (<-chan struct{}, func()) {
-	return s.subscribe(clientID, nil)
+// Subscribe subscribes to the client's work: the subscription's channel (C) receives a wake-up whenever
+// the client may have new work: a job was submitted for one of its printers, it reported its printers, a
+// job of it is to be cancelled. Wake-ups coalesce (the channel has room for one); the subscriber answers
+// each with Pushed, then PendingFor until it returns nothing when Pushed says so (a subscriber may also
+// always call PendingFor). The returned function unsubscribes. Wake-ups are in-process; across replicas,
+// Options.Queued announces a new job to the other replicas, which call Wake (server/replica.go).
+func (s *Service) Subscribe(clientID string) (*Subscription, func()) {
+	return s.subscribe(clientID, &Subscription{wake: make(chan struct{}, 1), full: true})
 }
 
 // SubscribeFunc is Subscribe with a function called for each wake-up instead of a channel that
 // receives them (the hub starts a delivery goroutine only when woken, so an idle session holds none).
-// wake is called with the job queue's lock held: it must not block or call the job queue. The returned
-// channel receives nothing; it is the subscription's key for Pushed.
-func (s *Service) SubscribeFunc(clientID string, wake func()) (<-chan struct{}, func()) {
-	return s.subscribe(clientID, wake)
+// wake is called with the job queue's lock held: it must not block or call the job queue.
+func (s *Service) SubscribeFunc(clientID string, wake func()) (*Subscription, func()) {
+	return s.subscribe(clientID, &Subscription{fn: wake, full: true})
 }
 
-func (s *Service) subscribe(clientID string, fn func()) (<-chan struct{}, func()) {
-	f := &feed{wake: make(chan struct{}, 1), fn: fn, full: true}
+func (s *Service) subscribe(clientID string, f *Subscription) (*Subscription, func()) {
 	s.mu.Lock()
 	set := s.subs[clientID]
 	if set == nil {
-		set = make(map[chan struct{}]*feed)
+		set = make(map[*Subscription]struct{})
 		s.subs[clientID] = set
 	}
-	set[f.wake] = f
-	s.feeds[f.wake] = f
+	set[f] = struct{}{}
 	s.mu.Unlock()
-	return f.wake, func() {
+	return f, func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		delete(s.feeds, f.wake)
+		f.gone, f.jobs, f.bytes = true, nil, 0
 		if set := s.subs[clientID]; set != nil {
-			delete(set, f.wake)
+			delete(set, f)
 			if len(set) == 0 {
 				delete(s.subs, clientID)
 			}
@@ -91,8 +92,10 @@ func (s *Service) Wake(clientID string) { s.notify(clientID) }
 func (s *Service) WakeAll() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, f := range s.feeds {
-		f.setFull()
+	for _, set := range s.subs {
+		for f := range set {
+			f.setFull()
+		}
 	}
 }
 
@@ -100,7 +103,7 @@ func (s *Service) WakeAll() {
 func (s *Service) notify(clientID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, f := range s.subs[clientID] {
+	for f := range s.subs[clientID] {
 		f.setFull()
 	}
 }
@@ -110,7 +113,7 @@ func (s *Service) notify(clientID string) {
 func (s *Service) push(clientID string, j protocol.Job) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, f := range s.subs[clientID] {
+	for f := range s.subs[clientID] {
 		switch {
 		case f.full:
 			f.signal()
@@ -124,15 +127,14 @@ func (s *Service) push(clientID string, j protocol.Job) {
 	}
 }
 
-// Pushed returns, and forgets, what the subscription with the wake-up channel wake holds: the jobs
-// submitted on this server for the client since the last call, oldest first (send them after
-// MarkPushedAll), or full, with no jobs, when the subscriber must ask the store (PendingFor) instead. The
-// first call of a subscription answers full.
-func (s *Service) Pushed(wake <-chan struct{}) (js []protocol.Job, full bool) {
+// Pushed returns, and forgets, what the subscription holds: the jobs submitted on this server for the
+// client since the last call, oldest first (send them after MarkPushedAll), or full, with no jobs, when
+// the subscriber must ask the store (PendingFor) instead. The first call of a subscription, and every call
+// after it unsubscribed, answers full.
+func (s *Service) Pushed(f *Subscription) (js []protocol.Job, full bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	f := s.feeds[wake]
-	if f == nil {
+	if f == nil || f.gone {
 		return nil, true
 	}
 	js, full = f.jobs, f.full

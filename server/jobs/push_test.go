@@ -22,10 +22,11 @@ func titles(js []protocol.Job) []string {
 func TestPushed(t *testing.T) {
 	e := newEnv(t)
 	client, prs := e.agent("p1", "key1", "inst1", "usb://a")
-	wake, stop := e.svc.Subscribe(client)
+	sub, stop := e.svc.Subscribe(client)
+	wake := sub.C()
 	defer stop()
 	pushed := func() ([]string, bool) {
-		js, full := e.svc.Pushed(wake)
+		js, full := e.svc.Pushed(sub)
 		return titles(js), full
 	}
 	if js, full := pushed(); !full || js != nil {
@@ -51,7 +52,7 @@ func TestPushed(t *testing.T) {
 		{"lost notifications", e.svc.WakeAll},
 		{"a printer not listed", func() {
 			e.must(e.svc.UpdatePrinters(t.Context(), client, nil))
-			_, _ = e.svc.Pushed(wake)
+			_, _ = e.svc.Pushed(sub)
 			e.submit(e.alice, prs[0], SubmitRequest{Title: "waits"})
 		}},
 	} {
@@ -62,7 +63,7 @@ func TestPushed(t *testing.T) {
 		}
 	}
 	e.must(e.svc.UpdatePrinters(t.Context(), client, []protocol.Printer{{ID: "usb://a", Status: "ready"}}))
-	_, _ = e.svc.Pushed(wake)
+	_, _ = e.svc.Pushed(sub)
 	for i := range e.svc.o.BatchJobs + 1 {
 		e.submit(e.alice, prs[0], SubmitRequest{Title: "many", Content: []byte{byte(i)}})
 	}
@@ -70,7 +71,7 @@ func TestPushed(t *testing.T) {
 		t.Errorf("more than a batch pushed: Pushed = %d jobs, %v; want full", len(js), full)
 	}
 	stop()
-	if _, full := e.svc.Pushed(wake); !full {
+	if _, full := e.svc.Pushed(sub); !full {
 		t.Error("Pushed after unsubscribing is not full")
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	sqlite3 "modernc.org/sqlite"
@@ -58,6 +59,8 @@ type DB struct {
 	loopDone chan struct{} // closed when writeLoop has returned
 	close    sync.Once
 	closeErr error
+
+	txs, calls atomic.Int64 // committed write transactions and the InTx calls they held (Stats)
 }
 
 var _ store.Store = (*DB)(nil)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"sync"
+	"sync/atomic"
 )
 
 // maxCachedStmts bounds the prepared statements kept per pool. The store's queries are a fixed set plus
@@ -22,6 +23,8 @@ type stmts struct {
 	m      map[string]*sql.Stmt
 	wanted map[string]struct{} // seen inside a transaction; prepared after it (see txExec)
 	closed bool
+
+	n atomic.Int64 // statements run on the pool (Stats)
 }
 
 func newStmts(db *sql.DB) *stmts {
@@ -102,6 +105,7 @@ type pooled struct {
 }
 
 func (p pooled) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	p.c.n.Add(1)
 	if st, err := p.c.get(ctx, query); err == nil && st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -109,6 +113,7 @@ func (p pooled) ExecContext(ctx context.Context, query string, args ...any) (sql
 }
 
 func (p pooled) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	p.c.n.Add(1)
 	if st, err := p.c.get(ctx, query); err == nil && st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -116,6 +121,7 @@ func (p pooled) QueryContext(ctx context.Context, query string, args ...any) (*s
 }
 
 func (p pooled) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	p.c.n.Add(1)
 	if st, err := p.c.get(ctx, query); err == nil && st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
@@ -135,6 +141,7 @@ type txExec struct {
 }
 
 func (t txExec) stmt(ctx context.Context, query string) *sql.Stmt {
+	t.c.n.Add(1)
 	if st := t.c.cached(query); st != nil {
 		return t.tx.StmtContext(ctx, st)
 	}

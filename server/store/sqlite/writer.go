@@ -102,6 +102,18 @@ func call(fn func(store.Store) error, t store.Store) (res txResult) {
 	return txResult{err: err}
 }
 
+// Stats counts the store's work since Open: statements run on the writer (inside write transactions and
+// single writes) and on the read pool, write transactions committed and the InTx calls they held.
+type Stats struct {
+	Writes, Reads       int64
+	Transactions, Calls int64
+}
+
+// Stats returns the counts so far (debugging and benchmarks: statements per job).
+func (db *DB) Stats() Stats {
+	return Stats{Writes: db.ws.n.Load(), Reads: db.rs.n.Load(), Transactions: db.txs.Load(), Calls: db.calls.Load()}
+}
+
 // group runs first and the calls queued behind it in one transaction.
 func (db *DB) group(first *txReq) {
 	queue := []*txReq{first} // to run before taking more from db.reqs
@@ -175,6 +187,8 @@ func (db *DB) group(first *txReq) {
 			continue
 		}
 		err = tx.Commit()
+		db.txs.Add(1)
+		db.calls.Add(int64(len(ok)))
 		if err != nil {
 			err = fmt.Errorf("sqlite: commit: %w", err)
 		}
