@@ -11,23 +11,16 @@ import (
 
 // The event log and webhooks. SQLite has one writer, so event IDs commit in order.
 
+// AppendEvent inserts the event; the trigger events_queue_deliveries (migration 015) queues its webhook
+// deliveries in the same statement (sqlq.QueueDeliveries' rows).
 func (q q) AppendEvent(ctx context.Context, e store.Event) (int64, error) {
-	var id int64
-	err := q.atomic(ctx, func(w execer) error {
-		res, err := w.ExecContext(ctx, `INSERT INTO events (portal_id, type, at, subject, printer_id, data)
-			VALUES (?, ?, ?, ?, ?, ?)`, e.PortalID, e.Type, us(e.At), e.Subject, e.PrinterID, e.Data)
-		if err != nil {
-			return mapErr("append event", err)
-		}
-		if id, err = res.LastInsertId(); err != nil {
-			return mapErr("append event", err)
-		}
-		var a args
-		query := sqlq.QueueDeliveries(a.add, e, func() string { return a.add(id) })
-		_, err = w.ExecContext(ctx, query, a...)
-		return mapErr("queue deliveries", err)
-	})
-	return id, err
+	res, err := q.w.ExecContext(ctx, `INSERT INTO events (portal_id, type, at, subject, printer_id, data)
+		VALUES (?, ?, ?, ?, ?, ?)`, e.PortalID, e.Type, us(e.At), e.Subject, e.PrinterID, e.Data)
+	if err != nil {
+		return 0, mapErr("append event", err)
+	}
+	id, err := res.LastInsertId()
+	return id, mapErr("append event", err)
 }
 
 func scanEvent(sc rowScanner) (store.Event, error) {
