@@ -149,6 +149,17 @@ func isVerdict(err error) bool {
 // queuedOnly refuses a job already sent. sessions caches the clients' session counters within the
 // transaction.
 func (s *Service) markSent(ctx context.Context, q Queries, jobID string, queuedOnly bool, sessions map[string]int64, now time.Time) error {
+	// Most jobs are queued and deliverable: one UPDATE … RETURNING marks them (no read of the job and its
+	// client first). Any other job is read to say why it is not sent, or to send it again.
+	sent, err := q.SendQueuedJob(ctx, jobID, now)
+	if err == nil {
+		j := sent
+		j.State, j.Attempts = Queued, sent.Attempts-1 // as it was: record describes the change from there
+		return s.record(ctx, q, &j, sentChange(j, sent.SentSession), now)
+	}
+	if !errors.Is(err, store.ErrConflict) {
+		return fmt.Errorf("jobs: mark sent: %w", err)
+	}
 	j, err := q.GetJob(ctx, jobID)
 	if err != nil {
 		return storeErr("mark sent", fmt.Sprintf("job %q not found", jobID), err)
@@ -174,11 +185,16 @@ func (s *Service) markSent(ctx context.Context, q Queries, jobID string, queuedO
 		seq = c.SessionSeq
 		sessions[j.ClientID] = seq
 	}
+	return s.apply(ctx, q, &j, sentChange(j, seq), now)
+}
+
+// sentChange is the delivery of j (as it is before it) in the client's session seq.
+func sentChange(j store.Job, seq int64) change {
 	ev := "delivered to the agent"
 	if j.Attempts > 0 {
 		ev = fmt.Sprintf("delivered to the agent again (attempt %d)", j.Attempts+1)
 	}
-	return s.apply(ctx, q, &j, change{to: Sent, event: ev, actor: actorServer, sent: true, session: seq}, now)
+	return change{to: Sent, event: ev, actor: actorServer, sent: true, session: seq}
 }
 
 // Ack applies a job_status from the client:

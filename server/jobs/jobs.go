@@ -141,8 +141,9 @@ type Service struct {
 	log *slog.Logger
 	o   Options
 
-	mu   sync.Mutex
-	subs map[string]map[*Subscription]struct{} // client ID → its subscriptions (push.go)
+	mu       sync.Mutex
+	subs     map[string]map[*Subscription]struct{} // client ID → its subscriptions (push.go)
+	printers printerCache                          // Submit's printer lookups (printercache.go)
 	capState
 }
 
@@ -258,6 +259,11 @@ func (s *Service) apply(ctx context.Context, q Queries, j *store.Job, c change, 
 	case err != nil:
 		return fmt.Errorf("jobs: update job: %w", err)
 	}
+	return s.record(ctx, q, j, c, at)
+}
+
+// record writes the events of change c of j, whose row the caller has updated, and updates j in place.
+func (s *Service) record(ctx context.Context, q Queries, j *store.Job, c change, at time.Time) error {
 	ev := c.event
 	if ev == "" {
 		ev = c.reason

@@ -250,6 +250,7 @@ func (s *Service) UpdatePrinters(ctx context.Context, clientID string, ps []prot
 	if err != nil {
 		return err
 	}
+	s.forgetPrinters(clientID)
 	s.notify(clientID)
 	if portalFull {
 		_, limit := s.o.limits()

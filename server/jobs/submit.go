@@ -160,8 +160,13 @@ func (s *Service) Submit(ctx context.Context, a keys.Actor, printerID string, re
 	fp := fingerprint(printerID, req.Title, copies, req.Content, kind)
 	// The printer is looked up before the transaction (one statement less on the single SQLite writer):
 	// a printer's portal and client never change, and the jobs row's foreign key catches a printer
-	// deleted meanwhile.
-	p, err := s.st.GetPrinter(ctx, printerID)
+	// deleted meanwhile. A raw job needs nothing else of it but a hint (printercache.go); a pdf or png
+	// is rendered for the printer's current language and resolution.
+	get := s.printer
+	if kind != "" {
+		get = s.st.GetPrinter
+	}
+	p, err := get(ctx, printerID)
 	if err == nil && p.PortalID != a.PortalID {
 		err = store.ErrNotFound
 	}

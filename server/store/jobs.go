@@ -130,6 +130,12 @@ type JobStore interface {
 	JobPreview(ctx context.Context, id string) ([]byte, error)
 	ListJobs(ctx context.Context, f JobFilter) ([]Job, error) // keyset-paginated on TimeKey(created_at, id)
 	UpdateJob(ctx context.Context, u JobUpdate) error
+	// SendQueuedJob records a delivery of job id at `at` in one statement, if the job is queued, not asked
+	// to be cancelled and not expired at `at`: state sent, reason cleared, updated_at and sent_at `at`,
+	// attempts + 1, sent_session its client's SessionSeq. It returns the job's ID, PortalID, PrinterID,
+	// ClientID, Title, IdempotencyKey, ExpiresAt, Attempts and SentSession as they are now (the other fields unset).
+	// ErrConflict when the job is not such a job, or does not exist: the caller reads it to say why.
+	SendQueuedJob(ctx context.Context, id string, at time.Time) (Job, error)
 	AppendJobEvent(ctx context.Context, e JobEvent) (int64, error)
 	ListJobEvents(ctx context.Context, jobID string, p Page) ([]JobEvent, error) // oldest first (key: Key{Seq: id})
 	// PendingJobs returns, with content, oldest first, at most limit (<= 0: 100) jobs of the client, for

@@ -2,6 +2,9 @@ package postgres
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"time"
 
 	"printdock/server/store"
 	"printdock/server/store/internal/sqlq"
@@ -107,6 +110,20 @@ func (q q) UpdateJob(ctx context.Context, u store.JobUpdate) error {
 		}, u.ID)
 		return "state is " + state + ", not " + string(u.From), err
 	})
+}
+
+func (q q) SendQueuedJob(ctx context.Context, id string, at time.Time) (store.Job, error) {
+	var a args
+	var j store.Job
+	var key *string
+	err := q.row(ctx, "send queued job", sqlq.SendQueuedJob(a.add, id, at), func(sc scanner) error {
+		return sc.Scan(&j.ID, &j.PortalID, &j.PrinterID, &j.ClientID, &j.Title, &key, &j.Attempts, &j.SentSession, &j.ExpiresAt)
+	}, a...)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Job{}, fmt.Errorf("postgres: send queued job: %w", store.ErrConflict)
+	}
+	j.IdempotencyKey, j.ExpiresAt = str(key), utc(j.ExpiresAt)
+	return j, err
 }
 
 func (q q) AppendJobEvent(ctx context.Context, e store.JobEvent) (int64, error) {

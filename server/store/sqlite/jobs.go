@@ -3,6 +3,8 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
 	"time"
 
 	"printdock/server/store"
@@ -128,6 +130,20 @@ func (q q) UpdateJob(ctx context.Context, u store.JobUpdate) error {
 		err := q.w.QueryRowContext(ctx, `SELECT state FROM jobs WHERE id = ?`, u.ID).Scan(&state)
 		return "state is " + state + ", not " + string(u.From), mapErr("job state", err)
 	})
+}
+
+func (q q) SendQueuedJob(ctx context.Context, id string, at time.Time) (store.Job, error) {
+	var a args
+	var j store.Job
+	var key sql.NullString
+	var expires int64
+	err := q.w.QueryRowContext(ctx, sqlq.SendQueuedJob(a.add, id, at), a...).Scan(&j.ID, &j.PortalID, &j.PrinterID,
+		&j.ClientID, &j.Title, &key, &j.Attempts, &j.SentSession, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Job{}, fmt.Errorf("sqlite: send queued job: %w", store.ErrConflict)
+	}
+	j.IdempotencyKey, j.ExpiresAt = key.String, ut(expires)
+	return j, mapErr("send queued job", err)
 }
 
 func (q q) AppendJobEvent(ctx context.Context, e store.JobEvent) (int64, error) {

@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"PrinterAlerts", testPrinterAlerts},
 		{"Jobs", testJobs},
 		{"JobUpdates", testJobUpdates},
+		{"SendQueuedJob", testSendQueuedJob},
 		{"PendingJobs", testPendingJobs},
 		{"JobEvents", testJobEvents},
 		{"ConcurrentTx", testConcurrentTx},

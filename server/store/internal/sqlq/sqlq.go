@@ -148,6 +148,19 @@ func JobUpdate(u store.JobUpdate, arg Arg) string {
 	return `UPDATE jobs SET ` + strings.Join(set, ", ") + ` WHERE id = ` + arg(u.ID) + ` AND state = ` + arg(string(u.From))
 }
 
+// SendQueuedJob is the UPDATE … RETURNING of store.JobStore.SendQueuedJob; SendQueuedCols are the
+// columns it returns.
+func SendQueuedJob(arg Arg, id string, at time.Time) string {
+	return `UPDATE jobs SET state = ` + arg(string(store.JobSent)) + `, reason = '', updated_at = ` + arg(at) +
+		`, sent_at = ` + arg(at) + `, attempts = attempts + 1,
+		sent_session = (SELECT c.session_seq FROM clients c WHERE c.id = jobs.client_id)
+		WHERE id = ` + arg(id) + ` AND state = ` + arg(string(store.JobQueued)) + ` AND cancel_requested_at IS NULL
+			AND expires_at > ` + arg(at) + ` RETURNING ` + SendQueuedCols
+}
+
+// SendQueuedCols are the columns SendQueuedJob returns, in store.Job's order.
+const SendQueuedCols = `id, portal_id, printer_id, client_id, title, idempotency_key, attempts, sent_session, expires_at`
+
 // Optimistic completes a conditional update (UPDATE … WHERE id = … AND <expected state>) that changed n
 // rows: nil when it changed the row; otherwise the error of current, which reads the row (store.ErrNotFound
 // when it is gone), or store.ErrConflict with what current says of the row's actual state. op prefixes the

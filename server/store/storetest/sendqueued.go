@@ -1,0 +1,50 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"printdock/server/store"
+)
+
+// testSendQueuedJob: SendQueuedJob marks a queued, deliverable job sent in its client's current session in
+// one statement, and refuses (ErrConflict, nothing written) a job that is not queued, is being cancelled,
+// has expired or does not exist.
+func testSendQueuedJob(t *testing.T, s store.Store) {
+	ctx := ctxOf(t)
+	pa := printers(t, s, "p1 c1 prA usb://a")["prA"]
+	connect(t, s, "p1", "c1", t0) // a second session: SessionSeq 2
+	t1 := t0.Add(time.Second)
+	j := job(pa, "j1", t0)
+	j.IdempotencyKey = "key-1"
+	must(t, s.CreateJob(ctx, j))
+	got, err := s.SendQueuedJob(ctx, "j1", t1)
+	must(t, err)
+	if got.ID != "j1" || got.PortalID != "p1" || got.PrinterID != pa.ID || got.ClientID != "c1" || got.Title != j.Title ||
+		got.IdempotencyKey != "key-1" || got.Attempts != 1 || got.SentSession != 2 || !got.ExpiresAt.Equal(j.ExpiresAt) {
+		t.Errorf("SendQueuedJob = %+v", got)
+	}
+	row, _ := s.GetJob(ctx, "j1")
+	if row.State != store.JobSent || row.Attempts != 1 || row.SentSession != 2 || !eqT(row.SentAt, t1) ||
+		!row.UpdatedAt.Equal(t1) || row.Reason != "" || row.ReceivedAt != nil || row.FinishedAt != nil {
+		t.Errorf("after SendQueuedJob = %+v", row)
+	}
+	_, err = s.SendQueuedJob(ctx, "j1", t1)
+	wantErr(t, "already sent", err, store.ErrConflict)
+	_, err = s.SendQueuedJob(ctx, "nope", t1)
+	wantErr(t, "unknown", err, store.ErrConflict)
+
+	must(t, s.CreateJob(ctx, job(pa, "j2", t0)))
+	must(t, s.UpdateJob(ctx, store.JobUpdate{ID: "j2", From: store.JobQueued, To: store.JobQueued, At: t0, CancelBy: "bob"}))
+	_, err = s.SendQueuedJob(ctx, "j2", t1)
+	wantErr(t, "cancel requested", err, store.ErrConflict)
+
+	must(t, s.CreateJob(ctx, job(pa, "j3", t0)))
+	_, err = s.SendQueuedJob(ctx, "j3", j.ExpiresAt)
+	wantErr(t, "expired", err, store.ErrConflict)
+	for _, id := range []string{"j2", "j3"} {
+		if row, _ := s.GetJob(ctx, id); row.State != store.JobQueued || row.Attempts != 0 || row.SentAt != nil {
+			t.Errorf("%s written by a refused SendQueuedJob: %+v", id, row)
+		}
+	}
+}
