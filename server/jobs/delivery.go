@@ -233,13 +233,27 @@ func (s *Service) AckAll(ctx context.Context, clientID string, sts []protocol.Jo
 		if i == 0 {
 			seen = map[string]*store.Job{} // the transaction may run again
 		}
-		return s.ack(ctx, q, clientID, sts[i], seen, now)
+		return s.ack(ctx, q, clientID, sts[i], sts[i+1:], seen, now)
 	})
 }
 
-// ack applies one status in q (seen caches the jobs read in the transaction). A verdict (isVerdict) is returned only before anything was written,
-// except ErrConflict for a finished job, returned after its note was recorded (and is kept).
-func (s *Service) ack(ctx context.Context, q Queries, clientID string, st protocol.JobStatus, seen map[string]*store.Job, now time.Time) error {
+// writesReceived reports whether the first of rest about job id is a status that, for a job sent and
+// received, always updates its row, receipt included (printing, done, failed): the receipt before it
+// then needs no UPDATE of its own (an agent reports received and done together for most jobs).
+func writesReceived(rest []protocol.JobStatus, id string) bool {
+	for _, st := range rest {
+		if st.JobID == id {
+			return st.State == protocol.JobPrinting || st.State == protocol.JobDone || st.State == protocol.JobFailed
+		}
+	}
+	return false
+}
+
+// ack applies one status in q (seen caches the jobs read in the transaction; rest are the statuses after
+// it in the batch). A verdict (isVerdict) is returned only before anything was written, except
+// ErrConflict for a finished job, returned after its note was recorded (and is kept).
+func (s *Service) ack(ctx context.Context, q Queries, clientID string, st protocol.JobStatus, rest []protocol.JobStatus,
+	seen map[string]*store.Job, now time.Time) error {
 	switch st.State {
 	case protocol.JobReceived, protocol.JobPrinting, protocol.JobDone, protocol.JobFailed, protocol.JobCancelled:
 	default:
@@ -288,7 +302,11 @@ func (s *Service) ack(ctx context.Context, q Queries, clientID string, st protoc
 		if j.State != Sent || j.ReceivedAt != nil {
 			return nil // late or repeated
 		}
-		return s.apply(ctx, q, j, change{to: Sent, reason: j.Reason, event: "received by the agent", actor: actor, received: true}, now)
+		c := change{to: Sent, reason: j.Reason, event: "received by the agent", actor: actor, received: true}
+		if writesReceived(rest, j.ID) {
+			return s.record(ctx, q, j, c, now) // its event now, its row with the next status's
+		}
+		return s.apply(ctx, q, j, c, now)
 	case protocol.JobPrinting:
 		if j.State == Printing {
 			return nil
