@@ -31,7 +31,8 @@ type EventFilter struct {
 // EventStore persists the event log.
 type EventStore interface {
 	// AppendEvent records e (its ID is assigned) and, in the same transaction, queues one pending
-	// delivery (due at e.At) to every enabled webhook of the portal that takes e.Type.
+	// delivery (due at e.At) to every enabled webhook of the portal that takes e.Type. It returns the ID,
+	// except inside a SQLite write transaction, which writes the row at commit and returns 0.
 	AppendEvent(ctx context.Context, e Event) (int64, error)
 	ListEvents(ctx context.Context, f EventFilter) ([]Event, error)
 	// LastEventID is the highest event ID of the portal (0 when it has none).

@@ -136,6 +136,8 @@ type JobStore interface {
 	// ClientID, Title, IdempotencyKey, ExpiresAt, Attempts and SentSession as they are now (the other fields unset).
 	// ErrConflict when the job is not such a job, or does not exist: the caller reads it to say why.
 	SendQueuedJob(ctx context.Context, id string, at time.Time) (Job, error)
+	// AppendJobEvent records e and returns its ID (0 inside a SQLite write transaction, which writes the
+	// row at commit).
 	AppendJobEvent(ctx context.Context, e JobEvent) (int64, error)
 	ListJobEvents(ctx context.Context, jobID string, p Page) ([]JobEvent, error) // oldest first (key: Key{Seq: id})
 	// PendingJobs returns, with content, oldest first, at most limit (<= 0: 100) jobs of the client, for

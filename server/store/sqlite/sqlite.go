@@ -109,7 +109,12 @@ func (db *DB) Close() error {
 	return db.closeErr
 }
 
-type txStore struct{ q }
+// txStore is the store inside a write transaction; p keeps its appended rows for the commit (pending.go),
+// nil when they are written at once.
+type txStore struct {
+	q
+	p *pending
+}
 
 func (t *txStore) InTx(_ context.Context, fn func(tx store.Store) error) error { return fn(t) }
 func (t *txStore) Close() error                                                { return nil }

@@ -135,12 +135,19 @@ func (p pooled) QueryRowContext(ctx context.Context, query string, args ...any) 
 // Statements ignore the cancellation of the caller's context: the transaction may carry other callers'
 // work (group commit, see writer), and SQLite rolls back the whole transaction when a write statement is
 // interrupted.
+//
+// p, when set, holds rows pending for the commit (pending.go): they are written first when a statement
+// may read or remove them.
 type txExec struct {
 	tx *sql.Tx
 	c  *stmts
+	p  *pending
 }
 
 func (t txExec) stmt(ctx context.Context, query string) *sql.Stmt {
+	if t.p != nil && t.p.err == nil && !t.p.empty() && mustFlush(query) {
+		t.p.err = t.p.flush(ctx, txExec{tx: t.tx, c: t.c})
+	}
 	t.c.n.Add(1)
 	if st := t.c.cached(query); st != nil {
 		return t.tx.StmtContext(ctx, st)

@@ -122,6 +122,7 @@ func (db *DB) group(first *txReq) {
 	var cur *txReq  // running
 	var tx *sql.Tx
 	completed := false
+	direct := false // write appended rows at once (after pending rows failed to be written)
 	defer func() {
 		if completed {
 			return
@@ -147,7 +148,12 @@ func (db *DB) group(first *txReq) {
 			tx, queue, completed = nil, nil, true
 			return
 		}
-		t := &txStore{q: q{w: txExec{tx, db.ws}, r: txExec{tx, db.ws}}}
+		var p *pending
+		if !direct {
+			p = &pending{}
+		}
+		x := txExec{tx: tx, c: db.ws, p: p}
+		t := &txStore{q: q{w: x, r: x}, p: p}
 		failed := false
 		for !failed {
 			var r *txReq
@@ -185,6 +191,21 @@ func (db *DB) group(first *txReq) {
 		}
 		if failed {
 			continue
+		}
+		if p != nil {
+			err := p.err
+			if err == nil {
+				err = p.flush(context.Background(), txExec{tx: tx, c: db.ws})
+			}
+			if err != nil {
+				// A pending row was refused: run the group again writing each row as it is appended, so
+				// that the call that appended it fails alone.
+				_ = tx.Rollback()
+				tx = nil
+				queue = append(ok, queue...)
+				ok, direct = nil, true
+				continue
+			}
 		}
 		err = tx.Commit()
 		db.txs.Add(1)
