@@ -99,20 +99,7 @@ func (q q) GetDelivery(ctx context.Context, id int64) (store.WebhookDelivery, er
 }
 
 // ClaimDeliveries leases in one UPDATE … RETURNING on the single writer: no other claim runs meanwhile.
-// Outside a transaction it first asks a read connection whether any delivery is due, and leaves the
-// writer alone when none is: the webhook sender claims after every commit that recorded events, most of
-// which queue no delivery.
 func (q q) ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, limit int) ([]store.WebhookDelivery, error) {
-	if q.db != nil {
-		var a args
-		var due bool
-		if err := q.r.QueryRowContext(ctx, `SELECT EXISTS (`+sqlq.DueDeliveries(a.add, now, 1)+`)`, a...).Scan(&due); err != nil {
-			return nil, mapErr("claim deliveries", err)
-		}
-		if !due {
-			return nil, nil
-		}
-	}
 	var out []store.WebhookDelivery
 	err := q.atomic(ctx, func(w execer) error {
 		var a args
