@@ -54,6 +54,7 @@ func scanWebhook(sc rowScanner) (store.Webhook, error) {
 }
 
 func (q q) CreateWebhook(ctx context.Context, w store.Webhook) error {
+	q.h.noWebhooks.Store(false)
 	var a args
 	_, err := q.w.ExecContext(ctx, sqlq.CreateWebhook(a.add, w), a...)
 	return mapErr("create webhook", err)
@@ -70,6 +71,7 @@ func (q q) ListWebhooks(ctx context.Context, portalID string, p store.Page) ([]s
 }
 
 func (q q) UpdateWebhook(ctx context.Context, w store.Webhook) error {
+	q.h.noWebhooks.Store(false)
 	var a args
 	return q.exec1(ctx, "update webhook", sqlq.UpdateWebhook(a.add, w), a...)
 }
@@ -99,7 +101,12 @@ func (q q) GetDelivery(ctx context.Context, id int64) (store.WebhookDelivery, er
 }
 
 // ClaimDeliveries leases in one UPDATE … RETURNING on the single writer: no other claim runs meanwhile.
+// While no webhook is enabled (hints) there is nothing to claim and the writer is left alone: the webhook
+// sender claims after every commit that recorded events.
 func (q q) ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, limit int) ([]store.WebhookDelivery, error) {
+	if q.h.noWebhooks.Load() {
+		return nil, nil
+	}
 	var out []store.WebhookDelivery
 	err := q.atomic(ctx, func(w execer) error {
 		var a args

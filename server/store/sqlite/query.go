@@ -41,6 +41,7 @@ func queryAll[T any](ctx context.Context, db execer, op, query string, args []an
 type q struct {
 	w, r execer
 	db   *DB
+	h    *hints // the same in and outside transactions
 }
 
 // atomic runs fn, whose writes must commit together, on the writer of a transaction: the current one, or

@@ -92,7 +92,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	r.SetMaxIdleConns(readers)
 	db := &DB{path: path, dsn: base, w: w, r: r, ws: newStmts(w), rs: newStmts(r),
 		reqs: make(chan *txReq), quit: make(chan struct{}), loopDone: make(chan struct{})}
-	db.q = q{w: pooled{w, db.ws}, r: pooled{r, db.rs}, db: db}
+	db.q = q{w: pooled{w, db.ws}, r: pooled{r, db.rs}, db: db, h: &hints{}}
+	if err := db.h.load(ctx, w); err != nil {
+		r.Close()
+		w.Close()
+		return nil, err
+	}
 	go db.writeLoop()
 	return db, nil
 }

@@ -153,7 +153,7 @@ func (db *DB) group(first *txReq) {
 			p = &pending{}
 		}
 		x := txExec{tx: tx, c: db.ws, p: p}
-		t := &txStore{q: q{w: x, r: x}, p: p}
+		t := &txStore{q: q{w: x, r: x, h: db.h}, p: p}
 		failed := false
 		for !failed {
 			var r *txReq
