@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// Every connection gets the cache pragmas; the writer its checkpoint interval.
+// Every connection gets the cache pragmas; the writer its checkpoint interval and in-memory statement journals.
 func TestConnectionPragmas(t *testing.T) {
 	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "printdock.db"))
 	if err != nil {
@@ -24,6 +24,7 @@ func TestConnectionPragmas(t *testing.T) {
 		{"write", db.w, "cache_size", -16384},
 		{"write", db.w, "mmap_size", 268435456},
 		{"write", db.w, "wal_autocheckpoint", 1000},
+		{"write", db.w, "temp_store", 2},
 	} {
 		var got int64
 		if err := c.db.QueryRowContext(t.Context(), "PRAGMA "+c.pragma).Scan(&got); err != nil || got != c.want {

@@ -43,6 +43,12 @@ const cachePragmas = "&_pragma=cache_size(-16384)&_pragma=mmap_size(268435456)"
 // the writer longer: submit → agent p99 at 1,000 jobs/s (printdock-bench --mode light, same run) was
 // 87 ms against 23 ms, and at 250 jobs/s 44 ms against 10 ms.
 
+// writerPragmas keep the writer's statement journals in memory (temp_store MEMORY). A statement that
+// may change several rows — a multi-row INSERT (pending.go), an INSERT whose trigger writes more rows
+// (migration 015) — saves the pages it changes that the transaction had already changed, to undo itself
+// alone; on a file that copy was a pwrite per page under group commit, where most pages are shared.
+const writerPragmas = "&_pragma=temp_store(2)"
+
 // readers is the size of the read pool.
 const readers = 4
 
@@ -71,7 +77,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, errors.New("sqlite: open: a file path is required (WAL and the read pool need a file)")
 	}
 	base := "file:" + escapePath(path) + "?_busy_timeout=5000&_foreign_keys=1&_journal_mode=WAL&_synchronous=NORMAL"
-	w, err := sql.Open("sqlite", base+"&_txlock=immediate"+cachePragmas+"&_pragma=wal_autocheckpoint(1000)")
+	w, err := sql.Open("sqlite", base+"&_txlock=immediate"+cachePragmas+"&_pragma=wal_autocheckpoint(1000)"+writerPragmas)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
