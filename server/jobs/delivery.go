@@ -229,9 +229,17 @@ func (s *Service) AckAll(ctx context.Context, clientID string, sts []protocol.Jo
 		ids[i] = st.JobID
 	}
 	var seen map[string]*store.Job // the batch's jobs as read and changed so far: several statuses of a job read it once
+	var paired map[int]bool        // statuses applied with the one before them (ackPrinted)
 	return s.inBatch(ctx, ids, func(q store.Store, i int) error {
 		if i == 0 {
-			seen = map[string]*store.Job{} // the transaction may run again
+			seen, paired = map[string]*store.Job{}, map[int]bool{} // the transaction may run again
+		}
+		if paired[i] {
+			return nil
+		}
+		if ok, err := s.ackPrinted(ctx, q, clientID, sts, i, seen, now); ok || err != nil {
+			paired[i+1] = ok
+			return err
 		}
 		return s.ack(ctx, q, clientID, sts[i], sts[i+1:], seen, now)
 	})

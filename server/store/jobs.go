@@ -136,6 +136,12 @@ type JobStore interface {
 	// ClientID, Title, IdempotencyKey, ExpiresAt, Attempts and SentSession as they are now (the other fields unset).
 	// ErrConflict when the job is not such a job, or does not exist: the caller reads it to say why.
 	SendQueuedJob(ctx context.Context, id string, at time.Time) (Job, error)
+	// PrintedJob records in one statement that the client's agent received and printed job id, if the
+	// job is the client's, sent, never received and not asked to be cancelled: state done, reason cleared,
+	// received_at, finished_at and updated_at `at`. It returns the job's ID, PortalID, PrinterID,
+	// ClientID, Title and IdempotencyKey (the other fields unset); ErrConflict when the job is not such a
+	// job, or does not exist: the caller reads it to see what to do.
+	PrintedJob(ctx context.Context, id, clientID string, at time.Time) (Job, error)
 	// AppendJobEvent records e and returns its ID (0 inside a SQLite write transaction, which writes the
 	// row at commit).
 	AppendJobEvent(ctx context.Context, e JobEvent) (int64, error)

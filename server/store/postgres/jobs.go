@@ -126,6 +126,20 @@ func (q q) SendQueuedJob(ctx context.Context, id string, at time.Time) (store.Jo
 	return j, err
 }
 
+func (q q) PrintedJob(ctx context.Context, id, clientID string, at time.Time) (store.Job, error) {
+	var a args
+	var j store.Job
+	var key *string
+	err := q.row(ctx, "printed job", sqlq.PrintedJob(a.add, id, clientID, at), func(sc scanner) error {
+		return sc.Scan(&j.ID, &j.PortalID, &j.PrinterID, &j.ClientID, &j.Title, &key)
+	}, a...)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Job{}, fmt.Errorf("postgres: printed job: %w", store.ErrConflict)
+	}
+	j.IdempotencyKey = str(key)
+	return j, err
+}
+
 func (q q) AppendJobEvent(ctx context.Context, e store.JobEvent) (int64, error) {
 	var id int64
 	err := q.row(ctx, "append job event", `INSERT INTO job_events (job_id, at, from_state, to_state, reason, actor)

@@ -146,6 +146,19 @@ func (q q) SendQueuedJob(ctx context.Context, id string, at time.Time) (store.Jo
 	return j, mapErr("send queued job", err)
 }
 
+func (q q) PrintedJob(ctx context.Context, id, clientID string, at time.Time) (store.Job, error) {
+	var a args
+	var j store.Job
+	var key sql.NullString
+	err := q.w.QueryRowContext(ctx, sqlq.PrintedJob(a.add, id, clientID, at), a...).Scan(&j.ID, &j.PortalID,
+		&j.PrinterID, &j.ClientID, &j.Title, &key)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Job{}, fmt.Errorf("sqlite: printed job: %w", store.ErrConflict)
+	}
+	j.IdempotencyKey = key.String
+	return j, mapErr("printed job", err)
+}
+
 func (q q) AppendJobEvent(ctx context.Context, e store.JobEvent) (int64, error) {
 	res, err := q.w.ExecContext(ctx, `INSERT INTO job_events (job_id, at, from_state, to_state, reason, actor)
 		VALUES (?, ?, ?, ?, ?, ?)`, e.JobID, us(e.At), string(e.From), string(e.To), e.Reason, e.Actor)

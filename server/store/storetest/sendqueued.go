@@ -7,6 +7,8 @@ import (
 	"printdock/server/store"
 )
 
+// The one-statement job updates of the hot path (SendQueuedJob, PrintedJob).
+
 // testSendQueuedJob: SendQueuedJob marks a queued, deliverable job sent in its client's current session in
 // one statement, and refuses (ErrConflict, nothing written) a job that is not queued, is being cancelled,
 // has expired or does not exist.
@@ -45,6 +47,57 @@ func testSendQueuedJob(t *testing.T, s store.Store) {
 	for _, id := range []string{"j2", "j3"} {
 		if row, _ := s.GetJob(ctx, id); row.State != store.JobQueued || row.Attempts != 0 || row.SentAt != nil {
 			t.Errorf("%s written by a refused SendQueuedJob: %+v", id, row)
+		}
+	}
+}
+
+// testPrintedJob: PrintedJob finishes a sent, never received job of the client as done in one statement,
+// and refuses (ErrConflict, nothing written) any other job.
+func testPrintedJob(t *testing.T, s store.Store) {
+	ctx := ctxOf(t)
+	pa := printers(t, s, "p1 c1 prA usb://a")["prA"]
+	t1, t2 := t0.Add(time.Second), t0.Add(2*time.Second)
+	send := func(id string) {
+		t.Helper()
+		j := job(pa, id, t0)
+		j.IdempotencyKey = "key-" + id
+		must(t, s.CreateJob(ctx, j))
+		_, err := s.SendQueuedJob(ctx, id, t1)
+		must(t, err)
+	}
+	send("j1")
+	got, err := s.PrintedJob(ctx, "j1", "c1", t2)
+	must(t, err)
+	if got.ID != "j1" || got.PortalID != "p1" || got.PrinterID != pa.ID || got.ClientID != "c1" || got.Title != "label j1" ||
+		got.IdempotencyKey != "key-j1" {
+		t.Errorf("PrintedJob = %+v", got)
+	}
+	row, _ := s.GetJob(ctx, "j1")
+	if row.State != store.JobDone || row.Reason != "" || !eqT(row.ReceivedAt, t2) || !eqT(row.FinishedAt, t2) ||
+		!row.UpdatedAt.Equal(t2) || !eqT(row.SentAt, t1) || row.Attempts != 1 {
+		t.Errorf("after PrintedJob = %+v", row)
+	}
+	_, err = s.PrintedJob(ctx, "j1", "c1", t2)
+	wantErr(t, "already done", err, store.ErrConflict)
+	_, err = s.PrintedJob(ctx, "nope", "c1", t2)
+	wantErr(t, "unknown", err, store.ErrConflict)
+
+	send("j2")
+	_, err = s.PrintedJob(ctx, "j2", "c2", t2)
+	wantErr(t, "another client's", err, store.ErrConflict)
+	must(t, s.UpdateJob(ctx, store.JobUpdate{ID: "j2", From: store.JobSent, To: store.JobSent, At: t1, Received: true}))
+	_, err = s.PrintedJob(ctx, "j2", "c1", t2)
+	wantErr(t, "received before", err, store.ErrConflict)
+	send("j3")
+	must(t, s.UpdateJob(ctx, store.JobUpdate{ID: "j3", From: store.JobSent, To: store.JobSent, At: t1, CancelBy: "bob"}))
+	_, err = s.PrintedJob(ctx, "j3", "c1", t2)
+	wantErr(t, "cancel requested", err, store.ErrConflict)
+	must(t, s.CreateJob(ctx, job(pa, "j4", t0)))
+	_, err = s.PrintedJob(ctx, "j4", "c1", t2)
+	wantErr(t, "queued", err, store.ErrConflict)
+	for _, id := range []string{"j2", "j3", "j4"} {
+		if row, _ := s.GetJob(ctx, id); row.State.Terminal() || row.FinishedAt != nil || row.UpdatedAt.Equal(t2) {
+			t.Errorf("%s written by a refused PrintedJob: %+v", id, row)
 		}
 	}
 }

@@ -161,6 +161,18 @@ func SendQueuedJob(arg Arg, id string, at time.Time) string {
 // SendQueuedCols are the columns SendQueuedJob returns, in store.Job's order.
 const SendQueuedCols = `id, portal_id, printer_id, client_id, title, idempotency_key, attempts, sent_session, expires_at`
 
+// PrintedJob is the UPDATE … RETURNING of store.JobStore.PrintedJob; PrintedCols are the columns it
+// returns.
+func PrintedJob(arg Arg, id, clientID string, at time.Time) string {
+	return `UPDATE jobs SET state = ` + arg(string(store.JobDone)) + `, reason = '', updated_at = ` + arg(at) +
+		`, received_at = ` + arg(at) + `, finished_at = ` + arg(at) + `
+		WHERE id = ` + arg(id) + ` AND client_id = ` + arg(clientID) + ` AND state = ` + arg(string(store.JobSent)) + `
+			AND received_at IS NULL AND cancel_requested_at IS NULL RETURNING ` + PrintedCols
+}
+
+// PrintedCols are the columns PrintedJob returns, in store.Job's order.
+const PrintedCols = `id, portal_id, printer_id, client_id, title, idempotency_key`
+
 // Optimistic completes a conditional update (UPDATE … WHERE id = … AND <expected state>) that changed n
 // rows: nil when it changed the row; otherwise the error of current, which reads the row (store.ErrNotFound
 // when it is gone), or store.ErrConflict with what current says of the row's actual state. op prefixes the
