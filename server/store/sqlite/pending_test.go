@@ -39,35 +39,41 @@ func pendingDB(t *testing.T, n int) *sqlite.DB {
 	return db
 }
 
+// concurrently runs fn(0..n-1) at once and returns their errors.
+func concurrently(n int, fn func(i int) error) []error {
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() { errs[i] = fn(i) })
+	}
+	wg.Wait()
+	return errs
+}
+
 // Rows appended in concurrent transactions (one group commit) are all written, each job's in order, and a
 // statement in the transaction that reads them sees them.
 func TestPendingRows(t *testing.T) {
 	const n = 40
 	db := pendingDB(t, n)
 	ctx := t.Context()
-	var wg sync.WaitGroup
-	errs := make([]error, n)
-	for i := range n {
-		wg.Go(func() {
-			errs[i] = db.InTx(ctx, func(tx store.Store) error {
-				id := fmt.Sprintf("j%d", i)
-				for k := range 3 {
-					if _, err := tx.AppendJobEvent(ctx, store.JobEvent{JobID: id, At: p0, To: store.JobSent, Reason: fmt.Sprint(k)}); err != nil {
-						return err
-					}
-				}
-				if _, err := tx.AppendEvent(ctx, store.Event{PortalID: "p1", Type: "job.state_changed", At: p0, Subject: id, Data: "{}"}); err != nil {
+	errs := concurrently(n, func(i int) error {
+		return db.InTx(ctx, func(tx store.Store) error {
+			id := fmt.Sprintf("j%d", i)
+			for k := range 3 {
+				if _, err := tx.AppendJobEvent(ctx, store.JobEvent{JobID: id, At: p0, To: store.JobSent, Reason: fmt.Sprint(k)}); err != nil {
 					return err
 				}
-				evs, err := tx.ListJobEvents(ctx, id, store.Page{})
-				if err != nil || len(evs) != 3 {
-					return fmt.Errorf("in the transaction: %d events, %v", len(evs), err)
-				}
-				return nil
-			})
+			}
+			if _, err := tx.AppendEvent(ctx, store.Event{PortalID: "p1", Type: "job.state_changed", At: p0, Subject: id, Data: "{}"}); err != nil {
+				return err
+			}
+			evs, err := tx.ListJobEvents(ctx, id, store.Page{})
+			if err != nil || len(evs) != 3 {
+				return fmt.Errorf("in the transaction: %d events, %v", len(evs), err)
+			}
+			return nil
 		})
-	}
-	wg.Wait()
+	})
 	for i, err := range errs {
 		if err != nil {
 			t.Fatalf("job %d: %v", i, err)
@@ -96,21 +102,16 @@ func TestPendingRowRefused(t *testing.T) {
 	const n = 20
 	db := pendingDB(t, n)
 	ctx := t.Context()
-	var wg sync.WaitGroup
-	errs := make([]error, n)
-	for i := range n {
-		wg.Go(func() {
-			id := fmt.Sprintf("j%d", i)
-			if i == n/2 {
-				id = "unknown"
-			}
-			errs[i] = db.InTx(ctx, func(tx store.Store) error {
-				_, err := tx.AppendJobEvent(ctx, store.JobEvent{JobID: id, At: p0, To: store.JobSent})
-				return err
-			})
+	errs := concurrently(n, func(i int) error {
+		id := fmt.Sprintf("j%d", i)
+		if i == n/2 {
+			id = "unknown"
+		}
+		return db.InTx(ctx, func(tx store.Store) error {
+			_, err := tx.AppendJobEvent(ctx, store.JobEvent{JobID: id, At: p0, To: store.JobSent})
+			return err
 		})
-	}
-	wg.Wait()
+	})
 	for i, err := range errs {
 		if (err != nil) != (i == n/2) {
 			t.Errorf("transaction %d: %v", i, err)
