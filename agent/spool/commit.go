@@ -1,0 +1,147 @@
+package spool
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+	"sync/atomic"
+)
+
+// Group commit. Every change goes through one committer goroutine: it takes all the changes pending at
+// that moment and applies them in one transaction, so they share one commit (one fsync of the WAL).
+// A caller still returns only after its change is on disk, exactly as with a commit of its own; callers
+// that arrive while a commit is being synced simply wait for the next one. A change that fails (other
+// than ErrNotFound / ErrFinished, which change nothing) rolls its batch back, and the batch is then
+// applied one change per transaction so each caller gets its own answer.
+
+// maxBatch bounds the changes of one transaction (a job's content can be megabytes).
+const maxBatch = 128
+
+// change is one pending change: fn runs inside the batch's transaction.
+type change struct {
+	fn   func(tx *sql.Tx) error
+	done chan error // buffered
+}
+
+// committer is the Spool's group-commit state.
+type committer struct {
+	kick    chan struct{} // buffered 1: there is pending work
+	exited  chan struct{} // closed when the committer goroutine ends
+	commits atomic.Int64  // transactions committed (benchmarks)
+	changes atomic.Int64  // changes applied (benchmarks)
+}
+
+// Commits returns how many transactions the spool committed and how many changes they held since it was
+// opened (for benchmarks: changes ÷ commits is the batching achieved).
+func (s *Spool) Commits() (commits, changes int64) {
+	return s.cm.commits.Load(), s.cm.changes.Load()
+}
+
+// write applies fn in a transaction shared with whatever other changes are pending, and returns when it
+// is committed (synced). fn's error is the caller's; ErrNotFound and ErrFinished leave the batch intact.
+// If ctx ends before the committer took the change, it is dropped; once taken, write waits for its end
+// so that the caller never mistakes a committed change for a failed one.
+func (s *Spool) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c := &change{fn: fn, done: make(chan error, 1)}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	s.pending = append(s.pending, c)
+	select { // under mu: Close closes kick under mu
+	case s.cm.kick <- struct{}{}:
+	default:
+	}
+	s.mu.Unlock()
+	select {
+	case err := <-c.done:
+		return err
+	case <-ctx.Done():
+		s.mu.Lock()
+		if i := slices.Index(s.pending, c); i >= 0 {
+			s.pending = slices.Delete(s.pending, i, i+1)
+			s.mu.Unlock()
+			return ctx.Err()
+		}
+		s.mu.Unlock()
+		return <-c.done
+	}
+}
+
+// commitLoop is the committer goroutine: it runs until Close, committing what is pending.
+func (s *Spool) commitLoop() {
+	defer close(s.cm.exited)
+	for range s.cm.kick {
+		for {
+			s.mu.Lock()
+			n := min(len(s.pending), maxBatch)
+			batch := slices.Clone(s.pending[:n])
+			s.pending = slices.Delete(s.pending, 0, n)
+			closed := s.closed
+			s.mu.Unlock()
+			if len(batch) == 0 {
+				if closed {
+					return
+				}
+				break
+			}
+			s.commitBatch(batch)
+		}
+	}
+}
+
+// commitBatch applies batch in one transaction, or, if that fails, each change in its own.
+func (s *Spool) commitBatch(batch []*change) {
+	errs := make([]error, len(batch))
+	if err := s.commitTx(batch, errs); err == nil || len(batch) == 1 {
+		for i, c := range batch {
+			if err != nil {
+				errs[i] = err
+			}
+			c.done <- errs[i]
+		}
+		return
+	}
+	for _, c := range batch {
+		one := []*change{c}
+		e := []error{nil}
+		if err := s.commitTx(one, e); err != nil {
+			e[0] = err
+		}
+		c.done <- e[0]
+	}
+}
+
+// benign errors are answers, not failures: the change did nothing and the batch goes on.
+func benign(err error) bool { return errors.Is(err, ErrNotFound) || errors.Is(err, ErrFinished) }
+
+// commitTx runs batch in one transaction and commits it; errs gets each change's benign answer.
+func (s *Spool) commitTx(batch []*change, errs []error) error {
+	tx, err := s.db.BeginTx(context.Background(), nil)
+	if err != nil {
+		return err
+	}
+	for i, c := range batch {
+		if err := c.fn(tx); err != nil {
+			if !benign(err) {
+				_ = tx.Rollback()
+				return err
+			}
+			errs[i] = err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		// A failed COMMIT may leave the connection's transaction open (SQLite keeps it after some
+		// errors); end it so the next batch starts clean.
+		_, _ = s.db.ExecContext(context.Background(), `ROLLBACK`)
+		return err
+	}
+	s.cm.commits.Add(1)
+	s.cm.changes.Add(int64(len(batch)))
+	return nil
+}
