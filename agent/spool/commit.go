@@ -6,6 +6,7 @@ import (
 	"errors"
 	"slices"
 	"sync/atomic"
+	"time"
 )
 
 // Group commit. Every change goes through one committer goroutine: it takes all the changes pending at
@@ -14,14 +15,23 @@ import (
 // that arrive while a commit is being synced simply wait for the next one. A change that fails (other
 // than ErrNotFound / ErrFinished, which change nothing) rolls its batch back, and the batch is then
 // applied one change per transaction so each caller gets its own answer.
+//
+// A lazy change (Later) does not start a commit: it waits, at most lazyMax, for the next change that
+// does, and its caller hears of it (then) only after that commit. A printer's worker uses it for the
+// last CopyWritten of a job when the next job is already queued, so that it shares a commit with the
+// next job's StartCopy; the job's done status goes out only after the commit, as before.
 
 // maxBatch bounds the changes of one transaction (a job's content can be megabytes).
 const maxBatch = 128
 
+// lazyMax is the longest a lazy change waits for another change to share its commit.
+const lazyMax = 10 * time.Millisecond
+
 // change is one pending change: fn runs inside the batch's transaction.
 type change struct {
 	fn   func(tx *sql.Tx) error
-	done chan error // buffered
+	done chan error  // buffered; nil for a lazy change
+	then func(error) // a lazy change's answer, called after the commit
 }
 
 // committer is the Spool's group-commit state.
@@ -53,6 +63,7 @@ func (s *Spool) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return ErrClosed
 	}
 	s.pending = append(s.pending, c)
+	s.eager++
 	select { // under mu: Close closes kick under mu
 	case s.cm.kick <- struct{}{}:
 	default:
@@ -65,6 +76,7 @@ func (s *Spool) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		s.mu.Lock()
 		if i := slices.Index(s.pending, c); i >= 0 {
 			s.pending = slices.Delete(s.pending, i, i+1)
+			s.eager--
 			s.mu.Unlock()
 			return ctx.Err()
 		}
@@ -73,26 +85,67 @@ func (s *Spool) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 }
 
+// later queues fn as a lazy change: committed with the next change that is not, or after lazyMax; then
+// gets its answer (in a goroutine of its own) after that commit.
+func (s *Spool) later(fn func(tx *sql.Tx) error, then func(error)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		go then(ErrClosed)
+		return
+	}
+	s.pending = append(s.pending, &change{fn: fn, then: then})
+	time.AfterFunc(lazyMax, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if !s.closed {
+			s.lazyDue = true
+			select {
+			case s.cm.kick <- struct{}{}:
+			default:
+			}
+		}
+	})
+}
+
 // commitLoop is the committer goroutine: it runs until Close, committing what is pending.
 func (s *Spool) commitLoop() {
 	defer close(s.cm.exited)
 	for range s.cm.kick {
 		for {
 			s.mu.Lock()
-			n := min(len(s.pending), maxBatch)
-			batch := slices.Clone(s.pending[:n])
-			s.pending = slices.Delete(s.pending, 0, n)
-			closed := s.closed
-			s.mu.Unlock()
-			if len(batch) == 0 {
+			if len(s.pending) == 0 || s.eager == 0 && !s.lazyDue && !s.closed {
+				closed := s.closed
+				s.mu.Unlock()
 				if closed {
 					return
 				}
-				break
+				break // only lazy changes, not yet due
 			}
+			n := min(len(s.pending), maxBatch)
+			batch := slices.Clone(s.pending[:n])
+			s.pending = slices.Delete(s.pending, 0, n)
+			for _, c := range batch {
+				if c.done != nil {
+					s.eager--
+				}
+			}
+			if len(s.pending) == 0 {
+				s.lazyDue = false
+			}
+			s.mu.Unlock()
 			s.commitBatch(batch)
 		}
 	}
+}
+
+// answer gives c its result.
+func (c *change) answer(err error) {
+	if c.done != nil {
+		c.done <- err
+		return
+	}
+	go c.then(err)
 }
 
 // commitBatch applies batch in one transaction, or, if that fails, each change in its own.
@@ -103,7 +156,7 @@ func (s *Spool) commitBatch(batch []*change) {
 			if err != nil {
 				errs[i] = err
 			}
-			c.done <- errs[i]
+			c.answer(errs[i])
 		}
 		return
 	}
@@ -113,7 +166,7 @@ func (s *Spool) commitBatch(batch []*change) {
 		if err := s.commitTx(one, e); err != nil {
 			e[0] = err
 		}
-		c.done <- e[0]
+		c.answer(e[0])
 	}
 }
 

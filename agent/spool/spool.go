@@ -103,7 +103,9 @@ type Spool struct {
 	cm   committer
 
 	mu      sync.Mutex // protects the following
-	pending []*change  // changes waiting for the committer
+	pending []*change  // changes waiting for the committer, in order
+	eager   int        // how many of them are not lazy
+	lazyDue bool       // a lazy change waited lazyMax: commit
 	closed  bool
 }
 
@@ -359,59 +361,6 @@ func (s *Spool) query(ctx context.Context, op string, withContent bool, q string
 		return nil, s.wrap(op, err)
 	}
 	return out, nil
-}
-
-// update changes an open job with st (args, then the ID) and returns it (without content); ErrFinished
-// when it is finished.
-func (s *Spool) update(ctx context.Context, op, id string, st *sql.Stmt, args ...any) (Job, error) {
-	args = append(args, id)
-	var j Job
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		var err error
-		j, err = scan(tx.Stmt(st).QueryRow(args...), false)
-		if errors.Is(err, ErrNotFound) {
-			var one int
-			if gerr := tx.Stmt(s.st.exists).QueryRow(id).Scan(&one); gerr == nil {
-				err = ErrFinished
-			}
-		}
-		return err
-	})
-	if err != nil {
-		return j, s.wrap(op, err)
-	}
-	return j, nil
-}
-
-// StartCopy records, durably, that copy CopiesDone+1 of the job is about to be written to the printer:
-// the job becomes printing and in flight. Call it before the first byte goes out.
-func (s *Spool) StartCopy(ctx context.Context, id string, now time.Time) (Job, error) {
-	return s.update(ctx, "start copy", id, s.st.startCopy, us(now))
-}
-
-// CopyWritten records, durably, that the copy in flight reached the printer completely. After the last
-// copy the job is done.
-func (s *Spool) CopyWritten(ctx context.Context, id string, now time.Time) (Job, error) {
-	return s.update(ctx, "copy written", id, s.st.copyWritten, us(now), us(now))
-}
-
-// NotWritten records that the copy in flight did not reach the printer at all (the write failed before
-// anything that could print went out), so writing it again cannot print it twice.
-func (s *Spool) NotWritten(ctx context.Context, id string, now time.Time) (Job, error) {
-	return s.update(ctx, "not written", id, s.st.notWritten, us(now))
-}
-
-// Wait records that the job waits for its printer, and why.
-func (s *Spool) Wait(ctx context.Context, id, reason string, now time.Time) (Job, error) {
-	return s.update(ctx, "wait", id, s.st.waiting, reason, us(now))
-}
-
-// Finish ends an open job as done, failed or cancelled (with reason).
-func (s *Spool) Finish(ctx context.Context, id, state, reason string, now time.Time) (Job, error) {
-	if state != Done && state != Failed && state != Cancelled {
-		return Job{}, fmt.Errorf("spool: finish: bad state %q", state)
-	}
-	return s.update(ctx, "finish", id, s.st.finish, state, reason, us(now), us(now))
 }
 
 // Report is one status sent to the server.
