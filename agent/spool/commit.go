@@ -108,34 +108,40 @@ func (s *Spool) later(fn func(tx *sql.Tx) error, then func(error)) {
 	})
 }
 
-// commitLoop is the committer goroutine: it runs until Close, committing what is pending.
+// commitLoop is the committer goroutine: it runs until Close, committing what is pending, and at Close
+// commits what is left (lazy changes too).
 func (s *Spool) commitLoop() {
 	defer close(s.cm.exited)
-	for range s.cm.kick {
-		for {
-			s.mu.Lock()
-			if len(s.pending) == 0 || s.eager == 0 && !s.lazyDue && !s.closed {
-				closed := s.closed
-				s.mu.Unlock()
-				if closed {
-					return
-				}
-				break // only lazy changes, not yet due
-			}
-			n := min(len(s.pending), maxBatch)
-			batch := slices.Clone(s.pending[:n])
-			s.pending = slices.Delete(s.pending, 0, n)
-			for _, c := range batch {
-				if c.done != nil {
-					s.eager--
-				}
-			}
-			if len(s.pending) == 0 {
-				s.lazyDue = false
-			}
-			s.mu.Unlock()
-			s.commitBatch(batch)
+	for {
+		_, open := <-s.cm.kick
+		s.commitDue()
+		if !open {
+			return
 		}
+	}
+}
+
+// commitDue commits the pending changes, unless all of them are lazy and none is due yet.
+func (s *Spool) commitDue() {
+	for {
+		s.mu.Lock()
+		if len(s.pending) == 0 || s.eager == 0 && !s.lazyDue && !s.closed {
+			s.mu.Unlock()
+			return
+		}
+		n := min(len(s.pending), maxBatch)
+		batch := slices.Clone(s.pending[:n])
+		s.pending = slices.Delete(s.pending, 0, n)
+		for _, c := range batch {
+			if c.done != nil {
+				s.eager--
+			}
+		}
+		if len(s.pending) == 0 {
+			s.lazyDue = false
+		}
+		s.mu.Unlock()
+		s.commitBatch(batch)
 	}
 }
 
