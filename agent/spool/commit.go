@@ -27,11 +27,17 @@ const maxBatch = 128
 // lazyMax is the longest a lazy change waits for another change to share its commit.
 const lazyMax = 10 * time.Millisecond
 
-// change is one pending change: fn runs inside the batch's transaction.
+// change is one pending change: fn runs inside the batch's transaction (tx), or, for a change that is
+// alone in its batch and one statement (alone), with tx nil: that statement commits on its own
+// (autocommit), which saves the BEGIN and COMMIT statements.
 type change struct {
-	fn   func(tx *sql.Tx) error
-	done chan error  // buffered; nil for a lazy change
-	then func(error) // a lazy change's answer, called after the commit
+	fn    func(tx *sql.Tx) error
+	alone bool
+	done  chan error  // buffered; nil for a lazy change
+	then  func(error) // a lazy change's answer, called after the commit
+	// noSync: the change need not be synced (MarkReported). A batch of such changes only is committed
+	// with synchronous=NORMAL; with any other change it is synced like the rest.
+	noSync bool
 }
 
 // committer is the Spool's group-commit state.
@@ -52,11 +58,23 @@ func (s *Spool) Commits() (commits, changes int64) {
 // is committed (synced). fn's error is the caller's; ErrNotFound and ErrFinished leave the batch intact.
 // If ctx ends before the committer took the change, it is dropped; once taken, write waits for its end
 // so that the caller never mistakes a committed change for a failed one.
+// fn must be one statement that changes anything (s.in gives it its statements).
 func (s *Spool) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return s.writeChange(ctx, &change{fn: fn, alone: true, done: make(chan error, 1)})
+}
+
+// in is st as run by a change: in its transaction, or on its own when tx is nil.
+func (s *Spool) in(tx *sql.Tx, st *sql.Stmt) *sql.Stmt {
+	if tx == nil {
+		return st
+	}
+	return tx.Stmt(st)
+}
+
+func (s *Spool) writeChange(ctx context.Context, c *change) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	c := &change{fn: fn, done: make(chan error, 1)}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -87,14 +105,14 @@ func (s *Spool) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 
 // later queues fn as a lazy change: committed with the next change that is not, or after lazyMax; then
 // gets its answer (in a goroutine of its own) after that commit.
-func (s *Spool) later(fn func(tx *sql.Tx) error, then func(error)) {
+func (s *Spool) later(fn func(tx *sql.Tx) error, alone bool, then func(error)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		go then(ErrClosed)
 		return
 	}
-	s.pending = append(s.pending, &change{fn: fn, then: then})
+	s.pending = append(s.pending, &change{fn: fn, alone: alone, then: then})
 	time.AfterFunc(lazyMax, func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -181,7 +199,40 @@ func benign(err error) bool { return errors.Is(err, ErrNotFound) || errors.Is(er
 
 // commitTx runs batch in one transaction and commits it; errs gets each change's benign answer.
 func (s *Spool) commitTx(batch []*change, errs []error) error {
-	tx, err := s.db.BeginTx(context.Background(), nil)
+	ctx := context.Background()
+	noSync := !slices.ContainsFunc(batch, func(c *change) bool { return !c.noSync })
+	if len(batch) == 1 && batch[0].alone && !noSync {
+		if s.notFull {
+			if _, err := s.db.ExecContext(ctx, `PRAGMA synchronous = FULL`); err != nil {
+				return err
+			}
+			s.notFull = false
+		}
+		err := batch[0].fn(nil)
+		if err != nil && !benign(err) {
+			return err
+		}
+		errs[0] = err
+		s.cm.commits.Add(1)
+		s.cm.changes.Add(1)
+		return nil
+	}
+	if noSync || s.notFull {
+		// The one connection's synchronous setting: NORMAL for this batch only, FULL for every other.
+		mode := map[bool]string{true: `PRAGMA synchronous = NORMAL`, false: `PRAGMA synchronous = FULL`}[noSync]
+		if _, err := s.db.ExecContext(ctx, mode); err != nil {
+			return err // s.notFull stays as it was: a synced change never commits without FULL
+		}
+		s.notFull = noSync
+	}
+	if noSync {
+		defer func() {
+			if _, err := s.db.ExecContext(ctx, `PRAGMA synchronous = FULL`); err == nil {
+				s.notFull = false
+			}
+		}()
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}

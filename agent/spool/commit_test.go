@@ -91,7 +91,7 @@ func TestFailedChangeDoesNotFailItsBatch(t *testing.T) {
 	s.later(func(tx *sql.Tx) error {
 		_, err := tx.Exec(`INSERT INTO no_such_table VALUES (1)`)
 		return err
-	}, func(err error) { failed <- err })
+	}, false, func(err error) { failed <- err })
 	if j, err := s.StartCopy(ctx, "b", t0); err != nil || !j.InFlight { // same batch as the failing change
 		t.Fatalf("start copy: %+v %v", j, err)
 	}

@@ -101,6 +101,8 @@ type Spool struct {
 	path string
 	st   stmts
 	cm   committer
+	// notFull: the connection was left at synchronous=NORMAL (committer goroutine only).
+	notFull bool
 
 	mu      sync.Mutex // protects the following
 	pending []*change  // changes waiting for the committer, in order
@@ -285,12 +287,12 @@ func (s *Spool) Add(ctx context.Context, n NewJob, now time.Time) (Job, bool, er
 	var isNew bool
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		var err error
-		j, err = scan(tx.Stmt(s.st.insert).QueryRow(n.ID, n.PrinterID, n.Title, content, copies, us(n.ExpiresAt), us(now), us(now)), false)
+		j, err = scan(s.in(tx, s.st.insert).QueryRow(n.ID, n.PrinterID, n.Title, content, copies, us(n.ExpiresAt), us(now), us(now)), false)
 		if isNew = err == nil; isNew || !errors.Is(err, ErrNotFound) {
 			return err
 		}
 		// Already there: a redelivery.
-		j, err = scan(tx.Stmt(s.st.redeliver).QueryRow(n.ID), false)
+		j, err = scan(s.in(tx, s.st.redeliver).QueryRow(n.ID), false)
 		return err
 	})
 	if err != nil {
@@ -370,14 +372,14 @@ type Report struct {
 	At  time.Time
 }
 
-// MarkReported records statuses sent to the server, in one transaction. It does not need a sync of
-// its own (a crash may forget it: the status is then sent again, which the server ignores), so it joins
-// whatever other changes are pending (group commit).
+// MarkReported records statuses sent to the server, in one transaction. It is not synced on its own
+// (a crash may forget it: the status is then sent again, which the server ignores): it joins whatever
+// other changes are pending, and alone it is committed with synchronous=NORMAL.
 func (s *Spool) MarkReported(ctx context.Context, reps []Report) error {
 	if len(reps) == 0 {
 		return nil
 	}
-	return s.wrap2("mark reported", s.write(ctx, func(tx *sql.Tx) error {
+	return s.wrap2("mark reported", s.writeChange(ctx, &change{noSync: true, done: make(chan error, 1), fn: func(tx *sql.Tx) error {
 		st := tx.Stmt(s.st.report)
 		for _, r := range reps {
 			if _, err := st.Exec(r.Key, us(r.At), r.ID, us(r.At)); err != nil {
@@ -385,7 +387,7 @@ func (s *Spool) MarkReported(ctx context.Context, reps []Report) error {
 			}
 		}
 		return nil
-	}))
+	}}))
 }
 
 func (s *Spool) wrap2(op string, err error) error {

@@ -26,10 +26,10 @@ func (s *Spool) updateFn(j *Job, id string, st *sql.Stmt, args []any) func(tx *s
 	args = append(args, id)
 	return func(tx *sql.Tx) error {
 		var err error
-		*j, err = scan(tx.Stmt(st).QueryRow(args...), false)
+		*j, err = scan(s.in(tx, st).QueryRow(args...), false)
 		if errors.Is(err, ErrNotFound) {
 			var one int
-			if gerr := tx.Stmt(s.st.exists).QueryRow(id).Scan(&one); gerr == nil {
+			if gerr := s.in(tx, s.st.exists).QueryRow(id).Scan(&one); gerr == nil {
 				err = ErrFinished
 			}
 		}
@@ -54,7 +54,7 @@ func (s *Spool) CopyWritten(ctx context.Context, id string, now time.Time) (Job,
 // goroutine of its own. Nothing may be told of the copy's completion before then is called.
 func (s *Spool) CopyWrittenLater(id string, now time.Time, then func(Job, error)) {
 	var j Job
-	s.later(s.updateFn(&j, id, s.st.copyWritten, []any{us(now), us(now)}), func(err error) {
+	s.later(s.updateFn(&j, id, s.st.copyWritten, []any{us(now), us(now)}), true, func(err error) {
 		if err != nil {
 			then(j, s.wrap("copy written", err))
 			return
