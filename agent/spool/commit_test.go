@@ -14,14 +14,18 @@ type answer struct {
 	err error
 }
 
+func addJob(t *testing.T, s *Spool, id string) {
+	t.Helper()
+	if _, _, err := s.Add(context.Background(), NewJob{ID: id, PrinterID: "p", Content: []byte("^XA^XZ")}, t0); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func addStarted(t *testing.T, s *Spool, ids ...string) {
 	t.Helper()
-	ctx := context.Background()
 	for _, id := range ids {
-		if _, _, err := s.Add(ctx, NewJob{ID: id, PrinterID: "p", Content: []byte("^XA^XZ")}, t0); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.StartCopy(ctx, id, t0); err != nil {
+		addJob(t, s, id)
+		if _, err := s.StartCopy(context.Background(), id, t0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -32,9 +36,7 @@ func TestLazyChangeSharesTheNextCommit(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTemp(t)
 	addStarted(t, s, "a")
-	if _, _, err := s.Add(ctx, NewJob{ID: "b", PrinterID: "p", Content: []byte("x")}, t0); err != nil {
-		t.Fatal(err)
-	}
+	addJob(t, s, "b")
 	c0, _ := s.Commits()
 	got := make(chan answer, 1)
 	s.CopyWrittenLater("a", t0, func(j Job, err error) { got <- answer{j, err} })
@@ -84,9 +86,7 @@ func TestFailedChangeDoesNotFailItsBatch(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTemp(t)
 	addStarted(t, s, "a")
-	if _, _, err := s.Add(ctx, NewJob{ID: "b", PrinterID: "p", Content: []byte("x")}, t0); err != nil {
-		t.Fatal(err)
-	}
+	addJob(t, s, "b")
 	failed := make(chan error, 1)
 	s.later(func(tx *sql.Tx) error {
 		_, err := tx.Exec(`INSERT INTO no_such_table VALUES (1)`)
