@@ -192,6 +192,24 @@ func (o *outbox) send(m protocol.Message) error {
 	return conn.Send(ctx, m)
 }
 
+// stepLater reports a lazy spool change (start calls spool's ...Later with its then) once it is
+// committed, in order with the job's other reports, then calls after (nil: nothing).
+func (o *outbox) stepLater(id string, start func(then func(spool.Job, error)), after func()) {
+	start(func(j spool.Job, err error) {
+		o.withJob(id, func() {
+			if err == nil {
+				o.sendLocked(j)
+			}
+		})
+		if err != nil && !errors.Is(err, spool.ErrClosed) {
+			o.log.Error(spoolStorageFailed, "job_id", id, "error", err)
+		}
+		if after != nil {
+			after()
+		}
+	})
+}
+
 // step applies a spool change to job id and reports the result, in order with the job's other reports.
 // It returns the job as changed.
 func (o *outbox) step(id string, change func() (spool.Job, error), report bool) (spool.Job, error) {

@@ -62,6 +62,14 @@ func (s *scheduler) enqueue(printerID, id string) {
 	}
 }
 
+// hasNext reports whether printerID's worker has another job queued after the one it is running.
+func (s *scheduler) hasNext(printerID string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w := s.workers[printerID]
+	return w != nil && len(w.queue) > 1
+}
+
 // work prints the printer's jobs one at a time, in order, until ctx ends.
 func (s *scheduler) work(ctx context.Context, w *worker) {
 	for {

@@ -5,20 +5,21 @@
 // local API's history and previews until they are purged.
 //
 // The spool is one SQLite file (modernc.org/sqlite, pure Go) in WAL mode with synchronous=FULL: a
-// method that changes a job returns only after the change is on disk. See docs/spool.md for the job
-// life cycle and the one window in which a crash can still print a label twice.
+// method that changes a job returns only after the change is on disk. Changes made at the same moment
+// share one transaction and one sync (group commit, commit.go). See docs/spool.md for the job life
+// cycle and the one window in which a crash can still print a label twice.
 package spool
 
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
@@ -98,6 +99,16 @@ func (j Job) Key() string {
 type Spool struct {
 	db   *sql.DB
 	path string
+	st   stmts
+	cm   committer
+	// notFull: the connection was left at synchronous=NORMAL (committer goroutine only).
+	notFull bool
+
+	mu      sync.Mutex // protects the following
+	pending []*change  // changes waiting for the committer, in order
+	eager   int        // how many of them are not lazy
+	lazyDue bool       // a lazy change waited lazyMax: commit
+	closed  bool
 }
 
 // FileName is the spool's file name in the agent's state directory.
@@ -151,12 +162,17 @@ func OpenFile(ctx context.Context, path string) (*Spool, error) {
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0)
 	db.SetConnMaxIdleTime(0)
-	s := &Spool{db: db, path: abs}
-	if err := s.migrate(ctx); err != nil {
+	s := &Spool{db: db, path: abs, cm: committer{kick: make(chan struct{}, 1), exited: make(chan struct{})}}
+	if err := s.migrate(ctx); err == nil {
+		err = s.prepare(ctx)
+	}
+	if err != nil {
+		s.closeStmts()
 		db.Close()
 		return nil, err
 	}
 	_ = os.Chmod(abs, 0o600)
+	go s.commitLoop()
 	return s, nil
 }
 
@@ -168,8 +184,19 @@ func Open(ctx context.Context, dir string) (*Spool, error) {
 // Path is the spool file.
 func (s *Spool) Path() string { return s.path }
 
-// Close closes the spool.
-func (s *Spool) Close() error { return s.db.Close() }
+// Close closes the spool after committing the changes already pending; later changes fail with
+// ErrClosed.
+func (s *Spool) Close() error {
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.cm.kick)
+	}
+	s.mu.Unlock()
+	<-s.cm.exited
+	s.closeStmts()
+	return s.db.Close()
+}
 
 func (s *Spool) migrate(ctx context.Context) error {
 	var v int
@@ -246,7 +273,7 @@ type NewJob struct {
 
 // Add stores a job the server sent, durably, unless a job with its ID is already spooled. It returns the
 // job as stored and whether it was new; for a job already there (a redelivery) it counts the delivery and
-// changes nothing else.
+// changes nothing else. The returned Content is the job's for a new job, nil for a redelivery.
 func (s *Spool) Add(ctx context.Context, n NewJob, now time.Time) (Job, bool, error) {
 	if n.ID == "" {
 		return Job{}, false, errors.New("spool: add: empty job ID")
@@ -256,31 +283,32 @@ func (s *Spool) Add(ctx context.Context, n NewJob, now time.Time) (Job, bool, er
 	if content == nil {
 		content = []byte{}
 	}
-	row := s.db.QueryRowContext(ctx, `INSERT INTO jobs (id, printer_id, title, content, copies, expires_at, state,
-			received_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'received', ?, ?)
-		ON CONFLICT (id) DO NOTHING RETURNING `+cols+`, content`,
-		n.ID, n.PrinterID, n.Title, content, copies, us(n.ExpiresAt), us(now), us(now))
-	j, err := scan(row, true)
-	if err == nil {
-		return j, true, nil
-	}
-	if !errors.Is(err, ErrNotFound) {
-		return Job{}, false, s.wrap("add", err)
-	}
-	// Already there: a redelivery.
-	row = s.db.QueryRowContext(ctx, `UPDATE jobs SET deliveries = deliveries + 1 WHERE id = ? RETURNING `+cols+`, content`, n.ID)
-	j, err = scan(row, true)
+	var j Job
+	var isNew bool
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		j, err = scan(s.in(tx, s.st.insert).QueryRow(n.ID, n.PrinterID, n.Title, content, copies, us(n.ExpiresAt), us(now), us(now)), false)
+		if isNew = err == nil; isNew || !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		// Already there: a redelivery.
+		j, err = scan(s.in(tx, s.st.redeliver).QueryRow(n.ID), false)
+		return err
+	})
 	if err != nil {
 		return Job{}, false, s.wrap("add", err)
 	}
-	return j, false, nil
+	if isNew {
+		j.Content = content
+	}
+	return j, isNew, nil
 }
 
 func (s *Spool) wrap(op string, err error) error {
 	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrFinished) {
 		return fmt.Errorf("spool: %s: %w", op, err)
 	}
-	if strings.Contains(err.Error(), "database is closed") {
+	if msg := err.Error(); strings.Contains(msg, "database is closed") || strings.Contains(msg, "statement is closed") {
 		return fmt.Errorf("spool: %s: %w", op, ErrClosed)
 	}
 	return fmt.Errorf("spool: %s: %w", op, err)
@@ -288,7 +316,7 @@ func (s *Spool) wrap(op string, err error) error {
 
 // Get returns the job with its content.
 func (s *Spool) Get(ctx context.Context, id string) (Job, error) {
-	j, err := scan(s.db.QueryRowContext(ctx, `SELECT `+cols+`, content FROM jobs WHERE id = ?`, id), true)
+	j, err := scan(s.st.get.QueryRowContext(ctx, id), true)
 	if err != nil {
 		return j, s.wrap("get", err)
 	}
@@ -337,57 +365,6 @@ func (s *Spool) query(ctx context.Context, op string, withContent bool, q string
 	return out, nil
 }
 
-// update changes an open job and returns it (without content); ErrFinished when it is finished.
-func (s *Spool) update(ctx context.Context, op, id, set string, args ...any) (Job, error) {
-	args = append(args, id)
-	j, err := scan(s.db.QueryRowContext(ctx, `UPDATE jobs SET `+set+`
-		WHERE id = ? AND state IN ('received', 'printing') RETURNING `+cols, args...), false)
-	if errors.Is(err, ErrNotFound) {
-		if _, gerr := s.Get(ctx, id); gerr == nil {
-			err = ErrFinished
-		}
-	}
-	if err != nil {
-		return j, s.wrap(op, err)
-	}
-	return j, nil
-}
-
-// StartCopy records, durably, that copy CopiesDone+1 of the job is about to be written to the printer:
-// the job becomes printing and in flight. Call it before the first byte goes out.
-func (s *Spool) StartCopy(ctx context.Context, id string, now time.Time) (Job, error) {
-	return s.update(ctx, "start copy", id, `state = 'printing', in_flight = 1, waiting = 0, reason = '',
-		attempts = attempts + 1, updated_at = ?`, us(now))
-}
-
-// CopyWritten records, durably, that the copy in flight reached the printer completely. After the last
-// copy the job is done.
-func (s *Spool) CopyWritten(ctx context.Context, id string, now time.Time) (Job, error) {
-	return s.update(ctx, "copy written", id, `copies_done = copies_done + 1, in_flight = 0,
-		state = CASE WHEN copies_done + 1 >= copies THEN 'done' ELSE state END,
-		finished_at = CASE WHEN copies_done + 1 >= copies THEN ? ELSE 0 END, updated_at = ?`, us(now), us(now))
-}
-
-// NotWritten records that the copy in flight did not reach the printer at all (the write failed before
-// anything that could print went out), so writing it again cannot print it twice.
-func (s *Spool) NotWritten(ctx context.Context, id string, now time.Time) (Job, error) {
-	return s.update(ctx, "not written", id, `in_flight = 0, updated_at = ?`, us(now))
-}
-
-// Wait records that the job waits for its printer, and why.
-func (s *Spool) Wait(ctx context.Context, id, reason string, now time.Time) (Job, error) {
-	return s.update(ctx, "wait", id, `waiting = 1, reason = ?, updated_at = ?`, reason, us(now))
-}
-
-// Finish ends an open job as done, failed or cancelled (with reason).
-func (s *Spool) Finish(ctx context.Context, id, state, reason string, now time.Time) (Job, error) {
-	if state != Done && state != Failed && state != Cancelled {
-		return Job{}, fmt.Errorf("spool: finish: bad state %q", state)
-	}
-	return s.update(ctx, "finish", id, `state = ?, reason = ?, waiting = 0, in_flight = 0, finished_at = ?, updated_at = ?`,
-		state, reason, us(now), us(now))
-}
-
 // Report is one status sent to the server.
 type Report struct {
 	ID  string
@@ -396,42 +373,21 @@ type Report struct {
 }
 
 // MarkReported records statuses sent to the server, in one transaction. It is not synced on its own
-// (a crash may forget it: the status is then sent again, which the server ignores).
+// (a crash may forget it: the status is then sent again, which the server ignores): it joins whatever
+// other changes are pending, and alone it is committed with synchronous=NORMAL.
 func (s *Spool) MarkReported(ctx context.Context, reps []Report) error {
 	if len(reps) == 0 {
 		return nil
 	}
-	conn, err := s.db.Conn(ctx)
-	if err != nil {
-		return s.wrap("mark reported", err)
-	}
-	defer conn.Close()
-	// Not worth a sync of its own: the next synced commit makes it durable too.
-	if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = NORMAL`); err != nil {
-		return s.wrap("mark reported", err)
-	}
-	defer func() {
-		if _, err := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous = FULL`); err != nil {
-			// Never leave a connection that does not sync in the pool.
-			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+	return s.wrap2("mark reported", s.writeChange(ctx, &change{noSync: true, done: make(chan error, 1), fn: func(tx *sql.Tx) error {
+		st := tx.Stmt(s.st.report)
+		for _, r := range reps {
+			if _, err := st.Exec(r.Key, us(r.At), r.ID, us(r.At)); err != nil {
+				return err
+			}
 		}
-	}()
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return s.wrap("mark reported", err)
-	}
-	defer tx.Rollback()
-	st, err := tx.PrepareContext(ctx, `UPDATE jobs SET reported = ?, reported_at = ? WHERE id = ? AND reported_at <= ?`)
-	if err != nil {
-		return s.wrap("mark reported", err)
-	}
-	defer st.Close()
-	for _, r := range reps {
-		if _, err := st.ExecContext(ctx, r.Key, us(r.At), r.ID, us(r.At)); err != nil {
-			return s.wrap("mark reported", err)
-		}
-	}
-	return s.wrap2("mark reported", tx.Commit())
+		return nil
+	}}))
 }
 
 func (s *Spool) wrap2(op string, err error) error {
