@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"slices"
 	"time"
 
 	"github.com/coder/websocket"
@@ -130,7 +129,7 @@ func (s *Session) handle(m protocol.Message) {
 			list = list[:jobs.MaxPrintersPerClient]
 		}
 		s.mu.Lock()
-		s.printers = slices.Clone(list)
+		s.printers = compactPrinters(list)
 		s.mu.Unlock()
 		if s.hub.o.Jobs != nil {
 			s.recorder.Offer(m.Printers)

@@ -98,7 +98,7 @@ func (s *Session) teardown() {
 	s.recorder.Stop()
 	s.hub.remove(s)
 	s.kill(closeReq{abort: true})
-	<-s.done
+	s.done.Wait()
 	s.endDelivery()
 	s.logger().Info("agent disconnected", "duration", time.Since(s.connectedAt).Round(time.Millisecond))
 	s.release()
@@ -131,7 +131,7 @@ func (h *Hub) newSession(ctx context.Context, c *websocket.Conn, p keys.Principa
 		hub:         h,
 		conn:        c,
 		p:           p,
-		hello:       hello,
+		hello:       compactHello(hello),
 		clientID:    jobs.ClientID(p.PortalID, p.CredentialID, hello.InstallationID),
 		remote:      remoteAddr,
 		connectedAt: now,
@@ -140,11 +140,11 @@ func (h *Hub) newSession(ctx context.Context, c *websocket.Conn, p keys.Principa
 		out:         make(chan []byte, outQueue),
 		jobs:        make(chan []byte, jobQueue),
 		end:         ender{killed: make(chan struct{}), cancel: cancel},
-		done:        make(chan struct{}),
 		w:           writer{wake: make(chan struct{}, 1)},
 	}
+	s.done.Add(1)
 	s.acks.cond.L = &s.acks.mu
-	s.readCtx, s.stopRead = context.WithCancel(context.WithoutCancel(sctx))
+	s.readCtx, s.stopRead = context.WithCancel(context.Background())
 	s.recorder = newCoalescer(h.o.PrintersEvery, s.recordPrinters)
 	s.lastSeen.Store(now.UnixNano())
 	return s

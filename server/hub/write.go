@@ -52,7 +52,7 @@ type writer struct {
 
 	beat    *time.Timer // wakes the writer for the next ping or the silence deadline
 	beatDue atomic.Bool // set by beat
-	stopCtx func() bool // stops the session context's wake-up
+	stopCtx func() bool // stops the wake-up on Serve's context ending (nil: that context never ends)
 	hb      heartbeat   // used by the running writer only
 }
 
@@ -83,8 +83,11 @@ func (s *Session) startWriter(ctx context.Context) {
 		})
 		// Serve's context ending (a shutdown) wakes the writer, which finds the session context ended.
 		// Not the session context itself: every kill cancels that, and a mass logout would start a
-		// goroutine per session for nothing.
-		s.w.stopCtx = context.AfterFunc(ctx, s.wakeWriter)
+		// goroutine per session for nothing. A context that never ends (the API's) needs no wake-up,
+		// and registering one would keep three small objects per idle session for nothing.
+		if ctx.Done() != nil {
+			s.w.stopCtx = context.AfterFunc(ctx, s.wakeWriter)
+		}
 	}
 	s.w.mu.Unlock()
 	s.wakeWriter()
@@ -135,9 +138,11 @@ func (s *Session) writeLoop() {
 			s.w.mu.Unlock()
 			if beat != nil {
 				beat.Stop()
+			}
+			if stopCtx != nil {
 				stopCtx()
 			}
-			close(s.done)
+			s.done.Done()
 			return
 		default:
 		}
