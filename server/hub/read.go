@@ -56,11 +56,11 @@ func (h *Hub) readHello(ctx context.Context, c *websocket.Conn, log *slog.Logger
 
 // readLoop reads the agent's messages until the connection ends. Reading is not bound to the session
 // context: after a kill the writer's close handshake needs the reader to take the agent's close frame
-// (s.readCtx; stopRead ends it for a peer that went silent).
+// (s.read; stopRead ends it for a peer that went silent).
 func (s *Session) readLoop() {
 	r := reading{lastTouch: time.Now()}
 	for {
-		typ, data, err := s.conn.Read(s.readCtx)
+		typ, data, err := s.conn.Read(&s.read)
 		if err != nil {
 			if st := websocket.CloseStatus(err); st == websocket.StatusMessageTooBig {
 				s.logger().Info("agent sent an oversized message", "limit", protocol.MaxMessageSize)

@@ -137,14 +137,12 @@ func (h *Hub) newSession(ctx context.Context, c *websocket.Conn, p keys.Principa
 		connectedAt: now,
 		ctx:         sctx,
 		slot:        slot,
-		out:         make(chan []byte, outQueue),
 		jobs:        make(chan []byte, jobQueue),
 		end:         ender{killed: make(chan struct{}), cancel: cancel},
 		w:           writer{wake: make(chan struct{}, 1)},
 	}
 	s.done.Add(1)
 	s.acks.cond.L = &s.acks.mu
-	s.readCtx, s.stopRead = context.WithCancel(context.Background())
 	s.recorder = newCoalescer(h.o.PrintersEvery, s.recordPrinters)
 	s.lastSeen.Store(now.UnixNano())
 	return s
@@ -200,7 +198,7 @@ func (h *Hub) register(s *Session, log *slog.Logger) (connected, ok bool) {
 		_ = s.conn.Close(websocket.StatusInternalError, "internal error")
 		return connected, false
 	}
-	s.out <- welcome // first in the queue: the writer sends it before anything but a logout
+	s.queueOut(welcome) // first in the queue: the writer sends it before anything but a logout
 	if !h.add(s) {
 		_ = s.conn.Close(protocol.CloseServerShutdown, "server shutting down")
 		return connected, false

@@ -57,17 +57,15 @@ type Session struct {
 	// connected: the job queue recorded the client (its disconnect is recorded when the session ends).
 	connected bool
 
-	out      chan []byte    // control messages for the writer (sent before any queued job)
 	jobs     chan []byte    // job messages for the writer
 	acks     acker          // job_status messages being recorded
 	end      ender          // why and when the session ends
 	done     sync.WaitGroup // done when the writer has finished (one count, from newSession)
 	w        writer         // the writer's state (write.go)
 	lastSeen atomic.Int64   // unix nanoseconds of the last message from the peer
-	// readCtx bounds the reader: not the session context (a kill's close handshake needs the reader),
-	// but stopRead ends it when the peer went silent and will not answer the handshake.
-	readCtx  context.Context
-	stopRead context.CancelFunc
+	// read bounds the reader: not the session context (a kill's close handshake needs the reader), but
+	// stopRead ends it when the peer went silent and will not answer the handshake.
+	read readContext
 
 	// cancelled holds the jobs this session sent a `cancel` for (only the active delivery run uses it).
 	cancelled map[string]struct{}
@@ -190,3 +188,6 @@ func LogoutReason(err error) string {
 	}
 	return ""
 }
+
+// stopRead ends the reader's wait: the connection closes.
+func (s *Session) stopRead() { s.read.stop() }
