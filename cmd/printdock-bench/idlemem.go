@@ -15,6 +15,7 @@ import (
 // memBreakdown is this process's memory by kind, in bytes.
 type memBreakdown struct {
 	rss, anon, file float64 // smaps_rollup: Rss, Anonymous, and the rest (file-backed: SQLite's mmap)
+	fds             int     // open files
 	goMapped        float64 // the Go runtime's mapped memory minus what it released to the OS
 	m               map[string]float64
 }
@@ -54,6 +55,9 @@ func sampleBreakdown() memBreakdown {
 		}
 	}
 	b.file = b.rss - b.anon
+	if ents, err := os.ReadDir("/proc/self/fd"); err == nil {
+		b.fds = len(ents)
+	}
 	s := make([]metrics.Sample, len(breakdownMetrics))
 	for i, name := range breakdownMetrics {
 		s[i].Name = name
@@ -74,6 +78,7 @@ func writeBreakdown(w io.Writer, title string, before, after memBreakdown, n int
 	fmt.Fprintf(w, "%s: per connection (KiB): RSS %.2f = anonymous %.2f + file-backed %.2f; Go mapped (not released) %.2f; anonymous outside Go %.2f\n",
 		title, per(after.rss, before.rss), per(after.anon, before.anon), per(after.file, before.file),
 		per(after.goMapped, before.goMapped), per(after.anon-after.goMapped, before.anon-before.goMapped))
+	fmt.Fprintf(w, "  open files: %d before the agents, %d with them\n", before.fds, after.fds)
 	for _, name := range breakdownMetrics {
 		fmt.Fprintf(w, "  %-45s %8.2f\n", name, per(after.m[name], before.m[name]))
 	}

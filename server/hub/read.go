@@ -58,7 +58,7 @@ func (h *Hub) readHello(ctx context.Context, c *websocket.Conn, log *slog.Logger
 // context: after a kill the writer's close handshake needs the reader to take the agent's close frame
 // (s.read; stopRead ends it for a peer that went silent).
 func (s *Session) readLoop() {
-	r := reading{lastTouch: time.Now()}
+	s.reading = reading{lastTouch: time.Now().UnixNano()}
 	for {
 		typ, data, err := s.conn.Read(&s.read)
 		if err != nil {
@@ -67,15 +67,17 @@ func (s *Session) readLoop() {
 			}
 			return
 		}
-		if !s.received(&r, typ, data) {
+		ok := false
+		onDeep(func() { ok = s.received(&s.reading, typ, data) }) // off the parked stack (see Serve)
+		if !ok {
 			return
 		}
 	}
 }
 
-// reading is the reader's state between messages.
+// reading is the reader's state between messages (Session.reading).
 type reading struct {
-	lastTouch   time.Time
+	lastTouch   int64 // unix nanoseconds
 	errorsInRow int
 }
 
@@ -85,8 +87,8 @@ func (s *Session) received(r *reading, typ websocket.MessageType, data []byte) b
 	h := s.hub
 	now := time.Now()
 	s.lastSeen.Store(now.UnixNano())
-	if now.Sub(r.lastTouch) >= h.o.TouchEvery {
-		r.lastTouch = now
+	if now.Sub(time.Unix(0, r.lastTouch)) >= h.o.TouchEvery {
+		r.lastTouch = now.UnixNano()
 		h.o.Keys.Touch(s.ctx, s.p)
 	}
 	if typ != websocket.MessageText {

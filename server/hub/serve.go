@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/coder/websocket"
@@ -25,15 +26,25 @@ import (
 // context (derived from ctx) is passed to every store call made for it and is cancelled when the session
 // must end, its cause (wrapping ErrSessionClosed) saying why.
 func (h *Hub) Serve(ctx context.Context, c *websocket.Conn, p keys.Principal, remoteAddr string, slot *Slot) {
-	// Serve's own frame stays small: it is on the stack of the idle connection's goroutine (with the
-	// HTTP server's and the reader's frames) for the session's whole life, and that stack is sized by
-	// what it holds while parked (see docs/benchmarks.md, idle agents).
-	s := h.open(ctx, c, p, remoteAddr, slot)
+	// This goroutine is the idle connection's: parked in the read for the session's whole life. A
+	// goroutine keeps a stack of about the largest size it reached (the runtime halves it only while a
+	// quarter is in use), so the deep work (hello, store calls, logs, decoding and acting on each message)
+	// runs on short-lived goroutines (onDeep) and this stack stays at what the read needs: 4 KiB, not 8
+	// (docs/benchmarks.md, idle agents). Serve's own frame stays small for the same reason.
+	var s *Session
+	onDeep(func() { s = h.open(ctx, c, p, remoteAddr, slot) })
 	if s == nil {
 		return
 	}
 	s.readLoop()
 	s.teardown()
+}
+
+// onDeep runs f on a goroutine of its own and waits for it (see Serve).
+func onDeep(f func()) {
+	var wg sync.WaitGroup
+	wg.Go(f)
+	wg.Wait()
 }
 
 // open sets a session up: it takes the slot, waits for hello, registers the session, starts its writer
@@ -100,7 +111,7 @@ func (s *Session) teardown() {
 	s.kill(closeReq{abort: true})
 	s.done.Wait()
 	s.endDelivery()
-	s.logger().Info("agent disconnected", "duration", time.Since(s.connectedAt).Round(time.Millisecond))
+	s.logger().Info("agent disconnected", "duration", time.Since(time.Unix(0, s.connectedAt)).Round(time.Millisecond))
 	s.release()
 }
 
@@ -134,7 +145,7 @@ func (h *Hub) newSession(ctx context.Context, c *websocket.Conn, p keys.Principa
 		hello:       compactHello(hello),
 		clientID:    jobs.ClientID(p.PortalID, p.CredentialID, hello.InstallationID),
 		remote:      remoteAddr,
-		connectedAt: now,
+		connectedAt: now.UnixNano(),
 		ctx:         sctx,
 		slot:        slot,
 		jobs:        make(chan []byte, jobQueue),

@@ -48,12 +48,12 @@ type Session struct {
 	hello       protocol.Hello
 	clientID    string
 	remote      string
-	connectedAt time.Time
+	connectedAt int64 // unix nanoseconds
 	// ctx is the session context, given to every store call made for the session. It is cancelled, with
 	// the closeReq as its cause, as soon as the session must end (see kill).
 	ctx     context.Context
-	indexed bool  // guarded by hub.mu
 	slot    *Slot // the credential's session slot, released when the session leaves the index
+	indexed bool  // guarded by hub.mu
 	// connected: the job queue recorded the client (its disconnect is recorded when the session ends).
 	connected bool
 
@@ -65,7 +65,8 @@ type Session struct {
 	lastSeen atomic.Int64   // unix nanoseconds of the last message from the peer
 	// read bounds the reader: not the session context (a kill's close handshake needs the reader), but
 	// stopRead ends it when the peer went silent and will not answer the handshake.
-	read readContext
+	read    readContext
+	reading reading // the reader's state between messages
 
 	// cancelled holds the jobs this session sent a `cancel` for (only the active delivery run uses it).
 	cancelled map[string]struct{}
@@ -137,7 +138,7 @@ func (s *Session) Info() ClientInfo {
 		AgentVersion:   s.hello.AgentVersion,
 		InstallationID: s.hello.InstallationID,
 		RemoteAddr:     s.remote,
-		ConnectedAt:    s.connectedAt,
+		ConnectedAt:    time.Unix(0, s.connectedAt),
 		Printers:       printers,
 	}
 }

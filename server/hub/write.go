@@ -85,15 +85,15 @@ type writer struct {
 	wake chan struct{} // room for one: asks the running writer to look again
 
 	mu       sync.Mutex
-	running  bool // a writer goroutine runs
-	finished bool // the connection is finished: no writer starts again
+	running  bool        // a writer goroutine runs
+	finished bool        // the connection is finished: no writer starts again
+	beatDue  atomic.Bool // set by beat (not guarded by mu)
 	// out holds the control messages (welcome, pong, error, Hub.Send) waiting for the writer, sent before
 	// any queued job; at most outQueue. A slice, not a channel: an idle session holds no buffer.
 	out  [][]byte
 	room chan struct{} // closed when the writer takes from out (made by a Send waiting for room)
 
 	beat    *time.Timer // wakes the writer for the next ping or the silence deadline
-	beatDue atomic.Bool // set by beat
 	stopCtx func() bool // stops the wake-up on Serve's context ending (nil: that context never ends)
 	hb      heartbeat   // used by the running writer only
 }
