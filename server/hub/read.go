@@ -67,9 +67,7 @@ func (s *Session) readLoop() {
 			}
 			return
 		}
-		ok := false
-		onDeep(func() { ok = s.received(&s.reading, typ, data) }) // off the parked stack (see Serve)
-		if !ok {
+		if !s.received(&s.reading, typ, data) {
 			return
 		}
 	}

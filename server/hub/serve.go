@@ -28,9 +28,9 @@ import (
 func (h *Hub) Serve(ctx context.Context, c *websocket.Conn, p keys.Principal, remoteAddr string, slot *Slot) {
 	// This goroutine is the idle connection's: parked in the read for the session's whole life. A
 	// goroutine keeps a stack of about the largest size it reached (the runtime halves it only while a
-	// quarter is in use), so the deep work (hello, store calls, logs, decoding and acting on each message)
-	// runs on short-lived goroutines (onDeep) and this stack stays at what the read needs: 4 KiB, not 8
-	// (docs/benchmarks.md, idle agents). Serve's own frame stays small for the same reason.
+	// quarter is in use), so opening the session (hello, store calls, logs) runs on another goroutine
+	// (onDeep) and this stack grows only as far as reading and acting on messages takes it. Serve's own
+	// frame stays small for the same reason (docs/benchmarks.md, idle agents).
 	var s *Session
 	onDeep(func() { s = h.open(ctx, c, p, remoteAddr, slot) })
 	if s == nil {
