@@ -43,10 +43,12 @@ func targetPlan(o options) []target {
 	}
 }
 
-// idleAgents is how many idle agents the idle rows connect: the most one process can hold here. Issue 13
-// asks 20,000, but this container's hard open-file limit is 20,000 per process and cannot be raised, and
-// the server's process also holds its listener, database and log files (about 30 before the agents).
-const idleAgents = 19950
+// idleAgents is how many idle agents the idle rows connect. Issue 13 asks 20,000, but this container's
+// hard open-file limit is 20,000 per process and cannot be raised, and the server's process also holds its
+// listener, database and log files (26 more than the agents at 3,000). 19,950 agents (19,976 files open)
+// connected but were not all welcomed within the bench's 5 minutes in session 5 (load average 4–9), so the
+// rows use 19,000, as before.
+const idleAgents = 19000
 
 // runTargets runs every target's child in turn and writes the table; a child that fails becomes a row
 // that says so, and the others still run.
