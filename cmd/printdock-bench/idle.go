@@ -105,6 +105,7 @@ func runIdle(ctx context.Context, o options, dir string) (IdleResult, error) {
 		runtime.MemProfileRate = 64 // a fine profile: the connections' own allocations are small
 	}
 	before := sampleMem()
+	beforeB := sampleBreakdown()
 	ch, err := startChild(ctx, childConfig{URL: agentURL(r.base), Secrets: repeatTo(sec, n), Sources: idleSources(n), Idle: true,
 		IdlePrinters: o.idlePrinters})
 	if err != nil {
@@ -125,6 +126,7 @@ func runIdle(ctx context.Context, o options, dir string) (IdleResult, error) {
 		}
 	}
 	after := sampleMem()
+	writeBreakdown(os.Stderr, "server", beforeB, sampleBreakdown(), n)
 	if err := writeHeapProfile(o.memProfile); err != nil {
 		ch.stop()
 		r.close()
@@ -163,6 +165,7 @@ func runIdle(ctx context.Context, o options, dir string) (IdleResult, error) {
 	go func() { _ = hs.Serve(ln) }()
 	defer hs.Close()
 	before = sampleMem()
+	beforeB = sampleBreakdown()
 	ech, err := startChild(ctx, childConfig{URL: "ws://" + ln.Addr().String() + "/", Secrets: make([]string, n), Sources: idleSources(n), Idle: true, Echo: true})
 	if err != nil {
 		return res, err
@@ -172,6 +175,7 @@ func runIdle(ctx context.Context, o options, dir string) (IdleResult, error) {
 		return res, err
 	}
 	after = sampleMem()
+	writeBreakdown(os.Stderr, "echo", beforeB, sampleBreakdown(), n)
 	res.EchoRSSPerConn = (after.rss - before.rss) / float64(n)
 	res.EchoHeapStackPerConn = (after.heapStack - before.heapStack) / float64(n)
 	res.EchoStackPerConn = (after.stack - before.stack) / float64(n)

@@ -322,14 +322,23 @@ func (h *Hub) Send(ctx context.Context, clientID string, m protocol.Message) err
 	if s == nil {
 		return ErrNotConnected
 	}
-	select {
-	case s.out <- b:
-		s.wakeWriter()
-		return nil
-	case <-s.killed():
-		return ErrNotConnected
-	case <-ctx.Done():
-		return ctx.Err()
+	for {
+		if s.queueOut(b) {
+			s.wakeWriter()
+			return nil
+		}
+		room := s.roomOut()
+		if s.queueOut(b) { // the writer took one before room was made
+			s.wakeWriter()
+			return nil
+		}
+		select {
+		case <-room:
+		case <-s.killed():
+			return ErrNotConnected
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 }
 

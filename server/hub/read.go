@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"slices"
 	"time"
 
 	"github.com/coder/websocket"
@@ -57,26 +56,26 @@ func (h *Hub) readHello(ctx context.Context, c *websocket.Conn, log *slog.Logger
 
 // readLoop reads the agent's messages until the connection ends. Reading is not bound to the session
 // context: after a kill the writer's close handshake needs the reader to take the agent's close frame
-// (s.readCtx; stopRead ends it for a peer that went silent).
+// (s.read; stopRead ends it for a peer that went silent).
 func (s *Session) readLoop() {
-	r := reading{lastTouch: time.Now()}
+	s.reading = reading{lastTouch: time.Now().UnixNano()}
 	for {
-		typ, data, err := s.conn.Read(s.readCtx)
+		typ, data, err := s.conn.Read(&s.read)
 		if err != nil {
 			if st := websocket.CloseStatus(err); st == websocket.StatusMessageTooBig {
 				s.logger().Info("agent sent an oversized message", "limit", protocol.MaxMessageSize)
 			}
 			return
 		}
-		if !s.received(&r, typ, data) {
+		if !s.received(&s.reading, typ, data) {
 			return
 		}
 	}
 }
 
-// reading is the reader's state between messages.
+// reading is the reader's state between messages (Session.reading).
 type reading struct {
-	lastTouch   time.Time
+	lastTouch   int64 // unix nanoseconds
 	errorsInRow int
 }
 
@@ -86,8 +85,8 @@ func (s *Session) received(r *reading, typ websocket.MessageType, data []byte) b
 	h := s.hub
 	now := time.Now()
 	s.lastSeen.Store(now.UnixNano())
-	if now.Sub(r.lastTouch) >= h.o.TouchEvery {
-		r.lastTouch = now
+	if now.Sub(time.Unix(0, r.lastTouch)) >= h.o.TouchEvery {
+		r.lastTouch = now.UnixNano()
 		h.o.Keys.Touch(s.ctx, s.p)
 	}
 	if typ != websocket.MessageText {
@@ -130,7 +129,7 @@ func (s *Session) handle(m protocol.Message) {
 			list = list[:jobs.MaxPrintersPerClient]
 		}
 		s.mu.Lock()
-		s.printers = slices.Clone(list)
+		s.printers = compactPrinters(list)
 		s.mu.Unlock()
 		if s.hub.o.Jobs != nil {
 			s.recorder.Offer(m.Printers)

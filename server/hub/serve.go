@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/coder/websocket"
@@ -25,15 +26,25 @@ import (
 // context (derived from ctx) is passed to every store call made for it and is cancelled when the session
 // must end, its cause (wrapping ErrSessionClosed) saying why.
 func (h *Hub) Serve(ctx context.Context, c *websocket.Conn, p keys.Principal, remoteAddr string, slot *Slot) {
-	// Serve's own frame stays small: it is on the stack of the idle connection's goroutine (with the
-	// HTTP server's and the reader's frames) for the session's whole life, and that stack is sized by
-	// what it holds while parked (see docs/benchmarks.md, idle agents).
-	s := h.open(ctx, c, p, remoteAddr, slot)
+	// This goroutine is the idle connection's: parked in the read for the session's whole life. A
+	// goroutine keeps a stack of about the largest size it reached (the runtime halves it only while a
+	// quarter is in use), so opening the session (hello, store calls, logs) runs on another goroutine
+	// (onDeep) and this stack grows only as far as reading and acting on messages takes it. Serve's own
+	// frame stays small for the same reason (docs/benchmarks.md, idle agents).
+	var s *Session
+	onDeep(func() { s = h.open(ctx, c, p, remoteAddr, slot) })
 	if s == nil {
 		return
 	}
 	s.readLoop()
 	s.teardown()
+}
+
+// onDeep runs f on a goroutine of its own and waits for it (see Serve).
+func onDeep(f func()) {
+	var wg sync.WaitGroup
+	wg.Go(f)
+	wg.Wait()
 }
 
 // open sets a session up: it takes the slot, waits for hello, registers the session, starts its writer
@@ -98,9 +109,9 @@ func (s *Session) teardown() {
 	s.recorder.Stop()
 	s.hub.remove(s)
 	s.kill(closeReq{abort: true})
-	<-s.done
+	s.done.Wait()
 	s.endDelivery()
-	s.logger().Info("agent disconnected", "duration", time.Since(s.connectedAt).Round(time.Millisecond))
+	s.logger().Info("agent disconnected", "duration", time.Since(time.Unix(0, s.connectedAt)).Round(time.Millisecond))
 	s.release()
 }
 
@@ -131,20 +142,18 @@ func (h *Hub) newSession(ctx context.Context, c *websocket.Conn, p keys.Principa
 		hub:         h,
 		conn:        c,
 		p:           p,
-		hello:       hello,
+		hello:       compactHello(hello),
 		clientID:    jobs.ClientID(p.PortalID, p.CredentialID, hello.InstallationID),
 		remote:      remoteAddr,
-		connectedAt: now,
+		connectedAt: now.UnixNano(),
 		ctx:         sctx,
 		slot:        slot,
-		out:         make(chan []byte, outQueue),
 		jobs:        make(chan []byte, jobQueue),
 		end:         ender{killed: make(chan struct{}), cancel: cancel},
-		done:        make(chan struct{}),
 		w:           writer{wake: make(chan struct{}, 1)},
 	}
+	s.done.Add(1)
 	s.acks.cond.L = &s.acks.mu
-	s.readCtx, s.stopRead = context.WithCancel(context.WithoutCancel(sctx))
 	s.recorder = newCoalescer(h.o.PrintersEvery, s.recordPrinters)
 	s.lastSeen.Store(now.UnixNano())
 	return s
@@ -200,7 +209,7 @@ func (h *Hub) register(s *Session, log *slog.Logger) (connected, ok bool) {
 		_ = s.conn.Close(websocket.StatusInternalError, "internal error")
 		return connected, false
 	}
-	s.out <- welcome // first in the queue: the writer sends it before anything but a logout
+	s.queueOut(welcome) // first in the queue: the writer sends it before anything but a logout
 	if !h.add(s) {
 		_ = s.conn.Close(protocol.CloseServerShutdown, "server shutting down")
 		return connected, false

@@ -48,26 +48,25 @@ type Session struct {
 	hello       protocol.Hello
 	clientID    string
 	remote      string
-	connectedAt time.Time
+	connectedAt int64 // unix nanoseconds
 	// ctx is the session context, given to every store call made for the session. It is cancelled, with
 	// the closeReq as its cause, as soon as the session must end (see kill).
 	ctx     context.Context
-	indexed bool  // guarded by hub.mu
 	slot    *Slot // the credential's session slot, released when the session leaves the index
+	indexed bool  // guarded by hub.mu
 	// connected: the job queue recorded the client (its disconnect is recorded when the session ends).
 	connected bool
 
-	out      chan []byte   // control messages for the writer (sent before any queued job)
-	jobs     chan []byte   // job messages for the writer
-	acks     acker         // job_status messages being recorded
-	end      ender         // why and when the session ends
-	done     chan struct{} // closed when the writer has finished
-	w        writer        // the writer's state (write.go)
-	lastSeen atomic.Int64  // unix nanoseconds of the last message from the peer
-	// readCtx bounds the reader: not the session context (a kill's close handshake needs the reader),
-	// but stopRead ends it when the peer went silent and will not answer the handshake.
-	readCtx  context.Context
-	stopRead context.CancelFunc
+	jobs     chan []byte    // job messages for the writer
+	acks     acker          // job_status messages being recorded
+	end      ender          // why and when the session ends
+	done     sync.WaitGroup // done when the writer has finished (one count, from newSession)
+	w        writer         // the writer's state (write.go)
+	lastSeen atomic.Int64   // unix nanoseconds of the last message from the peer
+	// read bounds the reader: not the session context (a kill's close handshake needs the reader), but
+	// stopRead ends it when the peer went silent and will not answer the handshake.
+	read    readContext
+	reading reading // the reader's state between messages
 
 	// cancelled holds the jobs this session sent a `cancel` for (only the active delivery run uses it).
 	cancelled map[string]struct{}
@@ -139,7 +138,7 @@ func (s *Session) Info() ClientInfo {
 		AgentVersion:   s.hello.AgentVersion,
 		InstallationID: s.hello.InstallationID,
 		RemoteAddr:     s.remote,
-		ConnectedAt:    s.connectedAt,
+		ConnectedAt:    time.Unix(0, s.connectedAt),
 		Printers:       printers,
 	}
 }
@@ -190,3 +189,6 @@ func LogoutReason(err error) string {
 	}
 	return ""
 }
+
+// stopRead ends the reader's wait: the connection closes.
+func (s *Session) stopRead() { s.read.stop() }

@@ -17,11 +17,49 @@ func (s *Session) reply(m protocol.Message) {
 	if err != nil {
 		return
 	}
-	select {
-	case s.out <- b:
+	if s.queueOut(b) {
 		s.wakeWriter()
-	default:
 	}
+}
+
+// queueOut queues b for the writer unless outQueue messages wait already.
+func (s *Session) queueOut(b []byte) bool {
+	s.w.mu.Lock()
+	defer s.w.mu.Unlock()
+	if len(s.w.out) >= outQueue {
+		return false
+	}
+	s.w.out = append(s.w.out, b)
+	return true
+}
+
+// takeOut takes the oldest queued control message; it tells a Send waiting for room.
+func (s *Session) takeOut() ([]byte, bool) {
+	s.w.mu.Lock()
+	defer s.w.mu.Unlock()
+	if len(s.w.out) == 0 {
+		return nil, false
+	}
+	b := s.w.out[0]
+	s.w.out[0] = nil
+	if s.w.out = s.w.out[1:]; len(s.w.out) == 0 {
+		s.w.out = nil // an idle session keeps no queue
+	}
+	if s.w.room != nil {
+		close(s.w.room)
+		s.w.room = nil
+	}
+	return b, true
+}
+
+// roomOut returns a channel closed when the writer next takes a control message.
+func (s *Session) roomOut() <-chan struct{} {
+	s.w.mu.Lock()
+	defer s.w.mu.Unlock()
+	if s.w.room == nil {
+		s.w.room = make(chan struct{})
+	}
+	return s.w.room
 }
 
 // write sends one message with the write deadline. It is not bound to the session context: the logout
@@ -41,18 +79,22 @@ func (s *Session) send(b []byte) {
 
 // writer is the state of a session's writer. One writer goroutine at most runs at a time, and only while
 // there is something to do (a queued message or job, a heartbeat due, the end): an idle session holds
-// none. Whoever queues on s.out or s.jobs calls wakeWriter after, so a message never waits for a writer
+// none. Whoever queues on w.out or s.jobs calls wakeWriter after, so a message never waits for a writer
 // that has ended (the writer ends only when both queues are empty).
 type writer struct {
 	wake chan struct{} // room for one: asks the running writer to look again
 
 	mu       sync.Mutex
-	running  bool // a writer goroutine runs
-	finished bool // the connection is finished: no writer starts again
+	running  bool        // a writer goroutine runs
+	finished bool        // the connection is finished: no writer starts again
+	beatDue  atomic.Bool // set by beat (not guarded by mu)
+	// out holds the control messages (welcome, pong, error, Hub.Send) waiting for the writer, sent before
+	// any queued job; at most outQueue. A slice, not a channel: an idle session holds no buffer.
+	out  [][]byte
+	room chan struct{} // closed when the writer takes from out (made by a Send waiting for room)
 
 	beat    *time.Timer // wakes the writer for the next ping or the silence deadline
-	beatDue atomic.Bool // set by beat
-	stopCtx func() bool // stops the session context's wake-up
+	stopCtx func() bool // stops the wake-up on Serve's context ending (nil: that context never ends)
 	hb      heartbeat   // used by the running writer only
 }
 
@@ -83,8 +125,11 @@ func (s *Session) startWriter(ctx context.Context) {
 		})
 		// Serve's context ending (a shutdown) wakes the writer, which finds the session context ended.
 		// Not the session context itself: every kill cancels that, and a mass logout would start a
-		// goroutine per session for nothing.
-		s.w.stopCtx = context.AfterFunc(ctx, s.wakeWriter)
+		// goroutine per session for nothing. A context that never ends (the API's) needs no wake-up,
+		// and registering one would keep three small objects per idle session for nothing.
+		if ctx.Done() != nil {
+			s.w.stopCtx = context.AfterFunc(ctx, s.wakeWriter)
+		}
 	}
 	s.w.mu.Unlock()
 	s.wakeWriter()
@@ -110,7 +155,7 @@ func (s *Session) wakeWriter() {
 func (s *Session) idle() bool {
 	s.w.mu.Lock()
 	defer s.w.mu.Unlock()
-	if len(s.w.wake) > 0 || len(s.out) > 0 || len(s.jobs) > 0 {
+	if len(s.w.wake) > 0 || len(s.w.out) > 0 || len(s.jobs) > 0 {
 		return false
 	}
 	s.w.running = false
@@ -135,9 +180,11 @@ func (s *Session) writeLoop() {
 			s.w.mu.Unlock()
 			if beat != nil {
 				beat.Stop()
+			}
+			if stopCtx != nil {
 				stopCtx()
 			}
-			close(s.done)
+			s.done.Done()
 			return
 		default:
 		}
@@ -151,11 +198,9 @@ func (s *Session) writeLoop() {
 		}
 		// Control messages (welcome, pongs, errors) go before queued jobs, so a long job queue never
 		// starves them.
-		select {
-		case b := <-s.out:
+		if b, ok := s.takeOut(); ok {
 			s.send(b)
 			continue
-		default:
 		}
 		if s.idle() {
 			return
@@ -163,8 +208,6 @@ func (s *Session) writeLoop() {
 		select {
 		case <-s.w.wake:
 		case <-s.killed():
-		case b := <-s.out:
-			s.send(b)
 		case b := <-s.jobs:
 			s.send(b)
 		}
