@@ -46,12 +46,22 @@ http() {
 	} >&3
 	resp=$(cat <&3)
 	exec 3<&-
-	HTTP_STATUS=$(printf '%s' "$resp" | head -n1 | cut -d' ' -f2)
+	# The status from the first line by parameter expansion: a pipe into head would end the writer with
+	# SIGPIPE (status 141 under pipefail) whenever head exits before a large answer is written.
+	local first=${resp%%$'\r\n'*}
+	first=${first#* }
+	HTTP_STATUS=${first%% *}
 	HTTP_BODY=${resp#*$'\r\n\r\n'}
 }
 
 # field NAME — the first string or scalar value of "NAME" in the JSON on stdin.
-field() { sed -n "s/.*\"$1\": *\"\{0,1\}\([^\",}]*\)\"\{0,1\}.*/\1/p" | head -n1; }
+# (sed reads all its input and bash keeps the first line: a pipe into head, or a sed that quits early,
+# could end the writer before it with SIGPIPE, status 141 under pipefail.)
+field() {
+	local v
+	v=$(sed -n "s/.*\"$1\": *\"\{0,1\}\([^\",}]*\)\"\{0,1\}.*/\1/p")
+	if [ -n "$v" ]; then printf '%s\n' "${v%%$'\n'*}"; fi
+}
 
 mkdir -p bin
 say "building printdock-server and printdock-agent"
