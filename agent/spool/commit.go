@@ -197,16 +197,26 @@ func (s *Spool) commitBatch(batch []*change) {
 // benign errors are answers, not failures: the change did nothing and the batch goes on.
 func benign(err error) bool { return errors.Is(err, ErrNotFound) || errors.Is(err, ErrFinished) }
 
+// syncFull sets the connection back to synchronous=FULL if a batch of unsynced changes left it at
+// NORMAL; s.notFull stays set while that fails, so a synced change never commits without FULL.
+func (s *Spool) syncFull(ctx context.Context) error {
+	if !s.notFull {
+		return nil
+	}
+	if _, err := s.db.ExecContext(ctx, `PRAGMA synchronous = FULL`); err != nil {
+		return err
+	}
+	s.notFull = false
+	return nil
+}
+
 // commitTx runs batch in one transaction and commits it; errs gets each change's benign answer.
 func (s *Spool) commitTx(batch []*change, errs []error) error {
 	ctx := context.Background()
 	noSync := !slices.ContainsFunc(batch, func(c *change) bool { return !c.noSync })
 	if len(batch) == 1 && batch[0].alone && !noSync {
-		if s.notFull {
-			if _, err := s.db.ExecContext(ctx, `PRAGMA synchronous = FULL`); err != nil {
-				return err
-			}
-			s.notFull = false
+		if err := s.syncFull(ctx); err != nil {
+			return err
 		}
 		err := batch[0].fn(nil)
 		if err != nil && !benign(err) {
@@ -217,20 +227,15 @@ func (s *Spool) commitTx(batch []*change, errs []error) error {
 		s.cm.changes.Add(1)
 		return nil
 	}
-	if noSync || s.notFull {
-		// The one connection's synchronous setting: NORMAL for this batch only, FULL for every other.
-		mode := map[bool]string{true: `PRAGMA synchronous = NORMAL`, false: `PRAGMA synchronous = FULL`}[noSync]
-		if _, err := s.db.ExecContext(ctx, mode); err != nil {
-			return err // s.notFull stays as it was: a synced change never commits without FULL
-		}
-		s.notFull = noSync
-	}
+	// The one connection's synchronous setting: NORMAL for this batch only, FULL for every other.
 	if noSync {
-		defer func() {
-			if _, err := s.db.ExecContext(ctx, `PRAGMA synchronous = FULL`); err == nil {
-				s.notFull = false
-			}
-		}()
+		if _, err := s.db.ExecContext(ctx, `PRAGMA synchronous = NORMAL`); err != nil {
+			return err
+		}
+		s.notFull = true
+		defer func() { _ = s.syncFull(ctx) }() // a failure leaves notFull set: the next synced batch tries again
+	} else if err := s.syncFull(ctx); err != nil {
+		return err
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
