@@ -163,7 +163,8 @@ func OpenFile(ctx context.Context, path string) (*Spool, error) {
 	db.SetConnMaxLifetime(0)
 	db.SetConnMaxIdleTime(0)
 	s := &Spool{db: db, path: abs, cm: committer{kick: make(chan struct{}, 1), exited: make(chan struct{})}}
-	if err := s.migrate(ctx); err == nil {
+	err = s.migrate(ctx)
+	if err == nil {
 		err = s.prepare(ctx)
 	}
 	if err != nil {

@@ -1,9 +1,13 @@
 package spool
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -211,5 +215,46 @@ func TestPurgeAndList(t *testing.T) {
 	open, fin, err := s.Counts(ctx)
 	if err != nil || open != 1 || fin != 1 {
 		t.Fatalf("counts %d %d %v", open, fin, err)
+	}
+}
+
+// A spool file the agent cannot use is refused at open, with the reason, instead of a spool whose every
+// later step fails.
+func TestOpenRefusesUnusableFile(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, path string)
+		want  string
+	}{
+		{"written by a newer agent", func(t *testing.T, path string) {
+			s, err := OpenFile(ctx, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.db.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, schemaVersion+1)); err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+		}, "newer agent"},
+		{"not a database", func(t *testing.T, path string) {
+			if err := os.WriteFile(path, bytes.Repeat([]byte("not a spool "), 512), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, "spool: open"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "spool.db")
+			tt.setup(t, path)
+			s, err := OpenFile(ctx, path)
+			if err == nil {
+				s.Close()
+				t.Fatal("OpenFile succeeded on an unusable spool file")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("OpenFile: %v, want it to say %q", err, tt.want)
+			}
+		})
 	}
 }
