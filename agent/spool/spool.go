@@ -286,16 +286,7 @@ func (s *Spool) Add(ctx context.Context, n NewJob, now time.Time) (Job, bool, er
 	}
 	var j Job
 	var isNew bool
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		var err error
-		j, err = scan(s.in(tx, s.st.insert).QueryRow(n.ID, n.PrinterID, n.Title, content, copies, us(n.ExpiresAt), us(now), us(now)), false)
-		if isNew = err == nil; isNew || !errors.Is(err, ErrNotFound) {
-			return err
-		}
-		// Already there: a redelivery.
-		j, err = scan(s.in(tx, s.st.redeliver).QueryRow(n.ID), false)
-		return err
-	})
+	err := s.write(ctx, s.addFn(n.ID, n.PrinterID, n.Title, content, copies, n.ExpiresAt, now, &j, &isNew))
 	if err != nil {
 		return Job{}, false, s.wrap("add", err)
 	}
@@ -303,6 +294,20 @@ func (s *Spool) Add(ctx context.Context, n NewJob, now time.Time) (Job, bool, er
 		j.Content = content
 	}
 	return j, isNew, nil
+}
+
+// addFn is the change Add makes; its result goes to *j and *isNew.
+func (s *Spool) addFn(id, printerID, title string, content []byte, copies int, expires, now time.Time, j *Job, isNew *bool) func(tx *sql.Tx) error {
+	return func(tx *sql.Tx) error {
+		var err error
+		*j, err = scan(s.in(tx, s.st.insert).QueryRow(id, printerID, title, content, copies, us(expires), us(now), us(now)), false)
+		if *isNew = err == nil; *isNew || !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		// Already there: a redelivery.
+		*j, err = scan(s.in(tx, s.st.redeliver).QueryRow(id), false)
+		return err
+	}
 }
 
 func (s *Spool) wrap(op string, err error) error {
