@@ -19,7 +19,8 @@ import (
 // A lazy change (Later) does not start a commit: it waits, at most lazyMax, for the next change that
 // does, and its caller hears of it (then) only after that commit. A printer's worker uses it for the
 // last CopyWritten of a job when the next job is already queued, so that it shares a commit with the
-// next job's StartCopy; the job's done status goes out only after the commit, as before.
+// next job's StartCopy; the job's done status goes out only after the commit, as before. The agent
+// inserts a new job with one (AddLater), so that the insert shares the commit of the job's first step.
 
 // maxBatch bounds the changes of one transaction (a job's content can be megabytes).
 const maxBatch = 128
