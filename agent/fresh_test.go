@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"printdock/agent/spool"
+	"printdock/internal/testenv"
 	"printdock/protocol"
 	"printdock/server/jobs"
 	"printdock/server/servertest"
@@ -95,5 +96,50 @@ func TestFreshReceivedFirst(t *testing.T) {
 	o.withJob("j1", func() { o.sendLocked(fresh) })
 	if len(f.msgs) != 1 || f.msgs[0] != protocol.Message(recv) {
 		t.Fatalf("sent %v, want one received", f.msgs)
+	}
+}
+
+// A cancel that follows a new job at once finds it although its insert may not be committed yet: the job
+// is either cancelled and never printed, or printed once and the cancel too late. The scripted server
+// is an older one (its welcome lists no features): every status comes as a job_status, received first.
+func TestCancelFreshJob(t *testing.T) {
+	r := newCancelRig(t, false)
+	const n = 6
+	for i := range n {
+		id := fmt.Sprintf("fresh-%d", i)
+		r.s.jobs <- protocol.Job{JobID: id, PrinterID: r.pid, Content: label(id), Copies: 1}
+		r.s.jobs <- protocol.Cancel{JobID: id}
+		testenv.WaitFor(t, id+" cancelled or done", func() bool {
+			_, c := r.s.status(id, protocol.JobCancelled)
+			_, d := r.s.status(id, protocol.JobDone)
+			return c || d
+		})
+	}
+	printed := r.printed()
+	r.s.mu.Lock()
+	all := slices.Clone(r.s.all)
+	r.s.mu.Unlock()
+	for i := range n {
+		id := fmt.Sprintf("fresh-%d", i)
+		var states []string
+		for _, st := range all {
+			if st.JobID == id {
+				states = append(states, st.State)
+			}
+		}
+		cancelled := slices.Contains(states, protocol.JobCancelled)
+		times := 0
+		for _, p := range printed {
+			if p == string(label(id)) {
+				times++
+			}
+		}
+		t.Logf("%s: %v", id, states)
+		if len(states) == 0 || states[0] != protocol.JobReceived {
+			t.Errorf("%s: statuses %v, want received first", id, states)
+		}
+		if cancelled && times != 0 || !cancelled && times != 1 {
+			t.Errorf("%s: statuses %v, printed %d times", id, states, times)
+		}
 	}
 }
