@@ -12,6 +12,20 @@ import (
 // two. Until then the job is "fresh": the outbox holds it, the executor takes it from there (the spool
 // has no committed row to read yet), and a cancel syncs the spool before it looks.
 
+// Bounds of the lazy inserts: a larger job, or one arriving while maxFresh wait, is inserted and synced
+// at once (Add), which commits the waiting ones too.
+const (
+	maxLazyContent = 256 << 10
+	maxFresh       = 8
+)
+
+// freshCount is how many jobs wait for their insert's commit or their received's report.
+func (o *outbox) freshCount() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.fresh)
+}
+
 // addFresh records a job added lazily.
 func (o *outbox) addFresh(j spool.Job) {
 	o.mu.Lock()

@@ -194,12 +194,14 @@ func (r *spooler) confirmed(t time.Time) { r.out.confirmed(t) }
 
 // accept handles a job message: store it (durably) and acknowledge it, or, for a job already spooled
 // (a redelivery), report its current state again without printing it again.
-// A new job is stored lazily (fresh.go); accept runs on the session's goroutine, one job at a time, and
-// nothing else adds jobs, so a job that is neither spooled nor fresh cannot be added twice.
+// A new job is stored lazily (fresh.go) unless it is large or maxFresh jobs are already waiting for
+// their insert's commit (a job's content is held in memory until then, and one transaction holds all
+// the inserts pending); accept runs on the session's goroutine, one job at a time, and nothing else adds
+// jobs, so a job that is neither spooled nor fresh cannot be added twice.
 func (r *spooler) accept(ctx context.Context, m protocol.Job) {
 	now := time.Now().UTC()
 	n := spool.NewJob{ID: m.JobID, PrinterID: m.PrinterID, Title: m.Title, Content: m.Content, Copies: m.Copies, ExpiresAt: m.ExpiresAt}
-	if _, fresh := r.out.freshJob(m.JobID); !fresh {
+	if _, fresh := r.out.freshJob(m.JobID); !fresh && len(m.Content) <= maxLazyContent && r.out.freshCount() < maxFresh {
 		if has, herr := r.sp.Has(ctx, m.JobID); herr == nil && !has {
 			r.acceptLater(n, now)
 			return
