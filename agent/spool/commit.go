@@ -39,6 +39,7 @@ type change struct {
 	// noSync: the change need not be synced (MarkReported). A batch of such changes only is committed
 	// with synchronous=NORMAL; with any other change it is synced like the rest.
 	noSync bool
+	timer  *time.Timer // a lazy change's lazyMax; stopped when it is committed sooner
 }
 
 // committer is the Spool's group-commit state.
@@ -113,11 +114,13 @@ func (s *Spool) later(fn func(tx *sql.Tx) error, alone bool, then func(error)) {
 		go then(ErrClosed)
 		return
 	}
-	s.pending = append(s.pending, &change{fn: fn, alone: alone, then: then})
-	time.AfterFunc(lazyMax, func() {
+	c := &change{fn: fn, alone: alone, then: then}
+	s.pending = append(s.pending, c)
+	c.timer = time.AfterFunc(lazyMax, func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if !s.closed {
+		// Only while c waits: a timer that fires as c's commit begins must not hurry a later lazy change.
+		if !s.closed && slices.Contains(s.pending, c) {
 			s.lazyDue = true
 			select {
 			case s.cm.kick <- struct{}{}:
@@ -145,6 +148,9 @@ func (s *Spool) commitDue() {
 	for {
 		s.mu.Lock()
 		if len(s.pending) == 0 || s.eager == 0 && !s.lazyDue && !s.closed {
+			if len(s.pending) == 0 {
+				s.lazyDue = false
+			}
 			s.mu.Unlock()
 			return
 		}
@@ -154,6 +160,9 @@ func (s *Spool) commitDue() {
 		for _, c := range batch {
 			if c.done != nil {
 				s.eager--
+			}
+			if c.timer != nil {
+				c.timer.Stop() // committed before its lazyMax
 			}
 		}
 		if len(s.pending) == 0 {
