@@ -16,30 +16,26 @@ import (
 // Nothing may be told of the job (received) before it is committed: before then is called, or before a
 // change made after AddLater returned is committed (changes commit in the order they were made).
 func (s *Spool) AddLater(n NewJob, now time.Time, then func(j Job, isNew bool, err error)) Job {
-	copies := max(n.Copies, 1)
-	content := n.Content
-	if content == nil {
-		content = []byte{}
-	}
-	var j Job
-	var isNew bool
 	if n.ID == "" {
 		go then(Job{}, false, errors.New("spool: add: empty job ID"))
 		return Job{}
 	}
-	s.later(s.addFn(n.ID, n.PrinterID, n.Title, content, copies, n.ExpiresAt, now, &j, &isNew), true, func(err error) {
+	n = n.normal()
+	var j Job
+	var isNew bool
+	s.later(s.addFn(n, now, &j, &isNew), true, func(err error) {
 		if err != nil {
 			then(Job{}, false, s.wrap("add", err))
 			return
 		}
 		if isNew {
-			j.Content = content
+			j.Content = n.Content
 		}
 		then(j, isNew, nil)
 	})
 	at := ut(us(now))
-	return Job{ID: n.ID, PrinterID: n.PrinterID, Title: n.Title, Content: content, Size: len(content),
-		ZPL: bytes.Contains(content, []byte("^XA")) || bytes.Contains(content, []byte("^xa")), Copies: copies,
+	return Job{ID: n.ID, PrinterID: n.PrinterID, Title: n.Title, Content: n.Content, Size: len(n.Content),
+		ZPL: bytes.Contains(n.Content, []byte("^XA")) || bytes.Contains(n.Content, []byte("^xa")), Copies: n.Copies,
 		ExpiresAt: ut(us(n.ExpiresAt)), State: Received, Deliveries: 1, ReceivedAt: at, UpdatedAt: at}
 }
 
