@@ -46,6 +46,12 @@ func (r *spooler) discard(ctx context.Context, id, reason string, waitingOnly bo
 	var j spool.Job
 	var err error
 	r.out.withJob(id, func() {
+		if _, fresh := r.out.freshJob(id); fresh {
+			err = r.sp.Sync(ctx) // its insert is committed, so Get finds it
+		}
+		if err != nil {
+			return
+		}
 		if j, err = r.sp.Get(ctx, id); err != nil {
 			return
 		}

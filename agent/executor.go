@@ -10,7 +10,11 @@ import (
 // process drives one job until it is finished, or ctx ends (it then stays open in the spool): it asks
 // decide what to do and does the I/O (printer, spool, reports).
 func (r *spooler) process(ctx context.Context, id string) {
-	j, err := r.sp.Get(ctx, id)
+	j, ok := r.out.freshJob(id) // stored lazily: not readable before its commit
+	var err error
+	if !ok {
+		j, err = r.sp.Get(ctx, id)
+	}
 	if err != nil {
 		if ctx.Err() == nil {
 			r.log.Error(spoolStorageFailed, "job_id", id, "error", err)

@@ -37,12 +37,17 @@ type outbox struct {
 	// agent's messages in order), so it moves up with every pong of the current session.
 	since     time.Time
 	attached  bool
+	batch     bool           // the server takes job_statuses (its welcome listed it)
 	pending   []spool.Report // statuses sent, not yet recorded
 	flushKick chan struct{}
+	// fresh: jobs added lazily (spool.AddLater) whose received has not been reported: the job's first
+	// report after its insert is committed carries received first (fresh.go).
+	fresh map[string]spool.Job
 }
 
 func newOutbox(sp *spool.Spool, log *slog.Logger, started time.Time) *outbox {
-	return &outbox{sp: sp, log: log, started: started, since: started.Add(-restartResend), flushKick: make(chan struct{}, 1)}
+	return &outbox{sp: sp, log: log, started: started, since: started.Add(-restartResend), flushKick: make(chan struct{}, 1),
+		fresh: map[string]spool.Job{}}
 }
 
 func (o *outbox) flush(ctx context.Context) {
@@ -60,10 +65,10 @@ func (o *outbox) flush(ctx context.Context) {
 
 // attach makes conn the connection statuses go to, and returns since: statuses sent at or after it
 // must be sent again (resync).
-func (o *outbox) attach(ctx context.Context, conn sender) time.Time {
+func (o *outbox) attach(ctx context.Context, conn sender, batch bool) time.Time {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.conn, o.connCx = conn, ctx
+	o.conn, o.connCx, o.batch = conn, ctx, batch
 	since := o.since
 	o.since, o.attached = time.Now(), true
 	return since
@@ -160,8 +165,9 @@ const maxReasonLen = 1024
 // status that cannot be sent now is sent after the next connection (resync).
 func (o *outbox) sendLocked(j spool.Job) {
 	st := statusOf(j)
+	sts := o.withReceived(j.ID, st)
 	o.log.Info("agent: job", "job_id", j.ID, "printer", j.PrinterID, "state", st.State, "retry", st.Retry, "reason", st.Reason)
-	if err := o.send(st); err != nil {
+	if err := o.sendAll(sts); err != nil {
 		if !errors.Is(err, errNoConn) {
 			o.log.Debug("agent: job status not sent; it is sent after the reconnect", "job_id", j.ID, "error", err)
 		}

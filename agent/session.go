@@ -201,7 +201,7 @@ func (h *sessionHandler) Welcomed(ctx context.Context, c *link.Conn, w protocol.
 	h.conn = c
 	c.Post(ctx, protocol.Printers{Printers: a.printers.protocolList()})
 	if h.spr != nil {
-		h.spr.attach(ctx, c) // statuses the server may have missed
+		h.spr.attach(ctx, c, w.Has(protocol.FeatureJobStatuses)) // statuses the server may have missed
 	}
 	changed := a.printers.subscribe()
 	c.Go(func(ctx context.Context) {

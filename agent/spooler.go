@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync"
@@ -179,8 +180,9 @@ func (r *spooler) purge(ctx context.Context) {
 }
 
 // attach makes conn the connection statuses go to, and reports what the server may have missed.
-func (r *spooler) attach(ctx context.Context, conn sender) {
-	since := r.out.attach(ctx, conn)
+// batch: the server takes job_statuses.
+func (r *spooler) attach(ctx context.Context, conn sender, batch bool) {
+	since := r.out.attach(ctx, conn, batch)
 	r.wg.Go(func() { r.out.resync(ctx, since) })
 }
 
@@ -192,14 +194,24 @@ func (r *spooler) confirmed(t time.Time) { r.out.confirmed(t) }
 
 // accept handles a job message: store it (durably) and acknowledge it, or, for a job already spooled
 // (a redelivery), report its current state again without printing it again.
+// A new job is stored lazily (fresh.go) unless it is large or maxFresh jobs are already waiting for
+// their insert's commit (a job's content is held in memory until then, and one transaction holds all
+// the inserts pending); accept runs on the session's goroutine, one job at a time, and nothing else adds
+// jobs, so a job that is neither spooled nor fresh cannot be added twice.
 func (r *spooler) accept(ctx context.Context, m protocol.Job) {
 	now := time.Now().UTC()
+	n := spool.NewJob{ID: m.JobID, PrinterID: m.PrinterID, Title: m.Title, Content: m.Content, Copies: m.Copies, ExpiresAt: m.ExpiresAt}
+	if _, fresh := r.out.freshJob(m.JobID); !fresh && len(m.Content) <= maxLazyContent && r.out.freshCount() < maxFresh {
+		if has, herr := r.sp.Has(ctx, m.JobID); herr == nil && !has {
+			r.acceptLater(n, now)
+			return
+		}
+	}
 	var j spool.Job
 	var isNew bool
 	var err error
 	r.out.withJob(m.JobID, func() {
-		j, isNew, err = r.sp.Add(ctx, spool.NewJob{ID: m.JobID, PrinterID: m.PrinterID, Title: m.Title,
-			Content: m.Content, Copies: m.Copies, ExpiresAt: m.ExpiresAt}, now)
+		j, isNew, err = r.sp.Add(ctx, n, now)
 		if err == nil {
 			r.out.sendLocked(j)
 		}
@@ -208,10 +220,7 @@ func (r *spooler) accept(ctx context.Context, m protocol.Job) {
 		if ctx.Err() != nil {
 			return // stopping: the job was not acknowledged, the server sends it again later
 		}
-		r.log.Error(spoolStorageFailed, "job_id", m.JobID, "error", err)
-		// Not acknowledged as received: tell the server why rather than holding a job we could lose.
-		_ = r.out.send(protocol.JobStatus{JobID: m.JobID, State: protocol.JobFailed,
-			Reason: clip.String(reasonSpoolUnavailable+plainSpoolError(err), maxReasonLen), At: now})
+		r.addFailed(m.JobID, err, now)
 		return
 	}
 	if !isNew {
@@ -223,6 +232,41 @@ func (r *spooler) accept(ctx context.Context, m protocol.Job) {
 	}
 	r.notify()
 	r.sched.enqueue(j.PrinterID, j.ID)
+}
+
+// acceptLater stores a new job lazily and hands it to its printer's worker at once; received is
+// reported after the insert is committed (fresh.go).
+func (r *spooler) acceptLater(n spool.NewJob, now time.Time) {
+	r.wg.Add(1) // wait() waits for the report
+	r.out.addFresh(r.sp.AddLater(n, now, func(j spool.Job, isNew bool, err error) {
+		defer r.wg.Done()
+		if err != nil {
+			r.out.dropFresh(n.ID)
+			if !errors.Is(err, spool.ErrClosed) {
+				r.addFailed(n.ID, err, now)
+			}
+			return
+		}
+		r.out.withJob(n.ID, func() {
+			if !isNew {
+				// Spooled meanwhile (it cannot be, see accept): a redelivery, reported as Add's are.
+				r.out.dropFresh(n.ID)
+				r.out.sendLocked(j)
+			} else if _, fresh := r.out.freshJob(n.ID); fresh {
+				r.out.sendLocked(j) // not reported with a step of the job yet
+			}
+		})
+		r.notify()
+	}))
+	r.sched.enqueue(n.PrinterID, n.ID)
+}
+
+// addFailed reports a job the spool could not store.
+func (r *spooler) addFailed(id string, err error, now time.Time) {
+	r.log.Error(spoolStorageFailed, "job_id", id, "error", err)
+	// Not acknowledged as received: tell the server why rather than holding a job we could lose.
+	_ = r.out.send(protocol.JobStatus{JobID: id, State: protocol.JobFailed,
+		Reason: clip.String(reasonSpoolUnavailable+plainSpoolError(err), maxReasonLen), At: now})
 }
 
 func plainSpoolError(err error) string {

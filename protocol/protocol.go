@@ -1,7 +1,8 @@
 // Package protocol owns the wire format between printdock-agent and printdock-server: the websocket
-// messages (hello, welcome, printers, job, cancel, job_status, logout, ping/pong, error), the protocol version,
-// the close codes, the maximum message size, and the format of printdock secrets (prefix + checksum),
-// which both sides check before trusting a secret.
+// messages (hello, welcome, printers, job, cancel, job_status, job_statuses, logout, ping/pong, error),
+// the optional features each side lists (hello's and welcome's features) before the other may send a
+// message that needs one, the protocol version, the close codes, the maximum message size, and the format
+// of printdock secrets (prefix + checksum), which both sides check before trusting a secret.
 //
 // Every message is one JSON object with a "type" field; Decode checks size, type and required fields.
 // See docs/protocol.md.
@@ -13,8 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"printdock/internal/clip"
 )
 
 // Version is the protocol version this build speaks. The agent sends it in hello; the server refuses a
@@ -59,6 +58,9 @@ const (
 	TypePing      = "ping"
 	TypePong      = "pong"
 	TypeError     = "error"
+	// TypeJobStatuses: several job_status in one frame (statuses.go); sent only to a server whose
+	// welcome lists FeatureJobStatuses.
+	TypeJobStatuses = "job_statuses"
 )
 
 // Logout reasons, also used by the agent to tell staff why they were signed out.
@@ -98,6 +100,12 @@ const (
 	FeatureCancel = "cancel" // understands the cancel message
 )
 
+// Features a server lists in Welcome.Features; the agent sends a message that needs one only to a server
+// that lists it, so an older server is never sent a message it cannot decode.
+const (
+	FeatureJobStatuses = "job_statuses" // takes job_statuses (several job_status in one message)
+)
+
 // Errors from Decode.
 var (
 	ErrTooLarge    = errors.New("message too large")
@@ -127,8 +135,10 @@ type Hello struct {
 }
 
 // Has reports whether the agent listed feature f.
-func (m Hello) Has(f string) bool {
-	for _, x := range m.Features {
+func (m Hello) Has(f string) bool { return hasFeature(m.Features, f) }
+
+func hasFeature(list []string, f string) bool {
+	for _, x := range list {
 		if x == f {
 			return true
 		}
@@ -151,7 +161,12 @@ type Welcome struct {
 	// PrinterAlertSeconds is the portal's printer alert threshold: how long a printer may need staff
 	// (out of media, head open, offline…) before it is shown as an alert. 0: the agent's default.
 	PrinterAlertSeconds int `json:"printer_alert_seconds,omitempty"`
+	// Features lists the optional messages this server takes from agents (FeatureJobStatuses, …).
+	Features []string `json:"features,omitempty"`
 }
+
+// Has reports whether the server listed feature f.
+func (m Welcome) Has(f string) bool { return hasFeature(m.Features, f) }
 
 // Printer is one printer as the agent reports it.
 type Printer struct {
@@ -242,64 +257,12 @@ func (Ping) MessageType() string      { return TypePing }
 func (Pong) MessageType() string      { return TypePong }
 func (Error) MessageType() string     { return TypeError }
 
-// Limits on the text fields of the messages an agent sends (and of a job's title), in bytes. The server
-// keeps hello's fields and the printer list in memory for as long as a session lives, so none may be as
-// large as a whole message. Decode refuses a message with a longer field (ErrInvalid); a sender clips
-// free text with Clip first.
-const (
-	MaxIDLen           = 256  // installation_id, client_id, job_id, printer_id, a printer's id
-	MaxHostnameLen     = 255  // hello's hostname (a DNS name's limit)
-	MaxAgentVersionLen = 64   // hello's agent_version
-	MaxOSLen           = 64   // hello's os
-	MaxFeatures        = 32   // hello's features
-	MaxFeatureLen      = 32   // one feature name
-	MaxPrinters        = 1024 // printers in one printers message
-	MaxPrinterTextLen  = 256  // a printer's name, make, model and status
-	MaxReasonLen       = 1024 // a printer's reason and job_status's reason
-	MaxTitleLen        = 256  // a job's title
-	MaxErrorCodeLen    = 64   // an error's code
-	MaxErrorMessageLen = 1024 // an error's message
-)
-
-// Clip returns s cut to at most n bytes, at a UTF-8 character boundary, so free text (a printer's
-// reason, a failure's reason) fits its limit above instead of getting the whole message refused.
-func Clip(s string, n int) string { return clip.String(s, n) }
-
-func checkID(field, v string) error {
-	if v == "" {
-		return fmt.Errorf("%w: %s is required", ErrInvalid, field)
-	}
-	return checkLen(field, v, MaxIDLen)
-}
-
-// firstErr returns the first non-nil error.
-func firstErr(errs ...error) error {
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func checkLen(field, v string, limit int) error {
-	if len(v) > limit {
-		return fmt.Errorf("%w: %s longer than %d bytes", ErrInvalid, field, limit)
-	}
-	return nil
-}
-
 func (m Hello) validate() error {
 	if m.ProtocolVersion <= 0 {
 		return fmt.Errorf("%w: protocol_version is required", ErrInvalid)
 	}
-	if len(m.Features) > MaxFeatures {
-		return fmt.Errorf("%w: more than %d features", ErrInvalid, MaxFeatures)
-	}
-	for _, f := range m.Features {
-		if err := checkLen("feature", f, MaxFeatureLen); err != nil {
-			return err
-		}
+	if err := checkFeatures(m.Features); err != nil {
+		return err
 	}
 	return firstErr(
 		checkID("installation_id", m.InstallationID),
@@ -309,7 +272,12 @@ func (m Hello) validate() error {
 	)
 }
 
-func (m Welcome) validate() error { return checkID("client_id", m.ClientID) }
+func (m Welcome) validate() error {
+	if err := checkFeatures(m.Features); err != nil {
+		return err
+	}
+	return checkID("client_id", m.ClientID)
+}
 
 func (m Printers) validate() error {
 	if len(m.Printers) > MaxPrinters {
@@ -424,6 +392,8 @@ func Encode(m Message) ([]byte, error) {
 	case Error:
 		v.Type = TypeError
 		b, err = json.Marshal(v)
+	case JobStatuses:
+		b, err = encodeStatuses(v)
 	default:
 		return nil, fmt.Errorf("protocol: encode %T: %w", m, ErrUnknownType)
 	}
@@ -470,6 +440,8 @@ func Decode(data []byte) (Message, error) {
 		m, err = decodeAs[Pong](data)
 	case TypeError:
 		m, err = decodeAs[Error](data)
+	case TypeJobStatuses:
+		m, err = decodeStatuses(data)
 	case "":
 		return nil, fmt.Errorf("protocol: decode: %w: no type field", ErrMalformed)
 	default:

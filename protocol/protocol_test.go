@@ -206,6 +206,7 @@ func FuzzDecode(f *testing.F) {
 		`{"type":"printers","printers":[{"id":"sim://a","name":"a","status":"ready"}]}`,
 		`{"type":"job_status","job_id":"j","state":"done","at":"2026-01-01T00:00:00Z"}`,
 		`{"type":"ping","nonce":1}`,
+		`{"type":"job_statuses","statuses":[{"job_id":"j","state":"received"},{"type":"job_status","job_id":"j","state":"printing"}]}`,
 	} {
 		f.Add([]byte(s))
 	}

@@ -19,7 +19,8 @@ import (
 // A lazy change (Later) does not start a commit: it waits, at most lazyMax, for the next change that
 // does, and its caller hears of it (then) only after that commit. A printer's worker uses it for the
 // last CopyWritten of a job when the next job is already queued, so that it shares a commit with the
-// next job's StartCopy; the job's done status goes out only after the commit, as before.
+// next job's StartCopy; the job's done status goes out only after the commit, as before. The agent
+// inserts a new job with one (AddLater), so that the insert shares the commit of the job's first step.
 
 // maxBatch bounds the changes of one transaction (a job's content can be megabytes).
 const maxBatch = 128
@@ -38,6 +39,7 @@ type change struct {
 	// noSync: the change need not be synced (MarkReported). A batch of such changes only is committed
 	// with synchronous=NORMAL; with any other change it is synced like the rest.
 	noSync bool
+	timer  *time.Timer // a lazy change's lazyMax; stopped when it is committed sooner
 }
 
 // committer is the Spool's group-commit state.
@@ -112,11 +114,13 @@ func (s *Spool) later(fn func(tx *sql.Tx) error, alone bool, then func(error)) {
 		go then(ErrClosed)
 		return
 	}
-	s.pending = append(s.pending, &change{fn: fn, alone: alone, then: then})
-	time.AfterFunc(lazyMax, func() {
+	c := &change{fn: fn, alone: alone, then: then}
+	s.pending = append(s.pending, c)
+	c.timer = time.AfterFunc(lazyMax, func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if !s.closed {
+		// Only while c waits: a timer that fires as c's commit begins must not hurry a later lazy change.
+		if !s.closed && slices.Contains(s.pending, c) {
 			s.lazyDue = true
 			select {
 			case s.cm.kick <- struct{}{}:
@@ -144,6 +148,9 @@ func (s *Spool) commitDue() {
 	for {
 		s.mu.Lock()
 		if len(s.pending) == 0 || s.eager == 0 && !s.lazyDue && !s.closed {
+			if len(s.pending) == 0 {
+				s.lazyDue = false
+			}
 			s.mu.Unlock()
 			return
 		}
@@ -153,6 +160,9 @@ func (s *Spool) commitDue() {
 		for _, c := range batch {
 			if c.done != nil {
 				s.eager--
+			}
+			if c.timer != nil {
+				c.timer.Stop() // committed before its lazyMax
 			}
 		}
 		if len(s.pending) == 0 {

@@ -279,30 +279,40 @@ func (s *Spool) Add(ctx context.Context, n NewJob, now time.Time) (Job, bool, er
 	if n.ID == "" {
 		return Job{}, false, errors.New("spool: add: empty job ID")
 	}
-	copies := max(n.Copies, 1)
-	content := n.Content
-	if content == nil {
-		content = []byte{}
-	}
+	n = n.normal()
 	var j Job
 	var isNew bool
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		var err error
-		j, err = scan(s.in(tx, s.st.insert).QueryRow(n.ID, n.PrinterID, n.Title, content, copies, us(n.ExpiresAt), us(now), us(now)), false)
-		if isNew = err == nil; isNew || !errors.Is(err, ErrNotFound) {
-			return err
-		}
-		// Already there: a redelivery.
-		j, err = scan(s.in(tx, s.st.redeliver).QueryRow(n.ID), false)
-		return err
-	})
+	err := s.write(ctx, s.addFn(n, now, &j, &isNew))
 	if err != nil {
 		return Job{}, false, s.wrap("add", err)
 	}
 	if isNew {
-		j.Content = content
+		j.Content = n.Content
 	}
 	return j, isNew, nil
+}
+
+// normal is n as stored: at least one copy, a content that is not nil.
+func (n NewJob) normal() NewJob {
+	n.Copies = max(n.Copies, 1)
+	if n.Content == nil {
+		n.Content = []byte{}
+	}
+	return n
+}
+
+// addFn is the change Add makes; its result goes to *j and *isNew.
+func (s *Spool) addFn(n NewJob, now time.Time, j *Job, isNew *bool) func(tx *sql.Tx) error {
+	return func(tx *sql.Tx) error {
+		var err error
+		*j, err = scan(s.in(tx, s.st.insert).QueryRow(n.ID, n.PrinterID, n.Title, n.Content, n.Copies, us(n.ExpiresAt), us(now), us(now)), false)
+		if *isNew = err == nil; *isNew || !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		// Already there: a redelivery.
+		*j, err = scan(s.in(tx, s.st.redeliver).QueryRow(n.ID), false)
+		return err
+	}
 }
 
 func (s *Spool) wrap(op string, err error) error {

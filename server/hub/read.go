@@ -136,6 +136,12 @@ func (s *Session) handle(m protocol.Message) {
 		}
 	case protocol.JobStatus:
 		s.ack(m)
+	case protocol.JobStatuses:
+		// Several statuses the agent had ready at once (it sends them only because welcome listed
+		// FeatureJobStatuses): each is recorded exactly as a job_status of its own, in order.
+		for _, st := range m.Statuses {
+			s.ack(st)
+		}
 	case protocol.Error:
 		s.logger().Info("agent reported an error", "code", clip.String(httpx.RedactSecrets(m.Code), 64))
 	default:
@@ -217,3 +223,6 @@ func (s *Session) jobStatusDone(m protocol.JobStatus, err error) {
 	s.reply(protocol.Error{Code: code, Message: httpx.RedactSecrets("job_status " + clip.String(m.State, 16) +
 		" for " + jobID + ": " + err.Error())})
 }
+
+// serverFeatures are the optional agent messages this server takes, listed in every welcome.
+var serverFeatures = []string{protocol.FeatureJobStatuses}

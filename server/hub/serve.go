@@ -203,6 +203,7 @@ func (h *Hub) register(s *Session, log *slog.Logger) (connected, ok bool) {
 		Portal:              s.p.PortalID,
 		HeartbeatSeconds:    hb,
 		PrinterAlertSeconds: alert,
+		Features:            serverFeatures,
 	})
 	if err != nil {
 		log.Error("encode welcome", "err", err)
