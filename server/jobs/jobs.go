@@ -10,7 +10,6 @@ package jobs
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/binary"
@@ -313,15 +312,6 @@ func storeErr(op, what string, err error) error {
 }
 
 var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
-
-// newID returns prefix + 26 characters (128 random bits).
-func newID(prefix string) string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(fmt.Sprintf("jobs: crypto/rand failed: %v", err)) // does not fail on supported platforms
-	}
-	return prefix + idEncoding.EncodeToString(b[:])
-}
 
 // derivedID returns prefix + 26 characters of SHA-256 over the length-prefixed parts.
 func derivedID(prefix string, parts ...string) string {

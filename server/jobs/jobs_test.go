@@ -41,7 +41,7 @@ func TestTransitionMatrix(t *testing.T) {
 					t.Fatalf("CanTransition = %v, want %v", got, want)
 				}
 				// The same rule holds on a real job in the store.
-				j := store.Job{ID: newID("job_"), PortalID: "p1", PrinterID: p.ID, ClientID: p.ClientID, Title: "t",
+				j := store.Job{ID: newJobID(t0), PortalID: "p1", PrinterID: p.ID, ClientID: p.ClientID, Title: "t",
 					Content: []byte("x"), Copies: 1, Fingerprint: "f", CreatedBy: "test", State: from,
 					CreatedAt: t0, UpdatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
 				e.must(e.st.CreateJob(ctx, j))

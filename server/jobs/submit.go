@@ -199,7 +199,7 @@ func (s *Service) Submit(ctx context.Context, a keys.Actor, printerID string, re
 				return fmt.Errorf("jobs: submit: %w", err)
 			}
 		}
-		j := store.Job{ID: newID("job_"), PortalID: a.PortalID, PrinterID: p.ID, ClientID: p.ClientID, PrinterURI: p.URI,
+		j := store.Job{ID: newJobID(now), PortalID: a.PortalID, PrinterID: p.ID, ClientID: p.ClientID, PrinterURI: p.URI,
 			Title: req.Title, Content: content, Preview: preview, Size: int64(len(content)), Copies: copies,
 			IdempotencyKey: req.IdempotencyKey, Fingerprint: fp, CreatedBy: actorName(a), State: Queued,
 			CreatedAt: now, UpdatedAt: now, ExpiresAt: expires}

@@ -92,7 +92,7 @@ func (q q) PendingJobs(ctx context.Context, clientID string, session int64, limi
 		limit = 100
 	}
 	return list(ctx, q.committed(), "pending jobs", `SELECT `+sqlq.JobCols+`, j.content`+sqlq.JobFrom+`
-		WHERE j.client_id = $1 AND p.present AND j.cancel_requested_at IS NULL AND (j.state = 'queued'
+		WHERE j.client_id = $1 AND `+sqlq.ClientLive+` AND p.present AND j.cancel_requested_at IS NULL AND (j.state = 'queued'
 			OR (j.state = 'sent' AND j.received_at IS NULL AND j.sent_session < $2))
 		ORDER BY j.created_at, j.id LIMIT $3`, scanJobs(true), clientID, session, limit)
 }

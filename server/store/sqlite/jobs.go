@@ -108,15 +108,18 @@ func (q q) queryJobs(ctx context.Context, op string, content bool, query string,
 	return queryAll(ctx, q.r, op, query, args, func(sc rowScanner) (store.Job, error) { return scanJob(sc, content) })
 }
 
+// pendingJobs is PendingJobs' query (arguments: client ID, session, limit).
+const pendingJobs = `SELECT ` + sqlq.JobCols + `, COALESCE(c.content, x'')` + sqlq.JobFrom + `
+		LEFT JOIN job_content c ON c.job_id = j.id
+		WHERE j.client_id = ? AND ` + sqlq.ClientLive + ` AND p.present <> 0 AND j.cancel_requested_at IS NULL
+			AND (j.state = 'queued' OR (j.state = 'sent' AND j.received_at IS NULL AND j.sent_session < ?))
+		ORDER BY j.created_at, j.id LIMIT ?`
+
 func (q q) PendingJobs(ctx context.Context, clientID string, session int64, limit int) ([]store.Job, error) {
 	if limit <= 0 {
 		limit = 100
 	}
-	return q.queryJobs(ctx, "pending jobs", true, `SELECT `+sqlq.JobCols+`, COALESCE(c.content, x'')`+sqlq.JobFrom+`
-		LEFT JOIN job_content c ON c.job_id = j.id
-		WHERE j.client_id = ? AND p.present <> 0 AND j.cancel_requested_at IS NULL AND (j.state = 'queued'
-			OR (j.state = 'sent' AND j.received_at IS NULL AND j.sent_session < ?))
-		ORDER BY j.created_at, j.id LIMIT ?`, clientID, session, limit)
+	return q.queryJobs(ctx, "pending jobs", true, pendingJobs, clientID, session, limit)
 }
 
 func (q q) UpdateJob(ctx context.Context, u store.JobUpdate) error {

@@ -33,9 +33,15 @@ func TestJobs(t *testing.T) {
 			` ORDER BY j.created_at DESC, j.id DESC LIMIT $1`, []any{5}},
 		{"all filters", store.JobFilter{PortalID: "p1", PrinterID: "pr", ClientID: "c", States: []store.JobState{store.JobQueued, store.JobSent},
 			ExpiresBy: at, Received: &yes, OldestFirst: true},
-			` WHERE j.portal_id = $1 AND j.printer_id = $2 AND j.client_id = $3 AND j.state IN ($4, $5) AND j.expires_at <= $6` +
+			` WHERE j.portal_id = $1 AND j.printer_id = $2 AND j.client_id = $3 AND ` + ClientLive + ` AND j.state IN ($4, $5)` +
+				` AND j.expires_at <= $6` +
 				` AND j.received_at IS NOT NULL ORDER BY j.expires_at, j.created_at, j.id LIMIT $7`,
 			[]any{"p1", "pr", "c", "queued", "sent", at, DefaultLimit}},
+		{"client, finished states", store.JobFilter{AllPortals: true, ClientID: "c", States: []store.JobState{store.JobSent, store.JobDone}},
+			` WHERE j.client_id = $1 AND j.state IN ($2, $3) ORDER BY j.created_at DESC, j.id DESC LIMIT $4`,
+			[]any{"c", "sent", "done", DefaultLimit}},
+		{"client, every state", store.JobFilter{AllPortals: true, ClientID: "c"},
+			` WHERE j.client_id = $1 ORDER BY j.created_at DESC, j.id DESC LIMIT $2`, []any{"c", DefaultLimit}},
 		{"oldest first", store.JobFilter{AllPortals: true, OldestFirst: true, Received: new(bool)},
 			` WHERE j.received_at IS NULL ORDER BY j.created_at, j.id LIMIT $1`, []any{DefaultLimit}},
 	}
