@@ -56,18 +56,20 @@ func (h *Hub) readHello(ctx context.Context, c *websocket.Conn, log *slog.Logger
 
 // readLoop reads the agent's messages until the connection ends. Reading is not bound to the session
 // context: after a kill the writer's close handshake needs the reader to take the agent's close frame
-// (s.read; stopRead ends it for a peer that went silent).
+// (s.readCtx; stopRead ends it for a peer that went silent).
 func (s *Session) readLoop() {
 	s.reading = reading{lastTouch: time.Now().UnixNano()}
 	for {
-		typ, data, err := s.conn.Read(&s.read)
+		typ, data, err := s.conn.Read(s.readCtx)
 		if err != nil {
 			if st := websocket.CloseStatus(err); st == websocket.StatusMessageTooBig {
 				s.logger().Info("agent sent an oversized message", "limit", protocol.MaxMessageSize)
 			}
 			return
 		}
-		if !s.received(&s.reading, typ, data) {
+		ok := false
+		onDeep(func() { ok = s.received(&s.reading, typ, data) }) // off the parked stack (see Serve)
+		if !ok {
 			return
 		}
 	}

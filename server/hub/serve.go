@@ -28,9 +28,11 @@ import (
 func (h *Hub) Serve(ctx context.Context, c *websocket.Conn, p keys.Principal, remoteAddr string, slot *Slot) {
 	// This goroutine is the idle connection's: parked in the read for the session's whole life. A
 	// goroutine keeps a stack of about the largest size it reached (the runtime halves it only while a
-	// quarter is in use), so opening the session (hello, store calls, logs) runs on another goroutine
-	// (onDeep) and this stack grows only as far as reading and acting on messages takes it. Serve's own
-	// frame stays small for the same reason (docs/benchmarks.md, idle agents).
+	// quarter is in use, and a parked read uses more than a quarter of 8 KiB), so it only reads: opening
+	// the session (hello, store calls, logs) and acting on each message (decoding, replies, store calls)
+	// run on short-lived goroutines (onDeep), and this stack stays at the 4 KiB the parked read needs.
+	// Decoding a job_status or printers message alone needs more than 4 KiB of stack (encoding/json).
+	// Serve's own frame stays small for the same reason.
 	var s *Session
 	onDeep(func() { s = h.open(ctx, c, p, remoteAddr, slot) })
 	if s == nil {
@@ -152,6 +154,7 @@ func (h *Hub) newSession(ctx context.Context, c *websocket.Conn, p keys.Principa
 		end:         ender{killed: make(chan struct{}), cancel: cancel},
 		w:           writer{wake: make(chan struct{}, 1)},
 	}
+	s.readCtx, s.readStop = context.WithCancel(context.Background()) // not from ctx: see Session.readCtx
 	s.done.Add(1)
 	s.acks.cond.L = &s.acks.mu
 	s.recorder = newCoalescer(h.o.PrintersEvery, s.recordPrinters)

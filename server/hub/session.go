@@ -63,10 +63,13 @@ type Session struct {
 	done     sync.WaitGroup // done when the writer has finished (one count, from newSession)
 	w        writer         // the writer's state (write.go)
 	lastSeen atomic.Int64   // unix nanoseconds of the last message from the peer
-	// read bounds the reader: not the session context (a kill's close handshake needs the reader), but
-	// stopRead ends it when the peer went silent and will not answer the handshake.
-	read    readContext
-	reading reading // the reader's state between messages
+	// readCtx bounds the reader: not the session context (a kill's close handshake needs the reader), but
+	// stopRead (readStop) ends it when the peer went silent and will not answer the handshake. A plain
+	// context.WithCancel: a hand-written context without a cancelCtx saved 0.2 KiB of heap per idle
+	// session at 5,000 idle agents, within the noise of the RSS.
+	readCtx  context.Context
+	readStop context.CancelFunc
+	reading  reading // the reader's state between messages
 
 	// cancelled holds the jobs this session sent a `cancel` for (only the active delivery run uses it).
 	cancelled map[string]struct{}
@@ -191,4 +194,4 @@ func LogoutReason(err error) string {
 }
 
 // stopRead ends the reader's wait: the connection closes.
-func (s *Session) stopRead() { s.read.stop() }
+func (s *Session) stopRead() { s.readStop() }

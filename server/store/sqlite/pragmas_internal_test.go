@@ -19,10 +19,10 @@ func TestConnectionPragmas(t *testing.T) {
 		pragma string
 		want   int64
 	}{
-		{"read", db.r, "cache_size", -16384},
-		{"read", db.r, "mmap_size", 268435456},
-		{"write", db.w, "cache_size", -16384},
-		{"write", db.w, "mmap_size", 268435456},
+		{"read", db.r, "cache_size", -2048},
+		{"read", db.r, "mmap_size", 0},
+		{"write", db.w, "cache_size", -2048},
+		{"write", db.w, "mmap_size", 0},
 		{"write", db.w, "wal_autocheckpoint", 1000},
 		{"write", db.w, "temp_store", 2},
 	} {
