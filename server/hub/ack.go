@@ -56,7 +56,8 @@ func (s *Session) ackWork() {
 	}
 }
 
-// waitAcks returns once every status queued so far is recorded (the reader has ended: none is added).
+// waitAcks returns once every status queued so far is recorded. None is added meanwhile: the reader
+// calls it (before a pong), or has ended.
 func (s *Session) waitAcks() {
 	a := &s.acks
 	a.mu.Lock()
