@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"sync"
+	"time"
 
 	"printdock/protocol"
 )
@@ -11,12 +12,24 @@ import (
 // while there are statuses to record: an idle session holds neither a goroutine nor a queue for them.
 // The statuses that arrived while the previous ones were being recorded go together (Jobs.AckAll, one
 // transaction), so a busy agent is not held to one store commit per status.
+//
+// A batch whose last status leaves its job unfinished (received, printing) waits up to ackLinger for
+// more before it is recorded: an agent reports a job's received (and printing) and, a moment later, its
+// done, and recorded together they cost the store one call and one read of the job instead of two (and
+// received with done, one statement). The statuses are recorded in the same order either way; only the
+// unfinished ones wait, and not while the session ends.
 type acker struct {
 	mu      sync.Mutex
 	cond    sync.Cond            // signalled when the worker takes a batch or stops; uses mu
 	queue   []protocol.JobStatus // read, not yet taken by the worker (at most ackQueue)
 	running bool                 // a worker goroutine is recording
+	waiting bool                 // the worker lingers for more: tell it on more
+	ending  bool                 // the reader has ended: no lingering
+	more    chan struct{}        // made by the worker's first linger; room for one
 }
+
+// ackLinger is how long a batch ending with an unfinished job's status waits for more (see acker).
+const ackLinger = 2 * time.Millisecond
 
 // ack queues a job_status read from the agent; the reader blocks while ackQueue of them wait (the agent
 // then waits on TCP).
@@ -28,6 +41,10 @@ func (s *Session) ack(m protocol.JobStatus) {
 		a.cond.Wait()
 	}
 	a.queue = append(a.queue, m)
+	if a.waiting {
+		a.waiting = false
+		a.more <- struct{}{} // room: only the worker takes, and waiting is set once per take
+	}
 	if !a.running {
 		a.running = true
 		go s.ackWork()
@@ -40,20 +57,54 @@ func (s *Session) ack(m protocol.JobStatus) {
 func (s *Session) ackWork() {
 	a := &s.acks
 	ctx := context.WithoutCancel(s.ctx)
+	var linger *time.Timer
 	for {
 		a.mu.Lock()
+		if n := len(a.queue); n > 0 && n < ackQueue && !a.ending && unfinished(a.queue[n-1]) {
+			if a.more == nil {
+				a.more = make(chan struct{}, 1)
+			}
+			a.waiting = true
+			a.mu.Unlock()
+			if linger == nil {
+				linger = time.NewTimer(ackLinger)
+			} else {
+				linger.Reset(ackLinger)
+			}
+			select {
+			case <-a.more:
+			case <-linger.C:
+			}
+			a.mu.Lock()
+			if a.waiting { // the timer fired first, and no status came since
+				a.waiting = false
+			} else {
+				select { // a status came as the timer fired
+				case <-a.more:
+				default:
+				}
+			}
+		}
 		batch := a.queue
 		a.queue = nil
 		if len(batch) == 0 {
-			a.running = false
+			a.running, a.more = false, nil // an idle session keeps no channel
 		}
 		a.cond.Broadcast()
 		a.mu.Unlock()
 		if len(batch) == 0 {
+			if linger != nil {
+				linger.Stop()
+			}
 			return
 		}
 		s.jobStatuses(ctx, batch)
 	}
+}
+
+// unfinished reports whether the job of st is to be reported again (a later status is expected soon).
+func unfinished(st protocol.JobStatus) bool {
+	return st.State == protocol.JobReceived || st.State == protocol.JobPrinting
 }
 
 // waitAcks returns once every status queued so far is recorded (the reader has ended: none is added).
@@ -61,6 +112,11 @@ func (s *Session) waitAcks() {
 	a := &s.acks
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.ending = true
+	if a.waiting { // the batch lingering is recorded at once
+		a.waiting = false
+		a.more <- struct{}{}
+	}
 	for a.running {
 		a.cond.Wait()
 	}
