@@ -29,7 +29,7 @@ type acker struct {
 }
 
 // ackLinger is how long a batch ending with an unfinished job's status waits for more (see acker).
-const ackLinger = 2 * time.Millisecond
+var ackLinger = 2 * time.Millisecond // a variable for tests
 
 // ack queues a job_status read from the agent; the reader blocks while ackQueue of them wait (the agent
 // then waits on TCP).
@@ -60,31 +60,7 @@ func (s *Session) ackWork() {
 	var linger *time.Timer
 	for {
 		a.mu.Lock()
-		if n := len(a.queue); n > 0 && n < ackQueue && !a.ending && unfinished(a.queue[n-1]) {
-			if a.more == nil {
-				a.more = make(chan struct{}, 1)
-			}
-			a.waiting = true
-			a.mu.Unlock()
-			if linger == nil {
-				linger = time.NewTimer(ackLinger)
-			} else {
-				linger.Reset(ackLinger)
-			}
-			select {
-			case <-a.more:
-			case <-linger.C:
-			}
-			a.mu.Lock()
-			if a.waiting { // the timer fired first, and no status came since
-				a.waiting = false
-			} else {
-				select { // a status came as the timer fired
-				case <-a.more:
-				default:
-				}
-			}
-		}
+		s.linger(&linger)
 		batch := a.queue
 		a.queue = nil
 		if len(batch) == 0 {
@@ -99,6 +75,44 @@ func (s *Session) ackWork() {
 			return
 		}
 		s.jobStatuses(ctx, batch)
+	}
+}
+
+// linger waits, up to ackLinger from its call, while the queue's last status leaves its job unfinished
+// and the reader goes on (see acker). a.mu is held on call and return; t is the worker's timer.
+func (s *Session) linger(t **time.Timer) {
+	a := &s.acks
+	var deadline time.Time
+	for n := len(a.queue); n > 0 && n < ackQueue && !a.ending && unfinished(a.queue[n-1]); n = len(a.queue) {
+		now := time.Now()
+		if deadline.IsZero() {
+			deadline = now.Add(ackLinger)
+		} else if !now.Before(deadline) {
+			return
+		}
+		if a.more == nil {
+			a.more = make(chan struct{}, 1)
+		}
+		a.waiting = true
+		a.mu.Unlock()
+		if *t == nil {
+			*t = time.NewTimer(deadline.Sub(now))
+		} else {
+			(*t).Reset(deadline.Sub(now))
+		}
+		select {
+		case <-a.more:
+		case <-(*t).C:
+		}
+		a.mu.Lock()
+		if a.waiting { // the timer fired first, and no status came since
+			a.waiting = false
+		} else {
+			select { // a status came as the timer fired
+			case <-a.more:
+			default:
+			}
+		}
 	}
 }
 
