@@ -16,7 +16,7 @@ func onDeep(f func()) {
 }
 
 // deepIdle bounds the pooled goroutines waiting for work (a few KiB of stack each).
-const deepIdle = 32
+const deepIdle = 8
 
 var deepWorkers deepPool
 
