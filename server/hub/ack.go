@@ -47,7 +47,7 @@ func (s *Session) ack(m protocol.JobStatus) {
 	}
 	if !a.running {
 		a.running = true
-		go s.ackWork()
+		goDeep(s.ackWork)
 	}
 }
 

@@ -10,9 +10,15 @@ import "sync"
 // holds up another; at most deepIdle of them wait for work, so idle sessions hold none.
 func onDeep(f func()) {
 	w := deepWorkers.get()
-	w.task <- f
+	w.task <- deepTask{f: f, wait: true}
 	<-w.done
 	deepWorkers.put(w)
+}
+
+// goDeep runs f on a pooled goroutine without waiting for it: the session's short runs (a writer, a
+// delivery, an ack worker), each of which would otherwise start a goroutine and grow its stack again.
+func goDeep(f func()) {
+	deepWorkers.get().task <- deepTask{f: f}
 }
 
 // deepIdle bounds the pooled goroutines waiting for work (a few KiB of stack each).
@@ -20,16 +26,22 @@ const deepIdle = 8
 
 var deepWorkers deepPool
 
-// deepPool is onDeep's pool. A worker belongs to the caller between get and put, so its done signal
-// always reaches the call that handed it the task.
+// deepPool is onDeep's and goDeep's pool. A worker belongs to the caller of onDeep between get and put,
+// so its done signal always reaches the call that handed it the task; a goDeep task's worker puts itself
+// back when the task returns.
 type deepPool struct {
 	mu   sync.Mutex
 	idle []*deepWorker
 }
 
 type deepWorker struct {
-	task chan func() // closed when the pool has no room for it: the goroutine ends
+	task chan deepTask // room for one, so handing a task never blocks (goDeep is called under locks); closed when the pool has no room for the worker: it ends
 	done chan struct{}
+}
+
+type deepTask struct {
+	f    func()
+	wait bool // onDeep's: signal done (the caller puts the worker back)
 }
 
 func (p *deepPool) get() *deepWorker {
@@ -42,7 +54,7 @@ func (p *deepPool) get() *deepWorker {
 		return w
 	}
 	p.mu.Unlock()
-	w := &deepWorker{task: make(chan func()), done: make(chan struct{})}
+	w := &deepWorker{task: make(chan deepTask, 1), done: make(chan struct{})}
 	go w.run()
 	return w
 }
@@ -59,8 +71,12 @@ func (p *deepPool) put(w *deepWorker) {
 }
 
 func (w *deepWorker) run() {
-	for f := range w.task {
-		f()
-		w.done <- struct{}{}
+	for t := range w.task {
+		t.f()
+		if t.wait {
+			w.done <- struct{}{}
+		} else {
+			deepWorkers.put(w) // ends the goroutine when the pool is full: close, then range ends
+		}
 	}
 }

@@ -76,7 +76,7 @@ func (s *Session) wakeDelivery(full bool) {
 	}
 	d.running = true
 	d.runs.Add(1) // under mu, and never after endDelivery set ended: no Add races with its Wait
-	go s.deliverRun()
+	goDeep(s.deliverRun)
 }
 
 // deliverRun looks at the client's work until no wake-up arrived during its last look.
