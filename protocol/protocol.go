@@ -408,6 +408,17 @@ func Decode(data []byte) (Message, error) {
 	if len(data) > MaxMessageSize {
 		return nil, fmt.Errorf("protocol: decode: %w (%d bytes, limit %d)", ErrTooLarge, len(data), MaxMessageSize)
 	}
+	if m, ok := decodeFast(data); ok {
+		if err := m.validate(); err != nil {
+			return nil, fmt.Errorf("protocol: decode %s: %w", m.MessageType(), err)
+		}
+		return m, nil
+	}
+	return decodeGeneral(data)
+}
+
+// decodeGeneral is Decode by encoding/json, for every message decodeFast does not take.
+func decodeGeneral(data []byte) (Message, error) {
 	var head struct {
 		Type string `json:"type"`
 	}

@@ -125,7 +125,7 @@ func (s *Session) handle(m protocol.Message) {
 		// A pong tells the agent that every message it wrote before the ping is processed: its outbox
 		// stops keeping those statuses for a resend. So the statuses read before the ping are recorded
 		// first (a status that could not be recorded ends the session before this pong is written).
-		s.waitAcks()
+		s.waitAcks(false)
 		s.reply(protocol.Pong{Nonce: m.Nonce})
 	case protocol.Pong:
 		// lastSeen is enough
