@@ -63,16 +63,21 @@ func (o *outbox) withReceived(id string, st protocol.JobStatus) []protocol.JobSt
 }
 
 // sendAll sends sts in order on the current connection: one job_statuses message when there are several
-// and the server takes it, else one job_status each.
+// and that connection's server takes it, else one job_status each. The connection and whether its server
+// takes job_statuses are read together, so a reconnect between them cannot pair one server's answer with
+// another's connection.
 func (o *outbox) sendAll(sts []protocol.JobStatus) error {
 	o.mu.Lock()
-	batch := o.batch
+	conn, ctx, batch := o.conn, o.connCx, o.batch
 	o.mu.Unlock()
+	if conn == nil {
+		return errNoConn
+	}
 	if len(sts) > 1 && batch {
-		return o.send(protocol.JobStatuses{Statuses: sts})
+		return conn.Send(ctx, protocol.JobStatuses{Statuses: sts})
 	}
 	for _, st := range sts {
-		if err := o.send(st); err != nil {
+		if err := conn.Send(ctx, st); err != nil {
 			return err
 		}
 	}

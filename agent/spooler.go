@@ -238,10 +238,10 @@ func (r *spooler) accept(ctx context.Context, m protocol.Job) {
 // reported after the insert is committed (fresh.go).
 func (r *spooler) acceptLater(n spool.NewJob, now time.Time) {
 	r.wg.Add(1) // wait() waits for the report
-	r.out.addFresh(r.sp.AddLater(n, now, func(j spool.Job, isNew bool, err error) {
+	then := func(j spool.Job, isNew bool, err error) {
 		defer r.wg.Done()
 		if err != nil {
-			r.out.dropFresh(n.ID)
+			r.out.withJob(n.ID, func() { r.out.dropFresh(n.ID) })
 			if !errors.Is(err, spool.ErrClosed) {
 				r.addFailed(n.ID, err, now)
 			}
@@ -257,7 +257,11 @@ func (r *spooler) acceptLater(n spool.NewJob, now time.Time) {
 			}
 		})
 		r.notify()
-	}))
+	}
+	// Under the job's report lock: the insert may commit with another job's change as soon as AddLater
+	// queued it, and then's report (which takes this lock) must find the job fresh, or a failed insert's
+	// then must find it to drop it.
+	r.out.withJob(n.ID, func() { r.out.addFresh(r.sp.AddLater(n, now, then)) })
 	r.sched.enqueue(n.PrinterID, n.ID)
 }
 

@@ -272,12 +272,9 @@ func (m Hello) validate() error {
 	)
 }
 
-func (m Welcome) validate() error {
-	if err := checkFeatures(m.Features); err != nil {
-		return err
-	}
-	return checkID("client_id", m.ClientID)
-}
+// Welcome's features are not bounded like hello's: a newer server may list more, or longer names, than
+// this build knows, and an agent only looks up the ones it knows (the message size still bounds them).
+func (m Welcome) validate() error { return checkID("client_id", m.ClientID) }
 
 func (m Printers) validate() error {
 	if len(m.Printers) > MaxPrinters {
@@ -411,6 +408,17 @@ func Decode(data []byte) (Message, error) {
 	if len(data) > MaxMessageSize {
 		return nil, fmt.Errorf("protocol: decode: %w (%d bytes, limit %d)", ErrTooLarge, len(data), MaxMessageSize)
 	}
+	if m, ok := decodeFast(data); ok {
+		if err := m.validate(); err != nil {
+			return nil, fmt.Errorf("protocol: decode %s: %w", m.MessageType(), err)
+		}
+		return m, nil
+	}
+	return decodeGeneral(data)
+}
+
+// decodeGeneral is Decode by encoding/json, for every message decodeFast does not take.
+func decodeGeneral(data []byte) (Message, error) {
 	var head struct {
 		Type string `json:"type"`
 	}

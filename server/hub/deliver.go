@@ -34,7 +34,7 @@ type delivery struct {
 	sub         *jobs.Subscription // the job queue subscription (Pushed)
 	unsubscribe func()
 	runs        sync.WaitGroup
-	log         *slog.Logger // the session's logger, built by the first run (only runs use it, one at a time)
+	log         *slog.Logger // the session's logger once a run logged something (see Session.deliveryLog)
 }
 
 // startDelivery subscribes the session to its client's work and looks a first time (in the store: jobs
@@ -76,7 +76,7 @@ func (s *Session) wakeDelivery(full bool) {
 	}
 	d.running = true
 	d.runs.Add(1) // under mu, and never after endDelivery set ended: no Add races with its Wait
-	go s.deliverRun()
+	goDeep(s.deliverRun)
 }
 
 // deliverRun looks at the client's work until no wake-up arrived during its last look.
@@ -84,10 +84,6 @@ func (s *Session) deliverRun() {
 	d := &s.dl
 	defer d.runs.Done()
 	js := s.hub.o.Jobs
-	if d.log == nil {
-		d.log = s.logger() // runs happen one after another (running), each after the previous one's Done
-	}
-	log := d.log
 	for {
 		d.mu.Lock()
 		full, sub := d.full, d.sub
@@ -96,9 +92,9 @@ func (s *Session) deliverRun() {
 		pushed, f := js.Pushed(sub) // taken even when asking the store, which finds them too
 		var err error
 		if full || f {
-			err = s.deliver(log)
+			err = s.deliver()
 		} else {
-			err = s.deliverPushed(pushed, log)
+			err = s.deliverPushed(pushed)
 		}
 		d.mu.Lock()
 		if d.retry != nil {
@@ -106,7 +102,7 @@ func (s *Session) deliverRun() {
 			d.retry = nil
 		}
 		if err != nil && s.ctx.Err() == nil {
-			log.Error("deliver jobs", "err", err)
+			s.deliveryLog().Error("deliver jobs", "err", err)
 			d.full = true // the jobs taken are in the store
 			d.retry = time.AfterFunc(retryWait(d.fails, s.hub.o.RetryEvery), func() { s.wakeDelivery(true) })
 			d.fails++
@@ -139,6 +135,18 @@ func (s *Session) endDelivery() {
 	}
 }
 
+// deliveryLog is the session's logger for its delivery runs, built the first time a run logs something
+// and kept after (an idle session that never logged holds none). Only runs call it, one at a time.
+func (s *Session) deliveryLog() *slog.Logger {
+	if s.dl.log == nil {
+		s.dl.log = s.logger()
+	}
+	return s.dl.log
+}
+
+// debugging reports whether debug records are logged, so a delivery builds no logger for one dropped.
+func (s *Session) debugging() bool { return s.hub.log.Enabled(s.ctx, slog.LevelDebug) }
+
 // retryFirst is the wait before a failed delivery is tried again the first time; it doubles with every
 // failure in a row, up to Options.RetryEvery. A transient failure (a serialization conflict among
 // replicas) then costs a tenth of a second, not RetryEvery, while a store that stays down is asked at
@@ -156,7 +164,7 @@ func retryWait(fails int, most time.Duration) time.Duration {
 // session (a new session sends them again: the agent may not have read them), by the client's newest
 // session only. An agent whose hello does not list protocol.FeatureCancel is sent none (the job queue
 // refuses such cancellations anyway). Only the delivery goroutine calls it.
-func (s *Session) sendCancels(log *slog.Logger) error {
+func (s *Session) sendCancels() error {
 	if !s.hello.Has(protocol.FeatureCancel) {
 		return nil
 	}
@@ -176,7 +184,7 @@ func (s *Session) sendCancels(log *slog.Logger) error {
 		}
 		b, err := protocol.Encode(protocol.Cancel{JobID: id})
 		if err != nil {
-			log.Error("encode cancel", "job_id", id, "err", err)
+			s.deliveryLog().Error("encode cancel", "job_id", id, "err", err)
 			continue
 		}
 		select {
@@ -189,7 +197,9 @@ func (s *Session) sendCancels(log *slog.Logger) error {
 			s.cancelled = make(map[string]struct{})
 		}
 		s.cancelled[id] = struct{}{}
-		log.Debug("cancel sent", "job_id", id)
+		if s.debugging() {
+			s.deliveryLog().Debug("cancel sent", "job_id", id)
+		}
 	}
 	return nil
 }
@@ -198,7 +208,7 @@ func (s *Session) sendCancels(log *slog.Logger) error {
 // batch, but marks them with MarkPushedAll, which refuses a job no longer queued (a PendingFor batch sent
 // it meanwhile, or it was cancelled). A job for a printer missing from the agent's latest list waits:
 // the store is asked instead (deliver), which leaves it queued.
-func (s *Session) deliverPushed(js []protocol.Job, log *slog.Logger) error {
+func (s *Session) deliverPushed(js []protocol.Job) error {
 	if len(js) == 0 {
 		return nil
 	}
@@ -209,18 +219,18 @@ func (s *Session) deliverPushed(js []protocol.Job, log *slog.Logger) error {
 	}
 	s.mu.Unlock()
 	if !listed {
-		return s.deliver(log)
+		return s.deliver()
 	}
-	_, err := s.sendJobs(js, s.hub.o.Jobs.MarkPushedAll, log)
+	_, err := s.sendJobs(js, s.hub.o.Jobs.MarkPushedAll)
 	return err
 }
 
 // deliver sends every job PendingFor returns, batch by batch, until none is left (see sendJobs). Only the
 // client's newest session delivers, and sends the client's cancels first.
-func (s *Session) deliver(log *slog.Logger) error {
+func (s *Session) deliver() error {
 	h, ctx := s.hub, s.ctx
 	if h.newest(s) {
-		if err := s.sendCancels(log); err != nil {
+		if err := s.sendCancels(); err != nil {
 			return err
 		}
 	}
@@ -232,7 +242,7 @@ func (s *Session) deliver(log *slog.Logger) error {
 		if len(batch) == 0 {
 			return nil
 		}
-		more, err := s.sendJobs(batch, h.o.Jobs.MarkSentAll, log)
+		more, err := s.sendJobs(batch, h.o.Jobs.MarkSentAll)
 		if err != nil || !more {
 			return err
 		}
@@ -245,7 +255,7 @@ func (s *Session) deliver(log *slog.Logger) error {
 // client's lock, which a new session of the client holds while it registers: so a job is never marked
 // sent in the new session's name while an old session writes it (it would then not be redelivered).
 // more is false when the session is not to send more (not the newest, ending, nothing encodable).
-func (s *Session) sendJobs(batch []protocol.Job, mark func(context.Context, []string) ([]error, error), log *slog.Logger) (more bool, err error) {
+func (s *Session) sendJobs(batch []protocol.Job, mark func(context.Context, []string) ([]error, error)) (more bool, err error) {
 	h, ctx := s.hub, s.ctx
 	msgs := make([][]byte, 0, len(batch))
 	ids := make([]string, 0, len(batch))
@@ -253,7 +263,7 @@ func (s *Session) sendJobs(batch []protocol.Job, mark func(context.Context, []st
 	for _, j := range batch {
 		b, err := protocol.Encode(j)
 		if err != nil {
-			log.Error("encode job", "job_id", j.JobID, "err", err)
+			s.deliveryLog().Error("encode job", "job_id", j.JobID, "err", err)
 			continue
 		}
 		msgs, ids, sent = append(msgs, b), append(ids, j.JobID), append(sent, j)
@@ -277,7 +287,9 @@ func (s *Session) sendJobs(batch []protocol.Job, mark func(context.Context, []st
 			if !errors.Is(err, jobs.ErrConflict) && !errors.Is(err, jobs.ErrNotFound) {
 				return false, err
 			}
-			log.Debug("job not sent", "job_id", j.JobID, "err", err)
+			if s.debugging() {
+				s.deliveryLog().Debug("job not sent", "job_id", j.JobID, "err", err)
+			}
 			continue
 		}
 		select {
@@ -289,7 +301,9 @@ func (s *Session) sendJobs(batch []protocol.Job, mark func(context.Context, []st
 		if h.o.JobSent != nil {
 			h.o.JobSent()
 		}
-		log.Debug("job sent", "job_id", j.JobID, "printer", j.PrinterID, "bytes", len(msgs[i]))
+		if s.debugging() {
+			s.deliveryLog().Debug("job sent", "job_id", j.JobID, "printer", j.PrinterID, "bytes", len(msgs[i]))
+		}
 	}
 	return true, nil
 }

@@ -122,6 +122,10 @@ func (s *Session) received(r *reading, typ websocket.MessageType, data []byte) b
 func (s *Session) handle(m protocol.Message) {
 	switch m := m.(type) {
 	case protocol.Ping:
+		// A pong tells the agent that every message it wrote before the ping is processed: its outbox
+		// stops keeping those statuses for a resend. So the statuses read before the ping are recorded
+		// first (a status that could not be recorded ends the session before this pong is written).
+		s.waitAcks(false)
 		s.reply(protocol.Pong{Nonce: m.Nonce})
 	case protocol.Pong:
 		// lastSeen is enough
@@ -174,8 +178,8 @@ func (s *Session) recordPrinters(ps []protocol.Printer) {
 
 // jobStatuses hands job_status messages to the job queue. A status the queue refuses is answered with
 // an `error` message (the session stays): forbidden (the job belongs to another client), not_found,
-// conflict (e.g. the job was cancelled or already finished), invalid_message, or internal_error (not
-// recorded; the job is redelivered after a reconnect and may be reported again).
+// conflict (e.g. the job was cancelled or already finished) or invalid_message. A status the store could
+// not record ends the session instead: the agent reconnects and reports it again.
 func (s *Session) jobStatuses(ctx context.Context, ms []protocol.JobStatus) {
 	h := s.hub
 	if h.o.Jobs == nil {
@@ -218,9 +222,12 @@ func (s *Session) jobStatusDone(m protocol.JobStatus, err error) {
 	case errors.Is(err, jobs.ErrInvalid):
 		code = "invalid_message"
 	default:
-		code = "internal_error"
-		log.Error("record job status", "job_id", jobID, "err", httpx.RedactSecrets(err.Error()))
-		err = errors.New("the status could not be recorded")
+		// Not recorded, and the agent may already hold it as delivered: end the session, so the agent
+		// reconnects and reports again every status no pong confirmed (this one included).
+		log.Error("record job status; closing the session so the agent reports it again", "job_id", jobID,
+			"err", httpx.RedactSecrets(err.Error()))
+		s.kill(closeReq{code: websocket.StatusInternalError, reason: "a job status could not be recorded"})
+		return
 	}
 	s.reply(protocol.Error{Code: code, Message: httpx.RedactSecrets("job_status " + clip.String(m.State, 16) +
 		" for " + jobID + ": " + err.Error())})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/coder/websocket"
@@ -30,7 +29,7 @@ func (h *Hub) Serve(ctx context.Context, c *websocket.Conn, p keys.Principal, re
 	// goroutine keeps a stack of about the largest size it reached (the runtime halves it only while a
 	// quarter is in use, and a parked read uses more than a quarter of 8 KiB), so it only reads: opening
 	// the session (hello, store calls, logs) and acting on each message (decoding, replies, store calls)
-	// run on short-lived goroutines (onDeep), and this stack stays at the 4 KiB the parked read needs.
+	// run on other goroutines (onDeep, deep.go), and this stack stays at the 4 KiB the parked read needs.
 	// Decoding a job_status or printers message alone needs more than 4 KiB of stack (encoding/json).
 	// Serve's own frame stays small for the same reason.
 	var s *Session
@@ -40,13 +39,6 @@ func (h *Hub) Serve(ctx context.Context, c *websocket.Conn, p keys.Principal, re
 	}
 	s.readLoop()
 	s.teardown()
-}
-
-// onDeep runs f on a goroutine of its own and waits for it (see Serve).
-func onDeep(f func()) {
-	var wg sync.WaitGroup
-	wg.Go(f)
-	wg.Wait()
 }
 
 // open sets a session up: it takes the slot, waits for hello, registers the session, starts its writer
@@ -107,7 +99,7 @@ func (h *Hub) open(ctx context.Context, c *websocket.Conn, p keys.Principal, rem
 // index, its writer and delivery end, and what open took is given back.
 func (s *Session) teardown() {
 	s.stopRead()
-	s.waitAcks() // every status read is recorded before the session is
+	s.waitAcks(true) // every status read is recorded before the session is
 	s.recorder.Stop()
 	s.hub.remove(s)
 	s.kill(closeReq{abort: true})

@@ -145,7 +145,7 @@ func (s *Session) wakeWriter() {
 	if !s.w.running && !s.w.finished {
 		s.w.running = true
 		s.hub.wg.Add(1) // the session's Serve holds a count until the writer has finished
-		go s.writeLoop()
+		goDeep(s.writeLoop)
 	}
 	s.w.mu.Unlock()
 }
