@@ -23,7 +23,7 @@ func TestConnectionPragmas(t *testing.T) {
 		{"read", db.r, "mmap_size", 0},
 		{"write", db.w, "cache_size", -2048},
 		{"write", db.w, "mmap_size", 0},
-		{"write", db.w, "wal_autocheckpoint", 1000},
+		{"write", db.w, "wal_autocheckpoint", 0},
 		{"write", db.w, "temp_store", 2},
 	} {
 		var got int64

@@ -44,10 +44,11 @@ var migrationFS embed.FS
 // file's pages being in the OS page cache either way (a pread instead of a mapped read).
 const cachePragmas = "&_pragma=cache_size(-2048)&_pragma=mmap_size(0)"
 
-// The writer checkpoints the WAL every 1000 pages (SQLite's default, set explicitly). Every 8192 pages
-// copied less in total (the same few hot pages change in every transaction) but each checkpoint stalled
-// the writer longer: submit → agent p99 at 1,000 jobs/s (printdock-bench --mode light, same run) was
-// 87 ms against 23 ms, and at 250 jobs/s 44 ms against 10 ms.
+// The writer does not checkpoint the WAL itself (wal_autocheckpoint 0): a goroutine of its own does,
+// beside it (checkpoint.go). When the writer checkpointed every 1000 pages, every 8192 pages copied less
+// in total (the same few hot pages change in every transaction) but each checkpoint stalled the writer
+// longer: submit → agent p99 at 1,000 jobs/s (printdock-bench --mode light, same run) was 87 ms against
+// 23 ms, and at 250 jobs/s 44 ms against 10 ms.
 
 // writerPragmas keep the writer's statement journals in memory (temp_store MEMORY). A statement that
 // may change several rows — a multi-row INSERT (pending.go), an INSERT whose trigger writes more rows
@@ -64,11 +65,15 @@ type DB struct {
 	path   string // the database file
 	dsn    string // its data source name, without _txlock or _query_only
 	w, r   *sql.DB
-	ws, rs *stmts // prepared statements of w and r
+	c      *sql.DB // the checkpointer's connection (checkpoint.go)
+	ws, rs *stmts  // prepared statements of w and r
 
 	reqs     chan *txReq   // InTx calls waiting for the writer (writer.go)
 	quit     chan struct{} // closed by Close
 	loopDone chan struct{} // closed when writeLoop has returned
+	commits  chan struct{} // the writer committed (buffered 1; checkpoint.go)
+	finish   chan struct{} // the checkpointer asks the writer to checkpoint
+	ckptDone chan struct{} // closed when checkpointLoop has returned
 	close    sync.Once
 	closeErr error
 
@@ -83,7 +88,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, errors.New("sqlite: open: a file path is required (WAL and the read pool need a file)")
 	}
 	base := "file:" + escapePath(path) + "?_busy_timeout=5000&_foreign_keys=1&_journal_mode=WAL&_synchronous=NORMAL"
-	w, err := sql.Open("sqlite", base+"&_txlock=immediate"+cachePragmas+"&_pragma=wal_autocheckpoint(1000)"+writerPragmas)
+	w, err := sql.Open("sqlite", base+"&_txlock=immediate"+cachePragmas+"&_pragma=wal_autocheckpoint(0)"+writerPragmas)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
@@ -102,15 +107,26 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	r.SetMaxOpenConns(readers)
 	r.SetMaxIdleConns(readers)
-	db := &DB{path: path, dsn: base, w: w, r: r, ws: newStmts(w), rs: newStmts(r),
-		reqs: make(chan *txReq), quit: make(chan struct{}), loopDone: make(chan struct{})}
+	c, err := sql.Open("sqlite", base+cachePragmas)
+	if err != nil {
+		r.Close()
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	c.SetMaxOpenConns(1)
+	c.SetMaxIdleConns(1)
+	db := &DB{path: path, dsn: base, w: w, r: r, c: c, ws: newStmts(w), rs: newStmts(r),
+		reqs: make(chan *txReq), quit: make(chan struct{}), loopDone: make(chan struct{}),
+		commits: make(chan struct{}, 1), finish: make(chan struct{}), ckptDone: make(chan struct{})}
 	db.q = q{w: pooled{w, db.ws}, r: pooled{r, db.rs}, db: db, h: &hints{}}
 	if err := db.h.load(ctx, w); err != nil {
+		c.Close()
 		r.Close()
 		w.Close()
 		return nil, err
 	}
 	go db.writeLoop()
+	go db.checkpointLoop()
 	return db, nil
 }
 
@@ -119,9 +135,10 @@ func (db *DB) Close() error {
 	db.close.Do(func() {
 		close(db.quit)
 		<-db.loopDone
+		<-db.ckptDone
 		db.ws.close()
 		db.rs.close()
-		db.closeErr = errors.Join(db.r.Close(), db.w.Close())
+		db.closeErr = errors.Join(db.c.Close(), db.r.Close(), db.w.Close())
 	})
 	return db.closeErr
 }

@@ -80,6 +80,8 @@ func (db *DB) writeLoop() {
 		select {
 		case r := <-db.reqs:
 			db.group(r)
+		case <-db.finish:
+			db.finishCheckpoint()
 		case <-db.quit:
 			quit = true
 			return
@@ -217,6 +219,7 @@ func (db *DB) group(first *txReq) {
 		for _, r := range ok {
 			r.done <- txResult{err: err}
 		}
+		db.committed()
 		db.ws.prepareWanted(context.Background())
 		return
 	}
