@@ -38,11 +38,11 @@ func (g *gatedJobs) AckAll(ctx context.Context, clientID string, sts []protocol.
 }
 
 // deliveredJob connects an agent with one printer, submits a job to it and returns the connection and the
-// job's ID once the agent has it.
-func deliveredJob(t *testing.T, e *env) (*websocket.Conn, string) {
+// job's ID once the agent has it (within 10 s).
+func deliveredJob(t *testing.T, e *env, name string) (*websocket.Conn, string) {
 	t.Helper()
 	c, w := e.connect(t)
-	send(t, c, protocol.Printers{Printers: []protocol.Printer{{ID: "sim://pong", Name: "pong", Status: "ready"}}})
+	send(t, c, protocol.Printers{Printers: []protocol.Printer{{ID: "sim://" + name, Name: name, Status: "ready"}}})
 	var printerID string
 	testenv.WaitFor(t, "the printer recorded", func() bool {
 		ps, err := e.jobs.ListPrinters(context.Background(), w.Portal, store.Page{})
@@ -52,14 +52,14 @@ func deliveredJob(t *testing.T, e *env) (*websocket.Conn, string) {
 		return printerID != ""
 	})
 	j, _, err := e.jobs.Submit(context.Background(), keys.Actor{Principal: e.admin, RemoteAddr: "127.0.0.1"}, printerID,
-		jobs.SubmitRequest{Content: []byte("^XA^XZ"), Title: "pong", Copies: 1})
+		jobs.SubmitRequest{Content: []byte("^XA^XZ"), Title: name, Copies: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for ctx := ctx10(t); ; {
 		m, err := read(ctx, c)
 		if err != nil {
-			t.Fatalf("no job: %v", err)
+			t.Fatalf("no job %s within 10 s: %v", name, err)
 		}
 		if m, ok := m.(protocol.Job); ok && m.JobID == j.ID {
 			return c, j.ID
@@ -75,7 +75,7 @@ func TestPongAfterStatusesRecorded(t *testing.T) {
 		g = &gatedJobs{Service: js, hold: 300 * time.Millisecond}
 		return g
 	})
-	c, id := deliveredJob(t, e)
+	c, id := deliveredJob(t, e, "pong")
 	send(t, c, protocol.JobStatus{JobID: id, State: protocol.JobReceived, At: time.Now().UTC()})
 	send(t, c, protocol.Ping{Nonce: 71})
 	for ctx := ctx10(t); ; {
@@ -103,7 +103,7 @@ func TestUnrecordedStatusEndsSession(t *testing.T) {
 		g = &gatedJobs{Service: js}
 		return g
 	})
-	c, id := deliveredJob(t, e)
+	c, id := deliveredJob(t, e, "pong")
 	g.fail.Store(true)
 	send(t, c, protocol.JobStatus{JobID: id, State: protocol.JobReceived, At: time.Now().UTC()})
 	send(t, c, protocol.Ping{Nonce: 72})
