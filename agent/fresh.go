@@ -67,11 +67,9 @@ func (o *outbox) withReceived(id string, st protocol.JobStatus) []protocol.JobSt
 // takes job_statuses are read together, so a reconnect between them cannot pair one server's answer with
 // another's connection.
 func (o *outbox) sendAll(sts []protocol.JobStatus) error {
-	o.mu.Lock()
-	conn, ctx, batch := o.conn, o.connCx, o.batch
-	o.mu.Unlock()
-	if conn == nil {
-		return errNoConn
+	conn, ctx, batch, err := o.current()
+	if err != nil {
+		return err
 	}
 	if len(sts) > 1 && batch {
 		return conn.Send(ctx, protocol.JobStatuses{Statuses: sts})

@@ -189,13 +189,22 @@ var errNoConn = errors.New("no connection")
 
 // send writes m on the current connection, if any.
 func (o *outbox) send(m protocol.Message) error {
-	o.mu.Lock()
-	conn, ctx := o.conn, o.connCx
-	o.mu.Unlock()
-	if conn == nil {
-		return errNoConn
+	conn, ctx, _, err := o.current()
+	if err != nil {
+		return err
 	}
 	return conn.Send(ctx, m)
+}
+
+// current returns the current connection, its context and whether its server takes job_statuses, read
+// together (errNoConn when there is none).
+func (o *outbox) current() (sender, context.Context, bool, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.conn == nil {
+		return nil, nil, false, errNoConn
+	}
+	return o.conn, o.connCx, o.batch, nil
 }
 
 // stepLater reports a lazy spool change (start calls spool's ...Later with its then) once it is

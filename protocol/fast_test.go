@@ -104,3 +104,27 @@ func withoutTimes(m Message) (Message, []string) {
 	}
 	return m, nil
 }
+
+// BenchmarkDecodeJobStatuses: a job's two frames from an agent (job_statuses of received and printing,
+// then job_status done) through Decode (the fast path) and through encoding/json alone (decodeGeneral).
+func BenchmarkDecodeJobStatuses(b *testing.B) {
+	frames := [][]byte{
+		[]byte(`{"type":"job_statuses","statuses":[{"type":"job_status","job_id":"job_2abcdefghijklmnopqrstuvwx","state":"received","at":"2026-12-06T11:00:00.123456Z"},{"type":"job_status","job_id":"job_2abcdefghijklmnopqrstuvwx","state":"printing","at":"2026-12-06T11:00:00.124456Z"}]}`),
+		[]byte(`{"type":"job_status","job_id":"job_2abcdefghijklmnopqrstuvwx","state":"done","at":"2026-12-06T11:00:00.125456Z"}`),
+	}
+	for _, bc := range []struct {
+		name   string
+		decode func([]byte) (Message, error)
+	}{{"fast", Decode}, {"encoding-json", decodeGeneral}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				for _, f := range frames {
+					if _, err := bc.decode(f); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+	}
+}

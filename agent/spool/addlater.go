@@ -35,7 +35,7 @@ func (s *Spool) AddLater(n NewJob, now time.Time, then func(j Job, isNew bool, e
 	})
 	at := ut(us(now))
 	return Job{ID: n.ID, PrinterID: n.PrinterID, Title: n.Title, Content: n.Content, Size: len(n.Content),
-		ZPL: bytes.Contains(n.Content, []byte("^XA")) || bytes.Contains(n.Content, []byte("^xa")), Copies: n.Copies,
+		ZPL: hasZPL(n.Content), Copies: n.Copies,
 		ExpiresAt: ut(us(n.ExpiresAt)), State: Received, Deliveries: 1, ReceivedAt: at, UpdatedAt: at}
 }
 
@@ -55,4 +55,9 @@ func (s *Spool) Has(ctx context.Context, id string) (bool, error) {
 // Sync returns once every change made before it, lazy ones too, is committed.
 func (s *Spool) Sync(ctx context.Context) error {
 	return s.writeChange(ctx, &change{fn: func(*sql.Tx) error { return nil }, done: make(chan error, 1)})
+}
+
+// hasZPL is Job.ZPL for content not read back from the file: cols computes the same in SQL (^XA or ^xa).
+func hasZPL(content []byte) bool {
+	return bytes.Contains(content, []byte("^XA")) || bytes.Contains(content, []byte("^xa"))
 }

@@ -241,6 +241,7 @@ func ut(v int64) time.Time {
 	return time.UnixMicro(v).UTC()
 }
 
+// cols are a job's columns as Job reads them; its ZPL expression has a Go twin, hasZPL (AddLater).
 const cols = `seq, id, printer_id, title, length(content), instr(content, X'5E5841') > 0 OR instr(content, X'5E7861') > 0, copies, expires_at, state, reason, waiting, copies_done,
 	in_flight, attempts, deliveries, received_at, updated_at, finished_at, reported, reported_at`
 
