@@ -17,17 +17,20 @@ import (
 )
 
 // BenchmarkJobPath runs a job's life on the server's store path (TestStatementsPerJob's steps: submit,
-// Pushed, MarkPushedAll, one AckAll of received and done) from `agents` goroutines at once, each the
+// Pushed, MarkPushedAll, then a current agent's statuses, agentAcks: acks=rp,d is an AckAll of received
+// and printing then one of done, acks=rpd one AckAll of the three) from `agents` goroutines at once, each the
 // submitter and the session of its own agent, so that the SQLite writer groups their transactions as
 // under load. It reports the process's CPU milliseconds per job (user + system, every goroutine), and
 // the store's statements and transactions per job.
 func BenchmarkJobPath(b *testing.B) {
 	for _, agents := range []int{1, 16} {
-		b.Run(fmt.Sprintf("agents=%d", agents), func(b *testing.B) { benchJobPath(b, agents) })
+		for _, acks := range []struct{ name, pattern string }{{"rp,d", ackTwo}, {"rpd", ackOne}} {
+			b.Run(fmt.Sprintf("agents=%d/acks=%s", agents, acks.name), func(b *testing.B) { benchJobPath(b, agents, acks.pattern) })
+		}
 	}
 }
 
-func benchJobPath(b *testing.B, agents int) {
+func benchJobPath(b *testing.B, agents int, pattern string) {
 	ctx := b.Context()
 	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "printdock.db"))
 	if err != nil {
@@ -71,9 +74,12 @@ func benchJobPath(b *testing.B, agents int) {
 		if _, err := svc.MarkPushedAll(ctx, []string{js[0].JobID}); err != nil {
 			return err
 		}
-		_, err = svc.AckAll(ctx, a.client, []protocol.JobStatus{{JobID: js[0].JobID, State: protocol.JobReceived},
-			{JobID: js[0].JobID, State: protocol.JobDone}})
-		return err
+		for _, sts := range agentAcks(js[0].JobID, pattern) {
+			if _, err := svc.AckAll(ctx, a.client, sts); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	before, cpu0 := st.Stats(), cpuTime()
 	b.ResetTimer()

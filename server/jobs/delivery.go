@@ -229,16 +229,17 @@ func (s *Service) AckAll(ctx context.Context, clientID string, sts []protocol.Jo
 		ids[i] = st.JobID
 	}
 	var seen map[string]*store.Job // the batch's jobs as read and changed so far: several statuses of a job read it once
-	var paired map[int]bool        // statuses applied with the one before them (ackPrinted)
+	var missed map[string]bool     // jobs ackRun refused in the batch
+	applied := 0                   // statuses up to this index were applied with one before them (ackRun)
 	return s.inBatch(ctx, ids, func(q store.Store, i int) error {
 		if i == 0 {
-			seen, paired = map[string]*store.Job{}, map[int]bool{} // the transaction may run again
+			seen, missed, applied = map[string]*store.Job{}, map[string]bool{}, 0 // the transaction may run again
 		}
-		if paired[i] {
+		if i < applied {
 			return nil
 		}
-		if ok, err := s.ackPrinted(ctx, q, clientID, sts, i, seen, now); ok || err != nil {
-			paired[i+1] = ok
+		if n, err := s.ackRun(ctx, q, clientID, sts, i, seen, missed, now); n > 0 || err != nil {
+			applied = i + n
 			return err
 		}
 		return s.ack(ctx, q, clientID, sts[i], sts[i+1:], seen, now)

@@ -83,6 +83,17 @@ type JobUpdate struct {
 	CancelBy string
 }
 
+// JobAck is a run of an agent's statuses for one job that AckJob applies at once: received (when
+// Received), then printing (when Printing), then done (when To is done).
+type JobAck struct {
+	ID, ClientID string
+	From         JobState // the job's state before the run: sent, or printing (a done alone)
+	To           JobState // printing or done
+	Received     bool     // the run starts with the agent's receipt: the job must never have been received
+	Printing     bool     // the run goes through printing: printing_at = At unless set
+	At           time.Time
+}
+
 // JobEvent is one recorded transition (or progress report) of a job.
 type JobEvent struct {
 	ID     int64
@@ -136,12 +147,14 @@ type JobStore interface {
 	// ClientID, Title, IdempotencyKey, ExpiresAt, Attempts and SentSession as they are now (the other fields unset).
 	// ErrConflict when the job is not such a job, or does not exist: the caller reads it to say why.
 	SendQueuedJob(ctx context.Context, id string, at time.Time) (Job, error)
-	// PrintedJob records in one statement that the client's agent received and printed job id, if the
-	// job is the client's, sent, never received and not asked to be cancelled: state done, reason cleared,
-	// received_at, finished_at and updated_at `at`. It returns the job's ID, PortalID, PrinterID,
-	// ClientID, Title and IdempotencyKey (the other fields unset); ErrConflict when the job is not such a
-	// job, or does not exist: the caller reads it to see what to do.
-	PrintedJob(ctx context.Context, id, clientID string, at time.Time) (Job, error)
+	// AckJob applies a run of the client's statuses for one job (see JobAck) in one statement, if the job
+	// is the client's, in a.From, not asked to be cancelled and, when a.Received, never received: state
+	// a.To, reason cleared, updated_at `at`, received_at `at` unless set, printing_at `at` unless set when
+	// the run goes through printing, finished_at `at` when a.To is final. It returns the job's ID,
+	// PortalID, PrinterID, ClientID, Title and IdempotencyKey (the other fields unset); ErrConflict when
+	// the job is not such a job, or does not exist: nothing is written, and the caller reads it to see
+	// what to do.
+	AckJob(ctx context.Context, a JobAck) (Job, error)
 	// AppendJobEvent records e and returns its ID (0 inside a SQLite write transaction, which writes the
 	// row at commit).
 	AppendJobEvent(ctx context.Context, e JobEvent) (int64, error)

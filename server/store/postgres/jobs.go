@@ -126,15 +126,15 @@ func (q q) SendQueuedJob(ctx context.Context, id string, at time.Time) (store.Jo
 	return j, err
 }
 
-func (q q) PrintedJob(ctx context.Context, id, clientID string, at time.Time) (store.Job, error) {
+func (q q) AckJob(ctx context.Context, ack store.JobAck) (store.Job, error) {
 	var a args
 	var j store.Job
 	var key *string
-	err := q.row(ctx, "printed job", sqlq.PrintedJob(a.add, id, clientID, at), func(sc scanner) error {
+	err := q.row(ctx, "ack job", sqlq.AckJob(ack, a.add), func(sc scanner) error {
 		return sc.Scan(&j.ID, &j.PortalID, &j.PrinterID, &j.ClientID, &j.Title, &key)
 	}, a...)
 	if errors.Is(err, store.ErrNotFound) {
-		return store.Job{}, fmt.Errorf("postgres: printed job: %w", store.ErrConflict)
+		return store.Job{}, fmt.Errorf("postgres: ack job: %w", store.ErrConflict)
 	}
 	j.IdempotencyKey = str(key)
 	return j, err

@@ -149,17 +149,17 @@ func (q q) SendQueuedJob(ctx context.Context, id string, at time.Time) (store.Jo
 	return j, mapErr("send queued job", err)
 }
 
-func (q q) PrintedJob(ctx context.Context, id, clientID string, at time.Time) (store.Job, error) {
+func (q q) AckJob(ctx context.Context, ack store.JobAck) (store.Job, error) {
 	var a args
 	var j store.Job
 	var key sql.NullString
-	err := q.w.QueryRowContext(ctx, sqlq.PrintedJob(a.add, id, clientID, at), a...).Scan(&j.ID, &j.PortalID,
+	err := q.w.QueryRowContext(ctx, sqlq.AckJob(ack, a.add), a...).Scan(&j.ID, &j.PortalID,
 		&j.PrinterID, &j.ClientID, &j.Title, &key)
 	if errors.Is(err, sql.ErrNoRows) {
-		return store.Job{}, fmt.Errorf("sqlite: printed job: %w", store.ErrConflict)
+		return store.Job{}, fmt.Errorf("sqlite: ack job: %w", store.ErrConflict)
 	}
 	j.IdempotencyKey = key.String
-	return j, mapErr("printed job", err)
+	return j, mapErr("ack job", err)
 }
 
 func (q q) AppendJobEvent(ctx context.Context, e store.JobEvent) (int64, error) {

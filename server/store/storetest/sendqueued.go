@@ -7,7 +7,7 @@ import (
 	"printdock/server/store"
 )
 
-// The one-statement job updates of the hot path (SendQueuedJob, PrintedJob).
+// The one-statement job updates of the hot path (SendQueuedJob, AckJob).
 
 // testSendQueuedJob: SendQueuedJob marks a queued, deliverable job sent in its client's current session in
 // one statement, and refuses (ErrConflict, nothing written) a job that is not queued, is being cancelled,
@@ -51,12 +51,13 @@ func testSendQueuedJob(t *testing.T, s store.Store) {
 	}
 }
 
-// testPrintedJob: PrintedJob finishes a sent, never received job of the client as done in one statement,
-// and refuses (ErrConflict, nothing written) any other job.
-func testPrintedJob(t *testing.T, s store.Store) {
+// testAckJob: AckJob applies a run of statuses of a sent job of the client in one statement — received and
+// done; received, printing and done; received and printing; done alone of a printing job — and refuses
+// (ErrConflict, nothing written) any other job.
+func testAckJob(t *testing.T, s store.Store) {
 	ctx := ctxOf(t)
 	pa := printers(t, s, "p1 c1 prA usb://a")["prA"]
-	t1, t2 := t0.Add(time.Second), t0.Add(2*time.Second)
+	t1, t2, t3 := t0.Add(time.Second), t0.Add(2*time.Second), t0.Add(3*time.Second)
 	send := func(id string) {
 		t.Helper()
 		j := job(pa, id, t0)
@@ -65,39 +66,65 @@ func testPrintedJob(t *testing.T, s store.Store) {
 		_, err := s.SendQueuedJob(ctx, id, t1)
 		must(t, err)
 	}
+	ack := func(id, client string, from, to store.JobState, received, printing bool, at time.Time) (store.Job, error) {
+		return s.AckJob(ctx, store.JobAck{ID: id, ClientID: client, From: from, To: to, Received: received, Printing: printing, At: at})
+	}
 	send("j1")
-	got, err := s.PrintedJob(ctx, "j1", "c1", t2)
+	got, err := ack("j1", "c1", store.JobSent, store.JobDone, true, false, t2)
 	must(t, err)
 	if got.ID != "j1" || got.PortalID != "p1" || got.PrinterID != pa.ID || got.ClientID != "c1" || got.Title != "label j1" ||
 		got.IdempotencyKey != "key-j1" {
-		t.Errorf("PrintedJob = %+v", got)
+		t.Errorf("AckJob = %+v", got)
 	}
 	row, _ := s.GetJob(ctx, "j1")
 	if row.State != store.JobDone || row.Reason != "" || !eqT(row.ReceivedAt, t2) || !eqT(row.FinishedAt, t2) ||
-		!row.UpdatedAt.Equal(t2) || !eqT(row.SentAt, t1) || row.Attempts != 1 {
-		t.Errorf("after PrintedJob = %+v", row)
+		!row.UpdatedAt.Equal(t2) || !eqT(row.SentAt, t1) || row.Attempts != 1 || row.PrintingAt != nil {
+		t.Errorf("after AckJob received+done = %+v", row)
 	}
-	_, err = s.PrintedJob(ctx, "j1", "c1", t2)
+	_, err = ack("j1", "c1", store.JobSent, store.JobDone, true, false, t2)
 	wantErr(t, "already done", err, store.ErrConflict)
-	_, err = s.PrintedJob(ctx, "nope", "c1", t2)
+	_, err = ack("nope", "c1", store.JobSent, store.JobDone, true, false, t2)
 	wantErr(t, "unknown", err, store.ErrConflict)
 
+	send("j5") // received, printing and done
+	_, err = ack("j5", "c1", store.JobSent, store.JobDone, true, true, t2)
+	must(t, err)
+	if row, _ := s.GetJob(ctx, "j5"); row.State != store.JobDone || !eqT(row.ReceivedAt, t2) || !eqT(row.PrintingAt, t2) ||
+		!eqT(row.FinishedAt, t2) || !row.UpdatedAt.Equal(t2) {
+		t.Errorf("after AckJob received+printing+done = %+v", row)
+	}
+	send("j6") // received and printing, then done alone
+	_, err = ack("j6", "c1", store.JobSent, store.JobPrinting, true, false, t2)
+	must(t, err)
+	if row, _ := s.GetJob(ctx, "j6"); row.State != store.JobPrinting || !eqT(row.ReceivedAt, t2) || !eqT(row.PrintingAt, t2) ||
+		row.FinishedAt != nil || !row.UpdatedAt.Equal(t2) {
+		t.Errorf("after AckJob received+printing = %+v", row)
+	}
+	_, err = ack("j6", "c1", store.JobSent, store.JobDone, false, false, t3)
+	wantErr(t, "done from sent, printing", err, store.ErrConflict)
+	_, err = ack("j6", "c1", store.JobPrinting, store.JobDone, false, false, t3)
+	must(t, err)
+	if row, _ := s.GetJob(ctx, "j6"); row.State != store.JobDone || !eqT(row.ReceivedAt, t2) || !eqT(row.PrintingAt, t2) ||
+		!eqT(row.FinishedAt, t3) || !row.UpdatedAt.Equal(t3) {
+		t.Errorf("after AckJob done = %+v", row)
+	}
+
 	send("j2")
-	_, err = s.PrintedJob(ctx, "j2", "c2", t2)
+	_, err = ack("j2", "c2", store.JobSent, store.JobDone, true, false, t2)
 	wantErr(t, "another client's", err, store.ErrConflict)
 	must(t, s.UpdateJob(ctx, store.JobUpdate{ID: "j2", From: store.JobSent, To: store.JobSent, At: t1, Received: true}))
-	_, err = s.PrintedJob(ctx, "j2", "c1", t2)
+	_, err = ack("j2", "c1", store.JobSent, store.JobPrinting, true, false, t2)
 	wantErr(t, "received before", err, store.ErrConflict)
 	send("j3")
 	must(t, s.UpdateJob(ctx, store.JobUpdate{ID: "j3", From: store.JobSent, To: store.JobSent, At: t1, CancelBy: "bob"}))
-	_, err = s.PrintedJob(ctx, "j3", "c1", t2)
+	_, err = ack("j3", "c1", store.JobSent, store.JobDone, true, true, t2)
 	wantErr(t, "cancel requested", err, store.ErrConflict)
 	must(t, s.CreateJob(ctx, job(pa, "j4", t0)))
-	_, err = s.PrintedJob(ctx, "j4", "c1", t2)
+	_, err = ack("j4", "c1", store.JobSent, store.JobDone, true, false, t2)
 	wantErr(t, "queued", err, store.ErrConflict)
 	for _, id := range []string{"j2", "j3", "j4"} {
 		if row, _ := s.GetJob(ctx, id); row.State.Terminal() || row.FinishedAt != nil || row.UpdatedAt.Equal(t2) {
-			t.Errorf("%s written by a refused PrintedJob: %+v", id, row)
+			t.Errorf("%s written by a refused AckJob: %+v", id, row)
 		}
 	}
 }

@@ -36,7 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Jobs", testJobs},
 		{"JobUpdates", testJobUpdates},
 		{"SendQueuedJob", testSendQueuedJob},
-		{"PrintedJob", testPrintedJob},
+		{"AckJob", testAckJob},
 		{"PendingJobs", testPendingJobs},
 		{"JobEvents", testJobEvents},
 		{"ConcurrentTx", testConcurrentTx},

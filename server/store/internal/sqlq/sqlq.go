@@ -179,17 +179,26 @@ func SendQueuedJob(arg Arg, id string, at time.Time) string {
 // SendQueuedCols are the columns SendQueuedJob returns, in store.Job's order.
 const SendQueuedCols = `id, portal_id, printer_id, client_id, title, idempotency_key, attempts, sent_session, expires_at`
 
-// PrintedJob is the UPDATE … RETURNING of store.JobStore.PrintedJob; PrintedCols are the columns it
-// returns.
-func PrintedJob(arg Arg, id, clientID string, at time.Time) string {
-	return `UPDATE jobs SET state = ` + arg(string(store.JobDone)) + `, reason = '', updated_at = ` + arg(at) +
-		`, received_at = ` + arg(at) + `, finished_at = ` + arg(at) + `
-		WHERE id = ` + arg(id) + ` AND client_id = ` + arg(clientID) + ` AND state = ` + arg(string(store.JobSent)) + `
-			AND received_at IS NULL AND cancel_requested_at IS NULL RETURNING ` + PrintedCols
+// AckJob is the UPDATE … RETURNING of store.JobStore.AckJob; AckCols are the columns it returns.
+func AckJob(a store.JobAck, arg Arg) string {
+	set := `state = ` + arg(string(a.To)) + `, reason = '', updated_at = ` + arg(a.At) +
+		`, received_at = COALESCE(received_at, ` + arg(a.At) + `)`
+	if a.Printing || a.To == store.JobPrinting {
+		set += `, printing_at = COALESCE(printing_at, ` + arg(a.At) + `)`
+	}
+	if a.To.Terminal() {
+		set += `, finished_at = ` + arg(a.At)
+	}
+	where := `id = ` + arg(a.ID) + ` AND client_id = ` + arg(a.ClientID) + ` AND state = ` + arg(string(a.From)) +
+		` AND cancel_requested_at IS NULL`
+	if a.Received {
+		where += ` AND received_at IS NULL`
+	}
+	return `UPDATE jobs SET ` + set + ` WHERE ` + where + ` RETURNING ` + AckCols
 }
 
-// PrintedCols are the columns PrintedJob returns, in store.Job's order.
-const PrintedCols = `id, portal_id, printer_id, client_id, title, idempotency_key`
+// AckCols are the columns AckJob returns, in store.Job's order.
+const AckCols = `id, portal_id, printer_id, client_id, title, idempotency_key`
 
 // Optimistic completes a conditional update (UPDATE … WHERE id = … AND <expected state>) that changed n
 // rows: nil when it changed the row; otherwise the error of current, which reads the row (store.ErrNotFound
