@@ -41,7 +41,8 @@ type childConfig struct {
 }
 
 // lightChild runs light protocol-level agents (no spool, no printer): each says hello, reports one
-// printer light://N, and answers every job at once with received and done; it writes "title
+// printer light://N, and answers every job at once with the statuses a real agent sends once it has
+// printed it (lightStatuses); it writes "title
 // unix-nanoseconds" to stdout when a job arrives, "ready N" once N agents are welcomed, and exits when
 // stdin closes.
 func lightChild(ctx context.Context, in io.Reader, out io.Writer) error {
@@ -134,6 +135,7 @@ func lightAgent(ctx context.Context, cfg childConfig, i int, secret, src string,
 		return fmt.Errorf("light agent %d: hello: %w", i, err)
 	}
 	ok := false
+	batch := false // the server takes job_statuses
 	for {
 		_, b, err := c.Read(ctx)
 		if err != nil {
@@ -148,6 +150,7 @@ func lightAgent(ctx context.Context, cfg childConfig, i int, secret, src string,
 		}
 		switch m := m.(type) {
 		case protocol.Welcome:
+			batch = m.Has(protocol.FeatureJobStatuses)
 			if !cfg.Idle || cfg.IdlePrinters {
 				if err := send(protocol.Printers{Printers: []protocol.Printer{{ID: fmt.Sprintf("light://%d", i),
 					Name: "light " + strconv.Itoa(i), Status: "ready", Language: "zpl"}}}); err != nil {
@@ -161,12 +164,28 @@ func lightAgent(ctx context.Context, cfg childConfig, i int, secret, src string,
 		case protocol.Job:
 			at := time.Now()
 			emit(m.Title + " " + strconv.FormatInt(at.UnixNano(), 10) + "\n")
-			_ = send(protocol.JobStatus{JobID: m.JobID, State: protocol.JobReceived, At: at})
-			_ = send(protocol.JobStatus{JobID: m.JobID, State: protocol.JobDone, At: at})
+			lightStatuses(send, m.JobID, at, batch)
 		case protocol.Logout:
 			emit(fmt.Sprintf("logout %d %d\n", i, time.Now().UnixNano()))
 		}
 	}
+}
+
+// lightStatuses reports job id, received at `at`, as a real agent (package agent) does once its job is
+// printed — at once here, without a printer: to a server that takes job_statuses (batch), received and
+// printing in one job_statuses message, then done as a job_status; to an older server, the three as
+// job_status messages. Each At is the agent's UTC time in microseconds, as its spool stores it.
+func lightStatuses(send func(protocol.Message) error, id string, at time.Time, batch bool) {
+	stamp := func(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+	rec := protocol.JobStatus{JobID: id, State: protocol.JobReceived, At: stamp(at)}
+	printing := protocol.JobStatus{JobID: id, State: protocol.JobPrinting, At: stamp(time.Now())}
+	if batch {
+		_ = send(protocol.JobStatuses{Statuses: []protocol.JobStatus{rec, printing}})
+	} else {
+		_ = send(rec)
+		_ = send(printing)
+	}
+	_ = send(protocol.JobStatus{JobID: id, State: protocol.JobDone, At: stamp(time.Now())})
 }
 
 // runChild is the entry point of a child process (printdock-bench --light-child).
