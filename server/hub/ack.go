@@ -16,8 +16,8 @@ import (
 // A batch whose last status leaves its job unfinished (received, printing) waits up to ackLinger for
 // more before it is recorded: an agent reports a job's received (and printing) and, a moment later, its
 // done, and recorded together they cost the store one call and one read of the job instead of two (and
-// received with done, one statement). The statuses are recorded in the same order either way; only the
-// unfinished ones wait, and not while the session ends.
+// a run of one job's received, printing and done, one statement: jobs.AckAll). The statuses are
+// recorded in the same order either way; only the unfinished ones wait, and not while the session ends.
 type acker struct {
 	mu      sync.Mutex
 	cond    sync.Cond            // signalled when the worker takes a batch or stops; uses mu

@@ -221,7 +221,8 @@ func (s *Service) Ack(ctx context.Context, clientID string, st protocol.JobStatu
 
 // AckAll applies several job_status messages of the client, in order, in one transaction (the hub
 // passes the statuses that arrived while the previous ones were being recorded): errs[i] is Ack's answer
-// for sts[i]. err is set, and nothing recorded, when the transaction failed.
+// for sts[i]. err is set, and nothing recorded, when the transaction failed. A run of one job's received,
+// printing and done, as agents report most jobs, takes one statement (ackRun).
 func (s *Service) AckAll(ctx context.Context, clientID string, sts []protocol.JobStatus) (errs []error, err error) {
 	now := s.now()
 	ids := make([]string, len(sts))
@@ -248,7 +249,7 @@ func (s *Service) AckAll(ctx context.Context, clientID string, sts []protocol.Jo
 
 // writesReceived reports whether the first of rest about job id is a status that, for a job sent and
 // received, always updates its row, receipt included (printing, done, failed): the receipt before it
-// then needs no UPDATE of its own (an agent reports received and done together for most jobs).
+// then needs no UPDATE of its own (a received that ackRun did not take with the statuses after it).
 func writesReceived(rest []protocol.JobStatus, id string) bool {
 	for _, st := range rest {
 		if st.JobID == id {
