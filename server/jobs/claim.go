@@ -46,11 +46,11 @@ func (s *Service) claimFor(clientID string, size int) *Subscription {
 // claims reports, inside the transaction creating a job of clientID, whether the job may be created sent
 // in session seq: whether seq is still the client's newest session.
 func claims(ctx context.Context, q Queries, clientID string, seq int64) (bool, error) {
-	c, err := q.GetClient(ctx, clientID)
+	n, err := q.ClientSession(ctx, clientID)
 	if err != nil {
 		return false, fmt.Errorf("jobs: submit: %w", err)
 	}
-	return c.SessionSeq == seq, nil
+	return n == seq, nil
 }
 
 // handClaimed hands j, committed as sent in f's session, to f (Claimed). An unsubscribed f drops it: its
