@@ -48,7 +48,7 @@ func (s *Session) startDelivery() {
 	}
 	d.started = true
 	d.mu.Unlock()
-	sub, unsubscribe := s.hub.o.Jobs.SubscribeFunc(s.clientID, func() { s.wakeDelivery(false) })
+	sub, unsubscribe := s.hub.o.Jobs.SubscribeFunc(s.clientID, s.seq, func() { s.wakeDelivery(false) })
 	d.mu.Lock()
 	ended := d.ended
 	d.sub, d.unsubscribe = sub, unsubscribe
@@ -89,6 +89,7 @@ func (s *Session) deliverRun() {
 		full, sub := d.full, d.sub
 		d.full, d.again = false, false
 		d.mu.Unlock()
+		s.sendClaimed(js.Claimed(sub))
 		pushed, f := js.Pushed(sub) // taken even when asking the store, which finds them too
 		var err error
 		if full || f {
@@ -204,6 +205,43 @@ func (s *Session) sendCancels() error {
 	return nil
 }
 
+// sendClaimed sends jobs the job queue marked sent in this session as it created them (jobs.Claimed),
+// unless a newer session of the client registered meanwhile: that one finds them in the store (PendingFor
+// hands a newer session the jobs sent, and not received, in an older one).
+func (s *Session) sendClaimed(js []protocol.Job) {
+	if len(js) == 0 || !s.hub.newest(s) {
+		return
+	}
+	for _, j := range js {
+		b, err := protocol.Encode(j)
+		if err != nil {
+			s.deliveryLog().Error("encode job", "job_id", j.JobID, "err", err)
+			continue
+		}
+		if !s.queueJob(j, b) {
+			return
+		}
+	}
+}
+
+// queueJob queues a job message marked sent for the writer; false when the session ended first (the job
+// stays sent and unacknowledged: it is redelivered after the reconnect).
+func (s *Session) queueJob(j protocol.Job, b []byte) bool {
+	select {
+	case s.jobs <- b:
+		s.wakeWriter() // the writer runs only while there is something to write
+	case <-s.ctx.Done():
+		return false
+	}
+	if s.hub.o.JobSent != nil {
+		s.hub.o.JobSent()
+	}
+	if s.debugging() {
+		s.deliveryLog().Debug("job sent", "job_id", j.JobID, "printer", j.PrinterID, "bytes", len(b))
+	}
+	return true
+}
+
 // deliverPushed sends jobs handed over by the job queue (Jobs.Pushed), as deliver sends a PendingFor
 // batch, but marks them with MarkPushedAll, which refuses a job no longer queued (a PendingFor batch sent
 // it meanwhile, or it was cancelled). A job for a printer missing from the agent's latest list waits:
@@ -292,17 +330,8 @@ func (s *Session) sendJobs(batch []protocol.Job, mark func(context.Context, []st
 			}
 			continue
 		}
-		select {
-		case s.jobs <- msgs[i]:
-			s.wakeWriter() // the writer runs only while there is something to write
-		case <-ctx.Done():
-			return false, nil // stays sent and unacknowledged: redelivered after the reconnect
-		}
-		if h.o.JobSent != nil {
-			h.o.JobSent()
-		}
-		if s.debugging() {
-			s.deliveryLog().Debug("job sent", "job_id", j.JobID, "printer", j.PrinterID, "bytes", len(msgs[i]))
+		if !s.queueJob(j, msgs[i]) {
+			return false, nil
 		}
 	}
 	return true, nil

@@ -44,13 +44,14 @@ type Keys interface {
 // Jobs is the part of the job queue (*jobs.Service) the hub calls: the registry of agents and printers,
 // the delivery API and acknowledgements. docs/jobs.md describes the contract.
 type Jobs interface {
-	ClientConnected(ctx context.Context, portalID, credentialID string, hello protocol.Hello) (string, error)
+	ClientConnected(ctx context.Context, portalID, credentialID string, hello protocol.Hello) (string, int64, error)
 	ClientDisconnected(ctx context.Context, clientID string) error
 	UpdatePrinters(ctx context.Context, clientID string, ps []protocol.Printer) error
-	// SubscribeFunc calls wake whenever the client may have new work (jobs.Service.SubscribeFunc); Pushed
-	// then hands over the jobs submitted on this server, to be marked with MarkPushedAll, or says to ask
-	// PendingFor.
-	SubscribeFunc(clientID string, wake func()) (*jobs.Subscription, func())
+	// SubscribeFunc calls wake whenever the client may have new work (jobs.Service.SubscribeFunc); Claimed
+	// then hands over the jobs submitted on this server already marked sent in the session, Pushed those
+	// to be marked with MarkPushedAll, or says to ask PendingFor.
+	SubscribeFunc(clientID string, session int64, wake func()) (*jobs.Subscription, func())
+	Claimed(sub *jobs.Subscription) []protocol.Job
 	Pushed(sub *jobs.Subscription) ([]protocol.Job, bool)
 	MarkPushedAll(ctx context.Context, jobIDs []string) ([]error, error)
 	PendingFor(ctx context.Context, clientID string) ([]protocol.Job, error)

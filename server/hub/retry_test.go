@@ -12,10 +12,15 @@ import (
 )
 
 // flakyJobs fails MarkSentAll and MarkPushedAll a number of times, as a store does under serialization
-// conflicts.
+// conflicts. Its sessions claim no jobs at submission (see jobs.Service.Claimed): every job is marked
+// sent by its session, as a job submitted on another replica is.
 type flakyJobs struct {
 	*jobs.Service
 	fail atomic.Int32
+}
+
+func (f *flakyJobs) SubscribeFunc(clientID string, _ int64, wake func()) (*jobs.Subscription, func()) {
+	return f.Service.SubscribeFunc(clientID, 0, wake)
 }
 
 func (f *flakyJobs) MarkSentAll(ctx context.Context, ids []string) ([]error, error) {

@@ -167,7 +167,7 @@ func (h *Hub) register(s *Session, log *slog.Logger) (connected, ok bool) {
 	lock.Lock()
 	defer lock.Unlock()
 	if h.o.Jobs != nil {
-		id, err := h.o.Jobs.ClientConnected(s.ctx, s.p.PortalID, s.p.CredentialID, s.hello)
+		id, seq, err := h.o.Jobs.ClientConnected(s.ctx, s.p.PortalID, s.p.CredentialID, s.hello)
 		if errors.Is(err, jobs.ErrTooManyClients) {
 			log.Warn("refused a new installation: the credential's client limit is reached",
 				"installation_id", httpx.RedactSecrets(clip.String(s.hello.InstallationID, 64)))
@@ -179,7 +179,7 @@ func (h *Hub) register(s *Session, log *slog.Logger) (connected, ok bool) {
 			_ = s.conn.Close(websocket.StatusTryAgainLater, "the server cannot record the session; try again later")
 			return false, false
 		}
-		s.clientID, connected = id, true
+		s.clientID, s.seq, connected = id, seq, true
 	}
 	hb := int((h.o.Heartbeat + time.Second - 1) / time.Second)
 	alert := 0

@@ -47,6 +47,7 @@ type Session struct {
 	p           keys.Principal
 	hello       protocol.Hello
 	clientID    string
+	seq         int64 // the session's number among the client's (jobs.Service.ClientConnected)
 	remote      string
 	connectedAt int64 // unix nanoseconds
 	// ctx is the session context, given to every store call made for the session. It is cancelled, with

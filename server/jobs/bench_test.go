@@ -49,7 +49,7 @@ func benchJobPath(b *testing.B, agents int, pattern string) {
 	as := make([]agent, agents)
 	for i := range as {
 		inst := fmt.Sprintf("inst%d", i)
-		id, err := svc.ClientConnected(ctx, "p1", "key"+inst, protocol.Hello{ProtocolVersion: 1, AgentVersion: "1",
+		id, _, err := svc.ClientConnected(ctx, "p1", "key"+inst, protocol.Hello{ProtocolVersion: 1, AgentVersion: "1",
 			Hostname: inst, OS: "linux", InstallationID: inst})
 		if err != nil {
 			b.Fatal(err)

@@ -68,7 +68,7 @@ func (e *env) must(err error) {
 // agent connects an installation of portal with credential and reports printers with the given URIs.
 func (e *env) agent(portal, credential, installation string, uris ...string) (clientID string, printerIDs []string) {
 	e.t.Helper()
-	id, err := e.svc.ClientConnected(e.t.Context(), portal, credential, protocol.Hello{ProtocolVersion: 1,
+	id, _, err := e.svc.ClientConnected(e.t.Context(), portal, credential, protocol.Hello{ProtocolVersion: 1,
 		AgentVersion: "1.2.3", Hostname: "host-" + installation, OS: "linux", InstallationID: installation,
 		Features: e.features})
 	e.must(err)

@@ -299,11 +299,11 @@ func TestStableIDs(t *testing.T) {
 		cs[i].CredentialID != "key1" || cs[i].InstallationID != "inst1" {
 		t.Errorf("clients = %+v", cs)
 	}
-	_, err = e.svc.ClientConnected(ctx, "p1", "key1", protocol.Hello{ProtocolVersion: 1})
+	_, _, err = e.svc.ClientConnected(ctx, "p1", "key1", protocol.Hello{ProtocolVersion: 1})
 	wantErr(t, "no installation ID", err, ErrInvalid)
 	wantErr(t, "printers of unknown client", e.svc.UpdatePrinters(ctx, "cli_nope", nil), ErrNotFound)
 	// Oversized hello fields are clipped, not stored whole.
-	id, err := e.svc.ClientConnected(ctx, "p1", "key1", protocol.Hello{ProtocolVersion: 1, InstallationID: "big",
+	id, _, err := e.svc.ClientConnected(ctx, "p1", "key1", protocol.Hello{ProtocolVersion: 1, InstallationID: "big",
 		Hostname: strings.Repeat("h", 10000)})
 	e.must(err)
 	c, _ := e.st.GetClient(ctx, id)

@@ -18,10 +18,16 @@ import (
 type Subscription struct {
 	wake  chan struct{} // Subscribe's wake-ups (room for one); nil for SubscribeFunc
 	fn    func()        // SubscribeFunc's wake-up, called instead
+	seq   int64         // the subscriber's session (SubscribeFunc), which may claim jobs (claim.go); 0: none
 	jobs  []protocol.Job
 	bytes int
-	full  bool
-	gone  bool // unsubscribed
+	// claimed are jobs marked sent in the subscriber's session as they were created (claim.go), and
+	// cbytes their content's size. Unlike jobs they are not in the store's pending list for this session,
+	// so only unsubscribing drops them.
+	claimed []protocol.Job
+	cbytes  int
+	full    bool
+	gone    bool // unsubscribed
 }
 
 // C returns the channel that receives Subscribe's wake-ups (nil for SubscribeFunc's subscriptions).
@@ -56,9 +62,11 @@ func (s *Service) Subscribe(clientID string) (*Subscription, func()) {
 
 // SubscribeFunc is Subscribe with a function called for each wake-up instead of a channel that
 // receives them (the hub starts a delivery goroutine only when woken, so an idle session holds none).
-// wake is called with the job queue's lock held: it must not block or call the job queue.
-func (s *Service) SubscribeFunc(clientID string, wake func()) (*Subscription, func()) {
-	return s.subscribe(clientID, &Subscription{fn: wake, full: true})
+// wake is called with the job queue's lock held: it must not block or call the job queue. session is
+// the subscriber's session as ClientConnected numbered it: while it is the client's newest, jobs
+// submitted here may be claimed for it (Claimed; 0: never).
+func (s *Service) SubscribeFunc(clientID string, session int64, wake func()) (*Subscription, func()) {
+	return s.subscribe(clientID, &Subscription{fn: wake, seq: session, full: true})
 }
 
 func (s *Service) subscribe(clientID string, f *Subscription) (*Subscription, func()) {
@@ -73,7 +81,7 @@ func (s *Service) subscribe(clientID string, f *Subscription) (*Subscription, fu
 	return f, func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		f.gone, f.jobs, f.bytes = true, nil, 0
+		f.gone, f.jobs, f.bytes, f.claimed, f.cbytes = true, nil, 0, nil, 0
 		if set := s.subs[clientID]; set != nil {
 			delete(set, f)
 			if len(set) == 0 {

@@ -99,7 +99,7 @@ func TestMarkPushedAll(t *testing.T) {
 		t.Errorf("pushed job is %s, want sent", got)
 	}
 	// A job sent in an earlier session and never received is still redelivered by PendingFor.
-	_, err = e.svc.ClientConnected(t.Context(), "p1", "key1", protocol.Hello{ProtocolVersion: 1, InstallationID: "inst1"})
+	_, _, err = e.svc.ClientConnected(t.Context(), "p1", "key1", protocol.Hello{ProtocolVersion: 1, InstallationID: "inst1"})
 	e.must(err)
 	if got := e.pending(client); !slices.Equal(got, []string{a.ID, b.ID}) {
 		t.Errorf("pending after a reconnect = %v, want %v", got, []string{a.ID, b.ID})

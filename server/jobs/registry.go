@@ -90,15 +90,16 @@ func printerOf(p store.Printer) Printer {
 }
 
 // ClientConnected records a session of an agent (after hello) and returns its client ID, to send in
-// welcome and to pass to the other delivery methods. Every ClientConnected is paired with one
-// ClientDisconnected when the session ends; a client with a live session is online.
-func (s *Service) ClientConnected(ctx context.Context, portalID, credentialID string, hello protocol.Hello) (string, error) {
+// welcome and to pass to the other delivery methods, and the session's number (the client's sessions are
+// numbered 1, 2, …; the newest has the highest; see SubscribeFunc). Every ClientConnected is paired with
+// one ClientDisconnected when the session ends; a client with a live session is online.
+func (s *Service) ClientConnected(ctx context.Context, portalID, credentialID string, hello protocol.Hello) (id string, session int64, err error) {
 	if portalID == "" || credentialID == "" || hello.InstallationID == "" {
-		return "", fmt.Errorf("%w: portal, credential and installation ID are required", ErrInvalid)
+		return "", 0, fmt.Errorf("%w: portal, credential and installation ID are required", ErrInvalid)
 	}
-	id := ClientID(portalID, credentialID, hello.InstallationID)
+	id = ClientID(portalID, credentialID, hello.InstallationID)
 	var c store.Client
-	err := s.st.InTx(ctx, func(q store.Store) error {
+	err = s.st.InTx(ctx, func(q store.Store) error {
 		if err := s.checkNewClient(ctx, q, id, portalID, credentialID); err != nil {
 			return err
 		}
@@ -113,14 +114,14 @@ func (s *Service) ClientConnected(ctx context.Context, portalID, credentialID st
 		s.auditOnce(ctx, "clients "+credentialID, store.AuditEntry{PortalID: portalID, Actor: "key:" + credentialID,
 			Action: ActionClientRefused, Target: credentialID, Detail: fmt.Sprintf("installation_id=%q hostname=%q: %v",
 				clip.String(hello.InstallationID, 64), clip.String(hello.Hostname, 64), err)})
-		return "", err
+		return "", 0, err
 	}
 	if err != nil {
-		return "", fmt.Errorf("jobs: client connected: %w", err)
+		return "", 0, fmt.Errorf("jobs: client connected: %w", err)
 	}
 	s.recordClient(ctx, c, true)
 	s.log.DebugContext(ctx, "client connected", "client_id", id, "sessions", c.Sessions, "session", c.SessionSeq)
-	return id, nil
+	return id, c.SessionSeq, nil
 }
 
 // features is the hello's features as the store keeps them: space-separated, each without blanks (at

@@ -184,11 +184,15 @@ func (s *Service) Submit(ctx context.Context, a keys.Actor, printerID string, re
 			return Job{}, false, fmt.Errorf("%w: the rendered label is %d bytes, more than %d", ErrUnprocessable, len(content), MaxContentSize)
 		}
 	}
+	var claim *Subscription // the session here that may take the job as sent (claim.go)
+	if p.Present {
+		claim = s.claimFor(p.ClientID, len(content))
+	}
 	var out store.Job
 	var pushed protocol.Job
-	created := false
+	created, claimed := false, false
 	err = s.st.InTx(ctx, func(q store.Store) error {
-		out, created = store.Job{}, false // fn may run again (a store that retries serialization failures)
+		out, created, claimed = store.Job{}, false, false // fn may run again (a store that retries serialization failures)
 		if req.IdempotencyKey != "" {
 			old, err := q.GetJobByIdempotencyKey(ctx, a.PortalID, req.IdempotencyKey)
 			if err == nil {
@@ -203,7 +207,17 @@ func (s *Service) Submit(ctx context.Context, a keys.Actor, printerID string, re
 			Title: req.Title, Content: content, Preview: preview, Size: int64(len(content)), Copies: copies,
 			IdempotencyKey: req.IdempotencyKey, Fingerprint: fp, CreatedBy: actorName(a), State: Queued,
 			CreatedAt: now, UpdatedAt: now, ExpiresAt: expires}
-		if err := q.CreateJob(ctx, j); err != nil {
+		row := j
+		if claim != nil {
+			ok, err := claims(ctx, q, j.ClientID, claim.seq)
+			if err != nil {
+				return err
+			}
+			if claimed = ok; ok {
+				row = claimedRow(j, claim.seq)
+			}
+		}
+		if err := q.CreateJob(ctx, row); err != nil {
 			return fmt.Errorf("jobs: submit: %w", err)
 		}
 		if _, err := q.AppendJobEvent(ctx, store.JobEvent{JobID: j.ID, At: now, To: Queued, Reason: "submitted", Actor: j.CreatedBy}); err != nil {
@@ -212,6 +226,11 @@ func (s *Service) Submit(ctx context.Context, a keys.Actor, printerID string, re
 		if err := recordChange(ctx, q, store.Job{ID: j.ID, PortalID: j.PortalID, PrinterID: j.PrinterID, ClientID: j.ClientID,
 			Title: j.Title, IdempotencyKey: j.IdempotencyKey}, Queued, "submitted", j.CreatedBy, now); err != nil {
 			return err
+		}
+		if claimed {
+			if err := s.record(ctx, q, &j, sentChange(j, claim.seq), now); err != nil {
+				return err
+			}
 		}
 		if s.o.Queued != nil {
 			if err := s.o.Queued(ctx, q, j.ClientID); err != nil {
@@ -241,9 +260,12 @@ func (s *Service) Submit(ctx context.Context, a keys.Actor, printerID string, re
 	}
 	s.log.InfoContext(ctx, "job queued", "job_id", out.ID, "printer_id", out.PrinterID, "client_id", out.ClientID,
 		"size", out.Size, "copies", out.Copies, "by", out.CreatedBy)
-	if p.Present {
+	switch {
+	case claimed:
+		s.handClaimed(claim, pushed) // marked sent already: its session writes it as it is
+	case p.Present:
 		s.push(out.ClientID, pushed) // the client's sessions here send it without reading it back
-	} else {
+	default:
 		s.notify(out.ClientID) // it waits for its printer; PendingFor knows when
 	}
 	return jobOf(out), true, nil

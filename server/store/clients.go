@@ -71,6 +71,8 @@ type ClientStore interface {
 	// ResetClientSessions sets every client's live sessions to zero (a server start).
 	ResetClientSessions(ctx context.Context) (int64, error)
 	GetClient(ctx context.Context, id string) (Client, error)
+	// ClientSession is GetClient's SessionSeq alone: the number of the client's newest session.
+	ClientSession(ctx context.Context, id string) (int64, error)
 	ListClients(ctx context.Context, portalID string, p Page) ([]Client, error) // by first seen, then ID (TimeKey)
 	// CountClients counts the clients of a portal that authenticate with the credential.
 	CountClients(ctx context.Context, portalID, credentialID string) (int, error)

@@ -78,6 +78,11 @@ func (q q) GetClient(ctx context.Context, id string) (store.Client, error) {
 	return one(ctx, q.committed(), "get client", `SELECT `+sqlq.ClientCols+` FROM clients WHERE id = $1`, scanClient, id)
 }
 
+func (q q) ClientSession(ctx context.Context, id string) (int64, error) {
+	return one(ctx, q.committed(), "client session", `SELECT session_seq FROM clients WHERE id = $1`,
+		func(sc scanner) (n int64, err error) { return n, sc.Scan(&n) }, id)
+}
+
 func (q q) ListClients(ctx context.Context, portalID string, p store.Page) ([]store.Client, error) {
 	var a args
 	sql := sqlq.Clients(portalID, p, a.add)

@@ -49,6 +49,12 @@ func (q q) GetClient(ctx context.Context, id string) (store.Client, error) {
 	return c, mapErr("get client", err)
 }
 
+func (q q) ClientSession(ctx context.Context, id string) (int64, error) {
+	var n int64
+	err := q.r.QueryRowContext(ctx, `SELECT session_seq FROM clients WHERE id = ?`, id).Scan(&n)
+	return n, mapErr("client session", err)
+}
+
 func (q q) ListClients(ctx context.Context, portalID string, p store.Page) ([]store.Client, error) {
 	var a args
 	query := sqlq.Clients(portalID, p, a.add)

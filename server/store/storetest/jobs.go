@@ -90,9 +90,14 @@ func testClients(t *testing.T, s store.Store) {
 	if got.Sessions != 0 || got.SessionSeq != 2 || !got.LastSeenAt.Equal(later.Add(3*time.Minute)) {
 		t.Errorf("after disconnects = %+v", got)
 	}
+	if n, err := s.ClientSession(ctx, "c1"); n != 2 || err != nil {
+		t.Errorf("client session = %d, %v; want 2 (the newest session's number)", n, err)
+	}
 	wantErr(t, "disconnect unknown", s.DisconnectClient(ctx, "nope", t0), store.ErrNotFound)
 	_, err = s.GetClient(ctx, "nope")
 	wantErr(t, "get unknown", err, store.ErrNotFound)
+	_, err = s.ClientSession(ctx, "nope")
+	wantErr(t, "session of unknown", err, store.ErrNotFound)
 	if _, err := s.ConnectClient(ctx, store.Client{ID: "cx", PortalID: "no-such-portal", LastSeenAt: t0}); err == nil {
 		t.Error("client in an unknown portal accepted")
 	}

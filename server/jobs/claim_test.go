@@ -1,0 +1,161 @@
+package jobs
+
+import (
+	"encoding/json"
+	"slices"
+	"testing"
+	"time"
+
+	"printdock/protocol"
+	"printdock/server/store"
+)
+
+// session subscribes as the hub does for the client's newest session, and takes the first (full) answer.
+func (e *env) session(client string) (*Subscription, func()) {
+	e.t.Helper()
+	c, err := e.st.GetClient(e.t.Context(), client)
+	e.must(err)
+	sub, stop := e.svc.SubscribeFunc(client, c.SessionSeq, func() {})
+	if _, full := e.svc.Pushed(sub); !full {
+		e.t.Fatal("a new subscription's first Pushed is not full")
+	}
+	return sub, stop
+}
+
+// A job submitted while its client's newest session is subscribed here is created sent in that session
+// and handed over as claimed; otherwise it is queued and pushed as before.
+func TestClaimed(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		setup   func(e *env, client, printer string, sub *Subscription)
+		claimed bool
+	}{
+		{"newest session", func(*env, string, string, *Subscription) {}, true},
+		{"a newer session registered", func(e *env, _, _ string, _ *Subscription) {
+			_, _, err := e.svc.ClientConnected(t.Context(), "p1", "key1", protocol.Hello{ProtocolVersion: 1, InstallationID: "inst1"})
+			e.must(err)
+		}, false},
+		{"subscription behind (full)", func(e *env, client, _ string, _ *Subscription) { e.svc.Wake(client) }, false},
+		{"a batch already claimed", func(e *env, _, printer string, sub *Subscription) {
+			for range e.svc.o.BatchJobs {
+				e.submit(e.alice, printer, SubmitRequest{Title: "filler"})
+			}
+			if n := len(sub.claimed); n != e.svc.o.BatchJobs {
+				e.t.Fatalf("%d fillers claimed, want %d", n, e.svc.o.BatchJobs)
+			}
+		}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t)
+			client, prs := e.agent("p1", "key1", "inst1", "usb://a")
+			sub, stop := e.session(client)
+			defer stop()
+			c.setup(e, client, prs[0], sub)
+			j := e.submit(e.alice, prs[0], SubmitRequest{Title: "new", Content: []byte("^XA^XZ")})
+			got := e.svc.Claimed(sub)
+			if !c.claimed {
+				got = slices.DeleteFunc(got, func(j protocol.Job) bool { return j.Title == "filler" })
+			}
+			pushed, _ := e.svc.Pushed(sub)
+			row := e.job(j.ID)
+			if !c.claimed {
+				if len(got) != 0 || row.State != Queued || j.State != Queued {
+					t.Fatalf("claimed %v; job is %s (answered %s); want queued, not claimed", titles(got), row.State, j.State)
+				}
+				return
+			}
+			if !slices.Equal(titles(got), []string{"new=^XA^XZ"}) || len(pushed) != 0 {
+				t.Fatalf("Claimed = %v, Pushed = %v; want the job claimed only", titles(got), titles(pushed))
+			}
+			cl, err := e.st.GetClient(t.Context(), client)
+			e.must(err)
+			if row.State != Sent || j.State != Sent || row.Attempts != 1 || row.SentSession != cl.SessionSeq || row.SentAt == nil {
+				t.Fatalf("claimed job = %+v (answered %s); want sent once in session %d", row, j.State, cl.SessionSeq)
+			}
+			// Not pending for the session that has it; pending for the client's next session.
+			if ids := e.pending(client); len(ids) != 0 {
+				t.Errorf("pending in the claiming session = %v", ids)
+			}
+			_, _, err = e.svc.ClientConnected(t.Context(), "p1", "key1", protocol.Hello{ProtocolVersion: 1, InstallationID: "inst1"})
+			e.must(err)
+			if ids := e.pending(client); !slices.Equal(ids, []string{j.ID}) {
+				t.Errorf("pending in the next session = %v, want the claimed job", ids)
+			}
+		})
+	}
+}
+
+// What makes a subscription ask the store keeps the jobs claimed for it (the store does not list them as
+// pending for its session); unsubscribing drops them.
+func TestClaimedKeptUntilUnsubscribed(t *testing.T) {
+	e := newEnv(t)
+	client, prs := e.agent("p1", "key1", "inst1", "usb://a")
+	sub, stop := e.session(client)
+	e.submit(e.alice, prs[0], SubmitRequest{Title: "one", Content: []byte("1")})
+	e.svc.Wake(client)
+	if got := titles(e.svc.Claimed(sub)); !slices.Equal(got, []string{"one=1"}) {
+		t.Fatalf("Claimed after a wake-up = %v", got)
+	}
+	e.submit(e.alice, prs[0], SubmitRequest{Title: "two", Content: []byte("2")})
+	e.submit(e.alice, prs[0], SubmitRequest{Title: "three", Content: []byte("3")}) // full: queued
+	stop()
+	if got := e.svc.Claimed(sub); got != nil {
+		t.Fatalf("Claimed after unsubscribing = %v", titles(got))
+	}
+}
+
+// A claimed job's rows are those of a job submitted, then marked sent by its session: the same job row,
+// job events and event stream entries.
+func TestClaimedRowsAsMarked(t *testing.T) {
+	e := newEnv(t)
+	client, prs := e.agent("p1", "key1", "inst1", "usb://a")
+	sub, stop := e.session(client)
+	claimed := e.submit(e.alice, prs[0], SubmitRequest{Title: "same", Content: []byte("x")})
+	if len(e.svc.Claimed(sub)) != 1 {
+		t.Fatal("the job was not claimed")
+	}
+	stop()
+	marked := e.submit(e.alice, prs[0], SubmitRequest{Title: "same", Content: []byte("x")})
+	errs, err := e.svc.MarkPushedAll(t.Context(), []string{marked.ID})
+	e.must(err)
+	e.must(errs[0])
+
+	a, b := e.job(claimed.ID), e.job(marked.ID)
+	a.ID, a.Fingerprint, b.ID, b.Fingerprint = "", "", "", ""
+	if ja, jb := asJSON(t, a), asJSON(t, b); ja != jb {
+		t.Errorf("job rows differ:\nclaimed %s\nmarked  %s", ja, jb)
+	}
+	jobEvents := func(id string) string {
+		evs, err := e.st.ListJobEvents(t.Context(), id, store.Page{})
+		e.must(err)
+		for i := range evs {
+			evs[i].ID, evs[i].JobID = 0, ""
+		}
+		return asJSON(t, evs)
+	}
+	if ea, eb := jobEvents(claimed.ID), jobEvents(marked.ID); ea != eb {
+		t.Errorf("job events differ:\nclaimed %s\nmarked  %s", ea, eb)
+	}
+	evs, err := e.st.ListEvents(t.Context(), store.EventFilter{PortalID: "p1", Types: []string{"job.state_changed"}})
+	e.must(err)
+	by := map[string][]string{}
+	for _, ev := range evs {
+		var d map[string]any
+		e.must(json.Unmarshal([]byte(ev.Data), &d))
+		id, _ := d["job_id"].(string)
+		delete(d, "job_id")
+		by[id] = append(by[id], ev.At.Format(time.RFC3339Nano)+" "+asJSON(t, d))
+	}
+	if len(by[claimed.ID]) != 2 || !slices.Equal(by[claimed.ID], by[marked.ID]) {
+		t.Errorf("events differ:\nclaimed %v\nmarked  %v", by[claimed.ID], by[marked.ID])
+	}
+}
+
+func asJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
