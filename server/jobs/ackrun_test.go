@@ -108,7 +108,7 @@ func newAckEnv(t *testing.T, backend string) *ackEnv {
 	ctx := t.Context()
 	must(t, st.CreatePortal(ctx, store.Portal{ID: "p1", Name: "p1", CreatedAt: t0}))
 	connect := func(inst string) (string, string) {
-		id, err := e.svc.ClientConnected(ctx, "p1", "key-"+inst, protocol.Hello{ProtocolVersion: 1, AgentVersion: "1",
+		id, _, err := e.svc.ClientConnected(ctx, "p1", "key-"+inst, protocol.Hello{ProtocolVersion: 1, AgentVersion: "1",
 			Hostname: inst, OS: "linux", InstallationID: inst, Features: []string{protocol.FeatureCancel}})
 		must(t, err)
 		must(t, e.svc.UpdatePrinters(ctx, id, []protocol.Printer{{ID: "usb://a", Name: "a", Status: "ready"}}))

@@ -8,7 +8,7 @@ import (
 )
 
 // TestStatementsPerJob counts the SQLite statements one job costs along the path the server takes under
-// load: submitted, handed to the client's session (Pushed, MarkPushedAll), then acknowledged as a current
+// load: submitted and claimed by the client's session (Claimed, claim.go), then acknowledged as a current
 // agent does (agentAcks: received and printing in one AckAll, done in another; or all three in one when
 // the done arrives within the hub's linger). The single SQLite writer runs most of them, so they bound
 // the server's jobs per second; the bounds below keep a change from adding statements unnoticed (see
@@ -18,11 +18,11 @@ func TestStatementsPerJob(t *testing.T) {
 		name string
 		most float64 // statements per job
 	}{
-		// main before ackRun: 15.1 and 13.1; the received+done pair of older light agents 10.1 (19 before
-		// issue 13's server-path work)
-		{ackTwo, 14},
-		{ackOne, 12},
-		{ackPair, 11},
+		// Before ackRun: 15.1 and 13.1, and 10.1 for the received+done pair of older light agents; before
+		// claims (MarkPushedAll per job): 13.1, 11.1 and 10.1 (19 before issue 13's server-path work).
+		{ackTwo, 12},
+		{ackOne, 10},
+		{ackPair, 9},
 	} {
 		t.Run(tc.name, func(t *testing.T) { statementsPerJob(t, tc.name, tc.most) })
 	}
@@ -31,22 +31,18 @@ func TestStatementsPerJob(t *testing.T) {
 func statementsPerJob(t *testing.T, pattern string, most float64) {
 	e := newEnv(t)
 	client, prs := e.agent("p1", "key1", "inst1", "usb://a")
-	sub, stop := e.svc.Subscribe(client)
+	sub, stop := e.session(client)
 	defer stop()
-	e.svc.Pushed(sub) // the first answer is full
 	const n = 20
 	before := e.st.Stats()
 	for i := range n {
 		e.submit(e.alice, prs[i%len(prs)], SubmitRequest{Title: "count"})
-		js, full := e.svc.Pushed(sub)
-		if full || len(js) != 1 {
-			t.Fatalf("Pushed = %d jobs, full %v; want the job", len(js), full)
+		js := e.svc.Claimed(sub)
+		if len(js) != 1 {
+			t.Fatalf("Claimed = %d jobs; want the job", len(js))
 		}
-		errs, err := e.svc.MarkPushedAll(t.Context(), []string{js[0].JobID})
-		e.must(err)
-		e.must(errs[0])
 		for _, sts := range agentAcks(js[0].JobID, pattern) {
-			errs, err = e.svc.AckAll(t.Context(), client, sts)
+			errs, err := e.svc.AckAll(t.Context(), client, sts)
 			e.must(err)
 			for _, err := range errs {
 				e.must(err)
