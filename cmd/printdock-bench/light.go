@@ -63,42 +63,20 @@ func runLight(ctx context.Context, o options, dir string) (results []LightResult
 		return nil, 0, err
 	}
 	defer echo.close()
-	for run, rate := range o.rates {
-		n := int(float64(rate) * o.duration.Seconds())
-		starts := make([]time.Time, n)
-		var failed atomic.Int64
-		offer(n, rate, func(i int) {
-			title := fmt.Sprintf("L%dJ%07d", run, i)
-			starts[i] = time.Now()
-			_, created, err := r.api.SubmitJob(ctx, ids[i%len(ids)], client.JobRequest{ContentType: "raw",
-				Content: benchLabel(title), Title: title, Copies: 1})
-			if err != nil || !created {
-				failed.Add(1)
-			}
-		})
-		res := LightResult{Rate: rate, Jobs: n, Failed: int(failed.Load())}
-		_ = waitUntil(30*time.Second, func() bool {
-			_, ok := ch.received(fmt.Sprintf("L%dJ%07d", run, n-1))
-			return ok && ch.count() >= n*(run+1)-res.Failed
-		})
-		var lat []time.Duration
-		var last time.Time
-		for i := range n {
-			t, ok := ch.received(fmt.Sprintf("L%dJ%07d", run, i))
-			if !ok {
-				res.Lost++
-				continue
-			}
-			lat = append(lat, t.Sub(starts[i]))
-			if t.After(last) {
-				last = t
-			}
+	total, run := 0, 0 // jobs the light agents should have by now; runs so far (each names its jobs)
+	offerRate := func(rate int, d time.Duration) LightResult {
+		run++
+		res := lightRun(ctx, r, ch, ids, run, rate, d, total)
+		total += res.Jobs - res.Failed
+		return res
+	}
+	for _, rate := range o.rates {
+		var warm LightResult
+		if o.warmup > 0 {
+			warm = offerRate(rate, o.warmup) // not measured; its losses count
 		}
-		res.Lost -= res.Failed
-		res.P50, res.P99, res.Max = pct(lat, 50), pct(lat, 99), pct(lat, 100)
-		if el := last.Sub(starts[0]); el > 0 {
-			res.Achieved = float64(len(lat)) / el.Seconds()
-		}
+		res := offerRate(rate, o.duration)
+		res.Failed, res.Lost = res.Failed+warm.Failed, res.Lost+warm.Lost
 		ws, err := echo.measure(ctx, rate, o.duration, 400)
 		if err != nil {
 			return nil, 0, err
@@ -110,6 +88,47 @@ func runLight(ctx context.Context, o options, dir string) (results []LightResult
 		results = append(results, res)
 	}
 	return results, best, nil
+}
+
+// lightRun offers rate jobs per second for d (run names their titles) and waits until the light agents
+// have them all (had: how many they had before).
+func lightRun(ctx context.Context, r *rig, ch *child, ids []string, run, rate int, d time.Duration, had int) LightResult {
+	n := int(float64(rate) * d.Seconds())
+	starts := make([]time.Time, n)
+	var failed atomic.Int64
+	offer(n, rate, func(i int) {
+		title := fmt.Sprintf("L%dJ%07d", run, i)
+		starts[i] = time.Now()
+		_, created, err := r.api.SubmitJob(ctx, ids[i%len(ids)], client.JobRequest{ContentType: "raw",
+			Content: benchLabel(title), Title: title, Copies: 1})
+		if err != nil || !created {
+			failed.Add(1)
+		}
+	})
+	res := LightResult{Rate: rate, Jobs: n, Failed: int(failed.Load())}
+	_ = waitUntil(30*time.Second, func() bool {
+		_, ok := ch.received(fmt.Sprintf("L%dJ%07d", run, n-1))
+		return ok && ch.count() >= had+n-res.Failed
+	})
+	var lat []time.Duration
+	var last time.Time
+	for i := range n {
+		t, ok := ch.received(fmt.Sprintf("L%dJ%07d", run, i))
+		if !ok {
+			res.Lost++
+			continue
+		}
+		lat = append(lat, t.Sub(starts[i]))
+		if t.After(last) {
+			last = t
+		}
+	}
+	res.Lost -= res.Failed
+	res.P50, res.P99, res.Max = pct(lat, 50), pct(lat, 99), pct(lat, 100)
+	if el := last.Sub(starts[0]); el > 0 {
+		res.Achieved = float64(len(lat)) / el.Seconds()
+	}
+	return res
 }
 
 // waitUntil polls cond every 20 ms for at most d.

@@ -46,9 +46,12 @@ type options struct {
 	agents   int
 	rates    []int
 	duration time.Duration
-	asJSON   bool
-	keep     string
-	mode     string
+	// warmup: agents and light modes offer each rate this long, unmeasured, before its measured run
+	// (a server, its store and the submitter's connections at a steady state; losses still count).
+	warmup time.Duration
+	asJSON bool
+	keep   string
+	mode   string
 	// memProfile: --mode idle writes a heap profile here while the agents are connected.
 	memProfile string
 	// cpuProfile: --mode reset profiles only from the call until the last logout.
@@ -89,6 +92,7 @@ func run(args []string, out io.Writer) error {
 	rates := fs.String("rates", "100,1000", "submission rates to measure (jobs per second, comma-separated)")
 	fs.IntVar(&o.agents, "agents", 50, "number of agents (one simulated printer each)")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "how long each rate is offered")
+	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "agents and light modes: offer each rate this long before its measured --duration (not measured; its lost and duplicated jobs count)")
 	fs.BoolVar(&o.asJSON, "json", false, "print JSON")
 	fs.StringVar(&o.keep, "data-dir", "", "keep the server's and agents' data here (default: a temporary directory, removed)")
 	fs.BoolVar(&o.idlePrinters, "idle-printers", false, "--mode idle: each agent reports one printer (as real agents do), so its session runs its delivery loop")
@@ -154,10 +158,17 @@ func run(args []string, out io.Writer) error {
 
 	var results []Result
 	for _, rate := range o.rates {
+		var warm Result
+		if o.warmup > 0 {
+			if warm, err = rig.measure(ctx, rate, o.warmup); err != nil { // not measured; its losses count
+				return err
+			}
+		}
 		res, err := rig.measure(ctx, rate, o.duration)
 		if err != nil {
 			return err
 		}
+		res.Lost, res.Duplicates = res.Lost+warm.Lost, res.Duplicates+warm.Duplicates
 		ws, err := echo.measure(ctx, rate, o.duration, res.MessageSize)
 		if err != nil {
 			return err
@@ -174,14 +185,14 @@ func run(args []string, out io.Writer) error {
 	if o.asJSON {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"agents": o.agents, "agent_procs": o.procs, "duration_s": o.duration.Seconds(), "cpus": runtime.NumCPU(), "results": results})
+		return enc.Encode(map[string]any{"agents": o.agents, "agent_procs": o.procs, "duration_s": o.duration.Seconds(), "warmup_s": o.warmup.Seconds(), "cpus": runtime.NumCPU(), "results": results})
 	}
 	where := "in this process"
 	if o.procs > 0 {
 		where = fmt.Sprintf("in %d other processes", o.procs)
 	}
-	fmt.Fprintf(out, "printdock-bench: %d agents (spool + simulated Zebra each) %s, one server (SQLite), %d CPUs, %s per rate\n",
-		o.agents, where, runtime.NumCPU(), o.duration)
+	fmt.Fprintf(out, "printdock-bench: %d agents (spool + simulated Zebra each) %s, one server (SQLite), %d CPUs, %s per rate after a %s warm-up\n",
+		o.agents, where, runtime.NumCPU(), o.duration, o.warmup)
 	fmt.Fprintf(out, "%6s %6s %9s %5s %4s | %9s %9s %9s | %9s %9s | %9s %9s | %6s %6s\n",
 		"rate/s", "jobs", "achieved", "lost", "dup", "job p50", "job p99", "job max", "POST p50", "POST p99", "ws p50", "ws p99", "x p50", "x p99")
 	for _, r := range results {

@@ -18,11 +18,11 @@ func runMode(ctx context.Context, o options, dir string, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		v = map[string]any{"mode": "light", "agents": o.agents, "duration_s": o.duration.Seconds(), "cpus": runtime.NumCPU(),
+		v = map[string]any{"mode": "light", "agents": o.agents, "duration_s": o.duration.Seconds(), "warmup_s": o.warmup.Seconds(), "cpus": runtime.NumCPU(),
 			"results": res, "best_rate_p99_under_50ms": best}
 		if !o.asJSON {
-			fmt.Fprintf(out, "printdock-bench --mode light: the server alone (SQLite), %d light agents in another process, %d CPUs, %s per rate\n",
-				o.agents, runtime.NumCPU(), o.duration)
+			fmt.Fprintf(out, "printdock-bench --mode light: the server alone (SQLite), %d light agents in another process, %d CPUs, %s per rate after a %s warm-up\n",
+				o.agents, runtime.NumCPU(), o.duration, o.warmup)
 			fmt.Fprintf(out, "%6s %6s %9s %6s %5s | %9s %9s %9s | %9s %9s\n", "rate/s", "jobs", "achieved", "failed", "lost", "job p50", "job p99", "job max", "ws p50", "ws p99")
 			for _, r := range res {
 				fmt.Fprintf(out, "%6d %6d %9.1f %6d %5d | %9s %9s %9s | %9s %9s\n", r.Rate, r.Jobs, r.Achieved, r.Failed, r.Lost,
