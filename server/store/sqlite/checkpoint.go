@@ -25,12 +25,10 @@ import (
 // ckptEvery is the least time between two checkpoints of the checkpointer.
 const ckptEvery = 100 * time.Millisecond
 
-// walRestartFrames is the WAL size (frames, 64 MiB of 4 KiB pages) from which the writer finishes a
+// walRestartFrames is the WAL size (frames, 16 MiB of 4 KiB pages) from which the writer finishes a
 // checkpoint so that the WAL restarts. Each finish costs the writer two fsyncs however few frames it
-// copies, and every InTx call waits meanwhile: at SQLite's default 1000 the writer finished at nearly
-// every round under load; at 4096 about three times a second at 3,000 jobs/s, 13–25 ms each on this
-// machine's disk, which showed as clusters of slow jobs; at 16384 about once a second.
-const walRestartFrames = 16384
+// copies; at SQLite's default 1000 the writer finished at nearly every round under load.
+const walRestartFrames = 4096
 
 // checkpoint runs a PASSIVE checkpoint on c and returns the WAL's size in frames.
 func checkpoint(ctx context.Context, c interface {
