@@ -35,7 +35,7 @@ func targetPlan(o options) []target {
 	full := o.duration.String()
 	return []target{
 		{args: []string{"--mode", "agents", "--agent-procs", "4", "--agents", "50", "--rates", "1000", "--duration", full}, rows: fullRows},
-		{args: []string{"--mode", "light", "--agents", "50", "--rates", "250,500,1000,2000,3000", "--duration", "10s"}, rows: lightRows},
+		{args: []string{"--mode", "light", "--agents", "50", "--rates", "250,500,1000,2000,3000,4000", "--duration", "10s"}, rows: lightRows},
 		{args: []string{"--mode", "idle", "--agents", strconv.Itoa(idleAgents)}, rows: idleRows},
 		{args: []string{"--mode", "idle", "--idle-printers", "--agents", strconv.Itoa(idleAgents)}, rows: idleRows},
 		{args: []string{"--mode", "reset", "--agents", "10000"}, rows: resetRows},
