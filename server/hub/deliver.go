@@ -207,9 +207,15 @@ func (s *Session) sendCancels() error {
 
 // sendClaimed sends jobs the job queue marked sent in this session as it created them (jobs.Claimed),
 // unless a newer session of the client registered meanwhile: that one finds them in the store (PendingFor
-// hands a newer session the jobs sent, and not received, in an older one).
+// hands a newer session the jobs sent, and not received, in an older one). It is told to look (Wake): it
+// may have looked before the claim committed (on PostgreSQL the claim's read of the client's session can
+// precede a new session's registration by the time it commits).
 func (s *Session) sendClaimed(js []protocol.Job) {
-	if len(js) == 0 || !s.hub.newest(s) {
+	if len(js) == 0 {
+		return
+	}
+	if !s.hub.newest(s) {
+		s.hub.o.Jobs.Wake(s.clientID)
 		return
 	}
 	for _, j := range js {

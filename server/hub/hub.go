@@ -53,6 +53,8 @@ type Jobs interface {
 	SubscribeFunc(clientID string, session int64, wake func()) (*jobs.Subscription, func())
 	Claimed(sub *jobs.Subscription) []protocol.Job
 	Pushed(sub *jobs.Subscription) ([]protocol.Job, bool)
+	// Wake makes the client's subscriptions here ask PendingFor (their next Pushed answers full).
+	Wake(clientID string)
 	MarkPushedAll(ctx context.Context, jobIDs []string) ([]error, error)
 	PendingFor(ctx context.Context, clientID string) ([]protocol.Job, error)
 	// MarkSentAll and AckAll are MarkSent and Ack for several jobs (statuses) in one transaction.
