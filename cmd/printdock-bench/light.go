@@ -67,7 +67,7 @@ func runLight(ctx context.Context, o options, dir string) (results []LightResult
 	offerRate := func(rate int, d time.Duration) LightResult {
 		run++
 		res := lightRun(ctx, r, ch, ids, run, rate, d, total)
-		total += res.Jobs - res.Failed
+		total = ch.count()
 		return res
 	}
 	for _, rate := range o.rates {

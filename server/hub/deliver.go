@@ -173,6 +173,12 @@ func (s *Session) sendCancels() error {
 	if err != nil {
 		return err
 	}
+	// A job is claimed (handed to the subscription) before its 201 answers the submitter, so before anyone
+	// can cancel it: sending what was claimed since the run took it puts every job before its cancel.
+	s.dl.mu.Lock()
+	sub := s.dl.sub
+	s.dl.mu.Unlock()
+	s.sendClaimed(s.hub.o.Jobs.Claimed(sub))
 	// Forget the jobs whose cancellation is settled, so the set stays as small as the pending list.
 	for id := range s.cancelled {
 		if !slices.Contains(ids, id) {

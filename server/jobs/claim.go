@@ -54,11 +54,14 @@ func claims(ctx context.Context, q Queries, clientID string, seq int64) (bool, e
 }
 
 // handClaimed hands j, committed as sent in f's session, to f (Claimed). An unsubscribed f drops it: its
-// session has ended, and the client's next session finds the job in the store.
-func (s *Service) handClaimed(f *Subscription, j protocol.Job) {
+// session has ended, and a newer session of the client finds the job in the store; the client's other
+// subscriptions here are told to look (on PostgreSQL a newer session can have looked before the claim
+// committed).
+func (s *Service) handClaimed(clientID string, f *Subscription, j protocol.Job) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if f.gone {
+		s.notifyLocked(clientID)
 		return
 	}
 	f.claimed = append(f.claimed, j)

@@ -86,21 +86,41 @@ func TestClaimed(t *testing.T) {
 }
 
 // What makes a subscription ask the store keeps the jobs claimed for it (the store does not list them as
-// pending for its session); unsubscribing drops them.
+// pending for its session). Unsubscribing drops them and tells the client's other subscriptions here to
+// look in the store, where a newer session finds them; so does a claim handed to a subscription that
+// ended before its transaction committed.
 func TestClaimedKeptUntilUnsubscribed(t *testing.T) {
 	e := newEnv(t)
 	client, prs := e.agent("p1", "key1", "inst1", "usb://a")
 	sub, stop := e.session(client)
+	other, stopOther := e.svc.Subscribe(client) // another session's subscription here (claims nothing)
+	defer stopOther()
+	e.svc.Pushed(other)
 	e.submit(e.alice, prs[0], SubmitRequest{Title: "one", Content: []byte("1")})
 	e.svc.Wake(client)
 	if got := titles(e.svc.Claimed(sub)); !slices.Equal(got, []string{"one=1"}) {
 		t.Fatalf("Claimed after a wake-up = %v", got)
 	}
+	for _, f := range []*Subscription{sub, other} {
+		if _, full := e.svc.Pushed(f); !full {
+			t.Fatal("a wake-up did not make the subscriptions look in the store")
+		}
+	}
 	e.submit(e.alice, prs[0], SubmitRequest{Title: "two", Content: []byte("2")})
-	e.submit(e.alice, prs[0], SubmitRequest{Title: "three", Content: []byte("3")}) // full: queued
+	if len(sub.claimed) != 1 || sub.cbytes != 1 {
+		t.Fatalf("claimed before unsubscribing = %v (%d bytes), want two", titles(sub.claimed), sub.cbytes)
+	}
 	stop()
-	if got := e.svc.Claimed(sub); got != nil {
-		t.Fatalf("Claimed after unsubscribing = %v", titles(got))
+	if sub.claimed != nil || sub.cbytes != 0 || e.svc.Claimed(sub) != nil {
+		t.Fatalf("claimed after unsubscribing = %v", titles(sub.claimed))
+	}
+	if _, full := e.svc.Pushed(other); !full {
+		t.Error("dropping claimed jobs did not make the client's other subscription look in the store")
+	}
+	// A claim committed for a subscription that is gone by then.
+	e.svc.handClaimed(client, sub, protocol.Job{JobID: "late", Title: "late"})
+	if _, full := e.svc.Pushed(other); !full || sub.claimed != nil {
+		t.Error("a claim for an ended session did not make the client's other subscription look in the store")
 	}
 }
 

@@ -12,7 +12,8 @@ import (
 // URI (a printer's ID is derived from them, and printers are never deleted: the jobs row's foreign key
 // would catch one anyway) — and whether it is present, which only chooses between handing the job to the
 // client's sessions here and waking them to look in the store (either delivers it: a session checks the
-// printer against the agent's latest list before sending a pushed job). So a raw submission reads the
+// printer against the agent's latest list before sending a pushed job; a claimed job, claim.go, is sent
+// on the store's word that the printer is present, as PendingFor's jobs are). So a raw submission reads the
 // printer once per printerTTL instead of once per job: that read was a twentieth of the server's CPU per
 // job under load. UpdatePrinters of the client on this server forgets its printers at once; another
 // replica's changes are seen within printerTTL.

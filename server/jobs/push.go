@@ -81,12 +81,16 @@ func (s *Service) subscribe(clientID string, f *Subscription) (*Subscription, fu
 	return f, func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
+		dropped := len(f.claimed) > 0
 		f.gone, f.jobs, f.bytes, f.claimed, f.cbytes = true, nil, 0, nil, 0
 		if set := s.subs[clientID]; set != nil {
 			delete(set, f)
 			if len(set) == 0 {
 				delete(s.subs, clientID)
 			}
+		}
+		if dropped {
+			s.notifyLocked(clientID) // jobs claimed for the ended session: a newer one finds them in the store
 		}
 	}
 }
@@ -111,6 +115,11 @@ func (s *Service) WakeAll() {
 func (s *Service) notify(clientID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.notifyLocked(clientID)
+}
+
+// notifyLocked is notify with s.mu held.
+func (s *Service) notifyLocked(clientID string) {
 	for f := range s.subs[clientID] {
 		f.setFull()
 	}

@@ -258,11 +258,15 @@ func (s *Service) Submit(ctx context.Context, a keys.Actor, printerID string, re
 		}
 		return jobOf(out), false, nil
 	}
-	s.log.InfoContext(ctx, "job queued", "job_id", out.ID, "printer_id", out.PrinterID, "client_id", out.ClientID,
+	msg := "job queued"
+	if claimed {
+		msg = "job queued and handed to its agent's session"
+	}
+	s.log.InfoContext(ctx, msg, "job_id", out.ID, "printer_id", out.PrinterID, "client_id", out.ClientID,
 		"size", out.Size, "copies", out.Copies, "by", out.CreatedBy)
 	switch {
 	case claimed:
-		s.handClaimed(claim, pushed) // marked sent already: its session writes it as it is
+		s.handClaimed(out.ClientID, claim, pushed) // marked sent already: its session writes it as it is
 	case p.Present:
 		s.push(out.ClientID, pushed) // the client's sessions here send it without reading it back
 	default:
