@@ -62,7 +62,7 @@ func TestAckRunEquivalence(t *testing.T) {
 					if got := e.reads; got != int64(tc.reads) {
 						t.Errorf("AckAll read the job %d times, want %d", got, tc.reads)
 					}
-					if got, want := e.written(fast), e.written(ref); got != want {
+					if got, want := written(e.t, e.st, fast), written(e.t, e.st, ref); got != want {
 						t.Errorf("AckAll wrote\n%s\nwant (general path)\n%s", got, want)
 					}
 				})
@@ -179,37 +179,6 @@ func (e *ackEnv) apply(id string, states []string, general bool) string {
 	}
 	must(e.t, err)
 	return fmt.Sprint(errs)
-}
-
-// written is what the store holds of job id: its row, its job_events and its events, without IDs.
-func (e *ackEnv) written(id string) string {
-	ctx := e.t.Context()
-	var b strings.Builder
-	j, err := e.st.GetJob(ctx, id)
-	if err == nil {
-		tp := func(t *time.Time) string {
-			if t == nil {
-				return "-"
-			}
-			return t.UTC().Format(time.RFC3339Nano)
-		}
-		fmt.Fprintf(&b, "job: %s %q attempts %d session %d updated %s sent %s received %s printing %s finished %s cancel %s %q\n",
-			j.State, j.Reason, j.Attempts, j.SentSession, tp(&j.UpdatedAt), tp(j.SentAt), tp(j.ReceivedAt), tp(j.PrintingAt),
-			tp(j.FinishedAt), tp(j.CancelRequestedAt), j.CancelRequestedBy)
-	}
-	evs, err := e.st.ListJobEvents(ctx, id, store.Page{Limit: 100})
-	must(e.t, err)
-	for _, ev := range evs {
-		fmt.Fprintf(&b, "job_event: %s %s→%s %q %s\n", ev.At.UTC().Format(time.RFC3339Nano), ev.From, ev.To, ev.Reason, ev.Actor)
-	}
-	all, err := e.st.ListEvents(ctx, store.EventFilter{PortalID: "p1", Limit: 1000})
-	must(e.t, err)
-	for _, ev := range all {
-		if ev.Subject == id {
-			fmt.Fprintf(&b, "event: %s %s %s %s\n", ev.Type, ev.At.UTC().Format(time.RFC3339Nano), ev.PrinterID, ev.Data)
-		}
-	}
-	return strings.ReplaceAll(b.String(), id, "JOB")
 }
 
 // countGets counts the GetJob calls on a store and the stores its transactions pass on.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"printdock/protocol"
-	"printdock/server/store"
 )
 
 // Claims. A job submitted on this server for a client whose newest session is subscribed here, and keeps
@@ -81,11 +80,4 @@ func (s *Service) Claimed(f *Subscription) []protocol.Job {
 	js := f.claimed
 	f.claimed, f.cbytes = nil, 0
 	return js
-}
-
-// claimedRow is j, a job being created, as created sent in session seq.
-func claimedRow(j store.Job, seq int64) store.Job {
-	at := j.CreatedAt
-	j.State, j.SentSession, j.SentAt, j.Attempts = Sent, seq, &at, 1
-	return j
 }

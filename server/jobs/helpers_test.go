@@ -2,7 +2,9 @@ package jobs
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -122,4 +124,35 @@ func wantErr(t *testing.T, what string, err, want error) {
 	if !errors.Is(err, want) {
 		t.Errorf("%s: %v, want %v", what, err, want)
 	}
+}
+
+// written is what st holds of job id (of portal p1): its row, its job_events and its events, without IDs.
+func written(t *testing.T, st store.Store, id string) string {
+	ctx := t.Context()
+	var b strings.Builder
+	j, err := st.GetJob(ctx, id)
+	if err == nil {
+		tp := func(t *time.Time) string {
+			if t == nil {
+				return "-"
+			}
+			return t.UTC().Format(time.RFC3339Nano)
+		}
+		fmt.Fprintf(&b, "job: %s %q attempts %d session %d updated %s sent %s received %s printing %s finished %s cancel %s %q\n",
+			j.State, j.Reason, j.Attempts, j.SentSession, tp(&j.UpdatedAt), tp(j.SentAt), tp(j.ReceivedAt), tp(j.PrintingAt),
+			tp(j.FinishedAt), tp(j.CancelRequestedAt), j.CancelRequestedBy)
+	}
+	evs, err := st.ListJobEvents(ctx, id, store.Page{Limit: 100})
+	must(t, err)
+	for _, ev := range evs {
+		fmt.Fprintf(&b, "job_event: %s %s→%s %q %s\n", ev.At.UTC().Format(time.RFC3339Nano), ev.From, ev.To, ev.Reason, ev.Actor)
+	}
+	all, err := st.ListEvents(ctx, store.EventFilter{PortalID: "p1", Limit: 1000})
+	must(t, err)
+	for _, ev := range all {
+		if ev.Subject == id {
+			fmt.Fprintf(&b, "event: %s %s %s %s\n", ev.Type, ev.At.UTC().Format(time.RFC3339Nano), ev.PrinterID, ev.Data)
+		}
+	}
+	return strings.ReplaceAll(b.String(), id, "JOB")
 }

@@ -275,6 +275,12 @@ func (s *Service) record(ctx context.Context, q Queries, j *store.Job, c change,
 			return err
 		}
 	}
+	applyChange(j, c, at)
+	return nil
+}
+
+// applyChange updates j, as its row stands, by change c at `at` (record; a job created as changed).
+func applyChange(j *store.Job, c change, at time.Time) {
 	j.State, j.Reason, j.UpdatedAt = c.to, c.reason, at
 	if c.sent {
 		j.SentAt, j.Attempts, j.SentSession = &at, j.Attempts+1, c.session
@@ -291,7 +297,6 @@ func (s *Service) record(ctx context.Context, q Queries, j *store.Job, c change,
 	if c.cancelBy != "" {
 		j.CancelRequestedAt, j.CancelRequestedBy = &at, c.cancelBy
 	}
-	return nil
 }
 
 // note records an event without a state change (an agent report about a finished job).

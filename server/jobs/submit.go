@@ -214,7 +214,7 @@ func (s *Service) Submit(ctx context.Context, a keys.Actor, printerID string, re
 				return err
 			}
 			if claimed = ok; ok {
-				row = claimedRow(j, claim.seq)
+				applyChange(&row, sentChange(j, claim.seq), now) // as record makes j below
 			}
 		}
 		if err := q.CreateJob(ctx, row); err != nil {
