@@ -225,15 +225,20 @@ func (s *Session) sendClaimed(js []protocol.Job) {
 		return
 	}
 	for _, j := range js {
-		b, err := protocol.Encode(j)
-		if err != nil {
-			s.deliveryLog().Error("encode job", "job_id", j.JobID, "err", err)
-			continue
-		}
-		if !s.queueJob(j, b) {
+		if b := s.encodeJob(j); b != nil && !s.queueJob(j, b) {
 			return
 		}
 	}
+}
+
+// encodeJob is j's message, or nil (logged) when it cannot be encoded.
+func (s *Session) encodeJob(j protocol.Job) []byte {
+	b, err := protocol.Encode(j)
+	if err != nil {
+		s.deliveryLog().Error("encode job", "job_id", j.JobID, "err", err)
+		return nil
+	}
+	return b
 }
 
 // queueJob queues a job message marked sent for the writer; false when the session ended first (the job
@@ -311,12 +316,9 @@ func (s *Session) sendJobs(batch []protocol.Job, mark func(context.Context, []st
 	ids := make([]string, 0, len(batch))
 	sent := batch[:0:0]
 	for _, j := range batch {
-		b, err := protocol.Encode(j)
-		if err != nil {
-			s.deliveryLog().Error("encode job", "job_id", j.JobID, "err", err)
-			continue
+		if b := s.encodeJob(j); b != nil {
+			msgs, ids, sent = append(msgs, b), append(ids, j.JobID), append(sent, j)
 		}
-		msgs, ids, sent = append(msgs, b), append(ids, j.JobID), append(sent, j)
 	}
 	if len(ids) == 0 {
 		return false, nil // only jobs that cannot be encoded (logged); do not spin on them

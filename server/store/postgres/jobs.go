@@ -130,7 +130,7 @@ func (q q) AckJob(ctx context.Context, ack store.JobAck) (store.Job, error) {
 	var a args
 	var j store.Job
 	var key *string
-	err := q.row(ctx, "ack job", sqlq.AckJob(ack, a.add), func(sc scanner) error {
+	err := q.row(ctx, "ack job", sqlq.AckJob(a.add, ack), func(sc scanner) error {
 		return sc.Scan(&j.ID, &j.PortalID, &j.PrinterID, &j.ClientID, &j.Title, &key)
 	}, a...)
 	if errors.Is(err, store.ErrNotFound) {

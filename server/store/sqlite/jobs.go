@@ -153,7 +153,7 @@ func (q q) AckJob(ctx context.Context, ack store.JobAck) (store.Job, error) {
 	var a args
 	var j store.Job
 	var key sql.NullString
-	err := q.w.QueryRowContext(ctx, sqlq.AckJob(ack, a.add), a...).Scan(&j.ID, &j.PortalID,
+	err := q.w.QueryRowContext(ctx, sqlq.AckJob(a.add, ack), a...).Scan(&j.ID, &j.PortalID,
 		&j.PrinterID, &j.ClientID, &j.Title, &key)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Job{}, fmt.Errorf("sqlite: ack job: %w", store.ErrConflict)

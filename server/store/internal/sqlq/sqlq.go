@@ -180,7 +180,7 @@ func SendQueuedJob(arg Arg, id string, at time.Time) string {
 const SendQueuedCols = `id, portal_id, printer_id, client_id, title, idempotency_key, attempts, sent_session, expires_at`
 
 // AckJob is the UPDATE … RETURNING of store.JobStore.AckJob; AckCols are the columns it returns.
-func AckJob(a store.JobAck, arg Arg) string {
+func AckJob(arg Arg, a store.JobAck) string {
 	set := `state = ` + arg(string(a.To)) + `, reason = '', updated_at = ` + arg(a.At) +
 		`, received_at = COALESCE(received_at, ` + arg(a.At) + `)`
 	if a.Printing || a.To == store.JobPrinting {
