@@ -63,19 +63,15 @@ func runLight(ctx context.Context, o options, dir string) (results []LightResult
 		return nil, 0, err
 	}
 	defer echo.close()
-	total, run := 0, 0 // jobs the light agents should have by now; runs so far (each names its jobs)
-	offerRate := func(rate int, d time.Duration) LightResult {
-		run++
-		res := lightRun(ctx, r, ch, ids, run, rate, d, total)
-		total = ch.count()
-		return res
-	}
+	run := 0 // runs so far (each names its jobs)
 	for _, rate := range o.rates {
 		var warm LightResult
 		if o.warmup > 0 {
-			warm = offerRate(rate, o.warmup) // not measured; its losses count
+			run++
+			warm = lightRun(ctx, r, ch, ids, run, rate, o.warmup) // not measured; its losses count
 		}
-		res := offerRate(rate, o.duration)
+		run++
+		res := lightRun(ctx, r, ch, ids, run, rate, o.duration)
 		res.Failed, res.Lost = res.Failed+warm.Failed, res.Lost+warm.Lost
 		ws, err := echo.measure(ctx, rate, o.duration, 400)
 		if err != nil {
@@ -91,8 +87,9 @@ func runLight(ctx context.Context, o options, dir string) (results []LightResult
 }
 
 // lightRun offers rate jobs per second for d (run names their titles) and waits until the light agents
-// have them all (had: how many they had before).
-func lightRun(ctx context.Context, r *rig, ch *child, ids []string, run, rate int, d time.Duration, had int) LightResult {
+// have them all.
+func lightRun(ctx context.Context, r *rig, ch *child, ids []string, run, rate int, d time.Duration) LightResult {
+	had := ch.count() // the earlier runs' jobs the light agents got
 	n := int(float64(rate) * d.Seconds())
 	starts := make([]time.Time, n)
 	var failed atomic.Int64
