@@ -426,8 +426,8 @@ func TestListShowsConnected(t *testing.T) {
 	}
 }
 
-// TestHealthAndMetrics: /healthz answers ok; /metrics exposes connected agents, auth failures, logouts
-// and HTTP requests.
+// TestHealthAndMetrics: /healthz answers ok; /metrics exposes connected agents, auth failures, logouts,
+// HTTP requests and the SQLite writer's pauses.
 func TestHealthAndMetrics(t *testing.T) {
 	s := servertest.New(t, servertest.Options{})
 	var h map[string]string
@@ -450,6 +450,9 @@ func TestHealthAndMetrics(t *testing.T) {
 		`printdock_http_requests_total{code="201",method="POST",route="POST /api/v1/print-client-secrets"} 2`,
 		// counted when the logged-out session's handler returns, just after the client saw the close
 		`printdock_http_requests_total{code="101",method="GET",route="GET /api/v1/agent/ws"}`,
+		// the SQLite store's writer pauses (servertest's store is SQLite)
+		"printdock_sqlite_wal_restarts_total ",
+		"printdock_sqlite_wal_restart_seconds_total ",
 	}
 	servertest.WaitFor(t, "metrics to show every counter", func() bool {
 		code, b := s.Do(t, http.MethodGet, "/metrics", "", nil)

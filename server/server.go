@@ -22,6 +22,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"printdock/printer/raster"
 	"printdock/server/api"
 	"printdock/server/events"
@@ -244,6 +246,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		return s.Hub.Count()
 	})
+	if sq, ok := db.(*sqlite.DB); ok {
+		s.Metrics.Registry().MustRegister(sqliteMetrics(sq)...)
+	}
 	s.Hub = hub.New(hub.Options{
 		Keys:          ks,
 		Log:           log,
@@ -359,6 +364,21 @@ func openDatabase(ctx context.Context, cfg Config) (database, error) {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	return db, nil
+}
+
+// sqliteMetrics are the SQLite store's own metrics: its writer's pauses to restart the WAL (a slow disk
+// shows here first: every write waits while the writer pauses).
+func sqliteMetrics(db *sqlite.DB) []prometheus.Collector {
+	return []prometheus.Collector{
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "printdock_sqlite_wal_restarts_total",
+			Help: "Times the SQLite writer paused to finish a checkpoint so that the WAL restarts.",
+		}, func() float64 { return float64(db.Stats().WALRestarts) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "printdock_sqlite_wal_restart_seconds_total",
+			Help: "Time the SQLite writer spent in those pauses (every write waits meanwhile).",
+		}, func() float64 { return db.Stats().WALRestartTime.Seconds() }),
+	}
 }
 
 // ErrNotSQLite is SQLitePath's answer for a PostgreSQL store (back it up with pg_dump, docs/postgres.md).

@@ -23,6 +23,9 @@ type LightResult struct {
 	Max      time.Duration `json:"job_max_ns"`
 	WSP50    time.Duration `json:"ws_p50_ns"`
 	WSP99    time.Duration `json:"ws_p99_ns"`
+	// The SQLite writer's pauses to restart its WAL during the measured part (every write waits).
+	WALRestarts  int           `json:"wal_restarts"`
+	WALPauseMean time.Duration `json:"wal_pause_mean_ns"`
 }
 
 // runLight measures the server alone at each rate, beside the websocket echo at the same rate.
@@ -71,7 +74,12 @@ func runLight(ctx context.Context, o options, dir string) (results []LightResult
 			warm = lightRun(ctx, r, ch, ids, run, rate, o.warmup) // not measured; its losses count
 		}
 		run++
+		n0, t0 := r.walRestarts()
 		res := lightRun(ctx, r, ch, ids, run, rate, o.duration)
+		n1, t1 := r.walRestarts()
+		if res.WALRestarts = int(n1 - n0); res.WALRestarts > 0 {
+			res.WALPauseMean = (t1 - t0) / time.Duration(res.WALRestarts)
+		}
 		res.Failed, res.Lost = res.Failed+warm.Failed, res.Lost+warm.Lost
 		ws, err := echo.measure(ctx, rate, o.duration, 400)
 		if err != nil {

@@ -74,6 +74,28 @@ func startServer(ctx context.Context, dir string) (*rig, error) {
 	return r, nil
 }
 
+// walRestarts reads the SQLite store's writer pauses to restart the WAL so far from the server's metrics
+// (printdock_sqlite_wal_restart*; zero on PostgreSQL).
+func (r *rig) walRestarts() (n int64, total time.Duration) {
+	mfs, err := r.srv.Metrics.Registry().Gather()
+	if err != nil {
+		return 0, 0
+	}
+	for _, mf := range mfs {
+		if len(mf.GetMetric()) == 0 {
+			continue
+		}
+		v := mf.GetMetric()[0].GetCounter().GetValue()
+		switch mf.GetName() {
+		case "printdock_sqlite_wal_restarts_total":
+			n = int64(v)
+		case "printdock_sqlite_wal_restart_seconds_total":
+			total = time.Duration(v * float64(time.Second))
+		}
+	}
+	return n, total
+}
+
 // startAgent starts a full agent (state in dir/name) printing to sim://name and logs it in to base. It
 // returns the agent (to stop) once it started, even with a login error.
 func startAgent(ctx context.Context, dir, name, base, secret string) (*agent.Agent, error) {

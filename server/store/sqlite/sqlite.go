@@ -78,6 +78,8 @@ type DB struct {
 	closeErr error
 
 	txs, calls atomic.Int64 // committed write transactions and the InTx calls they held (Stats)
+	// finishes, finishNanos: the writer's finishing checkpoints and the time they took (Stats)
+	finishes, finishNanos atomic.Int64
 }
 
 var _ store.Store = (*DB)(nil)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"printdock/server/store"
 )
@@ -105,15 +106,19 @@ func call(fn func(store.Store) error, t store.Store) (res txResult) {
 }
 
 // Stats counts the store's work since Open: statements run on the writer (inside write transactions and
-// single writes) and on the read pool, write transactions committed and the InTx calls they held.
+// single writes) and on the read pool, write transactions committed and the InTx calls they held, and the
+// writer's finishing checkpoints (checkpoint.go) with the time the writer spent in them.
 type Stats struct {
 	Writes, Reads       int64
 	Transactions, Calls int64
+	WALRestarts         int64
+	WALRestartTime      time.Duration
 }
 
-// Stats returns the counts so far (debugging and benchmarks: statements per job).
+// Stats returns the counts so far (metrics, debugging and benchmarks: statements per job).
 func (db *DB) Stats() Stats {
-	return Stats{Writes: db.ws.n.Load(), Reads: db.rs.n.Load(), Transactions: db.txs.Load(), Calls: db.calls.Load()}
+	return Stats{Writes: db.ws.n.Load(), Reads: db.rs.n.Load(), Transactions: db.txs.Load(), Calls: db.calls.Load(),
+		WALRestarts: db.finishes.Load(), WALRestartTime: time.Duration(db.finishNanos.Load())}
 }
 
 // group runs first and the calls queued behind it in one transaction.
