@@ -26,6 +26,7 @@ type LightResult struct {
 	// The SQLite writer's pauses to restart its WAL during the measured part (every write waits).
 	WALRestarts  int           `json:"wal_restarts"`
 	WALPauseMean time.Duration `json:"wal_pause_mean_ns"`
+	CPUBusy      float64       `json:"machine_cpu_busy"` // as Result.CPUBusy
 }
 
 // runLight measures the server alone at each rate, beside the websocket echo at the same rate.
@@ -101,6 +102,7 @@ func lightRun(ctx context.Context, r *rig, ch *child, ids []string, run, rate in
 	n := int(float64(rate) * d.Seconds())
 	starts := make([]time.Time, n)
 	var failed atomic.Int64
+	cpu0, cpuOK := readCPUTimes()
 	offer(n, rate, func(i int) {
 		title := fmt.Sprintf("L%dJ%07d", run, i)
 		starts[i] = time.Now()
@@ -110,7 +112,7 @@ func lightRun(ctx context.Context, r *rig, ch *child, ids []string, run, rate in
 			failed.Add(1)
 		}
 	})
-	res := LightResult{Rate: rate, Jobs: n, Failed: int(failed.Load())}
+	res := LightResult{Rate: rate, Jobs: n, Failed: int(failed.Load()), CPUBusy: busySince(cpu0, cpuOK)}
 	_ = waitUntil(30*time.Second, func() bool {
 		_, ok := ch.received(fmt.Sprintf("L%dJ%07d", run, n-1))
 		return ok && ch.count() >= had+n-res.Failed

@@ -84,6 +84,9 @@ type Result struct {
 	StageSentP50     time.Duration `json:"stage_queue_p50_ns"`
 	StageReceivedP50 time.Duration `json:"stage_receipt_p50_ns"`
 	StagePrintedP50  time.Duration `json:"stage_print_p50_ns"`
+	// CPUBusy is the share of the whole machine's CPU time (every process, the kernel's too) that was busy
+	// while the rate was offered (Linux; 0 elsewhere).
+	CPUBusy float64 `json:"machine_cpu_busy"`
 }
 
 func run(args []string, out io.Writer) error {
@@ -193,13 +196,14 @@ func run(args []string, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "printdock-bench: %d agents (spool + simulated Zebra each) %s, one server (SQLite), %d CPUs, %s per rate after a %s warm-up\n",
 		o.agents, where, runtime.NumCPU(), o.duration, o.warmup)
-	fmt.Fprintf(out, "%6s %6s %9s %5s %4s | %9s %9s %9s | %9s %9s | %9s %9s | %6s %6s\n",
-		"rate/s", "jobs", "achieved", "lost", "dup", "job p50", "job p99", "job max", "POST p50", "POST p99", "ws p50", "ws p99", "x p50", "x p99")
+	fmt.Fprintf(out, "%6s %6s %9s %5s %4s | %9s %9s %9s | %9s %9s | %9s %9s | %6s %6s | %8s\n",
+		"rate/s", "jobs", "achieved", "lost", "dup", "job p50", "job p99", "job max", "POST p50", "POST p99", "ws p50", "ws p99", "x p50", "x p99", "CPU busy")
 	for _, r := range results {
-		fmt.Fprintf(out, "%6d %6d %9.1f %5d %4d | %9s %9s %9s | %9s %9s | %9s %9s | %6.1f %6.1f\n",
+		fmt.Fprintf(out, "%6d %6d %9.1f %5d %4d | %9s %9s %9s | %9s %9s | %9s %9s | %6.1f %6.1f | %7.0f%%\n",
 			r.Rate, r.Jobs, r.Achieved, r.Lost, r.Duplicates, ms(r.JobP50), ms(r.JobP99), ms(r.JobMax),
-			ms(r.SubmitP50), ms(r.SubmitP99), ms(r.WSP50), ms(r.WSP99), r.RatioP50, r.RatioP99)
+			ms(r.SubmitP50), ms(r.SubmitP99), ms(r.WSP50), ms(r.WSP99), r.RatioP50, r.RatioP99, 100*r.CPUBusy)
 	}
+	fmt.Fprintln(out, "CPU busy: the whole machine's (every process and the kernel) while the rate was offered")
 	fmt.Fprintln(out, "stages (p50 of a sample, server clock): submitted→sent to agent | sent→receipt recorded | sent→bytes at printer")
 	for _, r := range results {
 		fmt.Fprintf(out, "%6d  %9s | %9s | %9s\n", r.Rate, ms(r.StageSentP50), ms(r.StageReceivedP50), ms(r.StagePrintedP50))

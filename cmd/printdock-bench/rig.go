@@ -215,6 +215,7 @@ func (r *rig) measure(ctx context.Context, rate int, d time.Duration) (Result, e
 	jobIDs := make([]string, n)
 	var failed atomic.Int64
 	var firstErr atomic.Value
+	cpu0, cpuOK := readCPUTimes()
 	t0 := offer(n, rate, func(i int) {
 		marker := fmt.Sprintf("R%dJ%06d", r.run, i)
 		req := client.JobRequest{ContentType: "raw", Content: benchLabel(marker), Title: marker, Copies: 1}
@@ -227,6 +228,7 @@ func (r *rig) measure(ctx context.Context, rate int, d time.Duration) (Result, e
 			firstErr.CompareAndSwap(nil, fmt.Sprintf("created %v: %v", created, err))
 		}
 	})
+	res.CPUBusy = busySince(cpu0, cpuOK)
 	if f := failed.Load(); f > 0 {
 		return res, fmt.Errorf("%d submissions failed, first: %v", f, firstErr.Load())
 	}
