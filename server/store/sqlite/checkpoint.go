@@ -29,7 +29,7 @@ import (
 // busy writer copies pages into the database file without syncing it (SQLite syncs the file only when
 // a checkpoint reaches the WAL's end), so without that fsync the writer's own would flush every page
 // copied since the last restart, megabytes under load. Measured at 1,000 jobs/s on the 2-core bench
-// machine: the writer's pause per restart went from 4–8 ms to 2–2.5 ms (docs/jobs.md).
+// machine: the writer's pause per restart went from 4–8 ms to 2–3.3 ms (docs/jobs.md).
 
 // ckptEvery is the least time between two checkpoints of the checkpointer.
 const ckptEvery = 100 * time.Millisecond
@@ -58,10 +58,9 @@ func checkpoint(ctx context.Context, c interface {
 	return frames, copied, nil
 }
 
-// catchUp prepares the writer's finishing checkpoint (see above): after a checkpoint that left frames, of
-// which copied are in the database file, it checkpoints again while more than catchUpFrames are left,
-// then fsyncs the database file and the WAL.
-// c is the checkpointer's connection.
+// catchUp prepares the writer's finishing checkpoint (see above): after a checkpoint on c (the
+// checkpointer's connection) that left frames, of which copied are in the database file, it checkpoints
+// again while more than catchUpFrames are left, then fsyncs the database file and the WAL.
 func (db *DB) catchUp(ctx context.Context, c interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
 }, frames, copied int64) error {
