@@ -29,7 +29,7 @@ import (
 // busy writer copies pages into the database file without syncing it (SQLite syncs the file only when
 // a checkpoint reaches the WAL's end), so without that fsync the writer's own would flush every page
 // copied since the last restart, megabytes under load. Measured at 1,000 jobs/s on the 2-core bench
-// machine: the writer's pause per restart went from 4–8 ms to 2–3.3 ms (docs/jobs.md).
+// machine: the writer's pause per restart went from 6–8 ms to 2–3.3 ms (docs/jobs.md).
 
 // ckptEvery is the least time between two checkpoints of the checkpointer.
 const ckptEvery = 100 * time.Millisecond
