@@ -18,22 +18,7 @@ import (
 // The writer does not checkpoint by itself (checkpoint.go): under a stream of commits the checkpointer and
 // the writer's finishing checkpoints must still restart the WAL, or it would grow without end.
 func TestWALRestartsUnderLoad(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "printdock.db")
-	db, err := Open(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.CreatePortal(t.Context(), store.Portal{ID: "p1", Name: "p1", CreatedAt: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
-	append1 := func(subject string) error {
-		return db.InTx(t.Context(), func(tx store.Store) error {
-			_, err := tx.AppendEvent(context.Background(), store.Event{PortalID: "p1", Type: "x", At: time.Now(),
-				Subject: subject, Data: `{}`})
-			return err
-		})
-	}
+	db, path := openWithPortal(t)
 	// The WAL header's checkpoint sequence number (bytes 12–15, big-endian) grows at every restart.
 	restarts := func() uint32 {
 		b := make([]byte, 16)
@@ -58,7 +43,7 @@ func TestWALRestartsUnderLoad(t *testing.T) {
 					return
 				default:
 				}
-				if err := append1(fmt.Sprint(g, "/", i)); err != nil {
+				if err := appendEvent(t, db, fmt.Sprint(g, "/", i)); err != nil {
 					t.Error(err)
 					return
 				}
@@ -77,27 +62,15 @@ func TestWALRestartsUnderLoad(t *testing.T) {
 // catchUp leaves the writer's finishing checkpoint nothing more than catchUpFrames to copy: here, with
 // no other writer, it copies the whole WAL, which the checkpointer had left uncopied.
 func TestCatchUpCopiesWhatIsLeft(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "printdock.db")
-	db, err := Open(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, path := openWithPortal(t)
 	// Holding the checkpointer's one connection keeps the background checkpoints from running.
 	c, err := db.c.Conn(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if err := db.CreatePortal(t.Context(), store.Portal{ID: "p1", Name: "p1", CreatedAt: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
 	for i := range 200 {
-		if err := db.InTx(t.Context(), func(tx store.Store) error {
-			_, err := tx.AppendEvent(context.Background(), store.Event{PortalID: "p1", Type: "x", At: time.Now(),
-				Subject: fmt.Sprint(i), Data: `{}`})
-			return err
-		}); err != nil {
+		if err := appendEvent(t, db, fmt.Sprint(i)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -120,4 +93,29 @@ func TestCatchUpCopiesWhatIsLeft(t *testing.T) {
 	if f, cp := walIndex(); f != frames || cp != frames {
 		t.Fatalf("after catchUp: %d of %d frames copied (before: %d of %d)", cp, f, copied, frames)
 	}
+}
+
+// openWithPortal opens a store in a temporary directory (closed at the test's end) holding portal p1, and
+// returns it with its file's path.
+func openWithPortal(t *testing.T) (*DB, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "printdock.db")
+	db, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.CreatePortal(t.Context(), store.Portal{ID: "p1", Name: "p1", CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	return db, path
+}
+
+// appendEvent commits one event of portal p1 about subject, in a write transaction of its own.
+func appendEvent(t *testing.T, db *DB, subject string) error {
+	return db.InTx(t.Context(), func(tx store.Store) error {
+		_, err := tx.AppendEvent(context.Background(), store.Event{PortalID: "p1", Type: "x", At: time.Now(),
+			Subject: subject, Data: `{}`})
+		return err
+	})
 }
